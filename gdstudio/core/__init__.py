@@ -1,0 +1,32 @@
+"""The Qt-free core: expressions, problems, engines, the descent, analysis, data, export.
+
+Nothing in this package imports Qt (a test proves it), and torch is imported only when the
+torch engine is used.
+"""
+
+from __future__ import annotations
+
+from .descent import STATUSES, Descent, History, RunConfig, StepBatch, run, steps
+from .errors import ConfigError, DataError, DeviceError, ExpressionError, InputError
+from .expressions import Expression, parse_expression
+from .problems import FUNCTION_PRESETS, FunctionProblem, RegressionProblem
+
+__all__ = [
+    "FunctionProblem",
+    "RegressionProblem",
+    "RunConfig",
+    "run",
+    "steps",
+    "Descent",
+    "History",
+    "StepBatch",
+    "STATUSES",
+    "Expression",
+    "parse_expression",
+    "FUNCTION_PRESETS",
+    "InputError",
+    "ExpressionError",
+    "DataError",
+    "DeviceError",
+    "ConfigError",
+]

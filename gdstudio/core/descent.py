@@ -1,0 +1,532 @@
+"""The run: configuration, a stateful descent that advances in blocks, stop rules, history.
+
+:class:`Descent` is what both the headless :func:`run` and the window's worker drive: it makes
+``n`` more updates on request (:meth:`Descent.advance`), applies the stop rules to the new rows,
+and keeps the :class:`History`. :func:`steps` wraps it as a generator of :class:`StepBatch` blocks,
+the cancellation point for a consumer. A learning-rate change applies from the next update.
+
+Statuses
+--------
+``converged``
+    the stop rule |gradient| ≤ tol was met (the run stops at that row).
+``diverged``
+    a value became non-finite (that row is dropped: the last finite row is kept) or exploded
+    (the loss moved by more than 10¹² × (1 + |loss₀|) or a parameter by more than
+    10¹² × (1 + max|p₀|); that row is kept).
+``cycling``
+    the run reached the epoch limit with the last iterates repeating with a period ≥ 2 (as with
+    r = 1 on the quadratic), unless ``stop_on_cycle`` stops it as soon as that is seen.
+``max_epochs``
+    none of the above.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from .engines import DTYPES, ENGINES, OPTIMIZERS, Engine, OptimizerSettings, make_engine
+from .errors import ConfigError, InputError
+from .problems import FunctionProblem, Problem, RegressionProblem
+
+__all__ = [
+    "STATUSES",
+    "EXPLOSION_FACTOR",
+    "MAX_EPOCHS",
+    "RunConfig",
+    "History",
+    "StepBatch",
+    "Descent",
+    "steps",
+    "run",
+    "find_cycle",
+]
+
+STATUSES = ("converged", "max_epochs", "diverged", "cycling")
+#: How far loss or parameters may move, relative to their start, before the run is "diverged".
+EXPLOSION_FACTOR = 1e12
+#: Upper bound on epochs for one run (memory: 24 bytes per epoch for f(x)).
+MAX_EPOCHS = 100_000_000
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or value is None:
+        raise ConfigError(f"{what} must be a number, got {value!r}")
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{what} must be a number, got {value!r}") from None
+    if math.isnan(out):
+        raise ConfigError(f"{what} must be a number, got nan")
+    return out
+
+
+def check_learning_rate(value: Any) -> float:
+    lr = _number(value, "learning rate")
+    if not math.isfinite(lr):
+        raise ConfigError(f"learning rate must be finite, got {value!r}")
+    if lr <= 0:
+        raise ConfigError(f"learning rate must be > 0, got {value!r}")
+    return lr
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines a run. Validated on construction; keyword names mirror the CLI.
+
+    ``x0`` is the start of a function problem (a number, or a pair for f(x, y)); ``m0``/``c0``
+    that of a regression. ``lr`` and ``x0`` default to the problem's own defaults.
+    """
+
+    problem: Problem = field(default_factory=FunctionProblem)
+    x0: float | Sequence[float] | None = None
+    m0: float = 0.0
+    c0: float = 0.0
+    lr: float | None = None
+    epochs: int = 50
+    engine: str = "manual"
+    device: str = "cpu"
+    dtype: str = "float64"
+    optimizer: str = "gd"
+    tol: float = 0.0
+    momentum: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    alpha: float = 0.99
+    eps: float | None = None
+    stop_on_cycle: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.problem, (FunctionProblem, RegressionProblem)):
+            raise ConfigError(f"problem must be a FunctionProblem or RegressionProblem, got {self.problem!r}")
+        lr = self.problem.default_lr if self.lr is None else self.lr
+        object.__setattr__(self, "lr", check_learning_rate(lr))
+        if isinstance(self.epochs, bool) or not isinstance(self.epochs, (int, np.integer)):
+            e = _number(self.epochs, "epochs")
+            if not math.isfinite(e) or e != int(e):
+                raise ConfigError(f"epochs must be a whole number, got {self.epochs!r}")
+            object.__setattr__(self, "epochs", int(e))
+        if not 0 <= self.epochs <= MAX_EPOCHS:
+            raise ConfigError(f"epochs must be between 0 and {MAX_EPOCHS:,}, got {self.epochs}")
+        object.__setattr__(self, "epochs", int(self.epochs))
+        tol = _number(self.tol, "tolerance")
+        if not math.isfinite(tol) or tol < 0:
+            raise ConfigError(f"tolerance must be ≥ 0 and finite, got {self.tol!r}")
+        object.__setattr__(self, "tol", tol)
+        if self.engine not in ENGINES:
+            raise ConfigError(f"unknown engine {self.engine!r}; choose manual or torch")
+        if self.dtype not in DTYPES:
+            raise ConfigError(f"unknown dtype {self.dtype!r}; choose float64 or float32")
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(
+                f"unknown optimizer {self.optimizer!r}; choose from {', '.join(OPTIMIZERS)}"
+            )
+        if self.engine == "manual" and str(self.device).lower() != "cpu":
+            raise ConfigError(
+                f"the manual engine runs on the CPU; choose the torch engine for device {self.device!r}"
+            )
+        self.optimizer_settings  # validates hyper-parameters  # noqa: B018
+        # Validates the start point (finite numbers, right count).
+        self.start_params()
+
+    @property
+    def optimizer_settings(self) -> OptimizerSettings:
+        return OptimizerSettings(
+            self.optimizer, self.momentum, self.beta1, self.beta2, self.alpha, self.eps
+        )
+
+    def start_params(self) -> np.ndarray:
+        if isinstance(self.problem, RegressionProblem):
+            return self.problem.start((self.m0, self.c0))
+        return self.problem.start(self.x0)
+
+    def with_(self, **changes: Any) -> RunConfig:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The configuration as plain JSON values, in the CLI's vocabulary."""
+        out: dict[str, Any] = dict(self.problem.describe())
+        start = self.start_params()
+        if isinstance(self.problem, RegressionProblem):
+            out.update({"m0": float(start[0]), "c0": float(start[1])})
+        elif start.size == 1:
+            out["x0"] = float(start[0])
+        else:
+            out["x0"] = [float(v) for v in start]
+        out.update(
+            {
+                "lr": self.lr,
+                "epochs": self.epochs,
+                "engine": self.engine,
+                "device": self.device,
+                "dtype": self.dtype,
+                "optimizer": self.optimizer,
+                "tol": self.tol,
+            }
+        )
+        if self.optimizer in ("momentum", "nesterov"):
+            out["momentum"] = self.momentum
+        elif self.optimizer == "adam":
+            out["betas"] = [self.beta1, self.beta2]
+        elif self.optimizer == "rmsprop":
+            out["alpha"] = self.alpha
+        if self.optimizer in ("adam", "rmsprop", "adagrad"):
+            out["eps"] = self.optimizer_settings.eps_value
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class History:
+    """A finished (or partial) run: one row per epoch, row 0 the start.
+
+    ``grad[t]`` is the gradient at ``params[t]``, the one the update t → t+1 uses.
+    """
+
+    params: np.ndarray
+    loss: np.ndarray
+    grad: np.ndarray
+    status: str
+    config: RunConfig
+    message: str = ""
+    param_names: tuple[str, ...] = ("x",)
+    lr_changes: tuple[tuple[int, float], ...] = ()
+
+    @property
+    def epochs_run(self) -> int:
+        return int(self.loss.shape[0]) - 1
+
+    @property
+    def grad_norm(self) -> np.ndarray:
+        return np.sqrt(np.sum(self.grad * self.grad, axis=1))
+
+    def rows(self) -> Iterator[dict[str, float | int]]:
+        """Rows as dicts in the CLI's column order."""
+        gnames = ["grad"] if len(self.param_names) == 1 else [f"grad_{n}" for n in self.param_names]
+        for t in range(self.loss.shape[0]):
+            row: dict[str, float | int] = {"epoch": t}
+            for j, name in enumerate(self.param_names):
+                row[name] = float(self.params[t, j])
+            row["loss"] = float(self.loss[t])
+            for j, name in enumerate(gnames):
+                row[name] = float(self.grad[t, j])
+            yield row
+
+
+@dataclass(frozen=True, eq=False)
+class StepBatch:
+    """New rows of a run: epochs ``start`` … ``start + len - 1``, plus the run's state after them."""
+
+    start: int
+    params: np.ndarray
+    loss: np.ndarray
+    grad: np.ndarray
+    status: str
+    finished: bool
+    message: str = ""
+
+    def __len__(self) -> int:
+        return int(self.loss.shape[0])
+
+    @property
+    def stop(self) -> int:
+        return self.start + len(self)
+
+
+class _Buffer:
+    """Growable arrays for the history (amortised doubling; trimmed on demand)."""
+
+    def __init__(self, k: int, capacity: int = 256) -> None:
+        self.k = k
+        self.n = 0
+        self.params = np.empty((capacity, k))
+        self.loss = np.empty(capacity)
+        self.grad = np.empty((capacity, k))
+
+    def reserve(self, need: int) -> None:
+        cap = self.loss.shape[0]
+        if need <= cap:
+            return
+        new = max(need, 2 * cap)
+        for name in ("params", "loss", "grad"):
+            old = getattr(self, name)
+            arr = np.empty((new,) + old.shape[1:])
+            arr[: self.n] = old[: self.n]
+            setattr(self, name, arr)
+
+    def extend(self, P: np.ndarray, L: np.ndarray, G: np.ndarray) -> None:
+        m = L.shape[0]
+        self.reserve(self.n + m)
+        self.params[self.n : self.n + m] = P
+        self.loss[self.n : self.n + m] = L
+        self.grad[self.n : self.n + m] = G
+        self.n += m
+
+    def trim(self) -> None:
+        if self.loss.shape[0] != self.n:
+            self.params = self.params[: self.n].copy()
+            self.loss = self.loss[: self.n].copy()
+            self.grad = self.grad[: self.n].copy()
+
+
+def find_cycle(
+    params: np.ndarray, *, max_period: int = 32, repeats: int = 3, dtype: str = "float64"
+) -> tuple[int, np.ndarray] | None:
+    """Detect iterates that repeat with a period p ≥ 2 at the end of ``params`` (rows).
+
+    Returns ``(p, points of one cycle)`` or None. Repetition must be (nearly) exact and the
+    cycle wider than float rounding: two neighbouring floats at a minimum are not a cycle.
+    """
+    n = params.shape[0]
+    eps = float(np.finfo(np.float32 if dtype == "float32" else np.float64).eps)
+    for p in range(2, max_period + 1):
+        need = repeats * p + 1
+        if n < need:
+            break
+        tail = params[n - need :]
+        a, b = tail[p:], tail[:-p]
+        scale = np.maximum(np.abs(a), np.abs(b))
+        if not np.all(np.abs(a - b) <= 4 * eps * scale):
+            continue
+        cycle = tail[-p:]
+        spread = float(np.max(cycle.max(axis=0) - cycle.min(axis=0)))
+        size = float(np.max(np.abs(cycle)))
+        if spread > 64 * eps * max(size, np.finfo(np.float64).tiny):
+            return p, cycle.copy()
+    return None
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.6g}"
+
+
+class Descent:
+    """One run of gradient descent, advanced on request.
+
+    Raises
+    ------
+    InputError
+        if the configuration cannot run (the start point is outside f's domain, no such
+        device, ...): nothing has run then.
+    """
+
+    def __init__(self, config: RunConfig, *, engine: Engine | None = None) -> None:
+        self.config = config
+        self._lr = float(config.lr)  # type: ignore[arg-type]
+        self._lr_changes: list[tuple[int, float]] = []
+        self.engine = engine or make_engine(
+            config.problem, config.engine, config.optimizer_settings, config.dtype, config.device
+        )
+        p0 = config.start_params()
+        try:
+            loss0, grad0 = self.engine.start(p0)
+        except (ValueError, OverflowError, ZeroDivisionError, ArithmeticError) as err:
+            if isinstance(err, InputError):
+                raise
+            raise InputError(f"f cannot be evaluated at the start {self._point(p0)}: {err}") from None
+        if not (math.isfinite(loss0) and np.isfinite(grad0).all()):
+            what = "f" if math.isfinite(loss0) is False else "the gradient"
+            raise InputError(
+                f"{what} is not finite at the start {self._point(p0)} "
+                f"(f = {_fmt(loss0)}): choose a start where f is defined"
+            )
+        self.names = tuple(config.problem.param_names)
+        self._buf = _Buffer(len(p0))
+        self._buf.extend(p0[None, :], np.array([loss0]), np.asarray(grad0, dtype=np.float64)[None, :])
+        self._loss0 = float(loss0)
+        self._p0max = float(np.max(np.abs(p0)))
+        self.status = "max_epochs"
+        self.message = ""
+        self.finished = False
+        self._check_converged_at_start()
+        if not self.finished and config.epochs == 0:
+            self._finish_by_epochs()
+
+    # --- state -------------------------------------------------------------------------------
+
+    def _point(self, p: np.ndarray) -> str:
+        names = self.config.problem.param_names
+        return ", ".join(f"{n} = {_fmt(float(v))}" for n, v in zip(names, p))
+
+    @property
+    def epoch(self) -> int:
+        """Epochs run so far (the index of the newest row)."""
+        return self._buf.n - 1
+
+    @property
+    def lr(self) -> float:
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        """Change the learning rate; applies from the next update."""
+        lr = check_learning_rate(value)
+        if lr != self._lr:
+            self._lr = lr
+            self._lr_changes.append((self.epoch, lr))
+
+    def _check_converged_at_start(self) -> None:
+        g0 = self._buf.grad[0]
+        if float(np.sqrt(np.dot(g0, g0))) <= self.config.tol:
+            self.status = "converged"
+            self.message = f"converged at epoch 0: |gradient| = {_fmt(float(np.linalg.norm(g0)))} ≤ tol"
+            self.finished = True
+
+    def _finish_by_epochs(self) -> None:
+        self.finished = True
+        cyc = find_cycle(self._buf.params[: self._buf.n], dtype=self.config.dtype)
+        if cyc is not None:
+            period, pts = cyc
+            self.status = "cycling"
+            shown = ", ".join(_fmt(float(v)) for v in pts[:, 0][:6])
+            self.message = f"cycling with period {period} ({self.names[0]}: {shown}) through epoch {self.epoch}"
+        else:
+            self.status = "max_epochs"
+            self.message = f"stopped at the epoch limit ({self.epoch}) without meeting the stop rule"
+
+    # --- running -----------------------------------------------------------------------------
+
+    def advance(self, n: int = 1) -> StepBatch:
+        """Make up to ``n`` more updates (fewer at the epoch limit or when a stop rule fires)."""
+        start = self._buf.n
+        if self.finished or n <= 0:
+            return self._batch(start)
+        n = min(int(n), self.config.epochs - self.epoch)
+        P, L, G = self.engine.advance(n, self._lr)
+        P = np.asarray(P, dtype=np.float64).reshape(-1, self._buf.k)
+        L = np.asarray(L, dtype=np.float64).reshape(-1)
+        G = np.asarray(G, dtype=np.float64).reshape(-1, self._buf.k)
+        keep = L.shape[0]
+        stop_status = ""
+        stop_message = ""
+
+        finite = np.isfinite(L) & np.isfinite(P).all(axis=1) & np.isfinite(G).all(axis=1)
+        first_bad = int(np.argmin(finite)) if not finite.all() else keep
+        limit = EXPLOSION_FACTOR
+        with np.errstate(all="ignore"):
+            exploded = (np.abs(L - self._loss0) > limit * (1.0 + abs(self._loss0))) | (
+                np.max(np.abs(P), axis=1) > limit * (1.0 + self._p0max)
+            )
+            gnorm = np.sqrt(np.sum(G * G, axis=1))
+        exploded &= finite
+        first_explode = int(np.argmax(exploded)) if exploded.any() else keep
+        conv = (gnorm <= self.config.tol) & finite
+        first_conv = int(np.argmax(conv)) if conv.any() else keep
+
+        first = min(first_bad, first_explode, first_conv)
+        if first < keep:
+            epoch = start + first
+            if first == first_conv:
+                keep = first + 1
+                stop_status = "converged"
+                stop_message = (
+                    f"converged at epoch {epoch}: |gradient| = {_fmt(float(gnorm[first]))} ≤ tol "
+                    f"= {_fmt(self.config.tol)}"
+                )
+            elif first == first_bad:
+                keep = first
+                stop_status = "diverged"
+                stop_message = f"diverged at epoch {epoch}: " + self._why_nonfinite(P[first], L[first], G[first])
+            else:
+                keep = first + 1
+                stop_status = "diverged"
+                if np.max(np.abs(P[first])) > limit * (1.0 + self._p0max):
+                    why = f"the parameters grew beyond {limit:.0e} × their start ({self._point(P[first])})"
+                else:
+                    why = f"the loss reached {_fmt(float(L[first]))}, beyond {limit:.0e} × its start"
+                stop_message = f"diverged at epoch {epoch}: {why}"
+        self._buf.extend(P[:keep], L[:keep], G[:keep])
+        if stop_status:
+            self.status = stop_status
+            self.message = stop_message
+            self.finished = True
+        elif self.epoch >= self.config.epochs:
+            self._finish_by_epochs()
+        elif self.config.stop_on_cycle:
+            cyc = find_cycle(self._buf.params[: self._buf.n], dtype=self.config.dtype)
+            if cyc is not None:
+                self._finish_by_epochs()
+        return self._batch(start)
+
+    def _why_nonfinite(self, p: np.ndarray, loss: float, g: np.ndarray) -> str:
+        if not np.isfinite(p).all():
+            return f"the parameters overflowed ({self._point(p)})"
+        if isinstance(self.config.problem, FunctionProblem):
+            if not math.isfinite(loss):
+                return f"f is undefined or infinite at {self._point(p)} (f = {_fmt(loss)})"
+            return f"the gradient is undefined or infinite at {self._point(p)}"
+        return f"the loss overflowed at {self._point(p)}"
+
+    def _batch(self, start: int) -> StepBatch:
+        b = self._buf
+        return StepBatch(
+            start=start,
+            params=b.params[start : b.n].copy(),
+            loss=b.loss[start : b.n].copy(),
+            grad=b.grad[start : b.n].copy(),
+            status=self.status,
+            finished=self.finished,
+            message=self.message,
+        )
+
+    def initial_batch(self) -> StepBatch:
+        """Row 0 (and the state): what a consumer shows before the first update."""
+        return self._batch(0)
+
+    def run_to_end(self, *, max_block: int | None = None, target_seconds: float = 0.05) -> Descent:
+        """Advance until finished, in blocks that grow while each takes < ``target_seconds``."""
+        block = 64
+        cap = max_block or (1 << 16 if self.config.engine == "manual" else 4096)
+        while not self.finished:
+            t = time.perf_counter()
+            self.advance(block)
+            if time.perf_counter() - t < target_seconds and block < cap:
+                block = min(block * 2, cap)
+        return self
+
+    def history(self) -> History:
+        """The rows so far (a copy: later advances do not change it)."""
+        b = self._buf
+        return History(
+            params=b.params[: b.n].copy(),
+            loss=b.loss[: b.n].copy(),
+            grad=b.grad[: b.n].copy(),
+            status=self.status,
+            config=self.config,
+            message=self.message,
+            param_names=self.names,
+            lr_changes=tuple(self._lr_changes),
+        )
+
+    def take_history(self) -> History:
+        """The final history without copying (the Descent must not be advanced afterwards)."""
+        self._buf.trim()
+        b = self._buf
+        return History(
+            params=b.params,
+            loss=b.loss,
+            grad=b.grad,
+            status=self.status,
+            config=self.config,
+            message=self.message,
+            param_names=self.names,
+            lr_changes=tuple(self._lr_changes),
+        )
+
+
+def steps(config: RunConfig, block: int = 1) -> Iterator[StepBatch]:
+    """Yield the start (row 0), then blocks of ``block`` updates until the run finishes."""
+    d = Descent(config)
+    yield d.initial_batch()
+    while not d.finished:
+        yield d.advance(block)
+
+
+def run(config: RunConfig) -> History:
+    """Run to the end and return the :class:`History` (the window uses the same code path)."""
+    return Descent(config).run_to_end().take_history()

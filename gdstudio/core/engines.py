@@ -1,0 +1,488 @@
+"""Engines: who computes the gradient and applies the update.
+
+``manual``
+    Analytic gradients: SymPy's derivative of f, or the source's d_m, d_c formulas (from the
+    data's sums) for a regression. Plain gradient descent runs in a tight pure-Python loop; other
+    optimizers run on NumPy arrays with the same formulas as ``torch.optim``.
+``torch``
+    Autograd: ``loss.backward()`` on leaf tensors, on a chosen device and dtype, with the plain
+    update ``p -= lr * p.grad`` (``gd``) or a ``torch.optim`` optimizer.
+
+Both engines expose the same small interface: :meth:`Engine.start` evaluates the start point
+(row 0), :meth:`Engine.advance` makes ``n`` updates and returns the ``n`` new rows (parameters,
+loss, gradient at those parameters) as float64 NumPy arrays. Tensors never leave this module.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import ConfigError, DeviceError
+from .expressions import expression_source
+from .problems import FunctionProblem, Problem, RegressionProblem
+
+__all__ = [
+    "ENGINES",
+    "OPTIMIZERS",
+    "DTYPES",
+    "OptimizerSettings",
+    "Engine",
+    "ManualEngine",
+    "TorchEngine",
+    "make_engine",
+    "available_devices",
+    "check_device",
+]
+
+ENGINES = ("manual", "torch")
+OPTIMIZERS = ("gd", "sgd", "momentum", "nesterov", "adam", "rmsprop", "adagrad")
+DTYPES = ("float64", "float32")
+
+_DEFAULT_EPS = {"adam": 1e-8, "rmsprop": 1e-8, "adagrad": 1e-10}
+
+Rows = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class OptimizerSettings:
+    """An optimizer and its hyper-parameters (``torch.optim``'s defaults where not given)."""
+
+    name: str = "gd"
+    momentum: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    alpha: float = 0.99
+    eps: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.name not in OPTIMIZERS:
+            raise ConfigError(f"unknown optimizer {self.name!r}; choose from {', '.join(OPTIMIZERS)}")
+        for field_name, lo, hi in (
+            ("momentum", 0.0, 1.0),
+            ("beta1", 0.0, 1.0),
+            ("beta2", 0.0, 1.0),
+            ("alpha", 0.0, 1.0),
+        ):
+            v = getattr(self, field_name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v < hi:
+                raise ConfigError(f"{field_name} must be in [{lo:g}, {hi:g}), got {v!r}")
+        if self.eps is not None and (not math.isfinite(self.eps) or self.eps <= 0):
+            raise ConfigError(f"eps must be > 0, got {self.eps!r}")
+
+    @property
+    def eps_value(self) -> float:
+        return self.eps if self.eps is not None else _DEFAULT_EPS.get(self.name, 0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Devices (torch is imported only when asked about)
+# --------------------------------------------------------------------------------------------
+
+
+def available_devices() -> list[str]:
+    """Devices the torch engine can use here; ``cpu`` always, then CUDA devices and MPS."""
+    out = ["cpu"]
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return out
+    try:
+        if torch.cuda.is_available():
+            out.append("cuda")
+            out += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    except Exception:  # noqa: BLE001 - a broken driver must not break the app
+        pass
+    try:
+        if torch.backends.mps.is_available():
+            out.append("mps")
+    except Exception:  # noqa: BLE001
+        pass
+    return out
+
+
+def check_device(name: str) -> Any:
+    """The ``torch.device`` for ``name``, or :class:`DeviceError` with a clear reason."""
+    import torch
+
+    text = str(name).strip().lower()
+    if text == "cpu":
+        return torch.device("cpu")
+    if text == "cuda" or text.startswith("cuda:"):
+        index = 0
+        if text.startswith("cuda:"):
+            try:
+                index = int(text[5:])
+            except ValueError:
+                raise DeviceError(f"bad device {name!r}: write cuda or cuda:N") from None
+        if not torch.cuda.is_available():
+            built = "a CPU-only build" if torch.version.cuda is None else f"CUDA {torch.version.cuda}"
+            raise DeviceError(
+                f"device {name!r} is not available: this machine has no usable CUDA GPU "
+                f"(torch {torch.__version__}, {built})"
+            )
+        count = torch.cuda.device_count()
+        if not 0 <= index < count:
+            raise DeviceError(f"device {name!r} is not available: there are {count} CUDA device(s)")
+        return torch.device("cuda", index)
+    if text == "mps":
+        if not torch.backends.mps.is_available():
+            raise DeviceError("device 'mps' is not available: it needs Apple silicon with macOS 12.3+")
+        return torch.device("mps")
+    raise DeviceError(f"unknown device {name!r}; use cpu, cuda, cuda:N or mps")
+
+
+# --------------------------------------------------------------------------------------------
+# Engines
+# --------------------------------------------------------------------------------------------
+
+
+class Engine(ABC):
+    """Holds the current parameters (and optimizer state) of one run."""
+
+    name: str = ""
+
+    def __init__(self, problem: Problem, optimizer: OptimizerSettings, dtype: str) -> None:
+        if dtype not in DTYPES:
+            raise ConfigError(f"unknown dtype {dtype!r}; choose float64 or float32")
+        self.problem = problem
+        self.optimizer = optimizer
+        self.dtype = dtype
+        self.k = problem.dim
+
+    @abstractmethod
+    def start(self, params0: np.ndarray) -> tuple[float, np.ndarray]:
+        """Set the start point; return (loss, gradient) there."""
+
+    @abstractmethod
+    def advance(self, n: int, lr: float) -> Rows:
+        """Make ``n`` updates with learning rate ``lr``; return the new rows.
+
+        Returns ``(params (n, k), loss (n,), grad (n, k))``, float64. A row whose values are not
+        finite may end the returned block early (the caller stops the run there).
+        """
+
+
+class ManualEngine(Engine):
+    """Analytic gradients; pure-Python loop for plain descent, NumPy for the optimizers."""
+
+    name = "manual"
+
+    def __init__(self, problem: Problem, optimizer: OptimizerSettings, dtype: str = "float64") -> None:
+        super().__init__(problem, optimizer, dtype)
+        self._np_dtype = np.float64 if dtype == "float64" else np.float32
+        self._p = np.zeros((1, self.k), dtype=self._np_dtype)
+        self._g = np.zeros((1, self.k), dtype=self._np_dtype)
+        self._state: dict[str, Any] = {}
+        self._fast = None
+        if optimizer.name == "gd" and dtype == "float64":
+            if isinstance(problem, FunctionProblem) and problem.dim == 1:
+                self._fast = _function_loop(problem)
+            elif isinstance(problem, RegressionProblem):
+                self._fast = _regression_loop(problem)
+
+    def start(self, params0: np.ndarray) -> tuple[float, np.ndarray]:
+        p = np.asarray(params0, dtype=self._np_dtype).reshape(1, self.k)
+        loss, grad = self.problem.loss_and_grad(p)
+        self._p = p.copy()
+        self._g = np.asarray(grad, dtype=self._np_dtype).reshape(1, self.k).copy()
+        self._state = {}
+        return float(loss[0]), self._g[0].astype(np.float64)
+
+    def advance(self, n: int, lr: float) -> Rows:
+        if self._fast is not None:
+            return self._advance_fast(n, lr)
+        return self._advance_numpy(n, lr)
+
+    # -- plain gradient descent, Python floats ------------------------------------------------
+
+    def _advance_fast(self, n: int, lr: float) -> Rows:
+        assert self._fast is not None
+        state = [float(v) for v in self._p[0]] + [float(v) for v in self._g[0]]
+        state, columns = self._fast(state, float(lr), int(n))
+        k = self.k
+        params = np.array(columns[:k], dtype=np.float64).T.reshape(-1, k)
+        grad = np.array(columns[k:], dtype=np.float64).T.reshape(-1, k)
+        self._p = np.array([state[:k]], dtype=np.float64)
+        self._g = np.array([state[k:]], dtype=np.float64)
+        with np.errstate(all="ignore"):
+            loss = np.asarray(self.problem.loss(params), dtype=np.float64)
+        return params, loss, grad
+
+    # -- optimizers on NumPy arrays ---------------------------------------------------------
+
+    def _advance_numpy(self, n: int, lr: float) -> Rows:
+        dt = self._np_dtype
+        P = np.empty((n, self.k), dtype=np.float64)
+        L = np.empty(n, dtype=np.float64)
+        G = np.empty((n, self.k), dtype=np.float64)
+        p, g = self._p, self._g
+        lr_t = dt(lr)
+        step = _numpy_update(self.optimizer, self._state, dt)
+        with np.errstate(all="ignore"):
+            for i in range(n):
+                p = step(p, g, lr_t)
+                loss, g = self.problem.loss_and_grad(p)
+                g = np.asarray(g, dtype=dt)
+                P[i] = p[0]
+                L[i] = loss[0]
+                G[i] = g[0]
+                if not (math.isfinite(L[i]) and np.isfinite(P[i]).all() and np.isfinite(G[i]).all()):
+                    n = i + 1
+                    break
+        self._p, self._g = p, g
+        return P[:n], L[:n], G[:n]
+
+
+def _numpy_update(opt: OptimizerSettings, state: dict[str, Any], dt: Any) -> Any:
+    """A function (p, g, lr) → new p implementing ``opt`` as ``torch.optim`` does."""
+    name = opt.name
+    one = dt(1.0)
+    if name in ("gd", "sgd"):
+        return lambda p, g, lr: (p - lr * g).astype(dt, copy=False)
+    if name in ("momentum", "nesterov"):
+        mu = dt(opt.momentum)
+
+        def momentum(p: np.ndarray, g: np.ndarray, lr: Any) -> np.ndarray:
+            buf = state.get("buf")
+            buf = g.copy() if buf is None else (mu * buf + g).astype(dt, copy=False)
+            state["buf"] = buf
+            d = (g + mu * buf).astype(dt, copy=False) if name == "nesterov" else buf
+            return (p - lr * d).astype(dt, copy=False)
+
+        return momentum
+    if name == "adam":
+        b1, b2, eps = dt(opt.beta1), dt(opt.beta2), dt(opt.eps_value)
+
+        def adam(p: np.ndarray, g: np.ndarray, lr: Any) -> np.ndarray:
+            t = state.get("t", 0) + 1
+            state["t"] = t
+            m = state.get("m", np.zeros_like(p))
+            v = state.get("v", np.zeros_like(p))
+            m = (m + (g - m) * (one - b1)).astype(dt, copy=False)  # torch: lerp
+            v = (v * b2 + (one - b2) * g * g).astype(dt, copy=False)
+            state["m"], state["v"] = m, v
+            bc1 = 1.0 - float(opt.beta1) ** t
+            bc2 = 1.0 - float(opt.beta2) ** t
+            step_size = dt(float(lr) / bc1)
+            denom = (np.sqrt(v) / dt(math.sqrt(bc2)) + eps).astype(dt, copy=False)
+            return (p - step_size * (m / denom)).astype(dt, copy=False)
+
+        return adam
+    if name == "rmsprop":
+        a, eps = dt(opt.alpha), dt(opt.eps_value)
+
+        def rmsprop(p: np.ndarray, g: np.ndarray, lr: Any) -> np.ndarray:
+            v = state.get("v", np.zeros_like(p))
+            v = (v * a + (one - a) * g * g).astype(dt, copy=False)
+            state["v"] = v
+            return (p - lr * (g / (np.sqrt(v) + eps))).astype(dt, copy=False)
+
+        return rmsprop
+    if name == "adagrad":
+        eps = dt(opt.eps_value)
+
+        def adagrad(p: np.ndarray, g: np.ndarray, lr: Any) -> np.ndarray:
+            s = state.get("sum", np.zeros_like(p))
+            s = (s + g * g).astype(dt, copy=False)
+            state["sum"] = s
+            return (p - lr * (g / (np.sqrt(s) + eps))).astype(dt, copy=False)
+
+        return adagrad
+    raise ConfigError(f"unknown optimizer {name!r}")  # pragma: no cover
+
+
+def _function_loop(problem: FunctionProblem) -> Any:
+    """Generate a tight loop for plain descent on f(x): x ← x − lr·f'(x), recording x and f'(x).
+
+    The loop's source is generated from the checked SymPy derivative (never from user text).
+    The loss is evaluated afterwards, vectorised, on the recorded points.
+    """
+    (grad_src,) = expression_source(problem.expression.gradient_sym, ("x",))
+    source = (
+        "def _loop(state, lr, n):\n"
+        "    x, g = state\n"
+        "    xs = [0.0] * n\n"
+        "    gs = [0.0] * n\n"
+        "    i = -1\n"
+        "    try:\n"
+        "        for i in range(n):\n"
+        "            x = x - lr * g\n"
+        f"            g = {grad_src}\n"
+        "            xs[i] = x\n"
+        "            gs[i] = g\n"
+        "    except (ValueError, OverflowError, ZeroDivisionError):\n"
+        "        xs[i] = x\n"
+        "        gs[i] = nan\n"
+        "        return [x, nan], [xs[: i + 1], gs[: i + 1]]\n"
+        "    return [x, g], [xs, gs]\n"
+    )
+    from .expressions import _namespace
+
+    namespace: dict[str, Any] = {"__builtins__": {"range": range}}
+    namespace.update(_namespace("math"))
+    exec(compile(source, "<gdstudio-loop>", "exec"), namespace)  # noqa: S102 - generated
+    return namespace["_loop"]
+
+
+def _regression_loop(problem: RegressionProblem) -> Any:
+    """Plain descent on the MSE from the data's sums: O(1) per step, any n."""
+    n_pts = float(problem.n)
+    xm, ym = problem.x_mean, problem.y_mean
+    sxx, sxy, sx, sy = problem.sxx, problem.sxy, problem.sx, problem.sy
+    k2 = -2.0 / n_pts
+
+    def loop(state: list[float], lr: float, n: int) -> tuple[list[float], list[list[float]]]:
+        m, c, gm, gc = state
+        ms = [0.0] * n
+        cs = [0.0] * n
+        gms = [0.0] * n
+        gcs = [0.0] * n
+        for i in range(n):
+            m = m - lr * gm
+            c = c - lr * gc
+            d = ym - m * xm - c
+            sr = sy - m * sx + n_pts * d
+            gm = k2 * (sxy - m * sxx + d * sx + xm * sr)
+            gc = k2 * sr
+            ms[i] = m
+            cs[i] = c
+            gms[i] = gm
+            gcs[i] = gc
+        return [m, c, gm, gc], [ms, cs, gms, gcs]
+
+    return loop
+
+
+class TorchEngine(Engine):
+    """Autograd on a device: ``loss.backward()`` on leaf tensors, then the update."""
+
+    name = "torch"
+
+    def __init__(
+        self,
+        problem: Problem,
+        optimizer: OptimizerSettings,
+        dtype: str = "float64",
+        device: str = "cpu",
+    ) -> None:
+        super().__init__(problem, optimizer, dtype)
+        import torch
+
+        self.torch = torch
+        self.device = check_device(device)
+        self.tdtype = torch.float64 if dtype == "float64" else torch.float32
+        if isinstance(problem, FunctionProblem):
+            fn = problem.expression.torch_function()
+            if problem.dim == 1:
+                self._loss = fn  # p is a 0-d tensor, as in the source
+            else:
+                self._loss = lambda p: fn(*p.unbind())
+        else:
+            X = torch.from_numpy(problem.x).to(device=self.device, dtype=self.tdtype)
+            Y = torch.from_numpy(problem.y).to(device=self.device, dtype=self.tdtype)
+            self._X, self._Y = X, Y
+
+            def mse(p: Any) -> Any:
+                preds = p[0] * X + p[1]
+                return ((preds - Y) ** 2).mean()
+
+            self._loss = mse
+        self._p: Any = None
+        self._opt: Any = None
+        self._loss_value: Any = None
+
+    def _leaf(self, values: Any) -> Any:
+        t = self.torch.as_tensor(values, dtype=self.tdtype, device=self.device)
+        if self.k == 1 and isinstance(self.problem, FunctionProblem):
+            t = t.reshape(())
+        return t.detach().clone().requires_grad_()
+
+    def _make_optimizer(self, p: Any, lr: float) -> Any:
+        o = self.optimizer
+        optim = self.torch.optim
+        if o.name == "sgd":
+            return optim.SGD([p], lr=lr)
+        if o.name == "momentum":
+            return optim.SGD([p], lr=lr, momentum=o.momentum)
+        if o.name == "nesterov":
+            return optim.SGD([p], lr=lr, momentum=o.momentum, nesterov=True)
+        if o.name == "adam":
+            return optim.Adam([p], lr=lr, betas=(o.beta1, o.beta2), eps=o.eps_value)
+        if o.name == "rmsprop":
+            return optim.RMSprop([p], lr=lr, alpha=o.alpha, eps=o.eps_value)
+        if o.name == "adagrad":
+            return optim.Adagrad([p], lr=lr, eps=o.eps_value)
+        return None
+
+    def start(self, params0: np.ndarray) -> tuple[float, np.ndarray]:
+        p = self._leaf(np.asarray(params0, dtype=np.float64))
+        loss = self._loss(p)
+        loss.backward()
+        self._p = p
+        self._opt = self._make_optimizer(p, 0.0) if self.optimizer.name != "gd" else None
+        grad = p.grad.detach().reshape(-1).to("cpu", self.torch.float64).numpy().copy()
+        return float(loss.detach()), grad
+
+    def advance(self, n: int, lr: float) -> Rows:
+        torch = self.torch
+        ps: list[Any] = []
+        losses: list[Any] = []
+        grads: list[Any] = []
+        p = self._p
+        loss_fn = self._loss
+        if self._opt is None:
+            # Plain descent: a fresh leaf each step (no in-place write, no copy to record).
+            # p - lr*grad in two roundings, as the source writes it (sub(alpha=) would fuse).
+            for _ in range(n):
+                with torch.no_grad():
+                    p = p - lr * p.grad
+                p.requires_grad_()
+                loss = loss_fn(p)
+                loss.backward()
+                ps.append(p)
+                losses.append(loss.detach())
+                grads.append(p.grad)
+            self._p = p
+        else:
+            opt = self._opt
+            for group in opt.param_groups:
+                group["lr"] = lr
+            for _ in range(n):
+                opt.step()
+                p.grad = None
+                loss = loss_fn(p)
+                loss.backward()
+                ps.append(p.detach().clone())
+                losses.append(loss.detach())
+                grads.append(p.grad)
+        with torch.no_grad():
+            P = torch.stack(ps).reshape(n, self.k)
+            L = torch.stack(losses).reshape(n)
+            G = torch.stack(grads).reshape(n, self.k)
+            # One device → host copy per block: no sync on every step.
+            P, L, G = (t.to("cpu", torch.float64).numpy() for t in (P, L, G))
+        return P, L, G
+
+
+def make_engine(
+    problem: Problem,
+    engine: str = "manual",
+    optimizer: OptimizerSettings | None = None,
+    dtype: str = "float64",
+    device: str = "cpu",
+) -> Engine:
+    optimizer = optimizer or OptimizerSettings()
+    if engine == "manual":
+        if device not in ("cpu", None, ""):
+            raise ConfigError(
+                f"the manual engine runs on the CPU; choose the torch engine for device {device!r}"
+            )
+        return ManualEngine(problem, optimizer, dtype)
+    if engine == "torch":
+        return TorchEngine(problem, optimizer, dtype, device)
+    raise ConfigError(f"unknown engine {engine!r}; choose manual or torch")

@@ -1,0 +1,608 @@
+"""Safe parsing of a typed function f(x) (or f(x, y)).
+
+The text a person types is never handed to ``eval``, ``exec`` or ``sympify``. It goes through
+three gates:
+
+1. **Text**: length and nesting depth are bounded, a few typographic symbols are normalised
+   (``^`` → ``**``, ``−`` → ``-``, ``×`` → ``*``, ``²`` → ``**2``, ``π`` → ``pi``).
+2. **Syntax tree**: :mod:`ast` parses it and every node is checked against a whitelist (numbers,
+   the variables, ``pi``, ``e``, ``+ - * / **``, unary ``±`` and one-argument calls of
+   :data:`FUNCTIONS`). The error names the offending part and its position.
+3. **SymPy**: the checked tree is translated node by node into SymPy objects (no string parsing),
+   with bounds on constant powers so ``9**9**9**9`` or ``x**10**10`` cannot hang the machine.
+
+From the SymPy expression we derive the gradient symbolically and compile numeric functions for
+three back ends (``math`` scalars, NumPy arrays, torch tensors) with a small printer of our own:
+the generated code is built from the whitelisted tree only, never from the person's text.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import sympy
+
+from .errors import ExpressionError
+
+__all__ = [
+    "FUNCTIONS",
+    "CONSTANTS",
+    "MAX_LENGTH",
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "MAX_EXPONENT",
+    "Expression",
+    "parse_expression",
+    "compile_sympy",
+]
+
+#: Longest accepted text, in characters.
+MAX_LENGTH = 1000
+#: Deepest accepted nesting (parentheses, calls, operators).
+MAX_DEPTH = 60
+#: Largest accepted syntax tree, in nodes.
+MAX_NODES = 400
+#: Largest accepted constant exponent applied to a variable (``x**1000`` is fine).
+MAX_EXPONENT = 1000
+#: Largest magnitude (as a power of ten) a constant sub-expression may reach.
+MAX_CONSTANT_DIGITS = 400
+
+# Whitelisted functions: name typed → SymPy function.
+FUNCTIONS: dict[str, Any] = {
+    "sin": sympy.sin,
+    "cos": sympy.cos,
+    "tan": sympy.tan,
+    "exp": sympy.exp,
+    "log": sympy.log,
+    "ln": sympy.log,
+    "sqrt": sympy.sqrt,
+    "abs": sympy.Abs,
+    "tanh": sympy.tanh,
+    "sinh": sympy.sinh,
+    "cosh": sympy.cosh,
+}
+
+CONSTANTS: dict[str, Any] = {"pi": sympy.pi, "e": sympy.E}
+
+_TYPOGRAPHY = {
+    "^": "**",
+    "\u2212": "-",  # minus sign
+    "\u2013": "-",  # en dash
+    "\u00d7": "*",  # multiplication sign
+    "\u00b7": "*",  # middle dot
+    "\u22c5": "*",  # dot operator
+    "\u00f7": "/",  # division sign
+    "\u00b2": "**2",
+    "\u00b3": "**3",
+    "\u03c0": "pi",
+}
+
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+_ALLOWED_LIST = "numbers, {vars}, pi, e, + - * / ** and " + ", ".join(
+    sorted(set(FUNCTIONS) - {"ln"})
+)
+
+
+def _allowed(variables: Sequence[str]) -> str:
+    return _ALLOWED_LIST.format(vars=", ".join(variables))
+
+
+def _normalise(text: str) -> str:
+    for typed, plain in _TYPOGRAPHY.items():
+        text = text.replace(typed, plain)
+    return text.strip()
+
+
+def _check_text(text: str, variables: Sequence[str]) -> None:
+    if not text:
+        raise ExpressionError("the expression is empty: type a function of " + " and ".join(variables))
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(
+            f"the expression is too long ({len(text):,} characters; at most {MAX_LENGTH})"
+        )
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ExpressionError(
+                    f"the expression is nested too deeply (more than {MAX_DEPTH} parentheses)",
+                    position=i,
+                )
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                raise ExpressionError(f"unmatched ')' at position {i + 1}", position=i)
+        elif not (ch.isascii() and (ch.isprintable() or ch in " \t")):
+            raise ExpressionError(
+                f"unexpected character {ch!r} at position {i + 1}", position=i
+            )
+    if depth > 0:
+        raise ExpressionError("missing ')': a parenthesis is opened but never closed")
+
+
+def _syntax_error(text: str, err: SyntaxError) -> ExpressionError:
+    col = (err.offset or 1) - 1
+    hint = ""
+    m = re.search(r"(\d)\s*([a-zA-Z(])", text)
+    if m:
+        hint = f" (write {m.group(1)}*{m.group(2)} for a product)"
+    where = f" at position {col + 1}" if err.offset else ""
+    snippet = text[max(0, col - 5) : col + 5]
+    near = f" near {snippet!r}" if snippet.strip() else ""
+    return ExpressionError(f"invalid syntax{where}{near}{hint}", position=col)
+
+
+def _segment(text: str, node: ast.AST) -> str:
+    seg = ast.get_source_segment(text, node) or type(node).__name__
+    return seg if len(seg) <= 40 else seg[:37] + "..."
+
+
+def _position(node: ast.AST) -> int | None:
+    return getattr(node, "col_offset", None)
+
+
+class _Checker:
+    """Walks a syntax tree, refuses anything off the whitelist, and builds SymPy objects."""
+
+    def __init__(self, text: str, variables: Sequence[str]) -> None:
+        self.text = text
+        self.variables = tuple(variables)
+        self.symbols = {v: sympy.Symbol(v, real=True) for v in self.variables}
+        self.nodes = 0
+
+    def refuse(self, node: ast.AST, why: str) -> ExpressionError:
+        return ExpressionError(
+            f"{_segment(self.text, node)!r} is not allowed: {why}", position=_position(node)
+        )
+
+    def build(self, node: ast.AST, depth: int = 0) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise ExpressionError(
+                f"the expression is too large (more than {MAX_NODES} parts)"
+            )
+        if depth > MAX_DEPTH:
+            raise ExpressionError(
+                f"the expression is nested too deeply (more than {MAX_DEPTH} levels)",
+                position=_position(node),
+            )
+        if isinstance(node, ast.Expression):
+            return self.build(node.body, depth + 1)
+        if isinstance(node, ast.Constant):
+            return self._constant(node)
+        if isinstance(node, ast.Name):
+            return self._name(node)
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.USub):
+                return -self.build(node.operand, depth + 1)
+            if isinstance(node.op, ast.UAdd):
+                return self.build(node.operand, depth + 1)
+            raise self.refuse(node, "only unary + and - are allowed")
+        if isinstance(node, ast.BinOp):
+            op = type(node.op)
+            if op not in _BINOPS:
+                raise self.refuse(node, "only + - * / ** (or ^) are allowed between terms")
+            left = self.build(node.left, depth + 1)
+            right = self.build(node.right, depth + 1)
+            if op is ast.Add:
+                return left + right
+            if op is ast.Sub:
+                return left - right
+            if op is ast.Mult:
+                return left * right
+            if op is ast.Div:
+                return left / right
+            return self._power(node, left, right)
+        if isinstance(node, ast.Call):
+            return self._call(node, depth)
+        if isinstance(node, ast.Attribute):
+            raise self.refuse(node, "attribute access is not allowed")
+        if isinstance(node, ast.Lambda):
+            raise self.refuse(node, "lambda is not allowed")
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            raise self.refuse(node, "comprehensions are not allowed")
+        if isinstance(node, (ast.JoinedStr, ast.FormattedValue)):
+            raise self.refuse(node, "strings are not allowed")
+        if isinstance(node, ast.Compare):
+            raise self.refuse(node, "comparisons are not allowed")
+        if isinstance(node, ast.BoolOp):
+            raise self.refuse(node, "'and'/'or' are not allowed")
+        if isinstance(node, ast.Subscript):
+            raise self.refuse(node, "indexing is not allowed")
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set, ast.Dict)):
+            raise self.refuse(node, "only a single expression is allowed")
+        raise self.refuse(node, f"only {_allowed(self.variables)} can be used")
+
+    def _constant(self, node: ast.Constant) -> Any:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            kind = "strings" if isinstance(value, (str, bytes)) else f"{type(value).__name__} values"
+            raise self.refuse(node, f"{kind} are not allowed, only real numbers")
+        if isinstance(value, int):
+            if abs(value) >= 10**MAX_CONSTANT_DIGITS:
+                raise self.refuse(node, "the number is too large")
+            return sympy.Integer(value)
+        if not math.isfinite(value):
+            raise self.refuse(node, "the number is too large (beyond 1.8e308)")
+        return sympy.Float(value)
+
+    def _name(self, node: ast.Name) -> Any:
+        if node.id in self.symbols:
+            return self.symbols[node.id]
+        if node.id in CONSTANTS:
+            return CONSTANTS[node.id]
+        if node.id in FUNCTIONS:
+            raise self.refuse(node, f"{node.id} is a function: write {node.id}(...)")
+        if node.id.startswith("__"):
+            raise self.refuse(node, "names with double underscores are not allowed")
+        if len(self.variables) == 1 and len(node.id) == 1:
+            why = f"unknown variable: f is a function of {self.variables[0]} only"
+        else:
+            why = f"unknown name; only {_allowed(self.variables)} can be used"
+        raise self.refuse(node, why)
+
+    def _call(self, node: ast.Call, depth: int) -> Any:
+        if not isinstance(node.func, ast.Name):
+            raise self.refuse(node.func, "only the functions " + ", ".join(sorted(FUNCTIONS)) + " can be called")
+        name = node.func.id
+        if name not in FUNCTIONS:
+            if name.startswith("__"):
+                raise self.refuse(node.func, "names with double underscores are not allowed")
+            raise self.refuse(
+                node.func,
+                "unknown function; allowed: " + ", ".join(sorted(set(FUNCTIONS) - {"ln"})),
+            )
+        if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
+            raise self.refuse(node, f"{name} takes exactly one argument")
+        arg = self.build(node.args[0], depth + 1)
+        return FUNCTIONS[name](arg)
+
+    def _power(self, node: ast.BinOp, base: Any, exponent: Any) -> Any:
+        base_free = bool(base.free_symbols)
+        exp_free = bool(exponent.free_symbols)
+        if not exp_free and exponent.is_number:
+            try:
+                e = abs(float(exponent))
+            except (TypeError, ValueError, OverflowError):  # pragma: no cover - defensive
+                e = math.inf
+            if base_free and e > MAX_EXPONENT:
+                raise self.refuse(
+                    node, f"the exponent is too large (at most {MAX_EXPONENT} on a variable)"
+                )
+            if not base_free and base.is_number:
+                try:
+                    b = abs(float(base))
+                except (TypeError, ValueError, OverflowError):  # pragma: no cover
+                    b = math.inf
+                if b > 1.0 and math.isfinite(e):
+                    digits = e * math.log10(b)
+                elif b > 1.0:
+                    digits = math.inf
+                elif 0.0 < b < 1.0 and math.isfinite(e):
+                    digits = e * -math.log10(b)
+                elif 0.0 < b < 1.0:
+                    digits = math.inf
+                else:
+                    digits = 0.0
+                if digits > MAX_CONSTANT_DIGITS:
+                    raise self.refuse(
+                        node,
+                        f"the constant is too large (about 10^{digits:.3g}; "
+                        f"at most 10^{MAX_CONSTANT_DIGITS})",
+                    )
+        elif exp_free and not base_free:
+            # c**x: fine, like exp(x*log c)
+            pass
+        return base**exponent
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A checked function of one or more variables, with its symbolic gradient.
+
+    Build it with :func:`parse_expression`. ``text`` is the normalised text as typed.
+    """
+
+    text: str
+    variables: tuple[str, ...]
+    sym: Any = field(repr=False, compare=False)
+
+    @property
+    def dim(self) -> int:
+        return len(self.variables)
+
+    @cached_property
+    def symbols(self) -> tuple[Any, ...]:
+        return tuple(sympy.Symbol(v, real=True) for v in self.variables)
+
+    @cached_property
+    def gradient_sym(self) -> tuple[Any, ...]:
+        return tuple(sympy.diff(self.sym, s) for s in self.symbols)
+
+    @cached_property
+    def derivative_text(self) -> str:
+        """The derivative (1-D) or gradient components as readable text."""
+        parts = [_pretty(g) for g in self.gradient_sym]
+        return parts[0] if len(parts) == 1 else "(" + ", ".join(parts) + ")"
+
+    @cached_property
+    def pretty(self) -> str:
+        return _pretty(self.sym)
+
+    # --- compiled callables ------------------------------------------------------------------
+
+    @cached_property
+    def math_function(self) -> Callable[..., float]:
+        """f(*scalars) on Python floats; raises ValueError/OverflowError/ZeroDivisionError."""
+        return compile_sympy([self.sym], self.variables, "math", single=True)
+
+    @cached_property
+    def math_gradient(self) -> Callable[..., Any]:
+        """∇f(*scalars) on Python floats: a float (1-D) or a tuple of floats."""
+        return compile_sympy(list(self.gradient_sym), self.variables, "math", single=self.dim == 1)
+
+    @cached_property
+    def numpy_function(self) -> Callable[..., np.ndarray]:
+        """f(*arrays), elementwise; invalid points give nan/inf (no exception)."""
+        return compile_sympy([self.sym], self.variables, "numpy", single=True)
+
+    @cached_property
+    def numpy_gradient(self) -> Callable[..., Any]:
+        """∇f(*arrays): one array (1-D) or a tuple of arrays, elementwise."""
+        return compile_sympy(list(self.gradient_sym), self.variables, "numpy", single=self.dim == 1)
+
+    def torch_function(self) -> Callable[..., Any]:
+        """f(*tensors) built from torch operations (autograd-able)."""
+        return compile_sympy([self.sym], self.variables, "torch", single=True)
+
+    def evaluate(self, *values: float) -> float:
+        """f at a point, as a float; nan where f is undefined."""
+        with np.errstate(all="ignore"):
+            out = self.numpy_function(*(np.float64(v) for v in values))
+        return float(out)
+
+    def gradient(self, *values: float) -> tuple[float, ...]:
+        with np.errstate(all="ignore"):
+            out = self.numpy_gradient(*(np.float64(v) for v in values))
+        if self.dim == 1:
+            return (float(out),)
+        return tuple(float(o) for o in out)
+
+
+def _pretty(expr: Any) -> str:
+    text = sympy.sstr(expr)
+    return text.replace("**", "^")
+
+
+def parse_expression(text: str, variables: Sequence[str] = ("x",)) -> Expression:
+    """Check and parse ``text`` as a function of ``variables``.
+
+    Raises
+    ------
+    ExpressionError
+        for anything off the whitelist or beyond the size bounds; the message names the part.
+    """
+    if not isinstance(text, str):
+        raise ExpressionError(f"the expression must be text, got {type(text).__name__}")
+    if len(text) > MAX_LENGTH * 4:  # before normalising, which can lengthen the text
+        raise ExpressionError(
+            f"the expression is too long ({len(text):,} characters; at most {MAX_LENGTH})"
+        )
+    normal = _normalise(text)
+    _check_text(normal, variables)
+    try:
+        tree = ast.parse(normal, mode="eval")
+    except SyntaxError as err:
+        raise _syntax_error(normal, err) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExpressionError("the expression is nested too deeply") from None
+    checker = _Checker(normal, variables)
+    try:
+        sym = checker.build(tree)
+    except RecursionError:
+        raise ExpressionError("the expression is nested too deeply") from None
+    if not isinstance(sym, sympy.Expr):  # pragma: no cover - defensive
+        raise ExpressionError("the text is not a mathematical expression")
+    if sym.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        raise ExpressionError(
+            "the expression is undefined everywhere (a division by zero or log(0)?)"
+        )
+    if sym.has(sympy.I):
+        raise ExpressionError("the expression is not real-valued")
+    return Expression(normal, tuple(variables), sym)
+
+
+# --------------------------------------------------------------------------------------------
+# A small printer: SymPy tree → Python source for one of three back ends.
+# --------------------------------------------------------------------------------------------
+
+_FUNC_NAMES = {
+    sympy.sin: "sin",
+    sympy.cos: "cos",
+    sympy.tan: "tan",
+    sympy.exp: "exp",
+    sympy.log: "log",
+    sympy.tanh: "tanh",
+    sympy.sinh: "sinh",
+    sympy.cosh: "cosh",
+    sympy.Abs: "abs",
+    sympy.sign: "sign",
+}
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _math_sign(v: float) -> float:
+    return math.copysign(1.0, v) if v != 0.0 else 0.0 * v
+
+
+def _math_pow(base: float, exponent: float) -> float:
+    out = base**exponent
+    if isinstance(out, complex):
+        raise ValueError("negative base to a fractional power")
+    return out
+
+
+def _math_sqrt(v: float) -> float:
+    return math.sqrt(v)
+
+
+def _namespace(backend: str) -> dict[str, Any]:
+    if backend == "math":
+        return {
+            "sin": math.sin,
+            "cos": math.cos,
+            "tan": math.tan,
+            "exp": math.exp,
+            "log": math.log,
+            "tanh": math.tanh,
+            "sinh": math.sinh,
+            "cosh": math.cosh,
+            "abs": abs,
+            "sign": _math_sign,
+            "sqrt": _math_sqrt,
+            "pow": _math_pow,
+            "pi": math.pi,
+            "E": math.e,
+            "inf": math.inf,
+            "nan": math.nan,
+        }
+    if backend == "numpy":
+        return {
+            "sin": np.sin,
+            "cos": np.cos,
+            "tan": np.tan,
+            "exp": np.exp,
+            "log": np.log,
+            "tanh": np.tanh,
+            "sinh": np.sinh,
+            "cosh": np.cosh,
+            "abs": np.abs,
+            "sign": np.sign,
+            "sqrt": np.sqrt,
+            "pow": np.power,
+            "pi": math.pi,
+            "E": math.e,
+            "inf": math.inf,
+            "nan": math.nan,
+        }
+    if backend == "torch":
+        import torch
+
+        return {
+            "sin": torch.sin,
+            "cos": torch.cos,
+            "tan": torch.tan,
+            "exp": torch.exp,
+            "log": torch.log,
+            "tanh": torch.tanh,
+            "sinh": torch.sinh,
+            "cosh": torch.cosh,
+            "abs": torch.abs,
+            "sign": torch.sign,
+            "sqrt": torch.sqrt,
+            "pow": torch.pow,
+            "pi": math.pi,
+            "E": math.e,
+            "inf": math.inf,
+            "nan": math.nan,
+        }
+    raise ValueError(f"unknown backend {backend!r}")
+
+
+def _num(value: float) -> str:
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "(-inf)"
+    text = repr(float(value))
+    return f"({text})" if value < 0 else text
+
+
+def _to_float(expr: Any) -> float:
+    try:
+        return float(expr)
+    except (TypeError, ValueError, OverflowError):
+        return math.nan
+
+
+def _print(expr: Any, names: dict[Any, str]) -> str:
+    if expr in names:
+        return names[expr]
+    if not expr.free_symbols:
+        # Every constant sub-expression (2, 1/3, sqrt(2), pi, exp(3)) becomes one float literal.
+        return _num(_to_float(expr))
+    if expr.is_Add:
+        return "(" + " + ".join(_print(a, names) for a in expr.args) + ")"
+    if expr.is_Mul:
+        return "(" + "*".join(_print(a, names) for a in expr.args) + ")"
+    if expr.is_Pow:
+        base, exponent = expr.args
+        b = _print(base, names)
+        if exponent == sympy.Rational(1, 2):
+            return f"sqrt({b})"
+        if exponent == sympy.Rational(-1, 2):
+            return f"(1/sqrt({b}))"
+        if exponent.is_Integer:
+            return f"({b}**{int(exponent)})"
+        return f"pow({b}, {_print(exponent, names)})"
+    func = expr.func
+    if func in _FUNC_NAMES and len(expr.args) == 1:
+        return f"{_FUNC_NAMES[func]}({_print(expr.args[0], names)})"
+    raise _Unsupported(f"cannot compile {func.__name__}")
+
+
+def compile_sympy(
+    exprs: Sequence[Any], variables: Sequence[str], backend: str, *, single: bool = False
+) -> Callable[..., Any]:
+    """Compile SymPy expressions into one Python function of ``variables``.
+
+    The source is generated from the SymPy tree by :func:`_print` (numbers, the variable
+    names, operators and names from a fixed namespace), never from user text.
+    """
+    args = [f"_v{i}" for i in range(len(variables))]
+    names = {sympy.Symbol(v, real=True): a for v, a in zip(variables, args)}
+    names.update({sympy.Symbol(v): a for v, a in zip(variables, args)})
+    try:
+        bodies = [_print(sympy.sympify(e), names) for e in exprs]
+    except _Unsupported as err:
+        raise ExpressionError(f"this expression cannot be evaluated numerically ({err})") from None
+    if backend != "math":
+        # Constants (e.g. a derivative of 2) must still broadcast to the input's shape.
+        zero = f"(0*{args[0]})" if args else "0"
+        bodies = [f"({b} + {zero})" for b in bodies]
+    result = bodies[0] if single else "(" + ", ".join(bodies) + ",)"
+    source = f"def _compiled({', '.join(args)}):\n    return {result}\n"
+    namespace: dict[str, Any] = {"__builtins__": {}}
+    namespace.update(_namespace(backend))
+    exec(compile(source, "<gdstudio-expression>", "exec"), namespace)  # noqa: S102 - our source
+    fn = namespace["_compiled"]
+    fn.__doc__ = source
+    if backend == "numpy":
+        raw = fn
+
+        def fn(*values: Any) -> Any:
+            # Undefined points (log of a negative, overflow) give nan/inf, silently.
+            with np.errstate(all="ignore"):
+                return raw(*values)
+
+        fn.__doc__ = source
+    return fn
+
+
+def expression_source(exprs: Sequence[Any], variables: Sequence[str]) -> list[str]:
+    """The Python source text (math names) of each expression; used by code generation."""
+    args = list(variables)
+    names = {sympy.Symbol(v, real=True): v for v in args}
+    return [_print(sympy.sympify(e), names) for e in exprs]

@@ -1,0 +1,390 @@
+"""What is minimised: a typed function f(x) (or f(x, y)), or a linear regression by MSE.
+
+A problem knows its parameters' names, sensible defaults (start, learning rate, plotting range)
+and how to evaluate its loss and gradient on NumPy arrays of parameter rows. Engines build on
+these; the problem itself never imports torch or Qt.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Union
+
+import numpy as np
+
+from . import data as _data
+from .errors import ConfigError, DataError
+from .expressions import Expression, parse_expression
+
+__all__ = [
+    "FunctionPreset",
+    "FUNCTION_PRESETS",
+    "DEFAULT_EXPRESSION",
+    "FunctionProblem",
+    "RegressionProblem",
+    "Problem",
+]
+
+DEFAULT_EXPRESSION = "x**2 - 4*x + 5"
+
+
+@dataclass(frozen=True)
+class FunctionPreset:
+    """A ready-made function with a start, a learning rate and a range that teach something."""
+
+    key: str
+    title: str
+    expr: str
+    x0: float
+    lr: float
+    x_range: tuple[float, float]
+    lesson: str
+
+
+FUNCTION_PRESETS: dict[str, FunctionPreset] = {
+    p.key: p
+    for p in (
+        FunctionPreset(
+            "quadratic",
+            "Quadratic: x² − 4x + 5",
+            DEFAULT_EXPRESSION,
+            7.0,
+            0.1,
+            (-4.0, 8.0),
+            "The source's example: minimum f(2) = 1. Try lr 0.01, 0.1, 0.3, 0.7 and 1.",
+        ),
+        FunctionPreset(
+            "quartic",
+            "Quartic: a local and a global minimum",
+            "x**4 - 4*x**2 + x",
+            2.0,
+            0.02,
+            (-2.4, 2.4),
+            "From x0 = 2 descent settles in the local minimum near 1.35; "
+            "the global one is near -1.47. Start left of 0.13 to find it.",
+        ),
+        FunctionPreset(
+            "wavy",
+            "Wavy: sin(3x) + 0.1x², many minima",
+            "sin(3*x) + 0.1*x**2",
+            3.5,
+            0.02,
+            (-6.0, 6.0),
+            "Many local minima: where descent ends depends on x0 and on the learning rate.",
+        ),
+        FunctionPreset(
+            "abs",
+            "Absolute value: |x| (not smooth)",
+            "abs(x)",
+            2.55,
+            0.1,
+            (-3.0, 3.0),
+            "The slope is ±1 everywhere: a fixed step never settles, it bounces around 0.",
+        ),
+        FunctionPreset(
+            "flat",
+            "Flat bottom: x⁴",
+            "x**4",
+            1.5,
+            0.05,
+            (-1.8, 1.8),
+            "f''(0) = 0: the gradient vanishes near the minimum and progress becomes very slow.",
+        ),
+    )
+}
+
+
+def _finite_float(value: Any, what: str) -> float:
+    if isinstance(value, bool):
+        raise ConfigError(f"{what} must be a number, got {value!r}")
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{what} must be a number, got {value!r}") from None
+    if not math.isfinite(out):
+        raise ConfigError(f"{what} must be a finite number, got {value!r}")
+    return out
+
+
+class FunctionProblem:
+    """Minimise a typed function of one (or two) variables.
+
+    Parameters
+    ----------
+    expr
+        The function as text (Python syntax, ``^`` accepted for powers) or a parsed
+        :class:`~gdstudio.core.expressions.Expression`.
+    variables
+        ``("x",)`` for f(x); ``("x", "y")`` for f(x, y).
+    """
+
+    kind = "function"
+
+    def __init__(
+        self,
+        expr: str | Expression = DEFAULT_EXPRESSION,
+        *,
+        variables: Sequence[str] | None = None,
+        name: str | None = None,
+        x0: float | Sequence[float] | None = None,
+        lr: float | None = None,
+        x_range: tuple[float, float] | None = None,
+        preset: str | None = None,
+    ) -> None:
+        if isinstance(expr, Expression):
+            self.expression = expr
+        else:
+            if variables is None:
+                variables = ("x",)
+            self.expression = parse_expression(expr, variables)
+        self.variables: tuple[str, ...] = self.expression.variables
+        matched = preset or _preset_for(self.expression.text)
+        p = FUNCTION_PRESETS.get(matched) if matched else None
+        self.preset_key: str | None = p.key if p else None
+        self.name = name or (p.title if p else f"f({', '.join(self.variables)}) = {self.expression.text}")
+        if x0 is None:
+            x0 = p.x0 if p else 7.0
+        self.default_x0 = x0
+        self.default_lr = float(lr if lr is not None else (p.lr if p else 0.1))
+        self.x_range: tuple[float, float] | None = x_range or (p.x_range if p else None)
+        self.lesson = p.lesson if p else ""
+
+    # --- identity ----------------------------------------------------------------------------
+
+    @classmethod
+    def preset(cls, key: str) -> FunctionProblem:
+        try:
+            p = FUNCTION_PRESETS[key]
+        except KeyError:
+            raise ConfigError(
+                f"unknown preset {key!r}; choose from {', '.join(FUNCTION_PRESETS)}"
+            ) from None
+        return cls(p.expr, preset=key)
+
+    @property
+    def text(self) -> str:
+        return self.expression.text
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return self.variables
+
+    @property
+    def dim(self) -> int:
+        return len(self.variables)
+
+    def describe(self) -> dict[str, Any]:
+        """The problem as it appears in a run's JSON ``config``."""
+        return {"problem": "function", "expr": self.text}
+
+    def __repr__(self) -> str:
+        return f"FunctionProblem({self.text!r})"
+
+    # --- numbers ---------------------------------------------------------------------------
+
+    def start(self, x0: float | Sequence[float] | None) -> np.ndarray:
+        """The start point as a float64 array of shape (dim,)."""
+        if x0 is None:
+            x0 = self.default_x0
+        values = [x0] if np.ndim(x0) == 0 else list(x0)  # type: ignore[arg-type]
+        if len(values) != self.dim:
+            raise ConfigError(
+                f"the start needs {self.dim} value{'s' if self.dim > 1 else ''} "
+                f"({', '.join(self.variables)}), got {len(values)}"
+            )
+        return np.array([_finite_float(v, f"start {n}0") for v, n in zip(values, self.variables)])
+
+    def loss_and_grad(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Loss (B,) and gradient (B, dim) for parameter rows ``params`` of shape (B, dim)."""
+        cols = [params[:, i] for i in range(self.dim)]
+        loss = np.asarray(self.expression.numpy_function(*cols))
+        g = self.expression.numpy_gradient(*cols)
+        if self.dim == 1:
+            grad = np.asarray(g)[:, None]
+        else:
+            grad = np.stack([np.broadcast_to(gi, cols[0].shape) for gi in g], axis=1)
+        return np.broadcast_to(loss, cols[0].shape), grad
+
+    def loss(self, params: np.ndarray) -> np.ndarray:
+        cols = [params[:, i] for i in range(self.dim)]
+        return np.broadcast_to(np.asarray(self.expression.numpy_function(*cols)), cols[0].shape)
+
+    def plot_range(self, extra: Sequence[float] = ()) -> tuple[float, float]:
+        """A range for plotting: the preset's (or −10…10), widened to hold ``extra`` points."""
+        lo, hi = self.x_range if self.x_range is not None else (-10.0, 10.0)
+        pts = [float(v) for v in extra if math.isfinite(float(v))]
+        if all(lo <= v <= hi for v in pts):
+            return (lo, hi)
+        lo, hi = min([lo, *pts]), max([hi, *pts])
+        pad = 0.1 * (hi - lo)
+        return (lo - pad, hi + pad)
+
+
+def _preset_for(text: str) -> str | None:
+    compact = text.replace(" ", "")
+    for p in FUNCTION_PRESETS.values():
+        if p.expr.replace(" ", "") == compact:
+            return p.key
+    return None
+
+
+class RegressionProblem:
+    """Fit y ≈ m·x + c by minimising the mean squared error over (x, y) data.
+
+    The manual engine needs only the data's sums, which are computed once here: with centred
+    data (xc = x − x̄, yc = y − ȳ) and d = ȳ − m·x̄ − c,
+
+        Σ r² = Syy − 2m·Sxy + m²·Sxx + 2d·(Sy − m·Sx) + n·d²
+        Σ x·r = Sxy − m·Sxx + d·Sx + x̄·(Sy − m·Sx + n·d)
+
+    where r = y − (m·x + c), Sxx = Σxc², Sxy = Σxc·yc, Syy = Σyc², Sx = Σxc, Sy = Σyc (the last two
+    are zero up to rounding and kept so the identity is exact for the stored numbers). So
+    MSE = Σr²/n, d_m = (−2/n)·Σ x·r and d_c = (−2/n)·Σ r, the source's formulas, cost O(1).
+    """
+
+    kind = "regression"
+    param_names = ("m", "c")
+    dim = 2
+
+    def __init__(
+        self,
+        x: Any,
+        y: Any,
+        *,
+        source: str = "arrays",
+        x_name: str = "x",
+        y_name: str = "y",
+        synthetic: _data.SyntheticSpec | None = None,
+        name: str | None = None,
+    ) -> None:
+        xy = _data.validate_xy(x, y, source)
+        self.x: np.ndarray = xy.x
+        self.y: np.ndarray = xy.y
+        self.source = source
+        self.x_name = x_name
+        self.y_name = y_name
+        self.synthetic_spec = synthetic
+        self.name = name or (f"Regression on {source}")
+        self.default_lr = 1e-4
+        self.default_x0 = (0.0, 0.0)
+        self._compute_sums()
+
+    # --- constructors ------------------------------------------------------------------------
+
+    @classmethod
+    def synthetic(
+        cls,
+        n: int = _data.DEFAULT_SYNTHETIC.n,
+        seed: int = _data.DEFAULT_SYNTHETIC.seed,
+        noise: float = _data.DEFAULT_SYNTHETIC.noise,
+    ) -> RegressionProblem:
+        xy = _data.synthetic_data(n, seed, noise)
+        spec = _data.SyntheticSpec(n=int(n), seed=int(seed), noise=float(noise))
+        return cls(xy.x, xy.y, source=xy.source, synthetic=spec,
+                   name=f"Synthetic data (n={n}, seed={seed})")
+
+    @classmethod
+    def from_csv(
+        cls,
+        path: str | os.PathLike[str],
+        x_column: int | str | None = None,
+        y_column: int | str | None = None,
+        *,
+        progress: Callable[[int, int], bool | None] | None = None,
+    ) -> RegressionProblem:
+        xy = _data.read_xy_csv(path, x_column, y_column, progress=progress)
+        return cls(xy.x, xy.y, source=xy.source, x_name=xy.x_name, y_name=xy.y_name,
+                   name=f"{os.path.basename(str(path))}: {xy.y_name} vs {xy.x_name}")
+
+    # --- identity ----------------------------------------------------------------------------
+
+    @property
+    def n(self) -> int:
+        return int(self.x.shape[0])
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"problem": "regression", "n": self.n}
+        if self.synthetic_spec is not None:
+            s = self.synthetic_spec
+            out.update({"data": "synthetic", "synthetic": s.n, "seed": s.seed, "noise": s.noise})
+        else:
+            out.update({"data": self.source, "x_column": self.x_name, "y_column": self.y_name})
+        return out
+
+    def __repr__(self) -> str:
+        return f"RegressionProblem(n={self.n}, source={self.source!r})"
+
+    def start(self, params: Sequence[float] | None) -> np.ndarray:
+        if params is None:
+            params = self.default_x0
+        m0, c0 = params
+        return np.array([_finite_float(m0, "m0"), _finite_float(c0, "c0")])
+
+    # --- sums --------------------------------------------------------------------------------
+
+    def _compute_sums(self, chunk: int = 1 << 20) -> None:
+        x, y = self.x, self.y
+        n = x.shape[0]
+        self.x_mean = float(np.mean(x))
+        self.y_mean = float(np.mean(y))
+        sxx = sxy = syy = sx = sy = 0.0
+        sum_x = sum_xx = 0.0
+        # In chunks: bounded temporaries even for 10⁷ points.
+        for i in range(0, n, chunk):
+            xc = x[i : i + chunk] - self.x_mean
+            yc = y[i : i + chunk] - self.y_mean
+            sxx += float(np.dot(xc, xc))
+            sxy += float(np.dot(xc, yc))
+            syy += float(np.dot(yc, yc))
+            sx += float(np.sum(xc))
+            sy += float(np.sum(yc))
+            xs = x[i : i + chunk]
+            sum_x += float(np.sum(xs))
+            sum_xx += float(np.dot(xs, xs))
+        self.sxx, self.sxy, self.syy, self.sx, self.sy = sxx, sxy, syy, sx, sy
+        self.sum_x, self.sum_xx = sum_x, sum_xx
+
+    def loss_and_grad(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """MSE (B,) and its gradient (B, 2) at rows (m, c), from the data's sums."""
+        m = params[:, 0]
+        c = params[:, 1]
+        n = float(self.n)
+        d = self.y_mean - m * self.x_mean - c
+        sr = self.sy - m * self.sx + n * d
+        sxr = self.sxy - m * self.sxx + d * self.sx + self.x_mean * sr
+        srr = self.syy - 2.0 * m * self.sxy + m * m * self.sxx + 2.0 * d * (self.sy - m * self.sx) + n * d * d
+        loss = srr / n
+        grad = np.stack([(-2.0 / n) * sxr, (-2.0 / n) * sr], axis=1)
+        return loss, grad
+
+    def loss(self, params: np.ndarray) -> np.ndarray:
+        return self.loss_and_grad(params)[0]
+
+    def loss_and_grad_direct(self, m: float, c: float) -> tuple[float, float, float]:
+        """The source's formulas on the raw data: (MSE, d_m, d_c). O(n); a reference."""
+        y_pred = m * self.x + c
+        r = self.y - y_pred
+        n = self.n
+        d_m = (-2.0 / n) * float(np.sum(self.x * r))
+        d_c = (-2.0 / n) * float(np.sum(r))
+        mse = float(np.mean((self.y - (m * self.x + c)) ** 2))
+        return mse, d_m, d_c
+
+    def least_squares(self) -> tuple[float, float]:
+        """The exact minimiser (m*, c*) of the MSE; raises DataError if all x are equal."""
+        if self.sxx <= 0.0:
+            raise DataError("all x values are equal: the best line is not unique")
+        m = self.sxy / self.sxx
+        c = self.y_mean - m * self.x_mean
+        return m, c
+
+    def plot_range(self) -> tuple[float, float]:
+        lo, hi = float(self.x.min()), float(self.x.max())
+        pad = 0.05 * max(hi - lo, 1e-12)
+        return lo - pad, hi + pad
+
+
+Problem = Union[FunctionProblem, RegressionProblem]

@@ -1,0 +1,1 @@
+"""Icons and sample data shipped with gdstudio (installed as ``gdstudio.resources``)."""
