@@ -203,7 +203,7 @@ class History:
 
     @property
     def grad_norm(self) -> np.ndarray:
-        return np.sqrt(np.sum(self.grad * self.grad, axis=1))
+        return grad_norms(self.grad)
 
     def rows(self) -> Iterator[dict[str, float | int]]:
         """Rows as dicts in the CLI's column order."""
@@ -301,6 +301,16 @@ def find_cycle(
     return None
 
 
+def grad_norms(G: np.ndarray) -> np.ndarray:
+    """Euclidean norm of each row, without overflow for huge components."""
+    if G.shape[1] == 1:
+        return np.abs(G[:, 0])
+    with np.errstate(all="ignore"):
+        scale = np.max(np.abs(G), axis=1)
+        safe = np.where(scale > 0, scale, 1.0)
+        return scale * np.sqrt(np.sum((G / safe[:, None]) ** 2, axis=1))
+
+
 def _fmt(v: float) -> str:
     return f"{v:.6g}"
 
@@ -371,10 +381,10 @@ class Descent:
             self._lr_changes.append((self.epoch, lr))
 
     def _check_converged_at_start(self) -> None:
-        g0 = self._buf.grad[0]
-        if float(np.sqrt(np.dot(g0, g0))) <= self.config.tol:
+        g0 = float(grad_norms(self._buf.grad[:1])[0])
+        if g0 <= self.config.tol:
             self.status = "converged"
-            self.message = f"converged at epoch 0: |gradient| = {_fmt(float(np.linalg.norm(g0)))} ≤ tol"
+            self.message = f"converged at epoch 0: |gradient| = {_fmt(g0)} ≤ tol"
             self.finished = True
 
     def _finish_by_epochs(self) -> None:
@@ -412,7 +422,7 @@ class Descent:
             exploded = (np.abs(L - self._loss0) > limit * (1.0 + abs(self._loss0))) | (
                 np.max(np.abs(P), axis=1) > limit * (1.0 + self._p0max)
             )
-            gnorm = np.sqrt(np.sum(G * G, axis=1))
+            gnorm = grad_norms(G)
         exploded &= finite
         first_explode = int(np.argmax(exploded)) if exploded.any() else keep
         conv = (gnorm <= self.config.tol) & finite

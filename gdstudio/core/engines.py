@@ -323,7 +323,14 @@ def _function_loop(problem: FunctionProblem) -> Any:
     )
     from .expressions import _namespace
 
-    namespace: dict[str, Any] = {"__builtins__": {"range": range}}
+    namespace: dict[str, Any] = {
+        "__builtins__": {
+            "range": range,
+            "ValueError": ValueError,
+            "OverflowError": OverflowError,
+            "ZeroDivisionError": ZeroDivisionError,
+        }
+    }
     namespace.update(_namespace("math"))
     exec(compile(source, "<gdstudio-loop>", "exec"), namespace)  # noqa: S102 - generated
     return namespace["_loop"]

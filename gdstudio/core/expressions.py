@@ -251,6 +251,8 @@ class _Checker:
         raise self.refuse(node, why)
 
     def _call(self, node: ast.Call, depth: int) -> Any:
+        if isinstance(node.func, ast.Attribute):
+            raise self.refuse(node.func, "attribute access is not allowed")
         if not isinstance(node.func, ast.Name):
             raise self.refuse(node.func, "only the functions " + ", ".join(sorted(FUNCTIONS)) + " can be called")
         name = node.func.id
@@ -299,10 +301,18 @@ class _Checker:
                         f"the constant is too large (about 10^{digits:.3g}; "
                         f"at most 10^{MAX_CONSTANT_DIGITS})",
                     )
-        elif exp_free and not base_free:
-            # c**x: fine, like exp(x*log c)
-            pass
-        return base**exponent
+        result = base**exponent
+        # (x**2)**600 collapses to x**1200: bound the result too.
+        if result.is_Pow and result.exp.is_number and result.base.free_symbols:
+            try:
+                too_big = abs(float(result.exp)) > MAX_EXPONENT
+            except (TypeError, ValueError, OverflowError):  # pragma: no cover
+                too_big = True
+            if too_big:
+                raise self.refuse(
+                    node, f"the exponent is too large (at most {MAX_EXPONENT} on a variable)"
+                )
+        return result
 
 
 @dataclass(frozen=True)
@@ -315,6 +325,8 @@ class Expression:
     text: str
     variables: tuple[str, ...]
     sym: Any = field(repr=False, compare=False)
+    #: f as Python source in the person's own order of operations (``_v0`` … for variables)
+    source: str = field(default="", repr=False, compare=False)
 
     @property
     def dim(self) -> int:
@@ -343,7 +355,7 @@ class Expression:
     @cached_property
     def math_function(self) -> Callable[..., float]:
         """f(*scalars) on Python floats; raises ValueError/OverflowError/ZeroDivisionError."""
-        return compile_sympy([self.sym], self.variables, "math", single=True)
+        return compile_source(self.source, self.variables, "math")
 
     @cached_property
     def math_gradient(self) -> Callable[..., Any]:
@@ -353,7 +365,7 @@ class Expression:
     @cached_property
     def numpy_function(self) -> Callable[..., np.ndarray]:
         """f(*arrays), elementwise; invalid points give nan/inf (no exception)."""
-        return compile_sympy([self.sym], self.variables, "numpy", single=True)
+        return compile_source(self.source, self.variables, "numpy")
 
     @cached_property
     def numpy_gradient(self) -> Callable[..., Any]:
@@ -362,7 +374,7 @@ class Expression:
 
     def torch_function(self) -> Callable[..., Any]:
         """f(*tensors) built from torch operations (autograd-able)."""
-        return compile_sympy([self.sym], self.variables, "torch", single=True)
+        return compile_source(self.source, self.variables, "torch")
 
     def evaluate(self, *values: float) -> float:
         """f at a point, as a float; nan where f is undefined."""
@@ -418,7 +430,59 @@ def parse_expression(text: str, variables: Sequence[str] = ("x",)) -> Expression
         )
     if sym.has(sympy.I):
         raise ExpressionError("the expression is not real-valued")
-    return Expression(normal, tuple(variables), sym)
+    source = _ast_source(tree.body, tuple(variables))
+    return Expression(normal, tuple(variables), sym, source)
+
+
+_AST_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+
+
+def _ast_source(node: ast.AST, variables: tuple[str, ...]) -> str:
+    """Python source for a tree that :class:`_Checker` accepted, keeping its order of operations.
+
+    f(x) is then computed exactly as the person wrote it (``x**2 - 4*x + 5`` left to right),
+    the way their own Python would, rather than in SymPy's reordered canonical form.
+    """
+    if isinstance(node, ast.Constant):
+        v = node.value
+        if isinstance(v, int) and abs(v) < 2**53:
+            return str(v)
+        return _num(float(v)) if abs(v) < 1e308 else "inf"
+    if isinstance(node, ast.Name):
+        if node.id in variables:
+            return f"_v{variables.index(node.id)}"
+        return {"pi": "pi", "e": "E"}[node.id]
+    if isinstance(node, ast.UnaryOp):
+        inner = _ast_source(node.operand, variables)
+        return f"(-{inner})" if isinstance(node.op, ast.USub) else inner
+    if isinstance(node, ast.BinOp):
+        left = _ast_source(node.left, variables)
+        right = _ast_source(node.right, variables)
+        if isinstance(node.op, ast.Pow):
+            exponent = node.right
+            while isinstance(exponent, ast.UnaryOp) and isinstance(exponent.op, ast.UAdd):
+                exponent = exponent.operand
+            sign = ""
+            if isinstance(exponent, ast.UnaryOp) and isinstance(exponent.op, ast.USub):
+                sign, exponent = "-", exponent.operand
+            if isinstance(exponent, ast.Constant) and isinstance(exponent.value, int):
+                return f"({left}**{sign}{exponent.value})"
+            return f"pow({left}, {right})"
+        return f"({left} {_AST_OPS[type(node.op)]} {right})"
+    if isinstance(node, ast.Call):
+        name = node.func.id  # type: ignore[attr-defined]
+        name = {"ln": "log"}.get(name, name)
+        return f"{name}({_ast_source(node.args[0], variables)})"
+    raise ExpressionError("unexpected part in a checked expression")  # pragma: no cover
+
+
+def compile_source(body: str, variables: Sequence[str], backend: str) -> Callable[..., Any]:
+    """Compile an expression body produced by :func:`_ast_source` for one back end."""
+    args = [f"_v{i}" for i in range(len(variables))]
+    if backend != "math":
+        body = f"({body} + (0*{args[0]}))"  # constants broadcast to the input's shape
+    source = f"def _compiled({', '.join(args)}):\n    return {body}\n"
+    return _finish(source, backend)
 
 
 # --------------------------------------------------------------------------------------------
@@ -584,6 +648,10 @@ def compile_sympy(
         bodies = [f"({b} + {zero})" for b in bodies]
     result = bodies[0] if single else "(" + ", ".join(bodies) + ",)"
     source = f"def _compiled({', '.join(args)}):\n    return {result}\n"
+    return _finish(source, backend)
+
+
+def _finish(source: str, backend: str) -> Callable[..., Any]:
     namespace: dict[str, Any] = {"__builtins__": {}}
     namespace.update(_namespace(backend))
     exec(compile(source, "<gdstudio-expression>", "exec"), namespace)  # noqa: S102 - our source
