@@ -315,6 +315,75 @@ def _fmt(v: float) -> str:
     return f"{v:.6g}"
 
 
+@dataclass(frozen=True)
+class BlockStop:
+    """What the stop rules say about a block of new rows: how many to keep, and why it ended."""
+
+    keep: int
+    status: str = ""  # "" (go on), "converged" or "diverged"
+    message: str = ""
+
+
+def _point_text(names: Sequence[str], p: np.ndarray) -> str:
+    return ", ".join(f"{n} = {_fmt(float(v))}" for n, v in zip(names, p))
+
+
+def scan_block(
+    P: np.ndarray,
+    L: np.ndarray,
+    G: np.ndarray,
+    start: int,
+    loss0: float,
+    p0max: float,
+    tol: float,
+    problem: Problem,
+    names: Sequence[str],
+) -> BlockStop:
+    """Apply the stop rules to rows ``start`` … of one run (see the module's docstring)."""
+    keep = L.shape[0]
+    finite = np.isfinite(L) & np.isfinite(P).all(axis=1) & np.isfinite(G).all(axis=1)
+    first_bad = int(np.argmin(finite)) if not finite.all() else keep
+    limit = EXPLOSION_FACTOR
+    with np.errstate(all="ignore"):
+        big_p = np.max(np.abs(P), axis=1) > limit * (1.0 + p0max)
+        exploded = ((np.abs(L - loss0) > limit * (1.0 + abs(loss0))) | big_p) & finite
+        gnorm = grad_norms(G)
+    first_explode = int(np.argmax(exploded)) if exploded.any() else keep
+    conv = (gnorm <= tol) & finite
+    first_conv = int(np.argmax(conv)) if conv.any() else keep
+    first = min(first_bad, first_explode, first_conv)
+    if first >= keep:
+        return BlockStop(keep)
+    epoch = start + first
+    if first == first_conv:
+        return BlockStop(
+            first + 1,
+            "converged",
+            f"converged at epoch {epoch}: |gradient| = {_fmt(float(gnorm[first]))} ≤ tol = {_fmt(tol)}",
+        )
+    if first == first_bad:
+        p, loss = P[first], float(L[first])
+        if not np.isfinite(p).all():
+            why = f"the parameters overflowed ({_point_text(names, p)})"
+        elif isinstance(problem, FunctionProblem) and not math.isfinite(loss):
+            why = f"f is undefined or infinite at {_point_text(names, p)} (f = {_fmt(loss)})"
+        elif isinstance(problem, FunctionProblem):
+            why = f"the gradient is undefined or infinite at {_point_text(names, p)}"
+        else:
+            why = f"the loss overflowed at {_point_text(names, p)}"
+        return BlockStop(first, "diverged", f"diverged at epoch {epoch}: {why}")
+    if big_p[first]:
+        why = f"the parameters grew beyond {limit:.0e} × their start ({_point_text(names, P[first])})"
+    else:
+        why = f"the loss reached {_fmt(float(L[first]))}, beyond {limit:.0e} × its start"
+    return BlockStop(first + 1, "diverged", f"diverged at epoch {epoch}: {why}")
+
+
+def cycle_message(names: Sequence[str], period: int, points: np.ndarray, epoch: int) -> str:
+    shown = ", ".join(_fmt(float(v)) for v in points[:, 0][:6])
+    return f"cycling with period {period} ({names[0]}: {shown}) through epoch {epoch}"
+
+
 class Descent:
     """One run of gradient descent, advanced on request.
 
@@ -393,8 +462,7 @@ class Descent:
         if cyc is not None:
             period, pts = cyc
             self.status = "cycling"
-            shown = ", ".join(_fmt(float(v)) for v in pts[:, 0][:6])
-            self.message = f"cycling with period {period} ({self.names[0]}: {shown}) through epoch {self.epoch}"
+            self.message = cycle_message(self.names, period, pts, self.epoch)
         else:
             self.status = "max_epochs"
             self.message = f"stopped at the epoch limit ({self.epoch}) without meeting the stop rule"
@@ -411,49 +479,12 @@ class Descent:
         P = np.asarray(P, dtype=np.float64).reshape(-1, self._buf.k)
         L = np.asarray(L, dtype=np.float64).reshape(-1)
         G = np.asarray(G, dtype=np.float64).reshape(-1, self._buf.k)
-        keep = L.shape[0]
-        stop_status = ""
-        stop_message = ""
-
-        finite = np.isfinite(L) & np.isfinite(P).all(axis=1) & np.isfinite(G).all(axis=1)
-        first_bad = int(np.argmin(finite)) if not finite.all() else keep
-        limit = EXPLOSION_FACTOR
-        with np.errstate(all="ignore"):
-            exploded = (np.abs(L - self._loss0) > limit * (1.0 + abs(self._loss0))) | (
-                np.max(np.abs(P), axis=1) > limit * (1.0 + self._p0max)
-            )
-            gnorm = grad_norms(G)
-        exploded &= finite
-        first_explode = int(np.argmax(exploded)) if exploded.any() else keep
-        conv = (gnorm <= self.config.tol) & finite
-        first_conv = int(np.argmax(conv)) if conv.any() else keep
-
-        first = min(first_bad, first_explode, first_conv)
-        if first < keep:
-            epoch = start + first
-            if first == first_conv:
-                keep = first + 1
-                stop_status = "converged"
-                stop_message = (
-                    f"converged at epoch {epoch}: |gradient| = {_fmt(float(gnorm[first]))} ≤ tol "
-                    f"= {_fmt(self.config.tol)}"
-                )
-            elif first == first_bad:
-                keep = first
-                stop_status = "diverged"
-                stop_message = f"diverged at epoch {epoch}: " + self._why_nonfinite(P[first], L[first], G[first])
-            else:
-                keep = first + 1
-                stop_status = "diverged"
-                if np.max(np.abs(P[first])) > limit * (1.0 + self._p0max):
-                    why = f"the parameters grew beyond {limit:.0e} × their start ({self._point(P[first])})"
-                else:
-                    why = f"the loss reached {_fmt(float(L[first]))}, beyond {limit:.0e} × its start"
-                stop_message = f"diverged at epoch {epoch}: {why}"
-        self._buf.extend(P[:keep], L[:keep], G[:keep])
-        if stop_status:
-            self.status = stop_status
-            self.message = stop_message
+        stop = scan_block(P, L, G, start, self._loss0, self._p0max, self.config.tol,
+                          self.config.problem, self.names)
+        self._buf.extend(P[: stop.keep], L[: stop.keep], G[: stop.keep])
+        if stop.status:
+            self.status = stop.status
+            self.message = stop.message
             self.finished = True
         elif self.epoch >= self.config.epochs:
             self._finish_by_epochs()
@@ -462,15 +493,6 @@ class Descent:
             if cyc is not None:
                 self._finish_by_epochs()
         return self._batch(start)
-
-    def _why_nonfinite(self, p: np.ndarray, loss: float, g: np.ndarray) -> str:
-        if not np.isfinite(p).all():
-            return f"the parameters overflowed ({self._point(p)})"
-        if isinstance(self.config.problem, FunctionProblem):
-            if not math.isfinite(loss):
-                return f"f is undefined or infinite at {self._point(p)} (f = {_fmt(loss)})"
-            return f"the gradient is undefined or infinite at {self._point(p)}"
-        return f"the loss overflowed at {self._point(p)}"
 
     def _batch(self, start: int) -> StepBatch:
         b = self._buf
