@@ -424,3 +424,122 @@ def analyze_regression(problem: RegressionProblem) -> RegressionAnalysis:
         m=m, c=c, loss=loss, hessian=H, eigenvalues=eig,
         critical_lr=critical_learning_rate(lam_max), condition_number=cond,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Functions of two variables
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SurfaceAnalysis:
+    """The stationary point that descent from a start heads for, and the Hessian there."""
+
+    point: tuple[float, ...]
+    kind: str  # "minimum" | "maximum" | "saddle" | "degenerate" | "none found"
+    f: float
+    hessian: np.ndarray
+    eigenvalues: np.ndarray  # ascending
+    critical_lr: float
+    condition_number: float
+    gradient_text: str
+
+    def regime(self, lr: float) -> Regime:
+        if self.kind != "minimum":
+            what = {"saddle": "a saddle point: descent slides off it along the negative-curvature "
+                              "direction",
+                    "maximum": "a maximum: descent moves away from it",
+                    "degenerate": "a flat (degenerate) stationary point: the Hessian is singular"}
+            return Regime("unknown", math.nan, self.critical_lr,
+                          what.get(self.kind, "no minimum found downhill from the start"))
+        lam_min, lam_max = float(self.eigenvalues[0]), float(self.eigenvalues[-1])
+        stiff = classify(lr, lam_max, what="λmax")
+        if not stiff.converges:
+            return Regime(stiff.kind, stiff.factor, self.critical_lr,
+                          stiff.description.replace("2/h", "2/λmax").replace("1/h", "1/λmax"),
+                          math.inf)
+        q_slow = 1.0 - lr * lam_min
+        epochs = _epochs(max(abs(stiff.factor), abs(q_slow)))
+        desc = (f"converges near the minimum: steepest direction × {stiff.factor:.3g} per epoch, "
+                f"flattest × {q_slow:.6g} (condition number {self.condition_number:.3g}); "
+                f"≈ {epochs:,.0f} epochs to shrink the error 10⁶×")
+        return Regime(stiff.kind, stiff.factor, self.critical_lr, desc, epochs)
+
+
+def analyze_surface(problem: FunctionProblem, start: tuple[float, ...] | None = None) -> SurfaceAnalysis:
+    """Find the stationary point descent from ``start`` heads for (damped Newton with a
+    gradient-descent fallback, bounded iterations) and the Hessian there."""
+    from .expressions import compile_sympy
+
+    expr = problem.expression
+    syms = expr.symbols
+    grads = expr.gradient_sym
+    hess_sym = [[sympy.diff(g, s) for s in syms] for g in grads]
+    f = expr.math_function
+    grad = expr.math_gradient
+    hess = compile_sympy([h for row in hess_sym for h in row], expr.variables, "math")
+    k = len(syms)
+
+    def H(p: np.ndarray) -> np.ndarray:
+        return np.array(hess(*p), dtype=float).reshape(k, k)
+
+    def G(p: np.ndarray) -> np.ndarray:
+        return np.array(grad(*p), dtype=float).reshape(k)
+
+    p = np.array(problem.start(start), dtype=float)
+    try:
+        fp = f(*p)
+        for _ in range(500):
+            g = G(p)
+            gn = float(np.linalg.norm(g))
+            if gn <= 1e-13 * max(1.0, abs(fp)):
+                break
+            h = H(p)
+            step = None
+            try:
+                eig = np.linalg.eigvalsh(h)
+                if eig[0] > 0:
+                    step = -np.linalg.solve(h, g)
+            except np.linalg.LinAlgError:
+                pass
+            if step is None:
+                step = -g / max(gn, 1e-300) * min(1.0, gn)
+            t = 1.0
+            while t > 1e-12:
+                cand = p + t * step
+                try:
+                    fc = f(*cand)
+                except (ValueError, OverflowError, ZeroDivisionError):
+                    fc = math.inf
+                if math.isfinite(fc) and fc <= fp + 1e-4 * t * float(np.dot(g, step)):
+                    break
+                t *= 0.5
+            if t <= 1e-12:
+                break
+            p, fp = cand, fc
+        g = G(p)
+        h = H(p)
+    except (ValueError, OverflowError, ZeroDivisionError, np.linalg.LinAlgError):
+        nan = np.full((k, k), math.nan)
+        return SurfaceAnalysis(tuple(p), "none found", math.nan, nan, np.full(k, math.nan),
+                               math.nan, math.nan, expr.derivative_text)
+    eig = np.linalg.eigvalsh(h) if np.isfinite(h).all() else np.full(k, math.nan)
+    scale = max(1.0, float(np.max(np.abs(eig)))) if np.isfinite(eig).all() else 1.0
+    if not (np.isfinite(eig).all() and float(np.linalg.norm(g)) <= 1e-6 * max(1.0, abs(fp))):
+        kind = "none found"
+    elif eig[0] > 1e-9 * scale:
+        kind = "minimum"
+    elif eig[-1] < -1e-9 * scale:
+        kind = "maximum"
+    elif eig[0] < -1e-9 * scale and eig[-1] > 1e-9 * scale:
+        kind = "saddle"
+    else:
+        kind = "degenerate"
+    lam_max = float(eig[-1]) if np.isfinite(eig).all() else math.nan
+    lam_min = float(eig[0]) if np.isfinite(eig).all() else math.nan
+    cond = lam_max / lam_min if kind == "minimum" else math.nan
+    return SurfaceAnalysis(
+        point=tuple(float(v) for v in p), kind=kind, f=float(fp), hessian=h, eigenvalues=eig,
+        critical_lr=critical_learning_rate(lam_max) if kind == "minimum" else math.nan,
+        condition_number=cond, gradient_text=expr.derivative_text,
+    )

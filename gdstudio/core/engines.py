@@ -268,7 +268,8 @@ def _numpy_update(opt: OptimizerSettings, state: dict[str, Any], dt: Any) -> Any
             state["m"], state["v"] = m, v
             bc1 = 1.0 - float(opt.beta1) ** t
             bc2 = 1.0 - float(opt.beta2) ** t
-            step_size = dt(float(lr) / bc1)
+            # lr may be one number or a column of per-run rates (races)
+            step_size = (np.asarray(lr, dtype=np.float64) / bc1).astype(dt)
             denom = (np.sqrt(v) / dt(math.sqrt(bc2)) + eps).astype(dt, copy=False)
             return (p - step_size * (m / denom)).astype(dt, copy=False)
 

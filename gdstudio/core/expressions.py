@@ -368,6 +368,16 @@ class Expression:
         return compile_source(self.source, self.variables, "numpy")
 
     @cached_property
+    def numpy_function_raw(self) -> Callable[..., np.ndarray]:
+        """As :attr:`numpy_function`, for callers that already silence NumPy's warnings."""
+        return compile_source(self.source, self.variables, "numpy-raw")
+
+    @cached_property
+    def numpy_gradient_raw(self) -> Callable[..., Any]:
+        """As :attr:`numpy_gradient`, for callers that already silence NumPy's warnings."""
+        return compile_sympy(list(self.gradient_sym), self.variables, "numpy-raw", single=self.dim == 1)
+
+    @cached_property
     def numpy_gradient(self) -> Callable[..., Any]:
         """∇f(*arrays): one array (1-D) or a tuple of arrays, elementwise."""
         return compile_sympy(list(self.gradient_sym), self.variables, "numpy", single=self.dim == 1)
@@ -652,18 +662,21 @@ def compile_sympy(
 
 
 def _finish(source: str, backend: str) -> Callable[..., Any]:
+    raw = backend == "numpy-raw"
+    if raw:
+        backend = "numpy"
     namespace: dict[str, Any] = {"__builtins__": {}}
     namespace.update(_namespace(backend))
     exec(compile(source, "<gdstudio-expression>", "exec"), namespace)  # noqa: S102 - our source
     fn = namespace["_compiled"]
     fn.__doc__ = source
-    if backend == "numpy":
-        raw = fn
+    if backend == "numpy" and not raw:
+        raw_fn = fn
 
         def fn(*values: Any) -> Any:
             # Undefined points (log of a negative, overflow) give nan/inf, silently.
             with np.errstate(all="ignore"):
-                return raw(*values)
+                return raw_fn(*values)
 
         fn.__doc__ = source
     return fn

@@ -22,6 +22,7 @@ from .expressions import Expression, parse_expression
 __all__ = [
     "FunctionPreset",
     "FUNCTION_PRESETS",
+    "SURFACE_PRESETS",
     "DEFAULT_EXPRESSION",
     "FunctionProblem",
     "RegressionProblem",
@@ -38,10 +39,13 @@ class FunctionPreset:
     key: str
     title: str
     expr: str
-    x0: float
+    x0: float | tuple[float, float]
     lr: float
     x_range: tuple[float, float]
     lesson: str
+    variables: tuple[str, ...] = ("x",)
+    y_range: tuple[float, float] | None = None
+    epochs: int = 50
 
 
 FUNCTION_PRESETS: dict[str, FunctionPreset] = {
@@ -97,6 +101,77 @@ FUNCTION_PRESETS: dict[str, FunctionPreset] = {
 }
 
 
+#: Functions of two variables, f(x, y): landscapes where the learning rate meets a Hessian.
+SURFACE_PRESETS: dict[str, FunctionPreset] = {
+    p.key: p
+    for p in (
+        FunctionPreset(
+            "bowl",
+            "Elongated bowl: x² + 10y²",
+            "x**2 + 10*y**2",
+            (-4.0, 1.5),
+            0.08,
+            (-5.0, 5.0),
+            "Curvatures 2 and 20: the steep y direction zig-zags (factor 1 − 20·lr) while x "
+            "creeps (1 − 2·lr). The critical rate 2/λmax = 0.1 is set by the steepest direction.",
+            ("x", "y"),
+            (-2.5, 2.5),
+            150,
+        ),
+        FunctionPreset(
+            "rosenbrock",
+            "Rosenbrock: a curved valley",
+            "(1 - x)**2 + 100*(y - x**2)**2",
+            (-1.2, 1.0),
+            0.001,
+            (-2.0, 2.0),
+            "Reaching the valley is fast, following it to (1, 1) is slow: the Hessian there has "
+            "eigenvalues 0.4 and 1002. Try momentum or Adam.",
+            ("x", "y"),
+            (-1.0, 3.0),
+            5000,
+        ),
+        FunctionPreset(
+            "himmelblau",
+            "Himmelblau: four minima",
+            "(x**2 + y - 11)**2 + (x + y**2 - 7)**2",
+            (0.0, 0.0),
+            0.01,
+            (-5.0, 5.0),
+            "Four equal minima: which one descent finds depends only on where it starts.",
+            ("x", "y"),
+            (-5.0, 5.0),
+            200,
+        ),
+        FunctionPreset(
+            "saddle",
+            "Saddle: x² − y²",
+            "x**2 - y**2",
+            (2.0, 0.01),
+            0.1,
+            (-3.0, 3.0),
+            "The gradient vanishes at (0, 0) but it is no minimum: the smallest offset in y grows "
+            "by 1 + 2·lr every step.",
+            ("x", "y"),
+            (-3.0, 3.0),
+            150,
+        ),
+        FunctionPreset(
+            "beale",
+            "Beale: flat plateaus, a sharp minimum",
+            "(1.5 - x + x*y)**2 + (2.25 - x + x*y**2)**2 + (2.625 - x + x*y**3)**2",
+            (1.0, 1.0),
+            0.01,
+            (-4.5, 4.5),
+            "The minimum (3, 0.5) sits at the end of a narrow curved trough between plateaus.",
+            ("x", "y"),
+            (-4.5, 4.5),
+            6000,
+        ),
+    )
+}
+
+
 def _finite_float(value: Any, what: str) -> float:
     if isinstance(value, bool):
         raise ConfigError(f"{what} must be a number, got {value!r}")
@@ -136,20 +211,25 @@ class FunctionProblem:
     ) -> None:
         if isinstance(expr, Expression):
             self.expression = expr
+        elif variables == "auto":
+            # f(x) unless the text uses y: then f(x, y)
+            both = parse_expression(expr, ("x", "y"))
+            uses_y = any(s.name == "y" for s in both.sym.free_symbols)
+            self.expression = both if uses_y else parse_expression(expr, ("x",))
         else:
-            if variables is None:
-                variables = ("x",)
-            self.expression = parse_expression(expr, variables)
+            self.expression = parse_expression(expr, tuple(variables or ("x",)))
         self.variables: tuple[str, ...] = self.expression.variables
-        matched = preset or _preset_for(self.expression.text)
-        p = FUNCTION_PRESETS.get(matched) if matched else None
+        matched = preset or _preset_for(self.expression.text, self.variables)
+        p = _PRESETS.get(matched) if matched else None
         self.preset_key: str | None = p.key if p else None
         self.name = name or (p.title if p else f"f({', '.join(self.variables)}) = {self.expression.text}")
         if x0 is None:
-            x0 = p.x0 if p else 7.0
+            x0 = p.x0 if p else (7.0 if self.dim == 1 else (2.0, 2.0))
         self.default_x0 = x0
         self.default_lr = float(lr if lr is not None else (p.lr if p else 0.1))
+        self.default_epochs = p.epochs if p else 50
         self.x_range: tuple[float, float] | None = x_range or (p.x_range if p else None)
+        self.y_range: tuple[float, float] | None = p.y_range if p else None
         self.lesson = p.lesson if p else ""
 
     # --- identity ----------------------------------------------------------------------------
@@ -157,12 +237,12 @@ class FunctionProblem:
     @classmethod
     def preset(cls, key: str) -> FunctionProblem:
         try:
-            p = FUNCTION_PRESETS[key]
+            p = _PRESETS[key]
         except KeyError:
             raise ConfigError(
-                f"unknown preset {key!r}; choose from {', '.join(FUNCTION_PRESETS)}"
+                f"unknown preset {key!r}; choose from {', '.join(_PRESETS)}"
             ) from None
-        return cls(p.expr, preset=key)
+        return cls(p.expr, variables=p.variables, preset=key)
 
     @property
     def text(self) -> str:
@@ -178,7 +258,10 @@ class FunctionProblem:
 
     def describe(self) -> dict[str, Any]:
         """The problem as it appears in a run's JSON ``config``."""
-        return {"problem": "function", "expr": self.text}
+        out: dict[str, Any] = {"problem": "function", "expr": self.text}
+        if self.dim > 1:
+            out["variables"] = list(self.variables)
+        return out
 
     def __repr__(self) -> str:
         return f"FunctionProblem({self.text!r})"
@@ -200,21 +283,26 @@ class FunctionProblem:
     def loss_and_grad(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Loss (B,) and gradient (B, dim) for parameter rows ``params`` of shape (B, dim)."""
         cols = [params[:, i] for i in range(self.dim)]
-        loss = np.asarray(self.expression.numpy_function(*cols))
-        g = self.expression.numpy_gradient(*cols)
+        with np.errstate(all="ignore"):  # undefined points give nan/inf, silently
+            loss = self.expression.numpy_function_raw(*cols)
+            g = self.expression.numpy_gradient_raw(*cols)
         if self.dim == 1:
-            grad = np.asarray(g)[:, None]
-        else:
-            grad = np.stack([np.broadcast_to(gi, cols[0].shape) for gi in g], axis=1)
-        return np.broadcast_to(loss, cols[0].shape), grad
+            return loss, g.reshape(-1, 1)
+        grad = np.empty(params.shape, dtype=np.result_type(*g))
+        for i, gi in enumerate(g):
+            grad[:, i] = gi
+        return loss, grad
 
     def loss(self, params: np.ndarray) -> np.ndarray:
         cols = [params[:, i] for i in range(self.dim)]
         return np.broadcast_to(np.asarray(self.expression.numpy_function(*cols)), cols[0].shape)
 
-    def plot_range(self, extra: Sequence[float] = ()) -> tuple[float, float]:
+    def plot_range(
+        self, extra: Sequence[float] = (), *, axis: int = 0
+    ) -> tuple[float, float]:
         """A range for plotting: the preset's (or −10…10), widened to hold ``extra`` points."""
-        lo, hi = self.x_range if self.x_range is not None else (-10.0, 10.0)
+        own = self.x_range if axis == 0 else self.y_range
+        lo, hi = own if own is not None else (-10.0, 10.0)
         pts = [float(v) for v in extra if math.isfinite(float(v))]
         if all(lo <= v <= hi for v in pts):
             return (lo, hi)
@@ -223,12 +311,15 @@ class FunctionProblem:
         return (lo - pad, hi + pad)
 
 
-def _preset_for(text: str) -> str | None:
+def _preset_for(text: str, variables: tuple[str, ...]) -> str | None:
     compact = text.replace(" ", "")
-    for p in FUNCTION_PRESETS.values():
-        if p.expr.replace(" ", "") == compact:
+    for p in _PRESETS.values():
+        if p.expr.replace(" ", "") == compact and p.variables == variables:
             return p.key
     return None
+
+
+_PRESETS: dict[str, FunctionPreset] = {**FUNCTION_PRESETS, **SURFACE_PRESETS}
 
 
 class RegressionProblem:

@@ -1,0 +1,483 @@
+"""Races: several runs of the same problem side by side (learning rates, optimizers).
+
+The source's central lesson is a comparison: the same descent at r = 0.01, 0.1, 0.3, 0.7 and 1.
+A race runs K such *lanes* together, batched: one set of array (or tensor) operations carries all
+K runs each step — parameters are a (K, k) array, the learning rates a (K, 1) column — so K = 64
+costs far less than 64 runs. Each lane obeys exactly the stop rules of a single run
+(:func:`gdstudio.core.descent.scan_block`) and ends with its own :class:`History`; lanes that
+stop early stay frozen while the others go on.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .descent import (
+    History,
+    RunConfig,
+    cycle_message,
+    find_cycle,
+    grad_norms,
+    scan_block,
+)
+from .engines import OPTIMIZERS, OptimizerSettings, _numpy_update, check_device
+from .errors import ConfigError, InputError
+from .problems import FunctionProblem
+
+__all__ = [
+    "SOURCE_LEARNING_RATES",
+    "MAX_LANES",
+    "Lane",
+    "LaneSummary",
+    "RaceBatch",
+    "Race",
+    "RaceResult",
+    "make_lanes",
+    "run_race",
+]
+
+#: The source's five learning rates (the default race).
+SOURCE_LEARNING_RATES = (0.01, 0.1, 0.3, 0.7, 1.0)
+#: Most lanes in one race.
+MAX_LANES = 1024
+#: |gradient| reported as "reached" in summaries when the run's own tol is 0.
+DEFAULT_REPORT_TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One run of a race: its learning rate and optimizer."""
+
+    lr: float
+    optimizer: OptimizerSettings
+
+    @property
+    def label(self) -> str:
+        if self.optimizer.name == "gd":
+            return f"lr {self.lr:g}"
+        return f"{self.optimizer.name} (lr {self.lr:g})"
+
+
+@dataclass(frozen=True)
+class LaneSummary:
+    """One row of the race's summary table."""
+
+    label: str
+    lr: float
+    optimizer: str
+    status: str
+    epochs_run: int
+    epochs_to_tol: int | None  # first epoch with |gradient| ≤ report_tol; None if never
+    final_loss: float
+    final_params: tuple[float, ...]
+    message: str
+
+
+def make_lanes(
+    config: RunConfig,
+    lrs: Sequence[float] | None = None,
+    optimizers: Sequence[str | OptimizerSettings] | None = None,
+) -> list[Lane]:
+    """Lanes for every (optimizer, lr) pair; defaults: the config's own lr and optimizer."""
+    from .descent import check_learning_rate
+
+    rates = [check_learning_rate(v) for v in (lrs if lrs is not None and len(lrs) else [config.lr])]
+    opts: list[OptimizerSettings] = []
+    for o in optimizers if optimizers is not None and len(optimizers) else [config.optimizer]:
+        if isinstance(o, OptimizerSettings):
+            opts.append(o)
+        else:
+            if o not in OPTIMIZERS:
+                raise ConfigError(f"unknown optimizer {o!r}; choose from {', '.join(OPTIMIZERS)}")
+            base = config.optimizer_settings
+            opts.append(OptimizerSettings(o, base.momentum, base.beta1, base.beta2, base.alpha, base.eps))
+    lanes = [Lane(lr, o) for o in opts for lr in rates]
+    if not lanes:
+        raise ConfigError("a race needs at least one learning rate and one optimizer")
+    if len(lanes) > MAX_LANES:
+        raise ConfigError(f"a race has at most {MAX_LANES} runs, got {len(lanes)}")
+    return lanes
+
+
+@dataclass(frozen=True, eq=False)
+class RaceBatch:
+    """New rows of every lane: epochs ``start`` … ``start + n − 1`` (rows after a lane's stop
+    repeat its last row and are not part of its history)."""
+
+    start: int
+    params: np.ndarray  # (n, K, k)
+    loss: np.ndarray  # (n, K)
+    grad: np.ndarray  # (n, K, k)
+    lengths: tuple[int, ...]  # each lane's history length after this batch
+    statuses: tuple[str, ...]
+    finished: bool
+
+
+# --------------------------------------------------------------------------------------------
+# Batched engines
+# --------------------------------------------------------------------------------------------
+
+
+class _BatchedNumpy:
+    """All lanes as one (K, k) NumPy array; the analytic gradient of the problem."""
+
+    def __init__(self, problem: Any, lanes: Sequence[Lane], dtype: str) -> None:
+        self.problem = problem
+        self.dt = np.float64 if dtype == "float64" else np.float32
+        K = len(lanes)
+        self.lr = np.array([[lane.lr] for lane in lanes], dtype=np.float64).astype(self.dt)
+        groups: dict[OptimizerSettings, list[int]] = {}
+        for i, lane in enumerate(lanes):
+            groups.setdefault(lane.optimizer, []).append(i)
+        self.groups = [
+            (np.array(idx), _numpy_update(opt, {}, self.dt)) for opt, idx in groups.items()
+        ]
+        self.single = len(self.groups) == 1
+        self.K = K
+
+    def start(self, P0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self.p = np.asarray(P0, dtype=self.dt).copy()
+        with np.errstate(all="ignore"):
+            loss, g = self.problem.loss_and_grad(self.p)
+        self.g = np.asarray(g, dtype=self.dt)
+        return np.asarray(loss, dtype=np.float64), self.g.astype(np.float64)
+
+    def advance(self, n: int, frozen: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        K, k = self.p.shape
+        P = np.empty((n, K, k))
+        L = np.empty((n, K))
+        G = np.empty((n, K, k))
+        p, g = self.p, self.g
+        with np.errstate(all="ignore"):
+            for i in range(n):
+                if self.single:
+                    idx, step = self.groups[0]
+                    new = step(p, g, self.lr)
+                else:
+                    new = np.empty_like(p)
+                    for idx, step in self.groups:
+                        new[idx] = step(p[idx], g[idx], self.lr[idx])
+                if frozen.any():
+                    new[frozen] = p[frozen]
+                p = new
+                loss, g = self.problem.loss_and_grad(p)
+                g = np.asarray(g, dtype=self.dt)
+                P[i] = p
+                L[i] = loss
+                G[i] = g
+        self.p, self.g = p, g
+        return P, L, G
+
+
+class _BatchedTorch:
+    """All lanes as one (K, k) leaf tensor; autograd of the summed per-lane losses."""
+
+    #: Above this many K·N elements, a regression loss is evaluated in chunks of the data.
+    CHUNK = 1 << 22
+
+    def __init__(self, problem: Any, lanes: Sequence[Lane], dtype: str, device: str) -> None:
+        import torch
+
+        self.torch = torch
+        self.problem = problem
+        self.device = check_device(device)
+        self.tdtype = torch.float64 if dtype == "float64" else torch.float32
+        self.lr = torch.tensor([[lane.lr] for lane in lanes], dtype=self.tdtype, device=self.device)
+        groups: dict[OptimizerSettings, list[int]] = {}
+        for i, lane in enumerate(lanes):
+            groups.setdefault(lane.optimizer, []).append(i)
+        self.groups = [
+            (torch.tensor(idx, device=self.device), opt, {}) for opt, idx in groups.items()
+        ]
+        self.single = len(self.groups) == 1
+        if isinstance(problem, FunctionProblem):
+            fn = problem.expression.torch_function()
+            self._losses = lambda P: fn(*P.unbind(dim=1))
+        else:
+            X = torch.from_numpy(problem.x).to(device=self.device, dtype=self.tdtype)
+            Y = torch.from_numpy(problem.y).to(device=self.device, dtype=self.tdtype)
+            self.X, self.Y = X, Y
+            self._losses = self._mse
+
+    def _mse(self, P: Any) -> Any:
+        X, Y = self.X, self.Y
+        n = X.shape[0]
+        m, c = P[:, 0:1], P[:, 1:2]
+        step = max(1, self.CHUNK // max(1, P.shape[0]))
+        if step >= n:
+            return ((m * X + c - Y) ** 2).mean(dim=1)
+        total = None
+        for i in range(0, n, step):
+            part = ((m * X[i : i + step] + c - Y[i : i + step]) ** 2).sum(dim=1)
+            total = part if total is None else total + part
+        return total / n
+
+    def _eval(self, P: Any) -> tuple[Any, Any]:
+        torch = self.torch
+        P = P.detach().requires_grad_()
+        losses = self._losses(P)
+        (g,) = torch.autograd.grad(losses.sum(), P)
+        return losses.detach(), g
+
+    def start(self, P0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        torch = self.torch
+        self.p = torch.as_tensor(np.asarray(P0, dtype=np.float64), device=self.device).to(self.tdtype)
+        loss, self.g = self._eval(self.p)
+        return (loss.to("cpu", torch.float64).numpy().reshape(-1),
+                self.g.to("cpu", torch.float64).numpy())
+
+    def _update(self, p: Any, g: Any, lr: Any, opt: OptimizerSettings, state: dict[str, Any]) -> Any:
+        """torch.optim's formulas, with one learning rate per lane."""
+        torch = self.torch
+        name = opt.name
+        if name in ("gd", "sgd"):
+            return p - lr * g
+        if name in ("momentum", "nesterov"):
+            buf = state.get("buf")
+            buf = g.clone() if buf is None else buf * opt.momentum + g
+            state["buf"] = buf
+            d = g + opt.momentum * buf if name == "nesterov" else buf
+            return p - lr * d
+        if name == "adam":
+            t = state.get("t", 0) + 1
+            state["t"] = t
+            m = state.get("m", torch.zeros_like(p))
+            v = state.get("v", torch.zeros_like(p))
+            m = torch.lerp(m, g, 1 - opt.beta1)
+            v = v * opt.beta2 + (1 - opt.beta2) * g * g
+            state["m"], state["v"] = m, v
+            bc1 = 1 - opt.beta1**t
+            bc2 = 1 - opt.beta2**t
+            denom = v.sqrt() / math.sqrt(bc2) + opt.eps_value
+            return p - (lr / bc1) * (m / denom)
+        if name == "rmsprop":
+            v = state.get("v", torch.zeros_like(p))
+            v = v * opt.alpha + (1 - opt.alpha) * g * g
+            state["v"] = v
+            return p - lr * (g / (v.sqrt() + opt.eps_value))
+        if name == "adagrad":
+            s = state.get("sum", torch.zeros_like(p)) + g * g
+            state["sum"] = s
+            return p - lr * (g / (s.sqrt() + opt.eps_value))
+        raise ConfigError(f"unknown optimizer {name!r}")  # pragma: no cover
+
+    def advance(self, n: int, frozen: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        torch = self.torch
+        frozen_t = torch.as_tensor(frozen, device=self.device)
+        any_frozen = bool(frozen.any())
+        ps, ls, gs = [], [], []
+        p, g = self.p, self.g
+        for _ in range(n):
+            with torch.no_grad():
+                if self.single:
+                    idx, opt, state = self.groups[0]
+                    new = self._update(p, g, self.lr, opt, state)
+                else:
+                    new = torch.empty_like(p)
+                    for idx, opt, state in self.groups:
+                        new[idx] = self._update(p[idx], g[idx], self.lr[idx], opt, state)
+                if any_frozen:
+                    new = torch.where(frozen_t[:, None], p, new)
+            p = new
+            loss, g = self._eval(p)
+            ps.append(p)
+            ls.append(loss)
+            gs.append(g)
+        self.p, self.g = p, g
+        with torch.no_grad():
+            out = [torch.stack(t).to("cpu", torch.float64).numpy() for t in (ps, ls, gs)]
+        return out[0], out[1], out[2]
+
+
+# --------------------------------------------------------------------------------------------
+# The race
+# --------------------------------------------------------------------------------------------
+
+
+class Race:
+    """K lanes advanced together; each with its own stop rules and history."""
+
+    def __init__(self, config: RunConfig, lanes: Sequence[Lane]) -> None:
+        self.config = config
+        self.lanes = tuple(lanes)
+        if not self.lanes:
+            raise ConfigError("a race needs at least one run")
+        problem = config.problem
+        K = len(self.lanes)
+        p0 = config.start_params()
+        self.k = p0.shape[0]
+        if config.engine == "torch":
+            self.engine: Any = _BatchedTorch(problem, self.lanes, config.dtype, config.device)
+        else:
+            self.engine = _BatchedNumpy(problem, self.lanes, config.dtype)
+        P0 = np.repeat(p0[None, :], K, axis=0)
+        loss0, grad0 = self.engine.start(P0)
+        if not (np.isfinite(loss0).all() and np.isfinite(grad0).all()):
+            raise InputError("f or its gradient is not finite at the start: choose a start where f is defined")
+        self.names = tuple(problem.param_names)
+        cap = 256
+        self._P = np.empty((cap, K, self.k))
+        self._L = np.empty((cap, K))
+        self._G = np.empty((cap, K, self.k))
+        self._P[0], self._L[0], self._G[0] = P0, loss0, grad0
+        self.rows = 1  # rows stored (all lanes)
+        self.lengths = np.ones(K, dtype=np.int64)  # rows in each lane's history
+        self.statuses = ["max_epochs"] * K
+        self.messages = [""] * K
+        self.done = np.zeros(K, dtype=bool)
+        self._loss0 = float(loss0[0])
+        self._p0max = float(np.max(np.abs(p0)))
+        norms = grad_norms(grad0)
+        for j in range(K):
+            if norms[j] <= config.tol:
+                self.done[j] = True
+                self.statuses[j] = "converged"
+                self.messages[j] = "converged at epoch 0"
+        self.finished = bool(self.done.all()) or config.epochs == 0
+        if self.finished:
+            self._finish_lanes()
+
+    @property
+    def epoch(self) -> int:
+        return self.rows - 1
+
+    def _reserve(self, need: int) -> None:
+        cap = self._L.shape[0]
+        if need <= cap:
+            return
+        new = max(need, 2 * cap)
+        for name in ("_P", "_L", "_G"):
+            old = getattr(self, name)
+            arr = np.empty((new,) + old.shape[1:])
+            arr[: self.rows] = old[: self.rows]
+            setattr(self, name, arr)
+
+    def advance(self, n: int = 1) -> RaceBatch:
+        start = self.rows
+        if self.finished or n <= 0:
+            return self._batch(start)
+        n = min(int(n), self.config.epochs - self.epoch)
+        P, L, G = self.engine.advance(n, self.done.copy())
+        self._reserve(self.rows + n)
+        self._P[self.rows : self.rows + n] = P
+        self._L[self.rows : self.rows + n] = L
+        self._G[self.rows : self.rows + n] = G
+        for j in np.nonzero(~self.done)[0]:
+            stop = scan_block(P[:, j], L[:, j], G[:, j], start, self._loss0, self._p0max,
+                              self.config.tol, self.config.problem, self.names)
+            self.lengths[j] = start + stop.keep
+            if stop.status:
+                self.done[j] = True
+                self.statuses[j] = stop.status
+                self.messages[j] = stop.message
+        self.rows += n
+        if self.done.all() or self.epoch >= self.config.epochs:
+            self._finish_lanes()
+        return self._batch(start)
+
+    def _finish_lanes(self) -> None:
+        self.finished = True
+        for j in np.nonzero(~self.done)[0]:
+            n = int(self.lengths[j])
+            cyc = find_cycle(self._P[:n, j], dtype=self.config.dtype)
+            if cyc is not None:
+                self.statuses[j] = "cycling"
+                self.messages[j] = cycle_message(self.names, cyc[0], cyc[1], n - 1)
+            else:
+                self.statuses[j] = "max_epochs"
+                self.messages[j] = f"stopped at the epoch limit ({n - 1}) without meeting the stop rule"
+            self.done[j] = True
+
+    def _batch(self, start: int) -> RaceBatch:
+        return RaceBatch(
+            start=start,
+            params=self._P[start : self.rows].copy(),
+            loss=self._L[start : self.rows].copy(),
+            grad=self._G[start : self.rows].copy(),
+            lengths=tuple(int(v) for v in self.lengths),
+            statuses=tuple(self.statuses),
+            finished=self.finished,
+        )
+
+    def initial_batch(self) -> RaceBatch:
+        return self._batch(0)
+
+    def run_to_end(self, target_seconds: float = 0.05) -> Race:
+        block = 64
+        cap = 1 << 14 if self.config.engine == "manual" else 2048
+        while not self.finished:
+            t = time.perf_counter()
+            self.advance(block)
+            if time.perf_counter() - t < target_seconds and block < cap:
+                block *= 2
+        return self
+
+    def history(self, j: int) -> History:
+        n = int(self.lengths[j])
+        lane = self.lanes[j]
+        o = lane.optimizer
+        cfg = self.config.with_(lr=lane.lr, optimizer=o.name, momentum=o.momentum, beta1=o.beta1,
+                                beta2=o.beta2, alpha=o.alpha, eps=o.eps)
+        return History(
+            params=self._P[:n, j].copy(),
+            loss=self._L[:n, j].copy(),
+            grad=self._G[:n, j].copy(),
+            status=self.statuses[j],
+            config=cfg,
+            message=self.messages[j],
+            param_names=self.names,
+        )
+
+    def summaries(self, report_tol: float | None = None) -> list[LaneSummary]:
+        tol = report_tol if report_tol is not None else (self.config.tol or DEFAULT_REPORT_TOL)
+        out = []
+        for j, lane in enumerate(self.lanes):
+            n = int(self.lengths[j])
+            norms = grad_norms(self._G[:n, j])
+            hits = np.nonzero(norms <= tol)[0]
+            out.append(LaneSummary(
+                label=lane.label,
+                lr=lane.lr,
+                optimizer=lane.optimizer.name,
+                status=self.statuses[j],
+                epochs_run=n - 1,
+                epochs_to_tol=int(hits[0]) if hits.size else None,
+                final_loss=float(self._L[n - 1, j]),
+                final_params=tuple(float(v) for v in self._P[n - 1, j]),
+                message=self.messages[j],
+            ))
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class RaceResult:
+    lanes: tuple[Lane, ...]
+    histories: tuple[History, ...]
+    summaries: tuple[LaneSummary, ...]
+    report_tol: float
+
+
+def run_race(
+    config: RunConfig,
+    lrs: Sequence[float] | None = None,
+    optimizers: Sequence[str | OptimizerSettings] | None = None,
+    *,
+    report_tol: float | None = None,
+) -> RaceResult:
+    """Run every (optimizer, lr) lane together to the end."""
+    lanes = make_lanes(config, lrs, optimizers)
+    race = Race(config, lanes).run_to_end()
+    tol = report_tol if report_tol is not None else (config.tol or DEFAULT_REPORT_TOL)
+    return RaceResult(
+        lanes=race.lanes,
+        histories=tuple(race.history(j) for j in range(len(lanes))),
+        summaries=tuple(race.summaries(tol)),
+        report_tol=tol,
+    )
+
