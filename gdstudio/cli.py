@@ -37,20 +37,30 @@ def _fail(message: str, code: int = 2) -> int:
 
 def build_run_parser() -> argparse.ArgumentParser:
     from .core.engines import DTYPES, ENGINES, OPTIMIZERS
-    from .core.problems import FUNCTION_PRESETS
+    from .core.problems import FUNCTION_PRESETS, SURFACE_PRESETS
 
     p = _Parser(
         prog=f"{PROG} run",
         description="Run gradient descent headless and print its history.",
-        epilog="Example: gdstudio run --expr 'x**2 - 4*x + 5' --x0 7 --lr 0.1 --epochs 5",
+        epilog="Example: gdstudio run --expr 'x**2 - 4*x + 5' --x0 7 --lr 0.1 --epochs 5\n"
+               "         gdstudio run --session saved.gdstudio --epochs 100 --format csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    p.add_argument("--session", metavar="FILE.gdstudio",
+                   help="run the problem and settings saved in a session file (its history is "
+                        "not needed: the run reproduces it). Run options given alongside override "
+                        "the session's: --lr, --epochs, --x0/--m0/--c0, --engine, --device, "
+                        "--dtype, --optimizer and its hyper-parameters, --tol, --stop-on-cycle, "
+                        "--format; problem options (--expr, --data, ...) cannot be combined with it")
     g = p.add_argument_group("problem")
     g.add_argument("--problem", choices=("function", "regression"),
                    help="function (default) or regression (implied by --data/--synthetic)")
-    g.add_argument("--expr", help="f(x) in Python syntax (^ also means power); default x**2 - 4*x + 5")
-    g.add_argument("--preset", choices=sorted(FUNCTION_PRESETS),
+    g.add_argument("--expr", help="f(x) or f(x, y) in Python syntax (^ also means power); "
+                                   "default x**2 - 4*x + 5")
+    g.add_argument("--preset", choices=sorted(FUNCTION_PRESETS) + sorted(SURFACE_PRESETS),
                    help="a ready-made function with its own start and learning rate")
-    g.add_argument("--x0", help="start of a function problem (default 7, or the preset's)")
+    g.add_argument("--x0", help="start of a function problem: a number, or a,b for f(x, y) "
+                                "(default 7, or the preset's)")
     g.add_argument("--m0", help="regression: start slope (default 0)")
     g.add_argument("--c0", help="regression: start intercept (default 0)")
     g.add_argument("--data", metavar="FILE.csv", help="regression data: two numeric columns x,y")
@@ -60,13 +70,15 @@ def build_run_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", default="0", help="seed of the synthetic data (default 0)")
     g.add_argument("--noise", default=None, help="noise of the synthetic data (default 8)")
     r = p.add_argument_group("run")
-    r.add_argument("--lr", help="learning rate (default 0.1 for f(x), 1e-4 for a regression)")
-    r.add_argument("--epochs", default="50", help="number of updates (default 50)")
+    r.add_argument("--lr", help="learning rate (default 0.1 for f(x), 1e-4 for a regression); "
+                                "a comma list (0.01,0.1,0.3,0.7,1) races them")
+    r.add_argument("--epochs", default=None, help="number of updates (default 50, or the preset's)")
     r.add_argument("--engine", choices=ENGINES, default="manual")
     r.add_argument("--device", default="cpu", help="torch engine: cpu, cuda, cuda:N or mps")
     r.add_argument("--dtype", choices=DTYPES, default="float64")
-    r.add_argument("--optimizer", choices=OPTIMIZERS, default="gd",
-                   help="gd is the plain update x -= lr*grad")
+    r.add_argument("--optimizer", default="gd",
+                   help=f"{'|'.join(OPTIMIZERS)}; gd is the plain update x -= lr*grad; "
+                        "a comma list (gd,adam) races them")
     r.add_argument("--tol", default="0", help="stop when |gradient| <= tol (0: never early)")
     r.add_argument("--momentum", default="0.9", help="momentum / nesterov: momentum (0.9)")
     r.add_argument("--beta1", default="0.9", help="adam: beta1 (0.9)")
@@ -135,7 +147,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
         if args.preset is not None:
             problem = FunctionProblem.preset(args.preset)
         else:
-            problem = FunctionProblem(args.expr if args.expr is not None else "x**2 - 4*x + 5")
+            problem = FunctionProblem(args.expr if args.expr is not None else "x**2 - 4*x + 5",
+                                      variables="auto")
         if args.x0 is not None:
             parts = [s for s in args.x0.split(",")]
             values = [_float(s, "--x0") for s in parts]
@@ -155,14 +168,19 @@ def config_from_args(args: argparse.Namespace) -> Any:
             start["m0"] = _float(args.m0, "--m0")
         if args.c0 is not None:
             start["c0"] = _float(args.c0, "--c0")
+    lrs, optimizers = _lists(args)
+    if args.epochs is not None:
+        epochs = _int(args.epochs, "--epochs")
+    else:
+        epochs = getattr(problem, "default_epochs", 50)
     return RunConfig(
         problem=problem,
-        lr=_float(args.lr, "--lr"),
-        epochs=_int(args.epochs, "--epochs"),
+        lr=lrs[0] if lrs else None,
+        epochs=epochs,
         engine=args.engine,
         device=args.device,
         dtype=args.dtype,
-        optimizer=args.optimizer,
+        optimizer=optimizers[0],
         tol=_float(args.tol, "--tol"),
         momentum=_float(args.momentum, "--momentum"),
         beta1=_float(args.beta1, "--beta1"),
@@ -172,6 +190,75 @@ def config_from_args(args: argparse.Namespace) -> Any:
         stop_on_cycle=args.stop_on_cycle,
         **start,
     )
+
+
+def _lists(args: argparse.Namespace) -> tuple[list[float], list[str]]:
+    """--lr and --optimizer as lists (a comma list asks for a race)."""
+    from .core.engines import OPTIMIZERS
+
+    lrs: list[float] = []
+    if args.lr is not None:
+        for part in args.lr.split(","):
+            value = _float(part, "--lr")
+            assert value is not None
+            lrs.append(value)
+    optimizers = [o.strip().lower() for o in str(args.optimizer).split(",")]
+    for o in optimizers:
+        if o not in OPTIMIZERS:
+            raise _UsageError(f"argument --optimizer: invalid choice: {o!r} (choose from {', '.join(OPTIMIZERS)})")
+    return lrs, optimizers
+
+
+#: ``gdstudio run`` options that define the problem: a session file defines it instead.
+_PROBLEM_DESTS = ("problem", "expr", "preset", "data", "x_column", "y_column", "synthetic", "seed",
+                  "noise")
+#: Run settings that, given with --session, override the session's (dest → RunConfig field).
+_OVERRIDE_DESTS = ("lr", "epochs", "engine", "device", "dtype", "optimizer", "tol", "momentum",
+                   "beta1", "beta2", "alpha", "eps", "stop_on_cycle")
+
+
+def _given_options(argv: Sequence[str]) -> set[str]:
+    """The dests of the options actually typed (not defaulted) on a ``gdstudio run`` line."""
+    parser = build_run_parser()
+    probe = parser.parse_args(list(argv))
+    parser.set_defaults(**{dest: argparse.SUPPRESS for dest in vars(probe)})
+    return set(vars(parser.parse_args(list(argv))))
+
+
+def _option(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def config_from_session(args: argparse.Namespace, given: set[str]) -> Any:
+    """The RunConfig of ``--session FILE``, with the run options typed alongside applied."""
+    from .core import FunctionProblem
+    from .core.session import load_session
+
+    clash = [d for d in _PROBLEM_DESTS if d in given]
+    if clash:
+        raise _UsageError(f"{_option(clash[0])} cannot be combined with --session "
+                          "(the session defines the problem)")
+    config = load_session(args.session).config
+    is_function = isinstance(config.problem, FunctionProblem)
+    changes: dict[str, Any] = {}
+    for dest in ("m0", "c0") if is_function else ("x0",):
+        if dest in given:
+            kind = "a function" if is_function else "a regression"
+            raise _UsageError(f"{_option(dest)} does not apply: the session's problem is {kind}")
+    if "x0" in given:
+        values = [_float(s, "--x0") for s in args.x0.split(",")]
+        changes["x0"] = values[0] if len(values) == 1 else values
+    for dest in ("m0", "c0"):
+        if dest in given:
+            changes[dest] = _float(getattr(args, dest), _option(dest))
+    converters = {"lr": _float, "tol": _float, "momentum": _float, "beta1": _float,
+                  "beta2": _float, "alpha": _float, "eps": _float, "epochs": _int}
+    for dest in _OVERRIDE_DESTS:
+        if dest in given:
+            value = getattr(args, dest)
+            convert = converters.get(dest)
+            changes[dest] = convert(value, _option(dest)) if convert else value
+    return config.with_(**changes) if changes else config
 
 
 def _column(value: str | None) -> int | str | None:
@@ -191,7 +278,19 @@ def _theory_lines(config: Any) -> list[str]:
             return []
         if isinstance(config.problem, FunctionProblem):
             if config.problem.dim != 1:
-                return []
+                from .core.analysis import analyze_surface
+
+                sa = analyze_surface(config.problem, tuple(config.start_params()))
+                if sa.kind != "minimum":
+                    return [f"theory: ∇f = {sa.gradient_text}; {sa.regime(config.lr).description}"]
+                pt = ", ".join(f"{v:.6g}" for v in sa.point)
+                ev = ", ".join(f"{v:.6g}" for v in sa.eigenvalues)
+                regime = sa.regime(config.lr)
+                return [
+                    f"theory: ∇f = {sa.gradient_text}; heads for the minimum at ({pt}), f = {sa.f:.6g}; "
+                    f"Hessian eigenvalues {ev}; critical lr = 2/λmax = {sa.critical_lr:.6g}",
+                    f"        lr = {config.lr:g} is {regime.kind}: {regime.description}",
+                ]
             a = analyze_function(config.problem)
             x0 = float(config.start_params()[0])
             target, regime = a.regime(config.lr, x0)
@@ -221,6 +320,13 @@ def run_command(argv: Sequence[str]) -> int:
     try:
         args = parser.parse_args(list(argv))
         config = config_from_args(args)
+        lrs, optimizers = _lists(args)
+        if len(lrs) > 1 or len(optimizers) > 1:
+            from .core.race import run_race
+
+            result = run_race(config, lrs or None, optimizers)
+            _print_race(result, args.format)
+            return 0
         history = run(config)
     except _UsageError as err:
         return _fail(str(err))
@@ -242,10 +348,54 @@ def run_command(argv: Sequence[str]) -> int:
     return 0
 
 
+def _print_race(result: Any, fmt: str) -> None:
+    """One summary row per lane (a learning rate and/or an optimizer)."""
+    import json
+
+    from .core.export import to_json_dict
+
+    names = list(result.histories[0].param_names)
+    cols = ["lr", "optimizer", "status", "epochs_run", "epochs_to_tol", *[f"final_{n}" for n in names], "final_loss"]
+    rows = []
+    for s in result.summaries:
+        rows.append([s.lr, s.optimizer, s.status, s.epochs_run,
+                     "" if s.epochs_to_tol is None else s.epochs_to_tol, *s.final_params, s.final_loss])
+    out = sys.stdout
+    if fmt == "json":
+        lanes = []
+        for s, h in zip(result.summaries, result.histories):
+            d = to_json_dict(h)
+            lanes.append({"lr": s.lr, "optimizer": s.optimizer, "status": s.status,
+                          "epochs_run": s.epochs_run, "epochs_to_tol": s.epochs_to_tol,
+                          "final_loss": s.final_loss, "message": s.message, "steps": d["steps"]})
+        base = to_json_dict(result.histories[0])["config"]
+        base.pop("lr", None)
+        base.pop("optimizer", None)
+        doc = {"config": base, "report_tol": result.report_tol, "lanes": lanes}
+        out.write(json.dumps(doc, allow_nan=False) + "\n")
+        return
+    if fmt == "csv":
+        out.write(",".join(cols) + "\n")
+        for r in rows:
+            out.write(",".join(repr(v) if isinstance(v, float) else str(v) for v in r) + "\n")
+        return
+    cols[4] = f"epochs to |grad|<={result.report_tol:g}"
+    cells = [[f"{v:.10g}" if isinstance(v, float) else ("never" if v == "" else str(v)) for v in r]
+             for r in rows]
+    widths = [max(len(c), *(len(r[j]) for r in cells)) for j, c in enumerate(cols)]
+    out.write("  ".join(c.rjust(w) for c, w in zip(cols, widths)) + "\n")
+    out.write("  ".join("-" * w for w in widths) + "\n")
+    for r in cells:
+        out.write("  ".join(c.rjust(w) for c, w in zip(r, widths)) + "\n")
+
+
 def _describe(config: Any) -> str:
     d = config.to_dict()
     if d["problem"] == "function":
-        what = f"f(x) = {d['expr']}, x0 = {d['x0']}"
+        if isinstance(d["x0"], list):
+            what = f"f(x, y) = {d['expr']}, start = ({d['x0'][0]}, {d['x0'][1]})"
+        else:
+            what = f"f(x) = {d['expr']}, x0 = {d['x0']}"
     else:
         src = f"synthetic data (n={d['synthetic']}, seed={d['seed']})" if d.get("data") == "synthetic" else d["data"]
         what = f"regression y = m*x + c on {src}, m0 = {d['m0']}, c0 = {d['c0']}"
