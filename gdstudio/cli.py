@@ -222,7 +222,8 @@ def _given_options(argv: Sequence[str]) -> set[str]:
     parser = build_run_parser()
     probe = parser.parse_args(list(argv))
     parser.set_defaults(**{dest: argparse.SUPPRESS for dest in vars(probe)})
-    return set(vars(parser.parse_args(list(argv))))
+    typed = vars(parser.parse_args(list(argv)))
+    return {dest for dest, value in typed.items() if value is not argparse.SUPPRESS}
 
 
 def _option(dest: str) -> str:
@@ -251,13 +252,19 @@ def config_from_session(args: argparse.Namespace, given: set[str]) -> Any:
     for dest in ("m0", "c0"):
         if dest in given:
             changes[dest] = _float(getattr(args, dest), _option(dest))
-    converters = {"lr": _float, "tol": _float, "momentum": _float, "beta1": _float,
+    lrs, optimizers = _lists(args)  # comma lists race from the session's settings
+    converters = {"tol": _float, "momentum": _float, "beta1": _float,
                   "beta2": _float, "alpha": _float, "eps": _float, "epochs": _int}
     for dest in _OVERRIDE_DESTS:
         if dest in given:
             value = getattr(args, dest)
-            convert = converters.get(dest)
-            changes[dest] = convert(value, _option(dest)) if convert else value
+            if dest == "lr":
+                value = lrs[0]
+            elif dest == "optimizer":
+                value = optimizers[0]
+            elif dest in converters:
+                value = converters[dest](value, _option(dest))
+            changes[dest] = value
     return config.with_(**changes) if changes else config
 
 
@@ -319,8 +326,15 @@ def run_command(argv: Sequence[str]) -> int:
     parser = build_run_parser()
     try:
         args = parser.parse_args(list(argv))
-        config = config_from_args(args)
+        given: set[str] = set()
+        if args.session is not None:
+            given = _given_options(argv)
+            config = config_from_session(args, given)
+        else:
+            config = config_from_args(args)
         lrs, optimizers = _lists(args)
+        if args.session is not None and "optimizer" not in given:
+            optimizers = [config.optimizer]
         if len(lrs) > 1 or len(optimizers) > 1:
             from .core.race import run_race
 
