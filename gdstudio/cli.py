@@ -85,6 +85,11 @@ def build_run_parser() -> argparse.ArgumentParser:
     r.add_argument("--beta2", default="0.999", help="adam: beta2 (0.999)")
     r.add_argument("--alpha", default="0.99", help="rmsprop: smoothing constant (0.99)")
     r.add_argument("--eps", default=None, help="adam/rmsprop/adagrad: eps (torch's default)")
+    r.add_argument("--scale-x", action="store_true",
+                   help="regression: descend on standardised x (results in original units)")
+    r.add_argument("--batch-size", default="0",
+                   help="regression: mini-batch size (0: full batch); an epoch is one pass")
+    r.add_argument("--batch-seed", default="0", help="regression: seed of the mini-batch shuffle")
     r.add_argument("--stop-on-cycle", action="store_true",
                    help="end the run as soon as the iterates are seen cycling")
     o = p.add_argument_group("output")
@@ -188,6 +193,9 @@ def config_from_args(args: argparse.Namespace) -> Any:
         alpha=_float(args.alpha, "--alpha"),
         eps=_float(args.eps, "--eps"),
         stop_on_cycle=args.stop_on_cycle,
+        scale_x=args.scale_x,
+        batch_size=_int(args.batch_size, "--batch-size"),
+        batch_seed=_int(args.batch_seed, "--batch-seed"),
         **start,
     )
 
@@ -309,12 +317,22 @@ def _theory_lines(config: Any) -> list[str]:
                 f"        lr = {config.lr:g} is {regime.kind}: {regime.description}",
             ]
         r = analyze_regression(config.problem)
-        regime = r.regime(config.lr)
-        return [
+        where = ""
+        regime_of = r
+        if config.scale_x:
+            from .core.minibatch import scaled_problem
+
+            regime_of = analyze_regression(scaled_problem(config.problem)[0])
+            where = " on standardised x"
+        regime = regime_of.regime(config.lr)
+        lines = [
             f"theory: least squares m = {r.m:.10g}, c = {r.c:.10g}, MSE = {r.loss:.10g}; "
-            f"critical lr = 2/λmax = {r.critical_lr:.6g}",
+            f"critical lr{where} = 2/λmax = {regime_of.critical_lr:.6g}",
             f"        lr = {config.lr:g} is {regime.kind}: {regime.description}",
         ]
+        if config.batch_size:
+            lines.append("        (the analysis is for full-batch descent; mini-batches add noise)")
+        return lines
     except Exception:  # noqa: BLE001 - the footer is a courtesy; never fail the run for it
         return []
 

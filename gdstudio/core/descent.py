@@ -100,6 +100,9 @@ class RunConfig:
     alpha: float = 0.99
     eps: float | None = None
     stop_on_cycle: bool = False
+    scale_x: bool = False
+    batch_size: int = 0
+    batch_seed: int = 0
 
     def __post_init__(self) -> None:
         if not isinstance(self.problem, (FunctionProblem, RegressionProblem)):
@@ -131,6 +134,15 @@ class RunConfig:
                 f"the manual engine runs on the CPU; choose the torch engine for device {self.device!r}"
             )
         self.optimizer_settings  # validates hyper-parameters  # noqa: B018
+        for name in ("batch_size", "batch_seed"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+                raise ConfigError(f"{name.replace('_', ' ')} must be a whole number ≥ 0, got {v!r}")
+        if not isinstance(self.problem, RegressionProblem):
+            if self.scale_x:
+                raise ConfigError("feature scaling applies to regression problems only")
+            if self.batch_size:
+                raise ConfigError("mini-batches apply to regression problems only")
         # Validates the start point (finite numbers, right count).
         self.start_params()
 
@@ -178,6 +190,11 @@ class RunConfig:
             out["alpha"] = self.alpha
         if self.optimizer in ("adam", "rmsprop", "adagrad"):
             out["eps"] = self.optimizer_settings.eps_value
+        if self.scale_x:
+            out["scale_x"] = True
+        if self.batch_size:
+            out["batch_size"] = self.batch_size
+            out["batch_seed"] = self.batch_seed
         return out
 
 
@@ -398,6 +415,16 @@ class Descent:
         self.config = config
         self._lr = float(config.lr)  # type: ignore[arg-type]
         self._lr_changes: list[tuple[int, float]] = []
+        if engine is None and isinstance(config.problem, RegressionProblem) and (
+            config.scale_x or config.batch_size
+        ):
+            from .minibatch import make_regression_engine
+
+            engine = make_regression_engine(
+                config.problem, config.engine, config.optimizer_settings, config.dtype,
+                config.device, scale_x=config.scale_x, batch_size=config.batch_size,
+                seed=config.batch_seed,
+            )
         self.engine = engine or make_engine(
             config.problem, config.engine, config.optimizer_settings, config.dtype, config.device
         )

@@ -308,6 +308,8 @@ class Race:
         self.lanes = tuple(lanes)
         if not self.lanes:
             raise ConfigError("a race needs at least one run")
+        if config.scale_x or config.batch_size:
+            raise ConfigError("races run full-batch on unscaled data: turn off scaling and mini-batches")
         problem = config.problem
         K = len(self.lanes)
         p0 = config.start_params()
