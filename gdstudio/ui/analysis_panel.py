@@ -1,0 +1,234 @@
+"""What the mathematics says before any run: derivative, minima, critical learning rate, regime.
+
+Every number comes from :mod:`gdstudio.core.analysis`; this widget only lays them out. The
+analysis of a problem is computed once per problem and kept; a new learning rate, start or
+optimizer only asks the core for the regime again (cheap), so the panel follows the lr slider.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from gdstudio.core import FunctionProblem, RegressionProblem, RunConfig
+from gdstudio.core.analysis import (
+    FunctionAnalysis,
+    Regime,
+    RegressionAnalysis,
+    analyze_function,
+    analyze_regression,
+)
+
+from .formatting import number, pretty_math
+
+__all__ = ["AnalysisPanel", "REGIME_COLOURS"]
+
+REGIME_COLOURS = {
+    "monotone": "#2e7d32",
+    "oscillating": "#ef6c00",
+    "cycling": "#6a1b9a",
+    "diverging": "#c62828",
+    "unknown": "#616161",
+}
+
+_REGIME_NAMES = {
+    "monotone": "converges smoothly",
+    "oscillating": "converges, oscillating",
+    "cycling": "cycles for ever",
+    "diverging": "diverges",
+    "unknown": "unknown",
+}
+
+
+def _math(text: str) -> str:
+    return html.escape(pretty_math(text))
+
+
+def _badge(regime: Regime) -> str:
+    colour = REGIME_COLOURS.get(regime.kind, REGIME_COLOURS["unknown"])
+    name = _REGIME_NAMES.get(regime.kind, regime.kind)
+    return (
+        f'<span style="background-color:{colour}; color:white; font-weight:600;">'
+        f"&nbsp;{html.escape(name)}&nbsp;</span>"
+    )
+
+
+def _row(label: str, value: str) -> str:
+    return (
+        f'<tr><td style="padding:2px 10px 2px 0; color:#757575; white-space:nowrap;"'
+        f' valign="top">{label}</td><td style="padding:2px 0;">{value}</td></tr>'
+    )
+
+
+class AnalysisPanel(QScrollArea):
+    """Read-only rich text: the theory for the current problem and learning rate."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("analysisPanel")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        inner = QWidget()
+        layout = QVBoxLayout(inner)
+        layout.setContentsMargins(8, 6, 8, 6)
+        self.label = QLabel()
+        self.label.setObjectName("analysisText")
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.label)
+        layout.addStretch(1)
+        self.setWidget(inner)
+        self._problem: FunctionProblem | RegressionProblem | None = None
+        self._analysis: FunctionAnalysis | RegressionAnalysis | None = None
+        self._error = ""
+        self._config: RunConfig | None = None
+        self._lr = math.nan
+        self.label.setText("<i>Choose a problem to see its analysis.</i>")
+
+    # --- inputs ------------------------------------------------------------------------------
+
+    @property
+    def analysis(self) -> FunctionAnalysis | RegressionAnalysis | None:
+        return self._analysis
+
+    def set_config(self, config: RunConfig | None) -> None:
+        """Show the analysis of ``config``'s problem (computed once per problem)."""
+        self._config = config
+        if config is None:
+            self._render()
+            return
+        self._lr = float(config.lr)  # type: ignore[arg-type]
+        if config.problem is not self._problem:
+            self._problem = config.problem
+            self._analysis = None
+            self._error = ""
+            try:
+                if isinstance(config.problem, RegressionProblem):
+                    self._analysis = analyze_regression(config.problem)
+                elif config.problem.dim == 1:
+                    self._analysis = analyze_function(config.problem)
+            except Exception as err:  # noqa: BLE001 - theory is a help; never break the window
+                self._error = f"{type(err).__name__}: {err}"
+        self._render()
+
+    def set_lr(self, lr: float) -> None:
+        self._lr = float(lr)
+        self._render()
+
+    def optimum_loss(self) -> float:
+        """The loss at the minimum descent heads for (nan if unknown): for the log loss plot."""
+        a = self._analysis
+        if isinstance(a, RegressionAnalysis):
+            return a.loss
+        if isinstance(a, FunctionAnalysis) and self._config is not None:
+            target = a.minimum_for(float(self._config.start_params()[0]))
+            if target is not None:
+                return target.f
+        return math.nan
+
+    def minimum_point(self) -> tuple[float, float] | None:
+        """(x*, f(x*)) of the minimum descent heads for, for the curve plot."""
+        a = self._analysis
+        if isinstance(a, FunctionAnalysis) and self._config is not None:
+            target = a.minimum_for(float(self._config.start_params()[0]))
+            if target is not None and math.isfinite(target.f):
+                return target.x, target.f
+        return None
+
+    # --- rendering ---------------------------------------------------------------------------
+
+    def text(self) -> str:
+        """The panel's text without markup (for tests and copying)."""
+        from PySide6.QtGui import QTextDocument
+
+        doc = QTextDocument()
+        doc.setHtml(self.label.text())
+        return doc.toPlainText()
+
+    def _render(self) -> None:
+        config = self._config
+        if config is None:
+            self.label.setText("<i>Fix the highlighted input to see the analysis.</i>")
+            return
+        if self._error:
+            self.label.setText(f"<i>No analysis for this problem ({html.escape(self._error)}).</i>")
+            return
+        a = self._analysis
+        if isinstance(a, FunctionAnalysis):
+            body = self._function_html(a, config)
+        elif isinstance(a, RegressionAnalysis):
+            body = self._regression_html(a, config)
+        else:
+            body = "<i>The analysis covers functions of one variable and regressions.</i>"
+        if config.optimizer != "gd":
+            body += (
+                '<p style="color:#8d6e00;">The critical learning rate and regime are theory for '
+                f"plain gradient descent; <b>{html.escape(config.optimizer)}</b> changes the "
+                "update, so read them as a guide only.</p>"
+            )
+        self.label.setText(body)
+
+    def _function_html(self, a: FunctionAnalysis, config: RunConfig) -> str:
+        problem = config.problem
+        assert isinstance(problem, FunctionProblem)
+        x0 = float(config.start_params()[0])
+        rows = [
+            _row("f(x)", _math(problem.expression.pretty)),
+            _row("f′(x)", _math(a.derivative_text)),
+        ]
+        if a.second_derivative_text:
+            rows.append(_row("f″(x)", _math(a.second_derivative_text)))
+        if a.points:
+            shown = a.points[:6]
+            pts = "<br>".join(html.escape(p.describe()) for p in shown)
+            if len(a.points) > len(shown):
+                pts += f"<br>… and {len(a.points) - len(shown)} more"
+            where = "" if a.exact else (
+                f" <span style='color:#757575;'>(searched x in "
+                f"{number(a.search_range[0], 4)} … {number(a.search_range[1], 4)})</span>"
+            )
+            rows.append(_row("f′(x) = 0", pts + where))
+        else:
+            rows.append(_row("f′(x) = 0", "no stationary point found"))
+        target, regime = a.regime(self._lr, x0)
+        if target is not None:
+            rows.append(_row("Heads for", f"{html.escape(target.describe())} "
+                                          f"(from x₀ = {number(x0)})"))
+            if target.smooth:
+                rows.append(_row("Curvature", f"h = f″(x*) = {number(target.curvature)}"))
+            crit = regime.critical_lr
+            if math.isfinite(crit) and crit > 0:
+                rows.append(_row("Critical lr", f"<b>2/h = {number(crit)}</b> "
+                                                f"(above it descent diverges)"))
+        rows += self._regime_rows(regime)
+        return "<table>" + "".join(rows) + "</table>"
+
+    def _regression_html(self, a: RegressionAnalysis, config: RunConfig) -> str:
+        problem = config.problem
+        assert isinstance(problem, RegressionProblem)
+        lam = a.eigenvalues
+        rows = [
+            _row("Loss", "MSE = (1/n)·Σ (y − (m·x + c))²"),
+            _row("Gradient", "∂/∂m = (−2/n)·Σ x·(y − ŷ)<br>∂/∂c = (−2/n)·Σ (y − ŷ)"),
+            _row("Least squares", f"m* = {number(a.m, 8)}, c* = {number(a.c, 8)}"),
+            _row("Best MSE", number(a.loss, 8)),
+            _row("Hessian λ", f"λmin = {number(float(lam[0]))}, λmax = {number(float(lam[-1]))}"),
+            _row("Condition", f"κ = λmax/λmin = {number(a.condition_number, 4)}"),
+            _row("Critical lr", f"<b>2/λmax = {number(a.critical_lr)}</b> "
+                                f"(above it descent diverges)"),
+        ]
+        rows += self._regime_rows(a.regime(self._lr))
+        return "<table>" + "".join(rows) + "</table>"
+
+    def _regime_rows(self, regime: Regime) -> list[str]:
+        rows = [_row(f"lr = {number(self._lr)}", _badge(regime)),
+                _row("", html.escape(regime.description))]
+        if regime.converges and math.isfinite(regime.epochs_to_1e6):
+            rows.append(_row("", f"≈ {regime.epochs_to_1e6:,.0f} epochs to shrink the error "
+                                 f"a million-fold"))
+        return rows

@@ -1,0 +1,65 @@
+"""Numbers as a person reads them. Pure functions, no Qt."""
+
+from __future__ import annotations
+
+import math
+import re
+
+__all__ = [
+    "number", "exact", "lr_text", "steps_per_second_text", "pretty_math", "SUPERSCRIPT",
+]
+
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def number(value: float, digits: int = 6) -> str:
+    """``value`` with ``digits`` significant digits, ``−`` for minus, ``×10ⁿ`` for exponents."""
+    value = float(value)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    text = f"{value:.{digits}g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}×10{str(int(exponent)).translate(SUPERSCRIPT)}"
+    return text.replace("-", "−")
+
+
+def exact(value: float) -> str:
+    """The shortest text that reads back as exactly ``value`` (Python's ``repr``)."""
+    return repr(float(value))
+
+
+def lr_text(value: float) -> str:
+    """A learning rate as typed: ``0.1``, ``0.0001``, ``1e-6`` (shortest exact form)."""
+    text = repr(float(value))
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        if mantissa.endswith(".0"):
+            mantissa = mantissa[:-2]
+        text = f"{mantissa}e{int(exponent)}"
+    elif text.endswith(".0"):
+        text = text[:-2]
+    return text
+
+
+def steps_per_second_text(steps: float) -> str:
+    """``10 steps/s`` or ``as fast as possible`` (0 or less)."""
+    if steps <= 0:
+        return "as fast as possible"
+    if steps >= 1000:
+        return f"{steps / 1000:g}k steps/s"
+    return f"{steps:g} step/s" if steps == 1 else f"{steps:g} steps/s"
+
+
+_POWER = re.compile(r"\^(-?\d+)")
+
+
+def pretty_math(text: str) -> str:
+    """SymPy's text made easier to read: ``x^2`` → ``x²``, ``*`` → ``·``, ``-`` → ``−``."""
+    out = _POWER.sub(lambda m: m.group(1).translate(SUPERSCRIPT), text)
+    out = out.replace("*", "·").replace(" - ", " − ")
+    if out.startswith("-"):
+        out = "−" + out[1:]
+    return out

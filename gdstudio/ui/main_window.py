@@ -1,0 +1,591 @@
+"""The studio window: wiring between the controls, the worker, the plots and the tables.
+
+Data flows one way: :class:`ControlPanel` → ``RunConfig`` → :class:`RunController` (worker
+thread runs the core's Descent) → ``StepBatch`` → :class:`RunData` → plots, table, status.
+The window redraws at most once per frame whatever the rate of batches.
+
+``MainWindow()`` needs only a QApplication. Its only side effects are reading QSettings (view
+settings: geometry, dock layout, speed, log scale) and starting the worker thread, which it
+stops again in ``closeEvent``. torch is not imported: the device list is filled by a
+background probe shortly after the window is first shown.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import time
+
+from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+import gdstudio
+from gdstudio.core import FunctionProblem, History, RegressionProblem, RunConfig, StepBatch
+
+from .analysis_panel import AnalysisPanel
+from .controls import ControlPanel
+from .formatting import number
+from .history import HistoryModel, HistoryView
+from .plots import CurvePlot, FitPlot, LossPlot
+from .resources import icon
+from .run_data import LrChange, RunData
+from .widgets import MessageBar
+from .worker import DeviceProbe, RunController
+
+__all__ = ["MainWindow", "APP_NAME"]
+
+APP_NAME = "Gradient Descent Studio"
+#: Delay before the background probe for torch devices (it imports torch: seconds of CPU).
+DEVICE_PROBE_DELAY_MS = 1500
+_FRAME_MS = 16
+
+
+def _settings() -> QSettings:
+    if QCoreApplication.organizationName() or QCoreApplication.applicationName():
+        return QSettings()
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "gdstudio", "gdstudio")
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+class MainWindow(QMainWindow):
+    """The whole application window; build it with no arguments once a QApplication exists."""
+
+    #: Milliseconds after the first show before torch devices are probed (None: never).
+    device_probe_delay_ms: int | None = DEVICE_PROBE_DELAY_MS
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(icon("gdstudio"))
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
+                            | QMainWindow.DockOption.AllowNestedDocks)
+        self._closing = False
+        self._probe: DeviceProbe | None = None
+        self._state = "empty"
+        self._last_frame_ms = 0.0
+        self.run_data = RunData()
+
+        self._build_widgets()
+        self._build_actions()
+        self._build_menus_and_toolbar()
+        self._build_status_bar()
+
+        self._frame_timer = QTimer(self)
+        self._frame_timer.setSingleShot(True)
+        self._frame_timer.setInterval(_FRAME_MS)
+        self._frame_timer.timeout.connect(self._draw_frame)
+        self._probe_timer = QTimer(self)
+        self._probe_timer.setSingleShot(True)
+        self._probe_timer.setInterval(self.device_probe_delay_ms or 0)
+        self._probe_timer.timeout.connect(self._probe_devices)
+
+        self.controller = RunController(self)
+        self.controller.runReset.connect(self._on_run_reset)
+        self.controller.stepsAdvanced.connect(self._on_steps)
+        self.controller.stateChanged.connect(self._on_state)
+        self.controller.lrApplied.connect(self._on_lr_applied)
+        self.controller.failed.connect(self._on_failed)
+
+        self.controls.configChanged.connect(self._start_run)
+        self.controls.lrChanged.connect(self._on_lr_changed)
+        self.controls.validityChanged.connect(lambda _ok: self._update_actions())
+        self.controls.speedChanged.connect(self.controller.set_speed)
+
+        self._restore_settings()
+        self.controller.set_speed(self.controls.speed())
+        config = self.controls.config()
+        if config is not None:
+            self._start_run(config)
+        self._update_actions()
+
+    # ------------------------------------------------------------------------------------------
+    # construction
+    # ------------------------------------------------------------------------------------------
+
+    def _build_widgets(self) -> None:
+        self.controls = ControlPanel()
+        scroll = QScrollArea()
+        scroll.setObjectName("controlsScroll")
+        scroll.setWidget(self.controls)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(self.controls.minimumSizeHint().width() + 16)
+        self.controlsDock = self._dock("controlsDock", "Setup", scroll,
+                                       Qt.DockWidgetArea.LeftDockWidgetArea)
+
+        self.analysis = AnalysisPanel()
+        self.analysisDock = self._dock("analysisDock", "Analysis", self.analysis,
+                                       Qt.DockWidgetArea.RightDockWidgetArea)
+        self.history_model = HistoryModel(self.run_data, self)
+        self.history_view = HistoryView(self.history_model)
+        self.historyDock = self._dock("historyDock", "History", self.history_view,
+                                      Qt.DockWidgetArea.RightDockWidgetArea)
+        self.splitDockWidget(self.analysisDock, self.historyDock, Qt.Orientation.Vertical)
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.setSpacing(4)
+        self.message_bar = MessageBar()
+        layout.addWidget(self.message_bar)
+        self.curve_plot = CurvePlot(self)
+        self.fit_plot = FitPlot(self)
+        self.loss_plot = LossPlot(self)
+        self.curve_plot.setToolTip("f(x), the iterates (colour: epoch), the current point and "
+                                   "its tangent. Drag to pan, wheel to zoom; Fit view (F) "
+                                   "follows the run again.")
+        self.fit_plot.setToolTip("The data, the current line and the least-squares line. "
+                                 "Drag to pan, wheel to zoom; Fit view (F) to reset.")
+        self.loss_plot.setToolTip("The loss per epoch. Log scale (L) shows loss − loss*, "
+                                  "the distance to the optimum; dotted lines mark lr changes.")
+        self.plot_stack = QStackedWidget()
+        self.plot_stack.setObjectName("problemPlots")
+        self.plot_stack.addWidget(self.curve_plot)
+        self.plot_stack.addWidget(self.fit_plot)
+        self.plots_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.plots_splitter.setObjectName("plotsSplitter")
+        self.plots_splitter.addWidget(self.plot_stack)
+        self.plots_splitter.addWidget(self.loss_plot)
+        self.plots_splitter.setStretchFactor(0, 3)
+        self.plots_splitter.setStretchFactor(1, 2)
+        self.plots_splitter.setChildrenCollapsible(False)
+        layout.addWidget(self.plots_splitter, 1)
+        self.setCentralWidget(central)
+
+    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, icon_name: str | None, tip: str,
+                shortcuts: list[QKeySequence | str] | None = None, slot: object = None,
+                checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        if icon_name:
+            action.setIcon(icon(icon_name))
+        keys = [QKeySequence(k) for k in (shortcuts or [])]
+        if keys:
+            action.setShortcuts(keys)
+            tip += f" ({', '.join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in keys)})"
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        action.setCheckable(checkable)
+        if slot is not None:
+            action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        self.stepAction = self._action(
+            "Step", "step", "Make one update: x ← x − r·f′(x)", ["Right", "N"], self.step)
+        self.playAction = self._action(
+            "Play", "play", "Play the run at the chosen speed, or pause it", ["Space"],
+            self.toggle_play)
+        self.runToEndAction = self._action(
+            "Run to end", "run-to-end", "Run all remaining epochs as fast as possible", ["E"],
+            self.run_to_end)
+        self.resetAction = self._action(
+            "Reset", "reset", "Start the run again from the start point", ["R"], self.reset)
+        self.loadCsvAction = self._action(
+            "Load CSV…", "open", "Load regression data (two numeric columns x, y) from a CSV file",
+            [QKeySequence.StandardKey.Open], self.controls.choose_csv)
+        self.exportAction = self._action(
+            "Export history…", "export", "Save every epoch of the run as CSV (exact numbers)",
+            [QKeySequence("Ctrl+S")], self.export_history)
+        self.quitAction = self._action("Quit", "quit", "Close Gradient Descent Studio",
+                                       ["Ctrl+Q"], self.close)
+        self.quitAction.setMenuRole(QAction.MenuRole.QuitRole)
+        self.logScaleAction = self._action(
+            "Log-scale loss", "log-scale",
+            "Show the loss on a log scale (as loss − loss*, when the optimum is known)", ["L"],
+            None, checkable=True)
+        self.logScaleAction.toggled.connect(self.loss_plot.set_log_scale)
+        self.fitViewAction = self._action(
+            "Fit view", "fit-view", "Frame the plots on the run and follow it again", ["F"],
+            self.fit_views)
+        self.aboutAction = self._action("About Gradient Descent Studio", "about",
+                                        "Version and credits", None, self.show_about)
+        self.aboutAction.setMenuRole(QAction.MenuRole.AboutRole)
+        self.aboutQtAction = self._action("About Qt", None, "The Qt toolkit's version",
+                                          None, QApplication_aboutQt)
+
+    def _build_menus_and_toolbar(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.loadCsvAction)
+        file_menu.addAction(self.exportAction)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quitAction)
+        run_menu = bar.addMenu("&Run")
+        for action in (self.stepAction, self.playAction, self.runToEndAction, self.resetAction):
+            run_menu.addAction(action)
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction(self.logScaleAction)
+        view_menu.addAction(self.fitViewAction)
+        view_menu.addSeparator()
+        for dock in (self.controlsDock, self.analysisDock, self.historyDock):
+            toggle = dock.toggleViewAction()
+            toggle.setStatusTip(f"Show or hide the {dock.windowTitle()} panel")
+            view_menu.addAction(toggle)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.aboutAction)
+        help_menu.addAction(self.aboutQtAction)
+
+        toolbar = QToolBar("Run")
+        toolbar.setObjectName("runToolBar")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toolbar.setMovable(False)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+        names = {
+            self.stepAction: "stepButton",
+            self.playAction: "playButton",
+            self.runToEndAction: "runToEndButton",
+            self.resetAction: "resetButton",
+        }
+        for action, name in names.items():
+            toolbar.addAction(action)
+            button = toolbar.widgetForAction(action)
+            button.setObjectName(name)
+        # Play ↔ Pause changes width; keep the toolbar still.
+        play = toolbar.widgetForAction(self.playAction)
+        assert isinstance(play, QToolButton)
+        play.setMinimumWidth(play.fontMetrics().horizontalAdvance("Pause") + play.iconSize().width() + 24)
+        toolbar.addSeparator()
+        toolbar.addAction(self.logScaleAction)
+        toolbar.addAction(self.fitViewAction)
+        toolbar.addSeparator()
+        toolbar.addAction(self.loadCsvAction)
+        toolbar.addAction(self.exportAction)
+        self.run_toolbar = toolbar
+
+    def _build_status_bar(self) -> None:
+        status = self.statusBar()
+        self.statusLabel = QLabel()
+        self.statusLabel.setObjectName("statusLabel")
+        self.statusLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.statusLabel.setToolTip("The run: epoch, parameters, loss and how it ended")
+        self.progressBar = QProgressBar()
+        self.progressBar.setObjectName("progressBar")
+        self.progressBar.setMaximumWidth(220)
+        self.progressBar.setMinimumWidth(160)
+        self.progressBar.setFormat("%v / %m epochs")
+        self.progressBar.setToolTip("Epochs run of those planned")
+        status.addWidget(self.statusLabel, 1)
+        status.addPermanentWidget(self.progressBar)
+
+    # ------------------------------------------------------------------------------------------
+    # settings (view settings only: the first launch always shows the source's example)
+    # ------------------------------------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        s = _settings()
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1440, 900)
+        state = s.value("window/state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        else:
+            self.resizeDocks([self.controlsDock, self.analysisDock], [330, 400],
+                             Qt.Orientation.Horizontal)
+        speed = s.value("playback/speed")
+        try:
+            if speed is not None:
+                self.controls.set_speed(float(speed))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            pass
+        log = s.value("plots/logLoss", False)
+        self.logScaleAction.setChecked(log in (True, "true", "1", 1))
+
+    def _save_settings(self) -> None:
+        s = _settings()
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("playback/speed", self.controls.speed())
+        s.setValue("plots/logLoss", self.logScaleAction.isChecked())
+        s.sync()
+
+    # ------------------------------------------------------------------------------------------
+    # commands
+    # ------------------------------------------------------------------------------------------
+
+    @Slot()
+    def step(self) -> None:
+        if self.stepAction.isEnabled():
+            self.controller.step()
+
+    @Slot()
+    def toggle_play(self) -> None:
+        if not self.playAction.isEnabled():
+            return
+        if self._state == "playing":
+            self.controller.pause()
+        else:
+            self.controller.play()
+
+    @Slot()
+    def run_to_end(self) -> None:
+        if self.runToEndAction.isEnabled():
+            self.controller.run_to_end()
+
+    @Slot()
+    def reset(self) -> None:
+        config = self.controls.config()
+        if config is not None:
+            self._start_run(config)
+
+    @Slot()
+    def fit_views(self) -> None:
+        for plot in (self.curve_plot, self.fit_plot, self.loss_plot):
+            plot.fit_view()
+        self._schedule_frame()
+
+    def _start_run(self, config: RunConfig) -> None:
+        """A new run of ``config``: show its problem now, and ask the worker for row 0."""
+        self.message_bar.clear()
+        self.analysis.set_config(config)
+        problem = config.problem
+        if isinstance(problem, RegressionProblem):
+            self.plot_stack.setCurrentWidget(self.fit_plot)
+            ls = (self.analysis.analysis.m, self.analysis.analysis.c) \
+                if self.analysis.analysis is not None else None  # type: ignore[union-attr]
+            self.fit_plot.set_problem(problem, ls)
+        else:
+            self.plot_stack.setCurrentWidget(self.curve_plot)
+            if isinstance(problem, FunctionProblem) and problem.dim == 1:
+                self.curve_plot.set_problem(problem, float(config.start_params()[0]),
+                                            self.analysis.minimum_point())
+        self.loss_plot.reset()
+        self.loss_plot.set_optimum(self.analysis.optimum_loss())
+        self.run_data.reset(config, tuple(problem.param_names))
+        self.history_model.reset(self.run_data)
+        self._state = "empty"
+        self.controller.configure(config)
+        self._update_actions()
+        self._schedule_frame()
+
+    # ------------------------------------------------------------------------------------------
+    # results from the worker
+    # ------------------------------------------------------------------------------------------
+
+    @Slot(object, object)
+    def _on_run_reset(self, batch: StepBatch, config: RunConfig) -> None:
+        self.run_data.reset(config, tuple(config.problem.param_names))
+        self.run_data.append(batch)
+        self.history_model.reset(self.run_data)
+        self._schedule_frame()
+
+    @Slot(object)
+    def _on_steps(self, batch: StepBatch) -> None:
+        if batch.start != self.run_data.n:  # pragma: no cover - the worker's order is kept
+            return
+        self.run_data.append(batch)
+        self.history_model.rows_appended()
+        self._schedule_frame()
+
+    @Slot(str)
+    def _on_state(self, state: str) -> None:
+        self._state = state
+        self._update_actions()
+        self._schedule_frame()
+
+    @Slot(int, float)
+    def _on_lr_applied(self, epoch: int, lr: float) -> None:
+        change = LrChange(epoch, lr)
+        self.run_data.lr_changes.append(change)
+        self.loss_plot.mark_lr_change(change)
+
+    @Slot(str, bool)
+    def _on_failed(self, message: str, internal: bool) -> None:
+        self.message_bar.show_message(message, "error" if internal else "warning")
+        self._schedule_frame()
+
+    @Slot(float)
+    def _on_lr_changed(self, lr: float) -> None:
+        self.analysis.set_lr(lr)
+        if self._state in ("paused", "playing"):
+            self.controller.set_lr(lr)  # applies from the next update of this run
+        else:
+            config = self.controls.config()
+            if config is not None:  # nothing run yet, or the run is over: a fresh run
+                self._start_run(config)
+
+    # ------------------------------------------------------------------------------------------
+    # drawing (at most once per frame)
+    # ------------------------------------------------------------------------------------------
+
+    def _schedule_frame(self) -> None:
+        if not self._frame_timer.isActive():
+            # Slow frames (huge runs) space themselves out so the window stays responsive.
+            self._frame_timer.start(max(_FRAME_MS, int(1.5 * self._last_frame_ms)))
+
+    @Slot()
+    def _draw_frame(self) -> None:
+        began = time.perf_counter()
+        data = self.run_data
+        if self.plot_stack.currentWidget() is self.fit_plot:
+            self.fit_plot.refresh(data)
+        else:
+            self.curve_plot.refresh(data)
+        self.loss_plot.refresh(data)
+        self._update_status()
+        self._last_frame_ms = 1000 * (time.perf_counter() - began)
+
+    def _update_status(self) -> None:
+        data = self.run_data
+        planned = data.planned_epochs
+        self.progressBar.setMaximum(max(planned, 1))
+        self.progressBar.setValue(max(0, min(data.epoch, planned)))
+        state = self._state
+        colour = ""
+        if data.n == 0:
+            text = "Preparing the run…" if state == "empty" and not self.message_bar.isVisible() \
+                else "No run: fix the input shown above"
+            if state == "error":
+                text = "The run stopped on an internal error; press Reset"
+        else:
+            where = ", ".join(f"{name} = {number(float(v))}"
+                              for name, v in zip(data.param_names, data.params[-1]))
+            grad = data.grad[-1]
+            gnorm = float(math.sqrt(float((grad * grad).sum())))
+            text = (f"Epoch {data.epoch:,} of {planned:,}  ·  {where}  ·  "
+                    f"loss {number(float(data.loss[-1]), 8)}  ·  |gradient| {number(gnorm, 4)}")
+            if data.finished:
+                text = f"{_capitalised(data.message or data.status)}  ·  {where}  ·  " \
+                       f"loss {number(float(data.loss[-1]), 8)}"
+                colour = {"diverged": "#c62828", "converged": "#2e7d32",
+                          "cycling": "#6a1b9a"}.get(data.status, "")
+            elif state == "playing":
+                text = "Playing  ·  " + text
+            elif state == "ready":
+                text += "  ·  press Step or Play"
+            elif state == "error":
+                text = "Stopped by an internal error (press Reset)  ·  " + text
+                colour = "#c62828"
+        self.statusLabel.setText(text)
+        self.statusLabel.setStyleSheet(f"color: {colour};" if colour else "")
+
+    def _update_actions(self) -> None:
+        valid = self.controls.is_valid()
+        state = self._state
+        can_advance = valid and state in ("ready", "paused")
+        self.stepAction.setEnabled(can_advance)
+        self.playAction.setEnabled(valid and state in ("ready", "paused", "playing"))
+        self.runToEndAction.setEnabled(valid and state in ("ready", "paused", "playing"))
+        self.resetAction.setEnabled(valid)
+        playing = state == "playing"
+        self.playAction.setText("Pause" if playing else "Play")
+        self.playAction.setIcon(icon("pause" if playing else "play"))
+        tip = "Pause the run" if playing else "Play the run at the chosen speed"
+        self.playAction.setToolTip(f"{tip} (Space)")
+        self.exportAction.setEnabled(self.run_data.n > 0)
+
+    # ------------------------------------------------------------------------------------------
+    # devices, export, about
+    # ------------------------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if (self._probe is None and not self._closing and not self._probe_timer.isActive()
+                and self.device_probe_delay_ms is not None):
+            self._probe_timer.start()
+
+    @Slot()
+    def _probe_devices(self) -> None:
+        if self._probe is None and not self._closing:
+            self._probe = DeviceProbe.launch(self.controls.set_devices)
+
+    @Slot()
+    def export_history(self) -> None:
+        data = self.run_data
+        if data.n == 0 or data.config is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export the history", "gdstudio-history.csv",
+                                              "CSV files (*.csv);;All files (*)")
+        if not path:
+            return
+        from gdstudio.core.export import write_csv
+
+        history = History(
+            params=data.params.copy(), loss=data.loss.copy(), grad=data.grad.copy(),
+            status=data.status or "max_epochs", config=data.config, message=data.message,
+            param_names=data.param_names,
+            lr_changes=tuple((c.epoch, c.lr) for c in data.lr_changes),
+        )
+        try:
+            with open(path, "w", encoding="utf-8", newline="") as out:
+                write_csv(history, out)
+        except OSError as err:
+            QMessageBox.warning(self, "Could not export", f"{path}: {err.strerror or err}")
+            return
+        self.statusBar().showMessage(f"Saved {data.n:,} rows to {path}", 5000)
+
+    @Slot()
+    def show_about(self) -> None:
+        from PySide6 import __version__ as pyside_version
+        from PySide6.QtCore import qVersion
+
+        import pyqtgraph
+
+        QMessageBox.about(
+            self,
+            f"About {APP_NAME}",
+            f"<h3>{APP_NAME} {gdstudio.__version__}</h3>"
+            "<p>Watch gradient descent work, step by step, and learn why the learning rate "
+            "matters: x ← x − r·f′(x) on a function, and m, c ← m, c − r·∇MSE on a "
+            "regression, with analytic gradients or PyTorch's autograd.</p>"
+            f"<p>Python {platform.python_version()} · Qt {qVersion()} · PySide6 "
+            f"{pyside_version} · pyqtgraph {pyqtgraph.__version__}</p>"
+            "<p>MIT licence.</p>",
+        )
+
+    # ------------------------------------------------------------------------------------------
+    # closing
+    # ------------------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closing:
+            self._closing = True
+            self._probe_timer.stop()
+            self._frame_timer.stop()
+            self._save_settings()
+            self.controller.shutdown()
+            if self._probe is not None:
+                import shiboken6
+
+                if shiboken6.isValid(self._probe):
+                    self._probe.wait()
+        super().closeEvent(event)
+
+
+def QApplication_aboutQt() -> None:  # noqa: N802 - a slot for the About Qt action
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.aboutQt()

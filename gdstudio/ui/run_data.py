@@ -1,0 +1,108 @@
+"""The GUI thread's copy of the run: growing NumPy arrays fed by the worker's batches.
+
+The worker's :class:`~gdstudio.core.descent.Descent` lives in the worker thread; the GUI never
+reads it. Instead each :class:`~gdstudio.core.descent.StepBatch` the worker emits is appended
+here (amortised doubling, so a batch costs O(its length)), and the plots and the history table
+read views of these arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gdstudio.core import RunConfig, StepBatch
+
+__all__ = ["RunData", "LrChange"]
+
+
+@dataclass(frozen=True)
+class LrChange:
+    """The learning rate became ``lr`` for the updates after epoch ``epoch``."""
+
+    epoch: int
+    lr: float
+
+
+class RunData:
+    """Rows 0…n−1 of the current run (params, loss, grad) and its latest state."""
+
+    def __init__(self, k: int = 1, capacity: int = 256) -> None:
+        self.config: RunConfig | None = None
+        self.param_names: tuple[str, ...] = ("x",)
+        self.status = ""
+        self.message = ""
+        self.finished = False
+        self.lr_changes: list[LrChange] = []
+        self._allocate(k, capacity)
+
+    def _allocate(self, k: int, capacity: int) -> None:
+        self.k = k
+        self.n = 0
+        self._params = np.empty((capacity, k))
+        self._loss = np.empty(capacity)
+        self._grad = np.empty((capacity, k))
+
+    # --- views -------------------------------------------------------------------------------
+
+    @property
+    def params(self) -> np.ndarray:
+        return self._params[: self.n]
+
+    @property
+    def loss(self) -> np.ndarray:
+        return self._loss[: self.n]
+
+    @property
+    def grad(self) -> np.ndarray:
+        return self._grad[: self.n]
+
+    @property
+    def epoch(self) -> int:
+        """The newest epoch (−1 before the first batch)."""
+        return self.n - 1
+
+    @property
+    def planned_epochs(self) -> int:
+        return self.config.epochs if self.config is not None else 0
+
+    def __len__(self) -> int:
+        return self.n
+
+    # --- updates -----------------------------------------------------------------------------
+
+    def reset(self, config: RunConfig, param_names: tuple[str, ...]) -> None:
+        """Forget the rows; the next batch starts a run of ``config``."""
+        self.config = config
+        self.param_names = tuple(param_names)
+        self.status = ""
+        self.message = ""
+        self.finished = False
+        self.lr_changes = []
+        self._allocate(len(param_names), 256)
+
+    def append(self, batch: StepBatch) -> tuple[int, int]:
+        """Add a batch's rows; return the range (first, last + 1) of new row indices."""
+        m = len(batch)
+        if batch.start != self.n:
+            raise ValueError(f"batch starts at epoch {batch.start}, expected {self.n}")
+        need = self.n + m
+        capacity = self._loss.shape[0]
+        if need > capacity:
+            new = max(need, 2 * capacity)
+            for name in ("_params", "_loss", "_grad"):
+                old = getattr(self, name)
+                grown = np.empty((new,) + old.shape[1:])
+                grown[: self.n] = old[: self.n]
+                setattr(self, name, grown)
+        first = self.n
+        if m:
+            self._params[first:need] = np.asarray(batch.params).reshape(m, self.k)
+            self._loss[first:need] = batch.loss
+            self._grad[first:need] = np.asarray(batch.grad).reshape(m, self.k)
+        self.n = need
+        self.status = batch.status
+        self.message = batch.message
+        self.finished = batch.finished
+        return first, need

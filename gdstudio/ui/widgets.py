@@ -1,0 +1,248 @@
+"""Small reusable widgets: a spin box that reads scientific notation, a logarithmic slider, a
+message bar. Each one only translates between text/positions and numbers."""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QToolButton,
+    QWidget,
+)
+
+from .formatting import lr_text
+
+__all__ = ["ScientificSpinBox", "LogSlider", "MessageBar", "log_grid", "NICE_MANTISSAS"]
+
+#: Values per decade on logarithmic grids. They include the source's learning rates
+#: (0.01, 0.1, 0.3, 0.7, 1) so a person can land on each exactly.
+NICE_MANTISSAS = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)
+
+_ALLOWED_CHARS = set("0123456789.eE+- ")
+
+
+def log_grid(lowest: float, highest: float) -> list[float]:
+    """Nice values (``NICE_MANTISSAS`` × powers of ten) from ``lowest`` to ``highest``."""
+    out: list[float] = []
+    for exponent in range(math.floor(math.log10(lowest)), math.ceil(math.log10(highest)) + 1):
+        for mantissa in NICE_MANTISSAS:
+            # float(f"{m}e{k}") is the float nearest the decimal value: 0.1, never 0.1000…02
+            value = float(f"{mantissa:g}e{exponent}")
+            if lowest * (1 - 1e-12) <= value <= highest * (1 + 1e-12):
+                out.append(value)
+    return out
+
+
+class ScientificSpinBox(QDoubleSpinBox):
+    """A spin box for a float that accepts what a person types: ``0.1``, ``1e-4``, ``-3.5E2``.
+
+    The value keeps every digit typed (no rounding to a few decimals). While the text is not
+    an acceptable value, :attr:`problemChanged` carries a message saying why (``""`` when it
+    is fine again) and :meth:`hasAcceptableInput` is False.
+
+    Parameters
+    ----------
+    check
+        Optional validation from the core: raises ``ValueError`` with a person-readable
+        message for a value it refuses (for instance ``check_learning_rate``).
+    logarithmic
+        Arrow keys and the wheel move on a logarithmic grid of nice values (1, 1.5, 2, 3, 5,
+        7 × 10ⁿ) instead of adding ``singleStep``.
+    """
+
+    problemChanged = Signal(str)
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        minimum: float = -1e12,
+        maximum: float = 1e12,
+        what: str = "value",
+        check: Callable[[float], object] | None = None,
+        logarithmic: bool = False,
+    ) -> None:
+        super().__init__(parent)
+        self._what = what
+        self._check = check
+        self._logarithmic = logarithmic
+        self._problem = ""
+        # Qt rounds values to `decimals`; with this many it keeps every digit of a double.
+        self.setDecimals(320)
+        self.setRange(minimum, maximum)
+        self.setKeyboardTracking(False)  # commit on Enter / focus-out, not on every keystroke
+        self.setAccelerated(True)
+        self.setCorrectionMode(QDoubleSpinBox.CorrectionMode.CorrectToPreviousValue)
+        self._grid = log_grid(minimum, maximum) if logarithmic and minimum > 0 else []
+        self.lineEdit().textChanged.connect(self._on_text_changed)
+
+    # --- text ↔ value ----------------------------------------------------------------------
+
+    def _parse(self, text: str) -> tuple[float | None, str]:
+        """(value, "") if ``text`` is acceptable, else (None, why)."""
+        stripped = text.strip().replace("−", "-")
+        if not stripped:
+            return None, f"enter the {self._what}"
+        try:
+            value = float(stripped)
+        except ValueError:
+            return None, f"{stripped!r} is not a number (write 0.001 or 1e-3)"
+        if not math.isfinite(value):
+            return None, f"the {self._what} must be a finite number"
+        if self._check is not None:
+            try:
+                self._check(value)
+            except ValueError as err:
+                return None, str(err)
+        if value < self.minimum():
+            return None, f"the {self._what} must be at least {lr_text(self.minimum())}"
+        if value > self.maximum():
+            return None, f"the {self._what} must be at most {lr_text(self.maximum())}"
+        return value, ""
+
+    def validate(self, text: str, pos: int) -> QValidator.State:  # noqa: D401 - Qt override
+        if not set(text) <= _ALLOWED_CHARS | {"−"}:
+            return QValidator.State.Invalid
+        value, _ = self._parse(text)
+        return QValidator.State.Acceptable if value is not None else QValidator.State.Intermediate
+
+    def valueFromText(self, text: str) -> float:
+        value, _ = self._parse(text)
+        return self.value() if value is None else value
+
+    def textFromValue(self, value: float) -> str:
+        return lr_text(value)
+
+    def fixup(self, text: str) -> str:
+        return text  # CorrectToPreviousValue restores the last good value on focus-out
+
+    @property
+    def problem(self) -> str:
+        """Why the current text is not acceptable, or ``""``."""
+        return self._problem
+
+    def _on_text_changed(self, text: str) -> None:
+        _, why = self._parse(text)
+        if why != self._problem:
+            self._problem = why
+            self.problemChanged.emit(why)
+
+    # --- stepping ----------------------------------------------------------------------------
+
+    def stepBy(self, steps: int) -> None:
+        if not self._grid:
+            super().stepBy(steps)
+            return
+        value = self.value()
+        grid = self._grid
+        if steps > 0:
+            i = bisect.bisect_right(grid, value * (1 + 1e-12)) - 1 + steps
+        else:
+            i = bisect.bisect_left(grid, value * (1 - 1e-12)) + steps
+        self.setValue(grid[max(0, min(len(grid) - 1, i))])
+        self.selectAll()
+
+
+class LogSlider(QSlider):
+    """A horizontal slider over a logarithmic grid of nice values.
+
+    :attr:`valueChosen` carries the grid value when the person moves it. :meth:`set_float`
+    moves the handle to the grid value nearest a number without emitting anything.
+    """
+
+    valueChosen = Signal(float)
+
+    def __init__(self, values: Sequence[float], parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self._values = list(values)
+        self._logs = [math.log10(v) for v in self._values]
+        self.setRange(0, len(self._values) - 1)
+        self.setSingleStep(1)
+        self.setPageStep(len(NICE_MANTISSAS))  # one decade
+        self.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.setTickInterval(len(NICE_MANTISSAS))
+        self.valueChanged.connect(self._on_value_changed)
+
+    @property
+    def values(self) -> list[float]:
+        return list(self._values)
+
+    def float_value(self) -> float:
+        return self._values[self.value()]
+
+    def set_float(self, value: float) -> None:
+        if not (value > 0 and math.isfinite(value)):
+            return
+        target = math.log10(value)
+        index = min(range(len(self._logs)), key=lambda i: abs(self._logs[i] - target))
+        self.blockSignals(True)
+        self.setValue(index)
+        self.blockSignals(False)
+
+    def _on_value_changed(self, index: int) -> None:
+        self.valueChosen.emit(self._values[index])
+
+
+class MessageBar(QFrame):
+    """A dismissible one-line banner above the plots, for errors a person should read."""
+
+    _STYLES = {
+        "error": ("#fdecea", "#b71c1c", "#e57373", "⛔"),
+        "warning": ("#fff8e1", "#8d6e00", "#ffd54f", "⚠"),
+        "info": ("#e3f2fd", "#0d47a1", "#90caf9", "ℹ"),
+    }
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("messageBar")
+        self._icon = QLabel(self)
+        self._text = QLabel(self)
+        self._text.setObjectName("messageText")
+        self._text.setWordWrap(True)
+        self._text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton(self)
+        close.setObjectName("messageClose")
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss this message")
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        layout.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self._text, 1)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self._level = "info"
+        self.hide()
+
+    @property
+    def text(self) -> str:
+        return self._text.text()
+
+    @property
+    def level(self) -> str:
+        return self._level
+
+    def show_message(self, text: str, level: str = "error") -> None:
+        background, foreground, border, symbol = self._STYLES.get(level, self._STYLES["info"])
+        self._level = level
+        self.setStyleSheet(
+            f"#messageBar {{ background: {background}; border: 1px solid {border};"
+            f" border-radius: 4px; }}"
+            f" #messageBar QLabel {{ color: {foreground}; background: transparent; }}"
+        )
+        self._icon.setText(symbol)
+        self._text.setText(text)
+        self.show()
+
+    def clear(self) -> None:
+        self._text.setText("")
+        self.hide()

@@ -1,0 +1,524 @@
+"""The run, off the GUI thread: a :class:`DescentWorker` on a QThread drives the core's Descent.
+
+Wiring (superqt's pattern)::
+
+    GUI thread                                   worker thread
+    RunController ── queued command signals ──▶  DescentWorker (owns Descent, QTimer)
+                  ◀── queued result signals ───  runReset / stepsAdvanced / stateChanged / …
+
+* Commands arrive as queued signals, so they are handled in order, between two ticks.
+* Pacing is a QTimer living in the worker's thread: no sleeps, no ``processEvents`` loops.
+  Up to 60 steps/s the timer fires once per step; above that it fires once per frame and makes
+  as many steps as the elapsed time allows; at "as fast as possible" (and Run to end) each tick
+  advances in blocks, sized by how long a block takes, for one frame's worth of time. Either
+  way the GUI receives at most ~60 batches per second, each a :class:`StepBatch` of NumPy arrays.
+* Every batch, state and error carries the id of the run it belongs to; the controller drops
+  what belongs to an older run (a reset may cross batches already in flight).
+* Shutdown: a stop flag (``threading.Event``, read inside long ticks) → a queued ``shutdown``
+  that stops the timer and quits the thread's loop → ``QThread.wait()`` in the GUI thread.
+* The threads started here are kept in a registry (:func:`live_threads`), never owned by a
+  widget, so no QThread can be destroyed while it runs; the app's ``aboutToQuit`` stops them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from functools import wraps
+from typing import Any, TypeVar
+
+import numpy as np
+import shiboken6
+from PySide6.QtCore import QObject, QThread, QTimer, Qt, Signal, Slot
+
+from gdstudio.core import Descent, InputError, RunConfig, StepBatch
+
+__all__ = [
+    "DescentWorker",
+    "RunController",
+    "DeviceProbe",
+    "live_threads",
+    "stop_all_threads",
+    "FRAME_SECONDS",
+    "STATES",
+]
+
+log = logging.getLogger(__name__)
+
+#: The longest a tick computes before handing a batch to the GUI (one frame at 60 Hz).
+FRAME_SECONDS = 1.0 / 60.0
+#: Worker states: no usable run / at epoch 0 / stopped mid-run / playing / run over / broken.
+STATES = ("empty", "ready", "paused", "playing", "finished", "error")
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+# --------------------------------------------------------------------------------------------
+# Registry of the threads this app started
+# --------------------------------------------------------------------------------------------
+
+_REGISTRY: list[tuple[QThread, QObject | None, threading.Event | None]] = []
+
+
+def _register(thread: QThread, worker: QObject | None = None, stop: threading.Event | None = None) -> None:
+    _REGISTRY.append((thread, worker, stop))
+
+
+def _prune() -> None:
+    _REGISTRY[:] = [
+        entry for entry in _REGISTRY if shiboken6.isValid(entry[0]) and not entry[0].isFinished()
+    ]
+
+
+def live_threads() -> list[QThread]:
+    """The QThreads gdstudio started that still exist (running, or not yet cleaned up)."""
+    _prune()
+    return [thread for thread, _, _ in _REGISTRY]
+
+
+def stop_all_threads(timeout_ms: int = 30_000) -> None:
+    """Ask every live thread to stop and wait for it (the app's last act before exit)."""
+    _prune()
+    for thread, worker, stop in list(_REGISTRY):
+        if stop is not None:
+            stop.set()
+        if isinstance(worker, DescentWorker) and shiboken6.isValid(worker):
+            worker.shutdownRequested.emit()
+        else:
+            thread.quit()
+    for thread, _, _ in list(_REGISTRY):
+        if shiboken6.isValid(thread):
+            thread.wait(timeout_ms)
+    _prune()
+
+
+# --------------------------------------------------------------------------------------------
+# The worker
+# --------------------------------------------------------------------------------------------
+
+
+def _guarded(method: _F) -> _F:
+    """Turn any exception escaping a worker slot into a ``failed`` signal (never a crash)."""
+
+    @wraps(method)
+    def wrapper(self: DescentWorker, *args: Any) -> Any:
+        try:
+            return method(self, *args)
+        except Exception as err:  # noqa: BLE001 - the worker must survive anything
+            self._fail(err)
+            return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def merge_batches(parts: Sequence[StepBatch]) -> StepBatch:
+    """One batch holding the rows of consecutive ``parts`` and the state after the last."""
+    if len(parts) == 1:
+        return parts[0]
+    last = parts[-1]
+    return StepBatch(
+        start=parts[0].start,
+        params=np.concatenate([p.params for p in parts]),
+        loss=np.concatenate([p.loss for p in parts]),
+        grad=np.concatenate([p.grad for p in parts]),
+        status=last.status,
+        finished=last.finished,
+        message=last.message,
+    )
+
+
+class DescentWorker(QObject):
+    """Owns one :class:`~gdstudio.core.descent.Descent` at a time; lives in the worker thread.
+
+    Talk to it only through signals (see :class:`RunController`).
+    """
+
+    # Results, each tagged with the run id it belongs to.
+    runReset = Signal(int, object, object)  # run id, initial StepBatch (row 0), RunConfig
+    stepsAdvanced = Signal(int, object)  # run id, StepBatch
+    stateChanged = Signal(int, str)  # run id, one of STATES
+    lrApplied = Signal(int, int, float)  # run id, epoch after which it applies, lr
+    failed = Signal(int, str, bool)  # run id, message, True if a bug (not the person's input)
+
+    # Emitted from any thread to stop the worker (queued into its own thread).
+    shutdownRequested = Signal()
+
+    def __init__(self, stop: threading.Event | None = None) -> None:
+        super().__init__()
+        self.setObjectName("descentWorker")
+        self._stop = stop or threading.Event()
+        self._descent: Descent | None = None
+        self._run_id = 0
+        self._state = "empty"
+        self._speed = 10.0  # steps per second; <= 0: as fast as possible
+        self._to_end = False
+        self._credit = 0.0
+        self._last_tick = 0.0
+        self._block = 64
+        # A child moves with its parent to the worker thread; started only from there.
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._tick)
+        self.shutdownRequested.connect(self.shutdown, Qt.ConnectionType.QueuedConnection)
+
+    # --- state -------------------------------------------------------------------------------
+
+    def _set_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+        self.stateChanged.emit(self._run_id, state)
+
+    def _state_after_batch(self) -> str:
+        d = self._descent
+        if d is None:
+            return "empty"
+        if d.finished:
+            return "finished"
+        return "ready" if d.epoch == 0 else "paused"
+
+    def _fail(self, err: BaseException) -> None:
+        self._timer.stop()
+        self._to_end = False
+        if isinstance(err, InputError):
+            self._descent = None
+            self.failed.emit(self._run_id, str(err), False)
+            self._set_state("empty")
+            return
+        log.error("error in the run (run %d)", self._run_id, exc_info=err)
+        self.failed.emit(
+            self._run_id,
+            f"The run stopped because of an internal error: {type(err).__name__}: {err}. "
+            "Press Reset to start again.",
+            True,
+        )
+        self._set_state("error")
+
+    # --- commands (slots; reached through queued signals) ----------------------------------
+
+    @Slot(int, object)
+    @_guarded
+    def configure(self, run_id: int, config: RunConfig) -> None:
+        """Start a new run of ``config`` (the old one, if any, is dropped)."""
+        self._timer.stop()
+        self._to_end = False
+        self._run_id = run_id
+        self._descent = None
+        self._descent = Descent(config)
+        self.runReset.emit(run_id, self._descent.initial_batch(), config)
+        self._set_state(self._state_after_batch())
+
+    @Slot()
+    @_guarded
+    def step(self) -> None:
+        """One update (ignored while playing or when there is nothing to advance)."""
+        if self._descent is None or self._state in ("playing", "error") or self._descent.finished:
+            return
+        self._emit(self._descent.advance(1))
+        self._set_state(self._state_after_batch())
+
+    @Slot()
+    @_guarded
+    def play(self) -> None:
+        self._start(to_end=False)
+
+    @Slot()
+    @_guarded
+    def run_to_end(self) -> None:
+        self._start(to_end=True)
+
+    def _start(self, *, to_end: bool) -> None:
+        if self._descent is None or self._state == "error" or self._descent.finished:
+            return
+        self._to_end = to_end
+        self._credit = 0.0
+        self._last_tick = time.perf_counter()
+        self._configure_timer()
+        self._timer.start()
+        self._set_state("playing")
+
+    @Slot()
+    @_guarded
+    def pause(self) -> None:
+        if self._state != "playing":
+            return
+        self._timer.stop()
+        self._to_end = False
+        self._set_state(self._state_after_batch())
+
+    @Slot(float)
+    @_guarded
+    def set_lr(self, lr: float) -> None:
+        """Use ``lr`` from the next update on."""
+        d = self._descent
+        if d is None or d.finished:
+            return
+        if lr != d.lr:
+            d.lr = lr
+            self.lrApplied.emit(self._run_id, d.epoch, d.lr)
+
+    @Slot(float)
+    @_guarded
+    def set_speed(self, steps_per_second: float) -> None:
+        """Steps per second while playing; 0 (or less) for as fast as possible."""
+        self._speed = float(steps_per_second)
+        if self._timer.isActive():
+            self._credit = 0.0
+            self._last_tick = time.perf_counter()
+            self._configure_timer()
+
+    @Slot()
+    def shutdown(self) -> None:
+        """Stop the timer, drop the run and end the thread's event loop (in this thread)."""
+        self._timer.stop()
+        self._descent = None
+        thread = self.thread()
+        if thread is not None:
+            thread.quit()
+
+    # --- pacing ------------------------------------------------------------------------------
+
+    def _fast(self) -> bool:
+        return self._to_end or self._speed <= 0
+
+    def _configure_timer(self) -> None:
+        if self._fast():
+            self._timer.setInterval(0)
+        else:
+            self._timer.setInterval(max(round(1000.0 / self._speed), round(1000 * FRAME_SECONDS)))
+
+    @Slot()
+    @_guarded
+    def _tick(self) -> None:
+        d = self._descent
+        if d is None or self._state != "playing" or self._stop.is_set():
+            self._timer.stop()
+            return
+        if self._fast():
+            batch = self._advance_for(FRAME_SECONDS)
+        else:
+            now = time.perf_counter()
+            if self._speed <= 1.0 / FRAME_SECONDS:
+                n = 1  # the timer fires once per step
+            else:
+                self._credit += self._speed * (now - self._last_tick)
+                self._credit = min(self._credit, self._speed * 0.25)  # no burst after a stall
+                n = int(self._credit)
+                self._credit -= n
+            self._last_tick = now
+            if n <= 0:
+                return
+            batch = d.advance(n)
+        self._emit(batch)
+        if d.finished:
+            self._timer.stop()
+            self._to_end = False
+            self._set_state("finished")
+
+    def _advance_for(self, seconds: float) -> StepBatch:
+        """Advance in blocks for about ``seconds``; blocks grow while each is quick."""
+        d = self._descent
+        assert d is not None
+        cap = 1 << 16 if d.config.engine == "manual" else 4096
+        began = time.perf_counter()
+        parts: list[StepBatch] = []
+        while not d.finished and not self._stop.is_set():
+            t = time.perf_counter()
+            parts.append(d.advance(self._block))
+            took = time.perf_counter() - t
+            if took < seconds / 8 and self._block < cap:
+                self._block = min(2 * self._block, cap)
+            elif took > seconds / 2 and self._block > 1:
+                self._block //= 2
+            if time.perf_counter() - began >= seconds:
+                break
+        if not parts:
+            parts.append(d.advance(0))
+        return merge_batches(parts)
+
+    def _emit(self, batch: StepBatch) -> None:
+        if len(batch) or batch.finished:
+            self.stepsAdvanced.emit(self._run_id, batch)
+
+
+# --------------------------------------------------------------------------------------------
+# The GUI thread's handle on the worker
+# --------------------------------------------------------------------------------------------
+
+
+class RunController(QObject):
+    """Starts the worker thread and speaks to it; re-emits results of the current run only.
+
+    Methods are commands (safe to call at any time from the GUI thread); signals are results.
+    """
+
+    # Commands to the worker (queued).
+    _configureRequested = Signal(int, object)
+    _stepRequested = Signal()
+    _playRequested = Signal()
+    _pauseRequested = Signal()
+    _runToEndRequested = Signal()
+    _lrRequested = Signal(float)
+    _speedRequested = Signal(float)
+
+    # Results (GUI thread), for the current run only.
+    runReset = Signal(object, object)  # initial StepBatch, RunConfig
+    stepsAdvanced = Signal(object)  # StepBatch
+    stateChanged = Signal(str)
+    lrApplied = Signal(int, float)  # epoch, lr
+    failed = Signal(str, bool)  # message, internal
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._run_id = 0
+        self._state = "empty"
+        self._stop = threading.Event()
+        # No Qt parent: the registry keeps the thread alive until it has finished, so it can
+        # never be destroyed while running, whatever happens to the window.
+        self._thread = QThread()
+        self._thread.setObjectName("gdstudioDescentThread")
+        self._worker = DescentWorker(self._stop)
+        self._worker.moveToThread(self._thread)
+
+        queued = Qt.ConnectionType.QueuedConnection
+        self._configureRequested.connect(self._worker.configure, queued)
+        self._stepRequested.connect(self._worker.step, queued)
+        self._playRequested.connect(self._worker.play, queued)
+        self._pauseRequested.connect(self._worker.pause, queued)
+        self._runToEndRequested.connect(self._worker.run_to_end, queued)
+        self._lrRequested.connect(self._worker.set_lr, queued)
+        self._speedRequested.connect(self._worker.set_speed, queued)
+
+        self._worker.runReset.connect(self._on_run_reset, queued)
+        self._worker.stepsAdvanced.connect(self._on_steps, queued)
+        self._worker.stateChanged.connect(self._on_state, queued)
+        self._worker.lrApplied.connect(self._on_lr_applied, queued)
+        self._worker.failed.connect(self._on_failed, queued)
+
+        self._thread.finished.connect(self._worker.deleteLater)
+        self._thread.finished.connect(self._thread.deleteLater)
+        _register(self._thread, self._worker, self._stop)
+        self._thread.start()
+
+    # --- commands ----------------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        """The current run's state as last reported by the worker (one of :data:`STATES`)."""
+        return self._state
+
+    @property
+    def qthread(self) -> QThread:
+        """The worker's thread (for tests and diagnostics)."""
+        return self._thread
+
+    @property
+    def running(self) -> bool:
+        return shiboken6.isValid(self._thread) and self._thread.isRunning()
+
+    def configure(self, config: RunConfig) -> int:
+        """Start a new run (dropping the current one); returns its id."""
+        self._run_id += 1
+        self._state = "empty"
+        self._configureRequested.emit(self._run_id, config)
+        return self._run_id
+
+    def step(self) -> None:
+        self._stepRequested.emit()
+
+    def play(self) -> None:
+        self._playRequested.emit()
+
+    def pause(self) -> None:
+        self._pauseRequested.emit()
+
+    def run_to_end(self) -> None:
+        self._runToEndRequested.emit()
+
+    def set_lr(self, lr: float) -> None:
+        self._lrRequested.emit(float(lr))
+
+    def set_speed(self, steps_per_second: float) -> None:
+        self._speedRequested.emit(float(steps_per_second))
+
+    def shutdown(self, timeout_ms: int = 30_000) -> bool:
+        """Stop the worker and wait for its thread to finish; True when it has."""
+        if not shiboken6.isValid(self._thread):
+            return True
+        self._stop.set()
+        if self._thread.isRunning():
+            if shiboken6.isValid(self._worker):
+                self._worker.shutdownRequested.emit()
+            else:  # pragma: no cover - the worker is deleted only after the thread finished
+                self._thread.quit()
+            if not self._thread.wait(timeout_ms):  # pragma: no cover - a stuck engine
+                log.warning("the run's thread did not stop within %d ms", timeout_ms)
+                return False
+        _prune()
+        return True
+
+    # --- results -----------------------------------------------------------------------------
+
+    def _current(self, run_id: int) -> bool:
+        return run_id == self._run_id
+
+    @Slot(int, object, object)
+    def _on_run_reset(self, run_id: int, batch: StepBatch, config: RunConfig) -> None:
+        if self._current(run_id):
+            self.runReset.emit(batch, config)
+
+    @Slot(int, object)
+    def _on_steps(self, run_id: int, batch: StepBatch) -> None:
+        if self._current(run_id):
+            self.stepsAdvanced.emit(batch)
+
+    @Slot(int, str)
+    def _on_state(self, run_id: int, state: str) -> None:
+        if self._current(run_id):
+            self._state = state
+            self.stateChanged.emit(state)
+
+    @Slot(int, int, float)
+    def _on_lr_applied(self, run_id: int, epoch: int, lr: float) -> None:
+        if self._current(run_id):
+            self.lrApplied.emit(epoch, lr)
+
+    @Slot(int, str, bool)
+    def _on_failed(self, run_id: int, message: str, internal: bool) -> None:
+        if self._current(run_id):
+            self.failed.emit(message, internal)
+
+
+# --------------------------------------------------------------------------------------------
+# Devices: the torch import takes seconds, so it happens on a thread of its own, after start-up
+# --------------------------------------------------------------------------------------------
+
+
+class DeviceProbe(QThread):
+    """Asks the core which torch devices exist, off the GUI thread; emits :attr:`devicesFound`."""
+
+    devicesFound = Signal(list)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("gdstudioDeviceProbe")
+
+    def run(self) -> None:  # runs in the new thread
+        from gdstudio.core.engines import available_devices
+
+        try:
+            devices = available_devices()
+        except Exception:  # noqa: BLE001 - no torch, broken driver: the CPU is always there
+            log.exception("could not list torch devices")
+            devices = ["cpu"]
+        self.devicesFound.emit(devices)
+
+    @classmethod
+    def launch(cls, receiver: Callable[[list], None]) -> DeviceProbe:
+        """Start a probe whose result goes to ``receiver`` (in the GUI thread)."""
+        probe = cls()
+        probe.devicesFound.connect(receiver, Qt.ConnectionType.QueuedConnection)
+        probe.finished.connect(probe.deleteLater)
+        _register(probe)
+        probe.start()
+        return probe
