@@ -1,0 +1,360 @@
+"""The studio window end to end (pytest-qt, offscreen): buttons, worker, plots, table, status."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton, QWidget
+
+from gdstudio.core import Descent
+from gdstudio.ui.controls import REGRESSION_TAB
+
+
+def button(window: QWidget, name: str) -> QAbstractButton:
+    found = window.findChild(QAbstractButton, name)
+    assert found is not None, f"no button named {name!r}"
+    return found
+
+
+def click(qtbot, window: QWidget, name: str) -> None:
+    b = button(window, name)
+    assert b.isEnabled(), f"{name} is disabled"
+    qtbot.mouseClick(b, Qt.MouseButton.LeftButton)
+
+
+def step(qtbot, window, times: int = 1) -> None:
+    for _ in range(times):
+        n = window.run_data.n
+        click(qtbot, window, "stepButton")
+        qtbot.waitUntil(lambda n=n: window.run_data.n == n + 1)
+    qtbot.waitUntil(lambda: window.controller.state in ("paused", "finished"))
+
+
+def closed_form(t: np.ndarray | int) -> np.ndarray:
+    """x_t for f = x² − 4x + 5, x0 = 7, lr = 0.1: x_t − 2 = 0.8·(x_{t−1} − 2)."""
+    return 2.0 + 5.0 * 0.8 ** np.asarray(t, dtype=float)
+
+
+def test_widgets_have_their_contract_names(window):
+    from PySide6.QtWidgets import QComboBox, QSlider, QTableView
+
+    names = ["problemTabs", "functionCombo", "expressionEdit", "x0Spin", "lrSpin", "epochsSpin",
+             "engineCombo", "deviceCombo", "dtypeCombo", "optimizerCombo", "stepButton",
+             "playButton", "resetButton", "runToEndButton", "speedSlider", "curvePlot",
+             "fitPlot", "lossPlot", "historyTable", "statusLabel"]
+    missing = [n for n in names if window.findChild(QWidget, n) is None]
+    assert not missing
+    assert isinstance(window.findChild(QWidget, "historyTable"), QTableView)
+    assert isinstance(window.findChild(QWidget, "speedSlider"), QSlider)
+    assert isinstance(window.findChild(QWidget, "engineCombo"), QComboBox)
+    for name in names:  # every control explains itself
+        widget = window.findChild(QWidget, name)
+        assert widget.toolTip(), f"{name} has no tooltip"
+
+
+def test_first_launch_shows_the_source_example(window):
+    c = window.controls
+    assert c.expressionEdit.text() == "x**2 - 4*x + 5"
+    assert c.x0Spin.value() == 7.0
+    assert c.lrSpin.value() == 0.1
+    assert c.epochsSpin.value() == 50
+    assert c.engineCombo.currentData() == "manual"
+    assert window.run_data.params[0, 0] == 7.0
+    assert window.run_data.loss[0] == 26.0
+    assert "Epoch 0 of 50" in window.statusLabel.text()
+    text = window.analysis.text()
+    assert "2·x − 4" in text and "minimum at x = 2, f = 1" in text
+    assert "2/h = 1" in text  # critical learning rate
+    assert button(window, "stepButton").isEnabled()
+    assert button(window, "playButton").text() == "Play"
+
+
+def test_three_steps_match_the_closed_form(window, qtbot):
+    step(qtbot, window, 3)
+    model = window.findChild(QWidget, "historyTable").model()
+    assert model.rowCount() == 4
+    expected = closed_form(np.arange(4))  # 7, 6, 5.2, 4.56
+    np.testing.assert_allclose(expected, [7, 6, 5.2, 4.56], rtol=1e-15)
+    table_x = [model.index(r, 1).data(Qt.ItemDataRole.UserRole) for r in range(4)]
+    np.testing.assert_allclose(table_x, expected, rtol=1e-13)
+    table_loss = [model.index(r, 2).data(Qt.ItemDataRole.UserRole) for r in range(4)]
+    np.testing.assert_allclose(table_loss, (expected - 2) ** 2 + 1, rtol=1e-13)
+    table_grad = [model.index(r, 3).data(Qt.ItemDataRole.UserRole) for r in range(4)]
+    np.testing.assert_allclose(table_grad, 2 * expected - 4, rtol=1e-13)
+    assert model.index(3, 1).data() == "4.56"
+
+    curve = window.curve_plot
+    qtbot.waitUntil(lambda: len(curve.iterates()[0]) == 4)
+    xs, ys = curve.iterates()
+    np.testing.assert_allclose(xs, expected, rtol=1e-13)
+    np.testing.assert_allclose(ys, (expected - 2) ** 2 + 1, rtol=1e-13)
+    cx, cy = curve.current_item.getData()
+    assert cx[0] == pytest.approx(4.56) and cy[0] == pytest.approx(7.5536)
+    # the tangent through the current point has slope f'(x3) = 2*4.56 - 4
+    tx, ty = curve.tangent_item.getData()
+    assert (ty[1] - ty[0]) / (tx[1] - tx[0]) == pytest.approx(5.12)
+    assert "Epoch 3 of 50" in window.statusLabel.text()
+    assert window.progressBar.value() == 3
+
+
+def test_play_pause_play(window, qtbot):
+    window.controls.set_speed(200)
+    click(qtbot, window, "playButton")
+    qtbot.waitUntil(lambda: window.controller.state == "playing")
+    play = button(window, "playButton")
+    assert play.text() == "Pause"
+    assert not button(window, "stepButton").isEnabled()
+    qtbot.waitUntil(lambda: window.run_data.n > 3)
+
+    click(qtbot, window, "playButton")  # pause
+    qtbot.waitUntil(lambda: window.controller.state == "paused")
+    assert play.text() == "Play"
+    assert button(window, "stepButton").isEnabled()
+    # Paused really means stopped: one Step adds exactly one row.
+    step(qtbot, window, 1)
+    paused_at = window.run_data.n
+
+    click(qtbot, window, "playButton")
+    qtbot.waitUntil(lambda: window.controller.state == "playing")
+    qtbot.waitUntil(lambda: window.controller.state == "finished", timeout=10_000)
+    assert window.run_data.n == 51 > paused_at
+    np.testing.assert_allclose(window.run_data.params[:, 0], closed_form(np.arange(51)),
+                               rtol=1e-12)
+    assert play.text() == "Play" and not play.isEnabled()
+    qtbot.waitUntil(lambda: "epoch limit" in window.statusLabel.text())
+
+
+def test_regression_run_to_end_at_lr_1e_2_diverges(window, qtbot):
+    c = window.controls
+    c.problemTabs.setCurrentIndex(REGRESSION_TAB)
+    qtbot.waitUntil(lambda: window.run_data.k == 2 and window.controller.state == "ready")
+    assert c.lrSpin.value() == 1e-4  # the regression's own default
+    assert window.plot_stack.currentWidget() is window.fit_plot
+    c.lrSpin.setValue(1e-2)
+    qtbot.waitUntil(lambda: window.run_data.config.lr == 1e-2
+                    and window.controller.state == "ready")
+    assert "diverges" in window.analysis.text()
+    click(qtbot, window, "runToEndButton")
+    qtbot.waitUntil(lambda: "diverged" in window.statusLabel.text().lower())
+    status = window.statusLabel.text()
+    assert "Diverged at epoch" in status and "beyond" in status
+    assert window.controller.state == "finished"
+    # The plots keep finite, readable ranges.
+    for plot in (window.fit_plot, window.loss_plot):
+        (x0, x1), (y0, y1) = plot.vb.viewRange()
+        assert all(math.isfinite(v) for v in (x0, x1, y0, y1))
+    (x0, x1), (y0, y1) = window.fit_plot.vb.viewRange()
+    assert y1 - y0 < 1000  # the data's range, not the runaway line's
+    # The table's last row is the last finite one the core kept.
+    assert np.isfinite(window.run_data.loss).all()
+
+
+def test_invalid_expression_disables_step_and_says_why(window, qtbot):
+    c = window.controls
+    c.expressionEdit.setText("x**2 + import")
+    assert c.expressionError.isVisible()
+    assert c.expressionError.text()
+    assert not c.derivativeLabel.isVisible()
+    for name in ("stepButton", "playButton", "runToEndButton", "resetButton"):
+        assert not button(window, name).isEnabled(), name
+    window.step()  # the shortcut's slot does nothing either
+    c.expressionEdit.setText("x**2 - 4*x + 5 +")
+    assert c.expressionError.isVisible()
+    c.expressionEdit.setText("(x - 1)**2")
+    assert not c.expressionError.isVisible()
+    assert c.derivativeLabel.text() == "f′(x) = 2·x − 2"
+    assert c.functionCombo.currentData() is None  # "Custom expression"
+    qtbot.waitUntil(lambda: button(window, "stepButton").isEnabled())
+    step(qtbot, window, 1)
+    assert window.run_data.params[1, 0] == pytest.approx(7 - 0.1 * 12)
+
+
+def test_invalid_learning_rate_text_disables_step(window, qtbot):
+    lr = window.controls.lrSpin
+    lr.lineEdit().setText("-0.1")
+    assert window.controls.lrError.isVisible()
+    assert "learning rate" in window.controls.lrError.text()
+    assert not button(window, "stepButton").isEnabled()
+    lr.lineEdit().setText("1e-4")
+    assert not window.controls.lrError.isVisible()
+    assert button(window, "stepButton").isEnabled()
+    lr.interpretText()
+    assert lr.value() == 1e-4
+
+
+def test_start_outside_the_domain_is_reported(window, qtbot):
+    c = window.controls
+    c.expressionEdit.setText("log(x)")
+    c.x0Spin.setValue(-1.0)
+    qtbot.waitUntil(lambda: window.message_bar.isVisible())
+    assert "x = -1" in window.message_bar.text
+    assert not button(window, "stepButton").isEnabled()
+    c.x0Spin.setValue(2.0)
+    qtbot.waitUntil(lambda: window.controller.state == "ready")
+    assert not window.message_bar.isVisible()
+
+
+def test_learning_rate_change_mid_run_applies_to_the_next_step(window, qtbot):
+    step(qtbot, window, 3)
+    window.controls.lrSpin.setValue(0.3)
+    step(qtbot, window, 1)
+    x3, x4 = window.run_data.params[3, 0], window.run_data.params[4, 0]
+    assert x3 == pytest.approx(4.56)
+    assert x4 == pytest.approx(x3 - 0.3 * (2 * x3 - 4), rel=1e-14)  # 3.024
+    assert window.run_data.lr_changes[-1].epoch == 3
+    assert window.run_data.lr_changes[-1].lr == 0.3
+    assert "lr = 0.3" in window.analysis.text()
+    # and the next one too
+    step(qtbot, window, 1)
+    assert window.run_data.params[5, 0] == pytest.approx(x4 - 0.3 * (2 * x4 - 4), rel=1e-14)
+
+
+def test_learning_rate_change_while_playing(window, qtbot):
+    c = window.controls
+    c.epochsSpin.setValue(400)
+    c.set_speed(100)
+    qtbot.waitUntil(lambda: window.controller.state == "ready")
+    click(qtbot, window, "playButton")
+    qtbot.waitUntil(lambda: window.run_data.n > 5)
+    c.lrSpin.setValue(0.7)
+    qtbot.waitUntil(lambda: len(window.run_data.lr_changes) > 0)
+    change = window.run_data.lr_changes[0]
+    click(qtbot, window, "playButton")
+    qtbot.waitUntil(lambda: window.controller.state == "paused")
+    p = window.run_data.params[:, 0]
+    t = change.epoch
+    assert window.run_data.n > t + 1
+    np.testing.assert_allclose(p[1 : t + 1], p[:t] - 0.1 * (2 * p[:t] - 4), rtol=1e-14)
+    np.testing.assert_allclose(p[t + 1 :], p[t:-1] - 0.7 * (2 * p[t:-1] - 4), rtol=1e-14)
+
+
+def test_reset_starts_over(window, qtbot):
+    step(qtbot, window, 2)
+    click(qtbot, window, "resetButton")
+    qtbot.waitUntil(lambda: window.run_data.n == 1 and window.controller.state == "ready")
+    assert window.findChild(QWidget, "historyTable").model().rowCount() == 1
+    assert window.run_data.params[0, 0] == 7.0
+
+
+def test_close_while_playing_stops_the_thread(qtbot, monkeypatch):
+    from gdstudio.ui import worker
+    from gdstudio.ui.main_window import MainWindow
+
+    monkeypatch.setattr(MainWindow, "device_probe_delay_ms", None)
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    win.controls.epochsSpin.setValue(5_000_000)
+    win.controls.set_speed(0)  # as fast as possible
+    qtbot.waitUntil(lambda: win.controller.state == "ready"
+                    and win.run_data.planned_epochs == 5_000_000)
+    click(qtbot, win, "playButton")
+    qtbot.waitUntil(lambda: win.run_data.n > 10_000)
+    thread = win.controller.qthread
+    assert thread in worker.live_threads()
+    assert win.controller.state == "playing"
+    win.close()
+    assert thread.isFinished()
+    assert not win.controller.running
+    assert all(not t.isRunning() for t in worker.live_threads())
+
+
+def test_exception_in_the_worker_is_shown_and_the_app_keeps_working(window, qtbot, monkeypatch):
+    def broken(self, n=1):
+        raise RuntimeError("injected failure")
+
+    monkeypatch.setattr(Descent, "advance", broken)
+    click(qtbot, window, "stepButton")
+    qtbot.waitUntil(lambda: window.message_bar.isVisible())
+    assert "injected failure" in window.message_bar.text
+    assert "RuntimeError" in window.message_bar.text
+    assert window.controller.state == "error"
+    assert not button(window, "stepButton").isEnabled()
+    assert button(window, "resetButton").isEnabled()
+    assert "Reset" in window.statusLabel.text()
+
+    monkeypatch.undo()
+    click(qtbot, window, "resetButton")
+    qtbot.waitUntil(lambda: window.controller.state == "ready")
+    assert not window.message_bar.isVisible()
+    step(qtbot, window, 2)
+    np.testing.assert_allclose(window.run_data.params[:, 0], [7, 6, 5.2], rtol=1e-14)
+
+
+def test_excepthook_reports_in_the_window(window, monkeypatch):
+    import sys
+
+    from gdstudio.ui.app import install_excepthook
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    install_excepthook(window)
+    try:
+        raise ValueError("a slot went wrong")
+    except ValueError as err:
+        sys.excepthook(type(err), err, err.__traceback__)
+    assert window.message_bar.isVisible()
+    assert "a slot went wrong" in window.message_bar.text
+
+
+def test_shortcuts(window, qtbot):
+    keys = {a.text(): [k.toString() for k in a.shortcuts()]
+            for a in (window.stepAction, window.playAction, window.resetAction,
+                      window.quitAction)}
+    assert keys["Step"] == ["Right", "N"]
+    assert keys["Play"] == ["Space"]
+    assert keys["Reset"] == ["R"]
+    assert keys["Quit"] == ["Ctrl+Q"]
+    window.history_view.setFocus()
+    qtbot.keyClick(window.history_view, Qt.Key.Key_N)
+    qtbot.waitUntil(lambda: window.run_data.n == 2)
+    qtbot.keyClick(window.history_view, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: window.run_data.n == 3)
+    qtbot.keyClick(window.history_view, Qt.Key.Key_R)
+    qtbot.waitUntil(lambda: window.run_data.n == 1 and window.controller.state == "ready")
+
+
+def test_log_scale_shows_the_distance_to_the_optimum(window, qtbot):
+    step(qtbot, window, 4)
+    window.logScaleAction.setChecked(True)
+    qtbot.waitUntil(lambda: window.loss_plot.log_scale)
+    window._draw_frame()
+    x, y = window.loss_plot.loss_item.getData()  # log10 of loss − loss*, loss* = f(2) = 1
+    expected = np.log10((closed_form(np.arange(5)) - 2) ** 2)
+    np.testing.assert_allclose(y, expected, rtol=1e-12)
+    window.logScaleAction.setChecked(False)
+    window._draw_frame()
+    x, y = window.loss_plot.loss_item.getData()
+    np.testing.assert_allclose(y, (closed_form(np.arange(5)) - 2) ** 2 + 1, rtol=1e-12)
+
+
+def test_preset_sets_expression_start_and_learning_rate(window, qtbot):
+    c = window.controls
+    c.choose_preset("quartic")
+    assert c.expressionEdit.text() == "x**4 - 4*x**2 + x"
+    assert c.x0Spin.value() == 2.0
+    assert c.lrSpin.value() == 0.02
+    qtbot.waitUntil(lambda: window.run_data.n == 1 and window.run_data.params[0, 0] == 2.0)
+    assert "local" in c.lessonLabel.text()
+
+
+def test_device_combo_is_filled_after_start_up_without_blocking(qtbot):
+    from gdstudio.ui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win._probe_timer.setInterval(0)
+    win.show()
+    combo = win.controls.deviceCombo
+    assert combo.itemData(0) == "cpu"
+    assert not combo.isEnabled()  # the manual engine runs on the CPU
+    qtbot.waitUntil(lambda: combo.toolTip().endswith("on this machine"), timeout=30_000)
+    assert combo.itemData(0) == "cpu"
+    win.controls.engineCombo.setCurrentIndex(win.controls.engineCombo.findData("torch"))
+    assert combo.isEnabled()
+    qtbot.waitUntil(lambda: win.controller.state == "ready" and win.run_data.config.engine == "torch",
+                    timeout=30_000)
+    step(qtbot, win, 2)
+    np.testing.assert_allclose(win.run_data.params[:, 0], [7, 6, 5.2], rtol=1e-14)
