@@ -114,13 +114,19 @@ def _int(value: str | None, what: str) -> int | None:
         return None
     text = value.strip()
     try:
-        return int(text)
+        out = int(text)
     except ValueError:
         pass
+    else:
+        if abs(out) > 10**18:
+            raise _UsageError(f"{what} is too large, got {value!r}")
+        return out
     try:
         f = float(text)
     except ValueError:
         f = math.nan
+    if math.isfinite(f) and abs(f) > 1e18:
+        raise _UsageError(f"{what} is too large, got {value!r}")
     if not math.isfinite(f) or f != int(f):
         raise _UsageError(f"{what} must be a whole number, got {value!r}")
     return int(f)

@@ -148,9 +148,12 @@ def synthetic_data(
     rng = np.random.default_rng(int(seed))
     x = rng.uniform(x_low, x_high, int(n))
     y = rng.standard_normal(int(n))
-    y *= noise
-    y += slope * x
-    y += intercept
+    with np.errstate(all="ignore"):
+        y *= noise
+        y += slope * x
+        y += intercept
+    if not np.isfinite(y).all():
+        raise DataError(f"noise {noise:g} is too large: the data overflow")
     return XYData(x, y, source=f"synthetic (n={n}, seed={seed}, noise={noise:g})")
 
 

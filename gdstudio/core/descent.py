@@ -436,10 +436,15 @@ class Descent:
                 raise
             raise InputError(f"f cannot be evaluated at the start {self._point(p0)}: {err}") from None
         if not (math.isfinite(loss0) and np.isfinite(grad0).all()):
-            what = "f" if math.isfinite(loss0) is False else "the gradient"
+            is_f = isinstance(config.problem, FunctionProblem)
+            if not math.isfinite(loss0):
+                what = "f" if is_f else "the loss (MSE)"
+            else:
+                what = "the gradient"
+            hint = "choose a start where f is defined" if is_f else "choose a smaller start"
             raise InputError(
                 f"{what} is not finite at the start {self._point(p0)} "
-                f"(f = {_fmt(loss0)}): choose a start where f is defined"
+                f"({'f' if is_f else 'loss'} = {_fmt(loss0)}): {hint}"
             )
         self.names = tuple(config.problem.param_names)
         self._buf = _Buffer(len(p0))

@@ -443,12 +443,14 @@ class RegressionProblem:
         m = params[:, 0]
         c = params[:, 1]
         n = float(self.n)
-        d = self.y_mean - m * self.x_mean - c
-        sr = self.sy - m * self.sx + n * d
-        sxr = self.sxy - m * self.sxx + d * self.sx + self.x_mean * sr
-        srr = self.syy - 2.0 * m * self.sxy + m * m * self.sxx + 2.0 * d * (self.sy - m * self.sx) + n * d * d
-        loss = srr / n
-        grad = np.stack([(-2.0 / n) * sxr, (-2.0 / n) * sr], axis=1)
+        with np.errstate(all="ignore"):  # a diverging run overflows: inf/nan, silently
+            d = self.y_mean - m * self.x_mean - c
+            sr = self.sy - m * self.sx + n * d
+            sxr = self.sxy - m * self.sxx + d * self.sx + self.x_mean * sr
+            srr = (self.syy - 2.0 * m * self.sxy + m * m * self.sxx
+                   + 2.0 * d * (self.sy - m * self.sx) + n * d * d)
+            loss = srr / n
+            grad = np.stack([(-2.0 / n) * sxr, (-2.0 / n) * sr], axis=1)
         return loss, grad
 
     def loss(self, params: np.ndarray) -> np.ndarray:
