@@ -1,0 +1,55 @@
+"""The history table's model: backed by the run's arrays, one insert per batch."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from gdstudio.core import Descent, FunctionProblem, RegressionProblem, RunConfig
+from gdstudio.ui.history import HistoryModel, HistoryView
+from gdstudio.ui.run_data import RunData
+
+
+def test_one_insert_per_batch_and_values_from_the_arrays(qtbot):
+    config = RunConfig(problem=FunctionProblem(), x0=7.0, lr=0.1, epochs=100_000)
+    d = Descent(config)
+    data = RunData()
+    data.reset(config, ("x",))
+    data.append(d.initial_batch())
+    model = HistoryModel(data)
+    view = HistoryView(model)
+    qtbot.addWidget(view)
+    inserts = []
+    model.rowsInserted.connect(lambda parent, first, last: inserts.append((first, last)))
+    for size in (1, 10, 50_000):
+        data.append(d.advance(size))
+        model.rows_appended()
+    assert inserts == [(1, 1), (2, 11), (12, 50_011)]
+    assert model.rowCount() == 50_012
+    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(4)] == [
+        "epoch", "x", "loss", "f′(x)"]
+    h = d.history()
+    row = 50_011
+    assert model.index(row, 0).data() == "50,011"
+    assert model.index(row, 1).data(Qt.ItemDataRole.UserRole) == h.params[row, 0]
+    assert model.index(row, 2).data(Qt.ItemDataRole.UserRole) == h.loss[row]
+    assert model.index(row, 3).data(Qt.ItemDataRole.UserRole) == h.grad[row, 0]
+    assert model.index(row, 1).data(Qt.ItemDataRole.ToolTipRole) == repr(float(h.params[row, 0]))
+    model.rows_appended()  # nothing new: nothing announced
+    assert len(inserts) == 3
+
+
+def test_regression_columns_and_reset(qtbot):
+    config = RunConfig(problem=RegressionProblem.synthetic(), lr=1e-4, epochs=5)
+    d = Descent(config)
+    data = RunData()
+    data.reset(config, ("m", "c"))
+    data.append(d.initial_batch())
+    model = HistoryModel()
+    resets = []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.reset(data)
+    assert resets == [1]
+    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(6)] == [
+        "epoch", "m", "c", "loss", "∂L/∂m", "∂L/∂c"]
+    assert model.columnCount() == 6 and model.rowCount() == 1
+    assert model.index(0, 4).data(Qt.ItemDataRole.UserRole) == d.history().grad[0, 0]
