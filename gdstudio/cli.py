@@ -49,9 +49,10 @@ def build_run_parser() -> argparse.ArgumentParser:
     p.add_argument("--session", metavar="FILE.gdstudio",
                    help="run the problem and settings saved in a session file (its history is "
                         "not needed: the run reproduces it). Run options given alongside override "
-                        "the session's: --lr, --epochs, --x0/--m0/--c0, --engine, --device, "
-                        "--dtype, --optimizer and its hyper-parameters, --tol, --stop-on-cycle, "
-                        "--format; problem options (--expr, --data, ...) cannot be combined with it")
+                        "the session's (--lr, --epochs, --x0/--m0/--c0, --engine, --device, "
+                        "--dtype, --optimizer and its hyper-parameters, --tol, ...; --format "
+                        "chooses the output); problem options (--expr, --data, ...) cannot be "
+                        "combined with it")
     g = p.add_argument_group("problem")
     g.add_argument("--problem", choices=("function", "regression"),
                    help="function (default) or regression (implied by --data/--synthetic)")
@@ -226,9 +227,6 @@ def _lists(args: argparse.Namespace) -> tuple[list[float], list[str]]:
 #: ``gdstudio run`` options that define the problem: a session file defines it instead.
 _PROBLEM_DESTS = ("problem", "expr", "preset", "data", "x_column", "y_column", "synthetic", "seed",
                   "noise")
-#: Run settings that, given with --session, override the session's (dest → RunConfig field).
-_OVERRIDE_DESTS = ("lr", "epochs", "engine", "device", "dtype", "optimizer", "tol", "momentum",
-                   "beta1", "beta2", "alpha", "eps", "stop_on_cycle")
 
 
 def _given_options(argv: Sequence[str]) -> set[str]:
@@ -246,7 +244,9 @@ def _option(dest: str) -> str:
 
 def config_from_session(args: argparse.Namespace, given: set[str]) -> Any:
     """The RunConfig of ``--session FILE``, with the run options typed alongside applied."""
-    from .core import FunctionProblem
+    import dataclasses
+
+    from .core import FunctionProblem, RunConfig
     from .core.session import load_session
 
     clash = [d for d in _PROBLEM_DESTS if d in given]
@@ -267,18 +267,22 @@ def config_from_session(args: argparse.Namespace, given: set[str]) -> Any:
         if dest in given:
             changes[dest] = _float(getattr(args, dest), _option(dest))
     lrs, optimizers = _lists(args)  # comma lists race from the session's settings
-    converters = {"tol": _float, "momentum": _float, "beta1": _float,
-                  "beta2": _float, "alpha": _float, "eps": _float, "epochs": _int}
-    for dest in _OVERRIDE_DESTS:
-        if dest in given:
-            value = getattr(args, dest)
-            if dest == "lr":
-                value = lrs[0]
-            elif dest == "optimizer":
-                value = optimizers[0]
-            elif dest in converters:
-                value = converters[dest](value, _option(dest))
-            changes[dest] = value
+    fields = {f.name: f for f in dataclasses.fields(RunConfig)}
+    for dest in sorted(given):
+        if dest in ("session", "format", "x0", "m0", "c0"):
+            continue
+        if dest not in fields:
+            raise _UsageError(f"{_option(dest)} cannot be combined with --session")
+        value = getattr(args, dest)
+        if dest == "lr":
+            value = lrs[0]
+        elif dest == "optimizer":
+            value = optimizers[0]
+        elif isinstance(value, str) and not isinstance(fields[dest].default, str):
+            default = fields[dest].default
+            whole = isinstance(default, int) and not isinstance(default, bool)
+            value = _int(value, _option(dest)) if whole else _float(value, _option(dest))
+        changes[dest] = value
     return config.with_(**changes) if changes else config
 
 

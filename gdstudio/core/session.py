@@ -43,6 +43,7 @@ parser as typed text, and every other value is type- and range-checked. Any prob
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -60,7 +61,7 @@ from .descent import MAX_EPOCHS, STATUSES, History, RunConfig
 from .engines import DTYPES, ENGINES, OPTIMIZERS
 from .errors import InputError
 from .expressions import CONSTANTS, FUNCTIONS
-from .problems import FUNCTION_PRESETS, FunctionProblem, RegressionProblem
+from .problems import FUNCTION_PRESETS, SURFACE_PRESETS, FunctionProblem, RegressionProblem
 
 __all__ = [
     "FORMAT",
@@ -68,6 +69,7 @@ __all__ = [
     "SUFFIX",
     "MAX_FILE_BYTES",
     "MAX_NUMBERS",
+    "CONFIG_FIELDS_V1",
     "SessionError",
     "Session",
     "session_to_dict",
@@ -116,7 +118,9 @@ class Session:
         if not isinstance(self.config, RunConfig):
             raise SessionError(f"a session needs a RunConfig, got {type(self.config).__name__}")
         if self.history is not None and not isinstance(self.history, History):
-            raise SessionError(f"history must be a History or None, got {type(self.history).__name__}")
+            raise SessionError(
+                f"history must be a History or None, got {type(self.history).__name__}"
+            )
         if not isinstance(self.ui, dict):
             raise SessionError(f"ui must be a dict, got {type(self.ui).__name__}")
 
@@ -130,7 +134,9 @@ def _finite_list(values: np.ndarray, what: str) -> list[float]:
     arr = np.asarray(values, dtype=np.float64).reshape(-1)
     if not np.isfinite(arr).all():
         i = int(np.argmin(np.isfinite(arr)))
-        raise SessionError(f"cannot save: {what}[{i}] is {arr[i]} (only finite numbers can be saved)")
+        raise SessionError(
+            f"cannot save: {what}[{i}] is {arr[i]} (only finite numbers can be saved)"
+        )
     return arr.tolist()
 
 
@@ -179,8 +185,45 @@ def _problem_to_dict(problem: FunctionProblem | RegressionProblem) -> dict[str, 
     }
 
 
+#: The RunConfig fields of version 1 (all required). Fields added to RunConfig later are
+#: saved too (as plain JSON scalars) and optional on reading: absent means the field's default.
+CONFIG_FIELDS_V1 = (
+    "x0",
+    "m0",
+    "c0",
+    "lr",
+    "epochs",
+    "engine",
+    "device",
+    "dtype",
+    "optimizer",
+    "tol",
+    "momentum",
+    "beta1",
+    "beta2",
+    "alpha",
+    "eps",
+    "stop_on_cycle",
+)
+
+
+def _config_fields() -> list[dataclasses.Field[Any]]:
+    return [f for f in dataclasses.fields(RunConfig) if f.name != "problem"]
+
+
+def _scalar(value: Any, where: str) -> Any:
+    """A RunConfig value of a field this module has no special case for, as JSON."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)) and math.isfinite(float(value)):
+        return float(value)
+    raise SessionError(f"cannot save: {where} = {value!r} is not a plain number, text or flag")
+
+
 def _config_to_dict(config: RunConfig) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "x0": _start_value(config.x0),
         "m0": float(config.m0),
         "c0": float(config.c0),
@@ -198,6 +241,10 @@ def _config_to_dict(config: RunConfig) -> dict[str, Any]:
         "eps": None if config.eps is None else float(config.eps),
         "stop_on_cycle": bool(config.stop_on_cycle),
     }
+    for f in _config_fields():
+        if f.name not in out:
+            out[f.name] = _scalar(getattr(config, f.name), f"config.{f.name}")
+    return out
 
 
 def _history_to_dict(history: History) -> dict[str, Any]:
@@ -208,7 +255,9 @@ def _history_to_dict(history: History) -> dict[str, Any]:
         "message": history.message,
         "param_names": list(history.param_names),
         "epochs_run": history.epochs_run,
-        "params": [_finite_list(params[:, j], f"history.params[{j}]") for j in range(params.shape[1])],
+        "params": [
+            _finite_list(params[:, j], f"history.params[{j}]") for j in range(params.shape[1])
+        ],
         "loss": _finite_list(history.loss, "history.loss"),
         "grad": [_finite_list(grad[:, j], f"history.grad[{j}]") for j in range(grad.shape[1])],
         "lr_changes": [[int(e), float(lr)] for e, lr in history.lr_changes],
@@ -223,7 +272,9 @@ def _check_ui(value: Any, where: str, depth: int = 0) -> None:
         return
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise SessionError(f"cannot save: {where} is {value} (only finite numbers can be saved)")
+            raise SessionError(
+                f"cannot save: {where} is {value} (only finite numbers can be saved)"
+            )
         return
     if isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
@@ -300,11 +351,15 @@ def _open_temp(folder: Path, name: str) -> tuple[int, Path]:
     for _ in range(100):
         tmp = folder / f".{name}.{secrets.token_hex(6)}.tmp"
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+            fd = os.open(
+                tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666
+            )
         except FileExistsError:  # pragma: no cover - 48 random bits
             continue
         return fd, tmp
-    raise SessionError(f"cannot save in {folder}: no temporary file name is free")  # pragma: no cover
+    raise SessionError(
+        f"cannot save in {folder}: no temporary file name is free"
+    )  # pragma: no cover
 
 
 def save_session(path: str | os.PathLike[str], session: Session) -> Path:
@@ -424,6 +479,22 @@ class _Reader:
             raise self.fail(f"{where} must be true or false, got {_kind(value)}")
         return value
 
+    def generic(self, value: Any, where: str, default: Any) -> Any:
+        """A setting this module has no special case for: the type of its default."""
+        if isinstance(default, bool):
+            return self.boolean(value, where)
+        if isinstance(default, int):
+            return self.integer(value, where, -(2**63), 2**63 - 1)
+        if isinstance(default, float):
+            return self.number(value, where)
+        if isinstance(default, str):
+            return self.text(value, where, 100)
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, (int, float)):
+            return self.number(value, where) if isinstance(value, float) else value
+        return self.text(value, where, 100)
+
     def choice(self, value: Any, where: str, choices: Sequence[str]) -> str:
         text = self.text(value, where, 100)
         if text not in choices:
@@ -464,7 +535,9 @@ class _Reader:
 
     def problem(self, value: Any) -> FunctionProblem | RegressionProblem:
         d = self.obj(value, "problem")
-        kind = self.choice(self.get(d, "kind", "problem"), "problem.kind", ("function", "regression"))
+        kind = self.choice(
+            self.get(d, "kind", "problem"), "problem.kind", ("function", "regression")
+        )
         if kind == "function":
             return self.function_problem(d)
         return self.regression_problem(d)
@@ -478,15 +551,21 @@ class _Reader:
         variables = []
         for i, v in enumerate(raw_vars):
             name = self.text(v, f"problem.variables[{i}]", 16)
-            if not _NAME_RE.match(name) or name in FUNCTIONS or name in CONSTANTS or name in variables:
+            if (
+                not _NAME_RE.match(name)
+                or name in FUNCTIONS
+                or name in CONSTANTS
+                or name in variables
+            ):
                 raise self.fail(f"problem.variables[{i}]: {name!r} cannot name a variable")
             variables.append(name)
         preset = self.get(d, "preset", w)
         if preset is not None:
             preset = self.text(preset, "problem.preset", 100)
-            if preset not in FUNCTION_PRESETS:
+            known = {**FUNCTION_PRESETS, **SURFACE_PRESETS}
+            if preset not in known:
                 raise self.fail(
-                    f"problem.preset: unknown preset {preset!r} (known: {', '.join(FUNCTION_PRESETS)})"
+                    f"problem.preset: unknown preset {preset!r} (known: {', '.join(known)})"
                 )
         name = self.text(self.get(d, "name", w), "problem.name", 1000)
         x0 = self.start(self.get(d, "x0", w), "problem.x0", allow_null=False)
@@ -542,10 +621,16 @@ class _Reader:
             if spec.noise < 0 or not spec.x_low < spec.x_high:
                 raise self.fail(f"{ws}: noise must be ≥ 0 and x_low < x_high")
         try:
-            return RegressionProblem(x, y, source=source, x_name=x_name, y_name=y_name,
-                                     synthetic=spec, name=name)
+            with np.errstate(all="ignore"):  # huge values: refused just below, not warned about
+                problem = RegressionProblem(
+                    x, y, source=source, x_name=x_name, y_name=y_name, synthetic=spec, name=name
+                )
         except InputError as err:
             raise self.fail(f"problem: {err}") from None
+        sums = (problem.sxx, problem.sxy, problem.syy, problem.sum_x, problem.sum_xx)
+        if not all(math.isfinite(v) for v in sums):
+            raise self.fail("problem: the data's values are too large (their squares overflow)")
+        return problem
 
     def config(self, value: Any, problem: FunctionProblem | RegressionProblem) -> RunConfig:
         d = self.obj(value, "config")
@@ -556,7 +641,9 @@ class _Reader:
 
         device = self.text(self.get(d, "device", w), "config.device", 16)
         if not _DEVICE_RE.match(device):
-            raise self.fail(f"config.device: unknown device {device!r}; use cpu, cuda, cuda:N or mps")
+            raise self.fail(
+                f"config.device: unknown device {device!r}; use cpu, cuda, cuda:N or mps"
+            )
         eps = self.get(d, "eps", w)
         kwargs: dict[str, Any] = {
             "x0": self.start(self.get(d, "x0", w), "config.x0", allow_null=True),
@@ -576,6 +663,14 @@ class _Reader:
             "eps": None if eps is None else self.number(eps, "config.eps"),
             "stop_on_cycle": self.boolean(self.get(d, "stop_on_cycle", w), "config.stop_on_cycle"),
         }
+        fields = {f.name: f for f in _config_fields()}
+        for key in d:
+            if key not in fields:
+                raise self.fail(f"config.{key[:60]}: unknown setting (made by a newer gdstudio?)")
+        for name, f in fields.items():
+            if name in kwargs or name not in d:
+                continue  # absent: the field's default (it was added after version 1)
+            kwargs[name] = self.generic(d[name], f"config.{name}", f.default)
         try:
             return RunConfig(problem=problem, **kwargs)
         except InputError as err:
@@ -646,7 +741,7 @@ class _Reader:
         d = self.obj(value, "the document")
         fmt = d.get("format")
         if fmt is None:
-            raise self.fail(f"not a gdstudio session (no \"format\": \"{FORMAT}\" tag)")
+            raise self.fail(f'not a gdstudio session (no "format": "{FORMAT}" tag)')
         if fmt != FORMAT:
             shown = repr(fmt) if isinstance(fmt, str) and len(fmt) <= 60 else _kind(fmt)
             raise self.fail(f"not a gdstudio session (format is {shown}, expected {FORMAT!r})")
@@ -784,4 +879,3 @@ def load_session(path: str | os.PathLike[str]) -> Session:
 def session_from_history(history: History, ui: dict[str, Any] | None = None) -> Session:
     """A session holding a finished (or partial) run and its configuration."""
     return Session(config=history.config, history=history, ui=dict(ui or {}))
-
