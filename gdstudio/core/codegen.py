@@ -99,10 +99,9 @@ _NUMPY_NAMES = {**{f: f"np.{f}" for f in _FUNCTIONS}, "pow": "np.power"}
 _TORCH_NAMES = {**{f: f"torch.{f}" for f in _FUNCTIONS}, "pow": "torch.pow"}
 # Constant sub-expressions (sqrt(2), sin(1)) in the torch script: plain floats, not tensors.
 _MATH_NAMES = {
-    **{f: f"math.{f}" for f in _FUNCTIONS},
+    **{f: f"math.{f}" for f in _FUNCTIONS if f != "sign"},  # sign only occurs in derivatives
     "abs": "abs",
     "pow": "math.pow",
-    "sign": "np.sign",
 }
 _NUMPY_CONSTANTS = {"pi": "np.pi", "E": "np.e", "inf": "np.inf", "nan": "np.nan"}
 _MATH_CONSTANTS = {"pi": "math.pi", "E": "math.e", "inf": "math.inf", "nan": "math.nan"}
@@ -166,6 +165,8 @@ class _Rewriter:
                 table = _NUMPY_NAMES
             else:
                 table = _TORCH_NAMES if self._has_variable(node) else _MATH_NAMES
+            if node.func.id not in table:  # pragma: no cover - sign() in a torch f
+                raise CodegenError(f"{node.func.id} cannot be written for {self.backend}")
             return ast.Call(_dotted(table[node.func.id]), [self.build(a) for a in node.args], [])
         raise CodegenError(f"unexpected part {type(node).__name__} in an expression")
 
@@ -431,6 +432,8 @@ def _settings(
         if config.optimizer in ("adam", "rmsprop", "adagrad"):
             out.append(f"eps = {_num(o.eps_value)}")
         out.append(f"dtype = np.{config.dtype}")
+        if str(config.device).strip().lower() != "cpu":
+            out.append(f"# (the app ran on {_comment(config.device, 20)}; NumPy runs on the CPU)")
     else:
         out.append(f"dtype = torch.{config.dtype}")
         device = str(config.device).strip().lower()

@@ -88,8 +88,8 @@ SUFFIX = ".gdstudio"
 MAX_FILE_BYTES = 512 * 1024**2
 #: At most this many JSON values (numbers, mostly) in one file: about 2 GB as Python objects.
 MAX_NUMBERS = 64_000_000
-#: Longest accepted text field (names, messages, sources).
-MAX_TEXT = 10_000
+#: Longest accepted text field (names, messages, sources, column names).
+MAX_TEXT = 100_000
 #: Deepest accepted nesting of the ``ui`` dict when saving (loading is bounded by JSON itself).
 MAX_UI_DEPTH = 64
 
@@ -123,6 +123,13 @@ class Session:
             )
         if not isinstance(self.ui, dict):
             raise SessionError(f"ui must be a dict, got {type(self.ui).__name__}")
+        if self.history is not None:
+            names = tuple(self.config.problem.param_names)
+            if tuple(self.history.param_names) != names:
+                raise SessionError(
+                    f"the history is of ({', '.join(self.history.param_names)}) but the problem's "
+                    f"parameters are ({', '.join(names)})"
+                )
 
 
 # ==============================================================================================
@@ -567,7 +574,7 @@ class _Reader:
                 raise self.fail(
                     f"problem.preset: unknown preset {preset!r} (known: {', '.join(known)})"
                 )
-        name = self.text(self.get(d, "name", w), "problem.name", 1000)
+        name = self.text(self.get(d, "name", w), "problem.name")
         x0 = self.start(self.get(d, "x0", w), "problem.x0", allow_null=False)
         lr = self.number(self.get(d, "lr", w), "problem.lr")
         raw_range = self.get(d, "x_range", w)
@@ -593,10 +600,10 @@ class _Reader:
         from .data import MAX_SYNTHETIC_POINTS
 
         w = "problem"
-        name = self.text(self.get(d, "name", w), "problem.name", 1000)
-        source = self.text(self.get(d, "source", w), "problem.source", 4096)
-        x_name = self.text(self.get(d, "x_name", w), "problem.x_name", 1000)
-        y_name = self.text(self.get(d, "y_name", w), "problem.y_name", 1000)
+        name = self.text(self.get(d, "name", w), "problem.name")
+        source = self.text(self.get(d, "source", w), "problem.source")
+        x_name = self.text(self.get(d, "x_name", w), "problem.x_name")
+        y_name = self.text(self.get(d, "y_name", w), "problem.y_name")
         n = self.integer(self.get(d, "n", w), "problem.n", 2, MAX_SYNTHETIC_POINTS)
         x = self.array(self.get(d, "x", w), "problem.x", MAX_SYNTHETIC_POINTS)
         y = self.array(self.get(d, "y", w), "problem.y", MAX_SYNTHETIC_POINTS)

@@ -731,3 +731,22 @@ def test_extreme_floats_round_trip_bit_for_bit():
     )
     loaded = loads_session(dumps_session(session_from_history(h))).history
     assert_same_history(h, loaded)
+
+
+def test_whatever_the_app_makes_reads_back():
+    # a 1000-character expression (the parser's limit) and a long CSV column name
+    long_expr = "0." + "0" * 985 + "1*x**2 + x**2"
+    assert len(long_expr) <= 1000
+    config = RunConfig(problem=FunctionProblem(long_expr), x0=0.5, lr=0.001, epochs=3)
+    assert_same_config(config, loads_session(dumps_session(Session(config))).config)
+    x = np.arange(5.0)
+    reg = RegressionProblem(x, 2 * x, x_name="h" * 5000, y_name="y", source="s" * 4097)
+    assert_same_config(
+        RunConfig(problem=reg), loads_session(dumps_session(Session(RunConfig(problem=reg)))).config
+    )
+
+
+def test_a_history_of_another_problem_is_refused():
+    h = run(RunConfig(problem=RegressionProblem.synthetic(5), epochs=2))
+    with pytest.raises(SessionError, match="the history is of"):
+        Session(RunConfig(), h)
