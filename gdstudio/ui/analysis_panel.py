@@ -228,7 +228,8 @@ class AnalysisPanel(QScrollArea):
     def _regime_rows(self, regime: Regime) -> list[str]:
         rows = [_row(f"lr = {number(self._lr)}", _badge(regime)),
                 _row("", html.escape(regime.description))]
-        if regime.converges and math.isfinite(regime.epochs_to_1e6):
+        if (regime.converges and math.isfinite(regime.epochs_to_1e6)
+                and "epochs" not in regime.description):
             rows.append(_row("", f"≈ {regime.epochs_to_1e6:,.0f} epochs to shrink the error "
                                  f"a million-fold"))
         return rows

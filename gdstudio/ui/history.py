@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from .formatting import exact, number
@@ -30,6 +30,12 @@ class HistoryModel(QAbstractTableModel):
         self._data = data or RunData()
         self._rows = self._data.n
         self._headers = self._make_headers(self._data.param_names)
+        self._digits = self._digits_for(self._data.k)
+
+    @staticmethod
+    def _digits_for(k: int) -> int:
+        """Significant digits shown: fewer when more columns share the width (hover: exact)."""
+        return 10 if k == 1 else 7
 
     @staticmethod
     def _make_headers(names: tuple[str, ...]) -> list[str]:
@@ -48,6 +54,7 @@ class HistoryModel(QAbstractTableModel):
         self._data = data
         self._rows = data.n
         self._headers = self._make_headers(data.param_names)
+        self._digits = self._digits_for(data.k)
         self.endResetModel()
 
     def rows_appended(self) -> None:
@@ -107,7 +114,7 @@ class HistoryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
                 return f"{row:,}"
-            return number(self.value(row, column), 10)
+            return number(self.value(row, column), self._digits)
         if role == Qt.ItemDataRole.ToolTipRole and column > 0:
             return exact(self.value(row, column))
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -132,19 +139,27 @@ class HistoryView(QTableView):
         self.setWordWrap(False)
         self.setCornerButtonEnabled(False)
         self.verticalHeader().hide()
-        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        font.setPointSizeF(max(self.font().pointSizeF(), 1.0))
-        self.setFont(font)
+        # The UI font's digits are tabular (all one width), so right-aligned numbers line up
+        # without the width of a monospace font.
         vertical = self.verticalHeader()
         vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vertical.setDefaultSectionSize(self.fontMetrics().height() + 6)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        header.setMinimumSectionSize(60)
+        header.setMinimumSectionSize(40)
+        model.modelReset.connect(self._size_epoch_column)
+        self._size_epoch_column()
         header.setFont(QFont(self.font().family(), -1, QFont.Weight.DemiBold))
         self._follow = True
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.verticalScrollBar().rangeChanged.connect(self._on_range_changed)
+
+    def _size_epoch_column(self) -> None:
+        """The epoch column as wide as ten million needs; the numbers share the rest."""
+        header = self.horizontalHeader()
+        if header.count():
+            header.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
+            header.resizeSection(0, self.fontMetrics().horizontalAdvance("10,000,000") + 14)
 
     def _on_scrolled(self, value: int) -> None:
         bar = self.verticalScrollBar()

@@ -313,8 +313,10 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
         else:
-            self.resizeDocks([self.controlsDock, self.analysisDock], [330, 400],
+            self.resizeDocks([self.controlsDock, self.analysisDock], [330, 450],
                              Qt.Orientation.Horizontal)
+            self.resizeDocks([self.analysisDock, self.historyDock], [330, 560],
+                             Qt.Orientation.Vertical)
         speed = s.value("playback/speed")
         try:
             if speed is not None:
@@ -443,8 +445,14 @@ class MainWindow(QMainWindow):
 
     def _schedule_frame(self) -> None:
         if not self._frame_timer.isActive():
-            # Slow frames (huge runs) space themselves out so the window stays responsive.
-            self._frame_timer.start(max(_FRAME_MS, int(1.5 * self._last_frame_ms)))
+            # A frame costs its updates plus the repaints they cause. Frames that cost more
+            # than a third of their interval space themselves out, so that clicks, keys and
+            # the worker's batches are always served in between.
+            cost = self._last_frame_ms + sum(
+                plot.paint_ms for plot in (self.plot_stack.currentWidget(), self.loss_plot)
+                if isinstance(plot, (CurvePlot, FitPlot, LossPlot))
+            )
+            self._frame_timer.start(max(_FRAME_MS, int(3 * cost)))
 
     @Slot()
     def _draw_frame(self) -> None:

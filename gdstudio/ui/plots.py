@@ -15,18 +15,20 @@ redrawn by the window at most once per frame, from :class:`~gdstudio.ui.run_data
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
 # PySide6 first, so pyqtgraph binds to it (and not to another Qt binding it might find).
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtGui import QColor, QFont, QPaintEvent, QPalette
 from PySide6.QtWidgets import QWidget
 
 import pyqtgraph as pg  # noqa: E402  (after PySide6 on purpose)
 
 from gdstudio.core import FunctionProblem, RegressionProblem
 
+from .envelope import PeakEnvelope
 from .formatting import number
 from .run_data import LrChange, RunData
 
@@ -101,6 +103,9 @@ class _Plot(pg.PlotWidget):
         self._foreground = palette.color(QPalette.ColorRole.Text)
         item = self.getPlotItem()
         item.hideButtons()  # our "Fit view" replaces pyqtgraph's auto-range button
+        # Keep the view box's menu (view all, axes, export) but not "Plot Options": its log,
+        # FFT and downsampling switches would fight the ranges and modes this panel sets.
+        item.setMenuEnabled(enableMenu=False, enableViewBoxMenu=True)
         item.showGrid(x=True, y=True, alpha=0.18)
         self.vb = item.getViewBox()
         self.vb.disableAutoRange()
@@ -112,6 +117,8 @@ class _Plot(pg.PlotWidget):
             axis.setPen(pg.mkPen(self._foreground, width=1))
             axis.setTextPen(pg.mkPen(self._foreground))
             axis.setTickFont(font)
+            # Major and minor grid lines, not the third level: it halves the cost of a repaint.
+            axis.setStyle(maxTickLevel=1)
         base = QColor(palette.color(QPalette.ColorRole.Base))
         base.setAlpha(225)
         self.legend = item.addLegend(offset=(8, 8), labelTextColor=self._foreground,
@@ -120,10 +127,17 @@ class _Plot(pg.PlotWidget):
                                      colCount=self.legend_columns)
         self.legend.setZValue(100)
         self._follow = True
+        self.paint_ms = 0.0
 
     @property
     def following(self) -> bool:
         return self._follow
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        began = time.perf_counter()
+        super().paintEvent(event)
+        #: How long the last repaint took, so the window can pace its frames.
+        self.paint_ms = 1000.0 * (time.perf_counter() - began)
 
     def _on_manual_range(self, *_args: object) -> None:
         if self._follow:
@@ -242,17 +256,33 @@ class CurvePlot(_Plot):
         xs = data.params[idx, 0]
         ys = data.loss[idx]
         self.path_item.setData(xs, ys)
-        epochs = np.arange(n)[idx]
+        epochs = data.epochs[idx]
         scale = max(n - 1, 1)  # the run so far spans the whole colour map: first dark, newest bright
-        lut_index = np.minimum((epochs * 255) // scale, 255)
+        lut_index = np.minimum((epochs * 255) // scale, 255).astype(np.intp)
         self.points_item.setData(x=xs, y=ys, brush=_EPOCH_BRUSHES[lut_index])
         x_t, f_t, g_t = float(data.params[-1, 0]), float(data.loss[-1]), float(data.grad[-1, 0])
         self.current_item.setData([x_t], [f_t])
         self.update_view()
         self._draw_tangent(x_t, f_t, g_t)
-        self.label_item.setText(f"x{_sub(n - 1)} = {number(x_t)}")
         (x_lo, x_hi), (y_lo, y_hi) = self.vb.viewRange()
-        self.label_item.setPos(min(max(x_t, x_lo), x_hi), min(max(f_t, y_lo), y_hi))
+        inside = x_lo <= x_t <= x_hi and y_lo <= f_t <= y_hi
+        where = "" if inside else "  (off the plot)"
+        self.label_item.setText(f"x{_sub(n - 1)} = {number(x_t)}{where}")
+        if not inside:  # a point off the plot: say so in the bottom-right corner
+            self.label_item.setAnchor((1.02, 1.1))
+            self.label_item.setPos(x_hi, y_lo)
+            return
+        # Above the point, on the side the tangent does not go (inside the valley), unless
+        # that would leave the view.
+        fx = (x_t - x_lo) / (x_hi - x_lo) if x_hi > x_lo else 0.5
+        fy = (f_t - y_lo) / (y_hi - y_lo) if y_hi > y_lo else 0.5
+        left = g_t > 0
+        if fx > 0.8:
+            left = True
+        elif fx < 0.2:
+            left = False
+        self.label_item.setAnchor((1.1 if left else -0.1, -0.1 if fy > 0.85 else 1.1))
+        self.label_item.setPos(x_t, f_t)
 
     def iterates(self) -> tuple[np.ndarray, np.ndarray]:
         """The iterates drawn (x, f(x)), for tests and automation."""
@@ -304,13 +334,14 @@ class CurvePlot(_Plot):
         data = self._data
         ys_iter = np.empty(0)
         if data is not None and data.n and data.k == 1:
-            r = _finite_range(data.params[:, 0])
-            if r is not None:
-                lo, hi = min(lo, r[0]), max(hi, r[1])
+            # running extremes (O(1)); the heights of the drawn iterates (≤ MAX_MARKERS)
+            if math.isfinite(data.param_min[0]) and math.isfinite(data.param_max[0]):
+                lo, hi = min(lo, float(data.param_min[0])), max(hi, float(data.param_max[0]))
                 lo, hi = _clamp_around(lo, hi, self._base)
-            xs = data.params[:, 0]
+            idx = _show_indices(data.n)
+            xs = data.params[idx, 0]
             inside = np.isfinite(xs) & (xs >= lo) & (xs <= hi)
-            ys_iter = data.loss[inside]
+            ys_iter = data.loss[idx][inside]
         self._sample((lo, hi))
         cx, cy = self.curve_item.getData()
         y_range = None
@@ -418,13 +449,24 @@ class LossPlot(_Plot):
         self._log = False
         self._optimum = math.nan
         self._data: RunData | None = None
-        self._y = np.empty(0)
+        self._envelope = PeakEnvelope(max_bins=2048)
+        self._mode: tuple[bool, float] = (False, math.nan)
         self.loss_item = pg.PlotDataItem(pen=pg.mkPen("#8e24aa", width=2.2), name="loss",
                                          connect="finite")
-        self.loss_item.setDownsampling(auto=True, method="peak")
-        self.loss_item.setClipToView(True)
         self.current_item = pg.ScatterPlotItem(size=11, brush=pg.mkBrush("#e53935"),
                                                pen=pg.mkPen("w", width=1.5), name="current")
+        self.optimum_line = pg.InfiniteLine(
+            angle=0, movable=False, pen=pg.mkPen("#43a047", width=1.5, style=Qt.PenStyle.DashLine),
+            label="", labelOpts={"position": 0.97, "color": QColor("#2e7d32"),
+                                 "anchors": [(1, 1), (1, 1)]},
+        )
+        self.optimum_line.hide()
+        self.addItem(self.optimum_line, ignoreBounds=True)
+        # Long runs: draw ~5 samples per pixel (min/max of each bin), only what is in view.
+        # Set on the PlotItem, before adding items: PlotItem.addItem imposes the plot's own
+        # settings on its data items (and pyqtgraph 0.14 fails re-applying them to scatters).
+        self.getPlotItem().setDownsampling(auto=True, mode="peak")
+        self.getPlotItem().setClipToView(True)
         self.addItem(self.loss_item)
         self.addItem(self.current_item)
         self.current_item.setZValue(20)
@@ -442,6 +484,7 @@ class LossPlot(_Plot):
         self._log = on
         self.getPlotItem().setLogMode(x=False, y=on)
         self._update_labels()
+        self._update_optimum_line()
         self._follow = True
         if self._data is not None:
             self.refresh(self._data)
@@ -450,6 +493,15 @@ class LossPlot(_Plot):
         """The loss at the minimum (nan if unknown): the log scale shows loss − loss*."""
         self._optimum = float(loss_star)
         self._update_labels()
+        self._update_optimum_line()
+
+    def _update_optimum_line(self) -> None:
+        if math.isfinite(self._optimum) and not self._log:
+            self.optimum_line.setPos(self._optimum)
+            self.optimum_line.show()  # before the text: a hidden label ignores new text
+            self.optimum_line.label.setFormat(f"loss* = {number(self._optimum, 6)}")
+        else:
+            self.optimum_line.hide()
 
     def _gap_mode(self) -> bool:
         return self._log and math.isfinite(self._optimum)
@@ -467,6 +519,7 @@ class LossPlot(_Plot):
             self.removeItem(line)
         self._lr_lines.clear()
         self._follow = True
+        self._envelope.clear()
 
     def mark_lr_change(self, change: LrChange) -> None:
         line = pg.InfiniteLine(
@@ -478,33 +531,54 @@ class LossPlot(_Plot):
         self.addItem(line, ignoreBounds=True)
         self._lr_lines.append(line)
 
+    def _shown(self, loss: np.ndarray) -> np.ndarray:
+        """The values plotted for these losses: loss, or on a log scale loss − loss* (> 0)."""
+        if not self._log:
+            return loss
+        with np.errstate(all="ignore"):
+            y = loss - self._optimum if self._gap_mode() else np.array(loss, dtype=float)
+        y[~(y > 0)] = np.nan  # log of ≤ 0 is undefined: leave a gap
+        return y
+
     def refresh(self, data: RunData) -> None:
-        self._data = data
+        """Draw the loss (O(new rows) while following the whole run)."""
+        if data is not self._data or data.n < self._envelope.n or self._mode != self._mode_key():
+            self._envelope.clear()  # a new run, or a new way of showing it
+            self._data = data
+            self._mode = self._mode_key()
         n = data.n
+        if n > self._envelope.n:
+            self._envelope.extend(self._shown(data.loss[self._envelope.n : n]))
         if n == 0:
             self.loss_item.setData([], [])
             self.current_item.setData([], [])
-            self._y = np.empty(0)
             self.update_view()
             return
-        y = data.loss
-        if self._log:
-            with np.errstate(all="ignore"):
-                y = y - self._optimum if self._gap_mode() else y.copy()
-            y[~(y > 0)] = np.nan  # log of ≤ 0 is undefined: leave a gap
-        epochs = np.arange(n, dtype=float)
-        finite = np.isfinite(y)
-        if finite.any():
-            self.loss_item.setData(epochs, y)
+        if self._follow:
+            x, y = self._envelope.xy()
+        else:  # zoomed in by hand: the exact values in view (pyqtgraph downsamples them)
+            (x_lo, x_hi), _ = self.vb.viewRange()
+            i0 = max(0, int(math.floor(x_lo)) - 1)
+            i1 = min(n, int(math.ceil(x_hi)) + 2)
+            x, y = data.epochs[i0:i1], self._shown(data.loss[i0:i1])
+        if x.size and np.isfinite(y).any():
+            self.loss_item.setData(x, y)
         else:
             self.loss_item.setData([], [])
-        self._y = y
-        last = y[-1]
+        last = float(self._shown(data.loss[n - 1 : n])[0])
         if math.isfinite(last):
-            self.current_item.setData([float(n - 1)], [float(last)])
+            self.current_item.setData([float(n - 1)], [last])
         else:
             self.current_item.setData([], [])
         self.update_view()
+
+    def _on_manual_range(self, *args: object) -> None:
+        super()._on_manual_range(*args)
+        if self._data is not None:
+            self.refresh(self._data)  # the exact values of the new view
+
+    def _mode_key(self) -> tuple[bool, float]:
+        return (self._log, self._optimum if self._gap_mode() else math.nan)
 
     def update_view(self) -> None:
         if not self._follow:
@@ -514,12 +588,19 @@ class LossPlot(_Plot):
         planned = data.planned_epochs if data is not None else 0
         x_hi = float(planned if 0 < planned <= 1000 else max(n - 1, 10))
         x_hi = max(x_hi, float(n - 1), 1.0)
-        r = _finite_range(self._y) if n else None
-        if r is None:
-            r = (0.0, 1.0)
-        if not self._log and r[0] >= 0.0 and r[1] > 0.0:
-            r = (0.0, r[1])  # a loss that cannot go below 0: show how far it is from 0
+        r = self._envelope.value_range() if n else None
         if self._log:
-            # view coordinates are log10(value) in log mode
-            r = (math.log10(r[0]), math.log10(r[1]))
+            # view coordinates are log10(value) in log mode; the values shown are all > 0
+            r = (math.log10(r[0]), math.log10(r[1])) if r is not None else (-1.0, 1.0)
+            if r[1] - r[0] < 1.0:  # at least a decade, so the axis has labelled ticks
+                mid = 0.5 * (r[0] + r[1])
+                r = (mid - 0.5, mid + 0.5)
+        else:
+            if r is None:
+                r = (0.0, 1.0)
+            if math.isfinite(self._optimum) and n:
+                # the floor descent can reach: the distance to it is what the eye should see
+                r = (min(r[0], self._optimum), max(r[1], self._optimum))
+            elif 0.0 <= r[0] < 0.5 * r[1]:
+                r = (0.0, r[1])
         self._set_range((0.0, x_hi), r, pad=0.04)

@@ -43,6 +43,12 @@ class RunData:
         self._params = np.empty((capacity, k))
         self._loss = np.empty(capacity)
         self._grad = np.empty((capacity, k))
+        self._epochs = np.arange(capacity, dtype=np.float64)
+        #: Running ranges of the finite values (updated per batch: O(batch), never O(n)).
+        self.param_min = np.full(k, np.inf)
+        self.param_max = np.full(k, -np.inf)
+        self.loss_min = np.inf
+        self.loss_max = -np.inf
 
     # --- views -------------------------------------------------------------------------------
 
@@ -57,6 +63,11 @@ class RunData:
     @property
     def grad(self) -> np.ndarray:
         return self._grad[: self.n]
+
+    @property
+    def epochs(self) -> np.ndarray:
+        """0, 1, …, n−1 as floats (a view: free), the x values of per-epoch plots."""
+        return self._epochs[: self.n]
 
     @property
     def epoch(self) -> int:
@@ -96,11 +107,23 @@ class RunData:
                 grown = np.empty((new,) + old.shape[1:])
                 grown[: self.n] = old[: self.n]
                 setattr(self, name, grown)
+            self._epochs = np.arange(new, dtype=np.float64)
         first = self.n
         if m:
-            self._params[first:need] = np.asarray(batch.params).reshape(m, self.k)
-            self._loss[first:need] = batch.loss
+            params = np.asarray(batch.params, dtype=np.float64).reshape(m, self.k)
+            loss = np.asarray(batch.loss, dtype=np.float64)
+            self._params[first:need] = params
+            self._loss[first:need] = loss
             self._grad[first:need] = np.asarray(batch.grad).reshape(m, self.k)
+            with np.errstate(invalid="ignore"):
+                self.param_min = np.fmin(self.param_min, np.nanmin(
+                    np.where(np.isfinite(params), params, np.nan), axis=0, initial=np.inf))
+                self.param_max = np.fmax(self.param_max, np.nanmax(
+                    np.where(np.isfinite(params), params, np.nan), axis=0, initial=-np.inf))
+            finite = loss[np.isfinite(loss)]
+            if finite.size:
+                self.loss_min = min(self.loss_min, float(finite.min()))
+                self.loss_max = max(self.loss_max, float(finite.max()))
         self.n = need
         self.status = batch.status
         self.message = batch.message

@@ -49,6 +49,12 @@ log = logging.getLogger(__name__)
 
 #: The longest a tick computes before handing a batch to the GUI (one frame at 60 Hz).
 FRAME_SECONDS = 1.0 / 60.0
+#: At full speed the worker rests this long between ticks. Python runs one thread at a time
+#: (the GIL): these pauses leave the GUI thread whole slices of time to draw and to answer
+#: clicks, instead of fighting for every step of a frame.
+FAST_IDLE_MS = 4
+#: ...and computes for the rest of a frame.
+FAST_BUDGET_SECONDS = FRAME_SECONDS - FAST_IDLE_MS / 1000.0
 #: Worker states: no usable run / at epoch 0 / stopped mid-run / playing / run over / broken.
 STATES = ("empty", "ready", "paused", "playing", "finished", "error")
 
@@ -158,6 +164,7 @@ class DescentWorker(QObject):
         self._block = 64
         # A child moves with its parent to the worker thread; started only from there.
         self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._tick)
         self.shutdownRequested.connect(self.shutdown, Qt.ConnectionType.QueuedConnection)
@@ -233,9 +240,8 @@ class DescentWorker(QObject):
         self._to_end = to_end
         self._credit = 0.0
         self._last_tick = time.perf_counter()
-        self._configure_timer()
-        self._timer.start()
         self._set_state("playing")
+        self._timer.start(0)  # the first step at once
 
     @Slot()
     @_guarded
@@ -265,7 +271,7 @@ class DescentWorker(QObject):
         if self._timer.isActive():
             self._credit = 0.0
             self._last_tick = time.perf_counter()
-            self._configure_timer()
+            self._timer.start(0)
 
     @Slot()
     def shutdown(self) -> None:
@@ -281,39 +287,41 @@ class DescentWorker(QObject):
     def _fast(self) -> bool:
         return self._to_end or self._speed <= 0
 
-    def _configure_timer(self) -> None:
-        if self._fast():
-            self._timer.setInterval(0)
-        else:
-            self._timer.setInterval(max(round(1000.0 / self._speed), round(1000 * FRAME_SECONDS)))
+    def _period_ms(self) -> float:
+        """Milliseconds between two paced ticks: one step each up to 60 steps/s, else a frame."""
+        return max(1000.0 / self._speed, 1000.0 * FRAME_SECONDS)
 
     @Slot()
     @_guarded
     def _tick(self) -> None:
         d = self._descent
         if d is None or self._state != "playing" or self._stop.is_set():
-            self._timer.stop()
             return
+        began = time.perf_counter()
         if self._fast():
-            batch = self._advance_for(FRAME_SECONDS)
+            batch = self._advance_for(FAST_BUDGET_SECONDS)
         else:
-            now = time.perf_counter()
             if self._speed <= 1.0 / FRAME_SECONDS:
-                n = 1  # the timer fires once per step
-            else:
-                self._credit += self._speed * (now - self._last_tick)
+                n = 1  # one step per tick
+            else:  # as many steps as the time since the last tick is worth
+                self._credit += self._speed * (began - self._last_tick)
                 self._credit = min(self._credit, self._speed * 0.25)  # no burst after a stall
                 n = int(self._credit)
                 self._credit -= n
-            self._last_tick = now
-            if n <= 0:
-                return
-            batch = d.advance(n)
-        self._emit(batch)
+            self._last_tick = began
+            batch = d.advance(n) if n > 0 else None
+        if batch is not None:
+            self._emit(batch)
         if d.finished:
-            self._timer.stop()
             self._to_end = False
             self._set_state("finished")
+            return
+        # Single-shot, re-armed here: the pause between ticks is real even after a long tick.
+        if self._fast():
+            self._timer.start(FAST_IDLE_MS)
+        else:
+            spent_ms = 1000.0 * (time.perf_counter() - began)
+            self._timer.start(max(0, round(self._period_ms() - spent_ms)))
 
     def _advance_for(self, seconds: float) -> StepBatch:
         """Advance in blocks for about ``seconds``; blocks grow while each is quick."""

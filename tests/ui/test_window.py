@@ -274,7 +274,7 @@ def test_exception_in_the_worker_is_shown_and_the_app_keeps_working(window, qtbo
     assert window.controller.state == "error"
     assert not button(window, "stepButton").isEnabled()
     assert button(window, "resetButton").isEnabled()
-    assert "Reset" in window.statusLabel.text()
+    qtbot.waitUntil(lambda: "Reset" in window.statusLabel.text())
 
     monkeypatch.undo()
     click(qtbot, window, "resetButton")
@@ -358,3 +358,33 @@ def test_device_combo_is_filled_after_start_up_without_blocking(qtbot):
                     timeout=30_000)
     step(qtbot, win, 2)
     np.testing.assert_allclose(win.run_data.params[:, 0], [7, 6, 5.2], rtol=1e-14)
+
+
+def test_log_scale_toggled_with_no_rows_yet(window, qtbot):
+    """Toggling the log scale while a new run has no rows must not fail (it once did)."""
+    window.controls.x0Spin.setValue(6.0)  # a new run: its rows arrive shortly
+    window.logScaleAction.setChecked(True)
+    window.logScaleAction.setChecked(False)
+    window.logScaleAction.setChecked(True)
+    qtbot.waitUntil(lambda: window.run_data.n == 1)
+    step(qtbot, window, 2)
+    window._draw_frame()
+    (_, _), (y0, y1) = window.loss_plot.vb.viewRange()
+    assert math.isfinite(y0) and math.isfinite(y1) and y1 - y0 >= 1.0  # at least a decade
+
+
+def test_a_long_run_is_drawn_from_a_bounded_envelope(window, qtbot):
+    c = window.controls
+    c.epochsSpin.setValue(300_000)
+    c.lrSpin.setValue(1e-5)
+    qtbot.waitUntil(lambda: window.controller.state == "ready"
+                    and window.run_data.planned_epochs == 300_000)
+    click(qtbot, window, "runToEndButton")
+    qtbot.waitUntil(lambda: window.controller.state == "finished", timeout=60_000)
+    qtbot.waitUntil(lambda: window.loss_plot._envelope.n == 300_001)
+    x, y = window.loss_plot.loss_item.getData()
+    assert len(x) <= 2 * 2048  # what is handed to pyqtgraph, however long the run
+    assert np.nanmax(y) == window.run_data.loss.max() and np.nanmin(y) == window.run_data.loss.min()
+    xs, _ = window.curve_plot.iterates()
+    assert len(xs) <= 2000
+    assert window.findChild(QWidget, "historyTable").model().rowCount() == 300_001
