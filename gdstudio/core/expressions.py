@@ -451,8 +451,12 @@ def _ast_source(node: ast.AST, variables: tuple[str, ...]) -> str:
     """Python source for a tree that :class:`_Checker` accepted, keeping its order of operations.
 
     f(x) is then computed exactly as the person wrote it (``x**2 - 4*x + 5`` left to right),
-    the way their own Python would, rather than in SymPy's reordered canonical form.
+    the way their own Python would, rather than in SymPy's reordered canonical form. A
+    sub-expression without variables (``sqrt(2)``, ``2**10``) is folded into one number, as
+    Python computes it, so that every back end (torch included) sees a plain constant.
     """
+    if not isinstance(node, (ast.Constant, ast.Name)) and not _uses_variables(node, variables):
+        return _fold_constant(node, variables)
     if isinstance(node, ast.Constant):
         v = node.value
         if isinstance(v, int) and abs(v) < 2**53:
@@ -483,6 +487,46 @@ def _ast_source(node: ast.AST, variables: tuple[str, ...]) -> str:
         name = node.func.id  # type: ignore[attr-defined]
         name = {"ln": "log"}.get(name, name)
         return f"{name}({_ast_source(node.args[0], variables)})"
+    raise ExpressionError("unexpected part in a checked expression")  # pragma: no cover
+
+
+def _uses_variables(node: ast.AST, variables: tuple[str, ...]) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in variables for n in ast.walk(node))
+
+
+def _fold_constant(node: ast.AST, variables: tuple[str, ...]) -> str:
+    """The value of a variable-free sub-expression, computed with Python floats and math."""
+    body = _ast_source_unfolded(node, variables)
+    fn = _finish(f"def _compiled():\n    return {body}\n", "math")
+    try:
+        value = fn()
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return "nan"
+    if isinstance(value, int) and abs(value) < 2**53:
+        return f"({value})" if value < 0 else str(value)
+    return _num(float(value))
+
+
+def _ast_source_unfolded(node: ast.AST, variables: tuple[str, ...]) -> str:
+    # Children of a constant sub-expression are constant too: print them without folding.
+    if isinstance(node, ast.Constant):
+        return _ast_source(node, variables)
+    if isinstance(node, ast.Name):
+        return _ast_source(node, variables)
+    if isinstance(node, ast.UnaryOp):
+        inner = _ast_source_unfolded(node.operand, variables)
+        return f"(-{inner})" if isinstance(node.op, ast.USub) else inner
+    if isinstance(node, ast.BinOp):
+        left = _ast_source_unfolded(node.left, variables)
+        right = _ast_source_unfolded(node.right, variables)
+        if isinstance(node.op, ast.Pow):
+            if isinstance(node.right, ast.Constant) and isinstance(node.right.value, int):
+                return f"({left}**{node.right.value})"
+            return f"pow({left}, {right})"
+        return f"({left} {_AST_OPS[type(node.op)]} {right})"
+    if isinstance(node, ast.Call):
+        name = {"ln": "log"}.get(node.func.id, node.func.id)  # type: ignore[attr-defined]
+        return f"{name}({_ast_source_unfolded(node.args[0], variables)})"
     raise ExpressionError("unexpected part in a checked expression")  # pragma: no cover
 
 
@@ -665,7 +709,10 @@ def _finish(source: str, backend: str) -> Callable[..., Any]:
     raw = backend == "numpy-raw"
     if raw:
         backend = "numpy"
-    namespace: dict[str, Any] = {"__builtins__": {}}
+    # The generated code is ours (never the person's text); torch's C++ functions may import
+    # lazily through the caller's builtins, so that back end gets __import__ and nothing else.
+    builtins: dict[str, Any] = {"__import__": __import__} if backend == "torch" else {}
+    namespace: dict[str, Any] = {"__builtins__": builtins}
     namespace.update(_namespace(backend))
     exec(compile(source, "<gdstudio-expression>", "exec"), namespace)  # noqa: S102 - our source
     fn = namespace["_compiled"]

@@ -419,11 +419,20 @@ class RegressionProblem:
     def _compute_sums(self, chunk: int = 1 << 20) -> None:
         x, y = self.x, self.y
         n = x.shape[0]
-        self.x_mean = float(np.mean(x))
-        self.y_mean = float(np.mean(y))
+        # In chunks: bounded temporaries even for 10⁷ points.
+        with np.errstate(all="ignore"):
+            self.x_mean = float(np.mean(x))
+            self.y_mean = float(np.mean(y))
+            self._accumulate_sums(x, y, n, chunk)
+        sums = (self.sxx, self.sxy, self.syy, self.sum_xx, self.x_mean, self.y_mean)
+        if not all(math.isfinite(v) for v in sums):
+            raise DataError(
+                f"{self.source}: the values are too large to fit a line (their squares overflow)"
+            )
+
+    def _accumulate_sums(self, x: np.ndarray, y: np.ndarray, n: int, chunk: int) -> None:
         sxx = sxy = syy = sx = sy = 0.0
         sum_x = sum_xx = 0.0
-        # In chunks: bounded temporaries even for 10⁷ points.
         for i in range(0, n, chunk):
             xc = x[i : i + chunk] - self.x_mean
             yc = y[i : i + chunk] - self.y_mean

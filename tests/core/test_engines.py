@@ -129,3 +129,21 @@ def test_devices():
     if not torch.backends.mps.is_available():
         with pytest.raises(DeviceError, match="not available"):
             check_device("mps")
+
+
+@pytest.mark.parametrize("expr", ["x + sqrt(2)", "sin(1)*x**2", "x**0.5 + x**2", "e**x - 3*x",
+                                  "2**10*x**2", "x**(1/3) + x**2", "log(2)*x**2 - sqrt(pi)*x", "abs(-3)*x**2"])
+def test_torch_engine_handles_constant_subexpressions_and_powers(expr):
+    # constants such as sqrt(2) are folded to numbers; pow works in the generated namespace
+    cfg = RunConfig(problem=FunctionProblem(expr), x0=2.0, lr=1e-4, epochs=5)
+    m, t = run(cfg), run(cfg.with_(engine="torch"))
+    assert m.status == t.status
+    assert _rel_err(m.params, t.params) <= 1e-12
+    assert _rel_err(m.loss, t.loss) <= 1e-12
+
+
+def test_huge_regression_data_is_refused_plainly():
+    from gdstudio.core import DataError
+
+    with pytest.raises(DataError, match="too large"):
+        RegressionProblem([1e300, 2e300, 3e300], [1.0, 2.0, 3.0])

@@ -252,7 +252,7 @@ BAD_DOCS = [
     (("problem", "y"), "1,2,3", "problem.y must be a list of numbers"),
     (("problem", "n"), 7, "problem.n is 7"),
     (("problem", "synthetic", "n"), 99, "problem.synthetic.n is 99 but the data has 6 points"),
-    (("problem", "y", 2), 1e300, "the data's values are too large"),
+    (("problem", "y", 2), 1e300, "too large"),
     (("history", "status"), "done", "history.status must be one of"),
     (("history", "loss"), [1.0, 2.0], "history.loss has 2 values; epochs_run = 3 needs 4"),
     (("history", "params"), [[0.0, 1.0, 2.0, 3.0]], "history.params must be a list of 2 columns"),
