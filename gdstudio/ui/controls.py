@@ -533,7 +533,8 @@ class ControlPanel(QWidget):
         else:
             self._function = problem
             _show_error(self.expressionError, "")
-            self.derivativeLabel.setText(f"f′(x) = {pretty_math(problem.expression.derivative_text)}")
+            derivative = pretty_math(problem.expression.derivative_text)
+            self.derivativeLabel.setText(f"f′(x) = {derivative}")
             self.derivativeLabel.show()
             self.lessonLabel.setText(problem.lesson)
             self.lessonLabel.setVisible(bool(problem.lesson))

@@ -192,7 +192,8 @@ class MainWindow(QMainWindow):
         keys = [QKeySequence(k) for k in (shortcuts or [])]
         if keys:
             action.setShortcuts(keys)
-            tip += f" ({', '.join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in keys)})"
+            native = QKeySequence.SequenceFormat.NativeText
+            tip += f" ({', '.join(k.toString(native) for k in keys)})"
         action.setToolTip(tip)
         action.setStatusTip(tip)
         action.setCheckable(checkable)
@@ -274,7 +275,8 @@ class MainWindow(QMainWindow):
         # Play ↔ Pause changes width; keep the toolbar still.
         play = toolbar.widgetForAction(self.playAction)
         assert isinstance(play, QToolButton)
-        play.setMinimumWidth(play.fontMetrics().horizontalAdvance("Pause") + play.iconSize().width() + 24)
+        play.setMinimumWidth(
+            play.fontMetrics().horizontalAdvance("Pause") + play.iconSize().width() + 24)
         toolbar.addSeparator()
         toolbar.addAction(self.logScaleAction)
         toolbar.addAction(self.fitViewAction)
@@ -480,7 +482,7 @@ class MainWindow(QMainWindow):
                 text = "The run stopped on an internal error; press Reset"
         else:
             where = ", ".join(f"{name} = {number(float(v))}"
-                              for name, v in zip(data.param_names, data.params[-1]))
+                              for name, v in zip(data.param_names, data.params[-1], strict=True))
             grad = data.grad[-1]
             gnorm = float(math.sqrt(float((grad * grad).sum())))
             text = (f"Epoch {data.epoch:,} of {planned:,}  ·  {where}  ·  "
@@ -557,10 +559,9 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def show_about(self) -> None:
+        import pyqtgraph
         from PySide6 import __version__ as pyside_version
         from PySide6.QtCore import qVersion
-
-        import pyqtgraph
 
         QMessageBox.about(
             self,

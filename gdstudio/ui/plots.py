@@ -18,13 +18,12 @@ import math
 import time
 
 import numpy as np
+import pyqtgraph as pg  # noqa: E402  (after PySide6 on purpose)
 
 # PySide6 first, so pyqtgraph binds to it (and not to another Qt binding it might find).
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPaintEvent, QPalette
 from PySide6.QtWidgets import QWidget
-
-import pyqtgraph as pg  # noqa: E402  (after PySide6 on purpose)
 
 from gdstudio.core import FunctionProblem, RegressionProblem
 
@@ -226,7 +225,8 @@ class CurvePlot(_Plot):
         self._sampled_for = None
         if minimum is not None:
             self.minimum_item.setData([minimum[0]], [minimum[1]])
-            self.minimum_item.opts["name"] = f"minimum f({number(minimum[0], 4)}) = {number(minimum[1], 4)}"
+            where, height = number(minimum[0], 4), number(minimum[1], 4)
+            self.minimum_item.opts["name"] = f"minimum f({where}) = {height}"
         else:
             self.minimum_item.setData([], [])
             self.minimum_item.opts["name"] = "minimum"
@@ -257,7 +257,8 @@ class CurvePlot(_Plot):
         ys = data.loss[idx]
         self.path_item.setData(xs, ys)
         epochs = data.epochs[idx]
-        scale = max(n - 1, 1)  # the run so far spans the whole colour map: first dark, newest bright
+        # The run so far spans the whole colour map: the start dark, the newest bright.
+        scale = max(n - 1, 1)
         lut_index = np.minimum((epochs * 255) // scale, 255).astype(np.intp)
         self.points_item.setData(x=xs, y=ys, brush=_EPOCH_BRUSHES[lut_index])
         x_t, f_t, g_t = float(data.params[-1, 0]), float(data.loss[-1]), float(data.grad[-1, 0])
@@ -384,7 +385,8 @@ class FitPlot(_Plot):
         self.addItem(self.label_item, ignoreBounds=True)
         self.label_item.setZValue(60)
 
-    def set_problem(self, problem: RegressionProblem, least_squares: tuple[float, float] | None) -> None:
+    def set_problem(self, problem: RegressionProblem,
+                    least_squares: tuple[float, float] | None) -> None:
         self._problem = problem
         x, y = problem.x, problem.y
         if x.shape[0] > MAX_SCATTER:  # an even, repeatable subsample: enough to see the cloud
@@ -526,7 +528,8 @@ class LossPlot(_Plot):
             pos=change.epoch, angle=90, movable=False,
             pen=pg.mkPen("#fb8c00", width=1.5, style=Qt.PenStyle.DotLine),
             label=f"lr → {number(change.lr, 4)}",
-            labelOpts={"position": 0.92, "color": QColor("#e65100"), "anchors": [(0, 0.5), (0, 0.5)]},
+            labelOpts={"position": 0.92, "color": QColor("#e65100"),
+                       "anchors": [(0, 0.5), (0, 0.5)]},
         )
         self.addItem(line, ignoreBounds=True)
         self._lr_lines.append(line)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib.resources import as_file, files
 
 from PySide6.QtGui import QIcon
@@ -34,7 +34,7 @@ def icon_path(name: str) -> str:
         return str(path)
 
 
-@lru_cache(maxsize=None)
+@cache
 def icon(name: str) -> QIcon:
     """The icon ``name`` (an SVG, sharp at any device-pixel ratio); empty if missing."""
     if name not in ICON_NAMES:

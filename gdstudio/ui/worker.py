@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import shiboken6
-from PySide6.QtCore import QObject, QThread, QTimer, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from gdstudio.core import Descent, InputError, RunConfig, StepBatch
 
@@ -67,7 +67,9 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 _REGISTRY: list[tuple[QThread, QObject | None, threading.Event | None]] = []
 
 
-def _register(thread: QThread, worker: QObject | None = None, stop: threading.Event | None = None) -> None:
+def _register(
+    thread: QThread, worker: QObject | None = None, stop: threading.Event | None = None
+) -> None:
     _REGISTRY.append((thread, worker, stop))
 
 

@@ -354,8 +354,8 @@ def test_device_combo_is_filled_after_start_up_without_blocking(qtbot):
     assert combo.itemData(0) == "cpu"
     win.controls.engineCombo.setCurrentIndex(win.controls.engineCombo.findData("torch"))
     assert combo.isEnabled()
-    qtbot.waitUntil(lambda: win.controller.state == "ready" and win.run_data.config.engine == "torch",
-                    timeout=30_000)
+    qtbot.waitUntil(lambda: win.controller.state == "ready"
+                    and win.run_data.config.engine == "torch", timeout=30_000)
     step(qtbot, win, 2)
     np.testing.assert_allclose(win.run_data.params[:, 0], [7, 6, 5.2], rtol=1e-14)
 

@@ -23,7 +23,8 @@ class Recorder:
         controller.stepsAdvanced.connect(self._on_batch)
         controller.runReset.connect(lambda batch, config: self.resets.append((batch, config)))
         controller.stateChanged.connect(self.states.append)
-        controller.failed.connect(lambda message, internal: self.failures.append((message, internal)))
+        controller.failed.connect(lambda message, internal: self.failures.append(
+            (message, internal)))
 
     def _on_batch(self, batch) -> None:
         self.batches.append(batch)
