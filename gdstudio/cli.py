@@ -207,6 +207,21 @@ def config_from_args(args: argparse.Namespace) -> Any:
     )
 
 
+def _attach_values(argv: list[str]) -> list[str]:
+    """``--expr -x**2``: argparse would take ``-x**2`` for an option; attach it with ``=``."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a in ("--expr", "--x0", "--m0", "--c0", "--lr") and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+            out.append(f"{a}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(a)
+        i += 1
+    return out
+
+
 def _lists(args: argparse.Namespace) -> tuple[list[float], list[str]]:
     """--lr and --optimizer as lists (a comma list asks for a race)."""
     from .core.engines import OPTIMIZERS
@@ -352,8 +367,9 @@ def run_command(argv: Sequence[str]) -> int:
     from .core.export import write_csv, write_table, to_json
 
     parser = build_run_parser()
+    argv = _attach_values(list(argv))
     try:
-        args = parser.parse_args(list(argv))
+        args = parser.parse_args(argv)
         given: set[str] = set()
         if args.session is not None:
             given = _given_options(argv)

@@ -11,8 +11,9 @@ Statuses
     the stop rule |gradient| ≤ tol was met (the run stops at that row).
 ``diverged``
     a value became non-finite (that row is dropped: the last finite row is kept) or exploded
-    (the loss moved by more than 10¹² × (1 + |loss₀|) or a parameter by more than
-    10¹² × (1 + max|p₀|); that row is kept).
+    (the loss rose by more than 10¹² × (1 + |loss₀|) or a parameter grew beyond
+    10¹² × (1 + max|p₀|); that row is kept), or grew steadily: by ≥ 10 % every epoch for 20
+    epochs in a row, to over 10⁶ × (1 + |start|) (a converging run cannot do that).
 ``cycling``
     the run reached the epoch limit with the last iterates repeating with a period ≥ 2 (as with
     r = 1 on the quadratic), unless ``stop_on_cycle`` stops it as soon as that is seen.
@@ -45,11 +46,20 @@ __all__ = [
     "steps",
     "run",
     "find_cycle",
+    "check_learning_rate",
+    "scan_block",
+    "grad_norms",
 ]
 
 STATUSES = ("converged", "max_epochs", "diverged", "cycling")
 #: How far loss or parameters may move, relative to their start, before the run is "diverged".
 EXPLOSION_FACTOR = 1e12
+#: A steadily growing run is "diverged" sooner: growth by at least GROWTH_RATE per epoch for
+#: GROWTH_EPOCHS epochs in a row, to GROWTH_FACTOR × (1 + |start|). A converging run cannot
+#: do that: the distance from its start grows at most like t/(t−1) per epoch.
+GROWTH_RATE = 1.1
+GROWTH_EPOCHS = 20
+GROWTH_FACTOR = 1e6
 #: Upper bound on epochs for one run (memory: 24 bytes per epoch for f(x)).
 MAX_EPOCHS = 100_000_000
 
@@ -355,15 +365,30 @@ def scan_block(
     tol: float,
     problem: Problem,
     names: Sequence[str],
+    prev_loss: np.ndarray | None = None,
+    prev_pmax: np.ndarray | None = None,
 ) -> BlockStop:
-    """Apply the stop rules to rows ``start`` … of one run (see the module's docstring)."""
+    """Apply the stop rules to rows ``start`` … of one run (see the module's docstring).
+
+    ``prev_loss`` / ``prev_pmax``: the loss and max |parameter| of the rows just before the
+    block (up to :data:`GROWTH_EPOCHS` of them), for the steady-growth rule.
+    """
     keep = L.shape[0]
     finite = np.isfinite(L) & np.isfinite(P).all(axis=1) & np.isfinite(G).all(axis=1)
     first_bad = int(np.argmin(finite)) if not finite.all() else keep
     limit = EXPLOSION_FACTOR
     with np.errstate(all="ignore"):
-        big_p = np.max(np.abs(P), axis=1) > limit * (1.0 + p0max)
-        exploded = ((np.abs(L - loss0) > limit * (1.0 + abs(loss0))) | big_p) & finite
+        pmax = np.max(np.abs(P), axis=1)
+        big_p = pmax > limit * (1.0 + p0max)
+        # Only a rising loss is divergence: falling far (x² − 1e12·x from 0) is progress, and a
+        # function unbounded below shows itself in the parameters instead.
+        rise = L - loss0
+        exploded = ((rise > limit * (1.0 + abs(loss0))) | big_p) & finite
+        prev_rise = None if prev_loss is None else np.maximum(prev_loss - loss0, 0.0)
+        grow_l = _steady_growth(np.maximum(rise, 0.0), prev_rise, GROWTH_FACTOR * (1.0 + abs(loss0)))
+        grow_p = _steady_growth(pmax, prev_pmax, GROWTH_FACTOR * (1.0 + p0max))
+        growing = (grow_l | grow_p) & finite
+        exploded |= growing
         gnorm = grad_norms(G)
     first_explode = int(np.argmax(exploded)) if exploded.any() else keep
     conv = (gnorm <= tol) & finite
@@ -391,9 +416,30 @@ def scan_block(
         return BlockStop(first, "diverged", f"diverged at epoch {epoch}: {why}")
     if big_p[first]:
         why = f"the parameters grew beyond {limit:.0e} × their start ({_point_text(names, P[first])})"
+    elif growing[first]:
+        what = "loss" if grow_l[first] else "parameters"
+        why = (f"the {what} grew by over {int(round((GROWTH_RATE - 1) * 100))}% every epoch for "
+               f"{GROWTH_EPOCHS} epochs, to over {GROWTH_FACTOR:.0e} × the start "
+               f"({_point_text(names, P[first])}, loss {_fmt(float(L[first]))})")
     else:
         why = f"the loss reached {_fmt(float(L[first]))}, beyond {limit:.0e} × its start"
     return BlockStop(first + 1, "diverged", f"diverged at epoch {epoch}: {why}")
+
+
+def _steady_growth(values: np.ndarray, previous: np.ndarray | None, floor: float) -> np.ndarray:
+    """Per row: has ``values`` grown ≥ GROWTH_RATE× per row for GROWTH_EPOCHS rows, past floor?"""
+    prev = np.asarray(previous if previous is not None else [], dtype=np.float64)[-GROWTH_EPOCHS:]
+    allv = np.concatenate([prev, values])
+    n = allv.shape[0]
+    if n < 2:
+        return np.zeros(values.shape[0], dtype=bool)
+    ok = np.zeros(n, dtype=bool)
+    ok[1:] = (allv[1:] >= GROWTH_RATE * allv[:-1]) & (allv[:-1] > 0)
+    pos = np.arange(n)
+    last_break = np.maximum.accumulate(np.where(~ok, pos, -1))
+    run_length = pos - last_break
+    hit = (run_length >= GROWTH_EPOCHS) & (allv >= floor)
+    return hit[prev.shape[0]:]
 
 
 def cycle_message(names: Sequence[str], period: int, points: np.ndarray, epoch: int) -> str:
@@ -511,8 +557,11 @@ class Descent:
         P = np.asarray(P, dtype=np.float64).reshape(-1, self._buf.k)
         L = np.asarray(L, dtype=np.float64).reshape(-1)
         G = np.asarray(G, dtype=np.float64).reshape(-1, self._buf.k)
+        b = self._buf
+        lo = max(0, b.n - GROWTH_EPOCHS)
         stop = scan_block(P, L, G, start, self._loss0, self._p0max, self.config.tol,
-                          self.config.problem, self.names)
+                          self.config.problem, self.names, prev_loss=b.loss[lo : b.n],
+                          prev_pmax=np.max(np.abs(b.params[lo : b.n]), axis=1))
         self._buf.extend(P[: stop.keep], L[: stop.keep], G[: stop.keep])
         if stop.status:
             self.status = stop.status

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .descent import (
+    GROWTH_EPOCHS,
     History,
     RunConfig,
     cycle_message,
@@ -371,8 +372,11 @@ class Race:
         self._L[self.rows : self.rows + n] = L
         self._G[self.rows : self.rows + n] = G
         for j in np.nonzero(~self.done)[0]:
+            lo = max(0, start - GROWTH_EPOCHS)
             stop = scan_block(P[:, j], L[:, j], G[:, j], start, self._loss0, self._p0max,
-                              self.config.tol, self.config.problem, self.names)
+                              self.config.tol, self.config.problem, self.names,
+                              prev_loss=self._L[lo:start, j],
+                              prev_pmax=np.max(np.abs(self._P[lo:start, j]), axis=1))
             self.lengths[j] = start + stop.keep
             if stop.status:
                 self.done[j] = True

@@ -136,3 +136,9 @@ def test_core_source_has_no_qt_import():
         text = path.read_text()
         for banned in ("PySide6", "PyQt", "pyqtgraph", "QtCore"):
             assert banned not in text, f"{path.name} mentions {banned}"
+
+
+def test_values_starting_with_a_minus(capsys):
+    assert main(["run", "--expr", "-x**2 + x**4", "--x0", "-1.5", "--epochs", "1", "--format", "csv"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[1].startswith("0,-1.5,")

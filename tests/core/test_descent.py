@@ -177,3 +177,15 @@ def test_fuzz_runs_end_in_a_known_status_with_finite_rows(expr, x0, lr, epochs, 
     assert h.status in STATUSES
     assert np.isfinite(h.params).all() and np.isfinite(h.loss).all() and np.isfinite(h.grad).all()
     assert 0 <= h.epochs_run <= epochs
+
+
+def test_steady_growth_is_divergence_before_overflow():
+    # lr 1.1 on the quadratic: q = 1 − 2.2 = −1.2, the error grows ×1.2 and the loss ×1.44 per epoch
+    h = run(RunConfig(problem=QUAD, x0=7.0, lr=1.1, epochs=200))
+    assert h.status == "diverged" and "every epoch" in h.message
+    t = h.epochs_run
+    assert 20 <= t < 60
+    np.testing.assert_allclose(h.params[:, 0], 2 + 5 * (-1.2) ** np.arange(t + 1), rtol=1e-9)
+    # the rule never fires on converging runs, even slow ones whose loss falls a long way
+    for lr in (1e-4, 0.01, 0.5, 0.99):
+        assert run(RunConfig(problem=FunctionProblem("x**2 - 1e12*x"), x0=0.0, lr=lr, epochs=3000)).status != "diverged"

@@ -54,7 +54,8 @@ def test_himmelblau_start_decides_the_minimum():
 
 def test_saddle_diverges_along_y():
     h = run(RunConfig(problem=FunctionProblem.preset("saddle"), epochs=1000))
-    assert h.status == "diverged" and abs(h.params[-1, 1]) > 1e6 and abs(h.params[-1, 0]) < 1e-6
+    assert h.status == "diverged" and abs(h.params[-1, 1]) > 1e3 and abs(h.params[-1, 0]) < 1e-5
+    assert "every epoch" in h.message  # the steady-growth rule
     assert analyze_surface(FunctionProblem.preset("saddle")).regime(0.1).kind == "unknown"
 
 
