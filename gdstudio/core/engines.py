@@ -5,8 +5,9 @@
     data's sums) for a regression. Plain gradient descent runs in a tight pure-Python loop; other
     optimizers run on NumPy arrays with the same formulas as ``torch.optim``.
 ``torch``
-    Autograd: ``loss.backward()`` on leaf tensors, on a chosen device and dtype, with the plain
-    update ``p -= lr * p.grad`` (``gd``) or a ``torch.optim`` optimizer.
+    Autograd: the gradient of the loss at a leaf tensor (what ``loss.backward()`` leaves in
+    ``p.grad``), on a chosen device and dtype, with the plain update ``p - lr * grad`` (``gd``)
+    or a ``torch.optim`` optimizer. A large regression's MSE is evaluated in chunks (CPU).
 
 Both engines expose the same small interface: :meth:`Engine.start` evaluates the start point
 (row 0), :meth:`Engine.advance` makes ``n`` updates and returns the ``n`` new rows (parameters,
@@ -93,8 +94,9 @@ def available_devices() -> list[str]:
         return out
     try:
         if torch.cuda.is_available():
-            out.append("cuda")
-            out += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+            count = torch.cuda.device_count()
+            # one GPU: "cuda"; several: each by index ("cuda" would repeat "cuda:0")
+            out += ["cuda"] if count == 1 else [f"cuda:{i}" for i in range(count)]
     except Exception:  # noqa: BLE001 - a broken driver must not break the app
         pass
     try:
@@ -201,14 +203,21 @@ class ManualEngine(Engine):
     # -- plain gradient descent, Python floats ------------------------------------------------
 
     def _advance_fast(self, n: int, lr: float) -> Rows:
+        # The generated loop writes only the gradients, straight into float64 arrays (no float
+        # objects kept alive, no list → array conversion); the parameters are then replayed
+        # from them exactly (see _replay_updates). The loss is evaluated vectorised afterwards.
         assert self._fast is not None
-        state = [float(v) for v in self._p[0]] + [float(v) for v in self._g[0]]
-        state, columns = self._fast(state, float(lr), int(n))
-        k = self.k
-        params = np.array(columns[:k], dtype=np.float64).T.reshape(-1, k)
-        grad = np.array(columns[k:], dtype=np.float64).T.reshape(-1, k)
-        self._p = np.array([state[:k]], dtype=np.float64)
-        self._g = np.array([state[k:]], dtype=np.float64)
+        k, n, lr = self.k, int(n), float(lr)
+        p0 = [float(v) for v in self._p[0]]
+        g0 = [float(v) for v in self._g[0]]
+        out = np.empty((k, n), dtype=np.float64)
+        p, g, rows = self._fast(p0, g0, lr, n, [memoryview(row) for row in out])
+        params = np.empty((rows, k), dtype=np.float64)
+        for j in range(k):
+            params[:, j] = _replay_updates(p0[j], g0[j], lr, out[j, :rows])
+        grad = out[:, :rows].T if k == 1 else np.ascontiguousarray(out[:, :rows].T)
+        self._p = np.array([p], dtype=np.float64)
+        self._g = np.array([g], dtype=np.float64)
         with np.errstate(all="ignore"):
             loss = np.asarray(self.problem.loss(params), dtype=np.float64)
         return params, loss, grad
@@ -297,30 +306,50 @@ def _numpy_update(opt: OptimizerSettings, state: dict[str, Any], dt: Any) -> Any
     raise ConfigError(f"unknown optimizer {name!r}")  # pragma: no cover
 
 
+def _replay_updates(p0: float, g0: float, lr: float, grads: np.ndarray) -> np.ndarray:
+    """The iterates p₁ … p_m of p_{t+1} = p_t − lr·g_t, given g₀ and grads = g₁ … g_m.
+
+    Bit for bit what the scalar loop computed: ``lr·g`` is one IEEE multiplication whether
+    Python or NumPy does it, and ``np.subtract.accumulate`` is the sequential recurrence
+    out[t] = out[t−1] − step[t], one rounding per subtraction, as in ``p = p - lr * g``.
+    (g_m, the last gradient, is not needed: it drives the next block's first update.)
+    """
+    m = grads.shape[0]
+    if m == 0:
+        return np.empty(0)
+    steps = np.empty(m + 1, dtype=np.float64)
+    steps[0] = p0
+    steps[1] = lr * g0
+    with np.errstate(all="ignore"):
+        np.multiply(lr, grads[: m - 1], out=steps[2:])
+        return np.subtract.accumulate(steps)[1:]
+
+
 def _function_loop(problem: FunctionProblem) -> Any:
-    """Generate a tight loop for plain descent on f(x): x ← x − lr·f'(x), recording x and f'(x).
+    """Generate a tight loop for plain descent on f(x): x ← x − lr·f'(x), recording f'(x).
 
     The loop's source is generated from the checked SymPy derivative (never from user text).
-    The loss is evaluated afterwards, vectorised, on the recorded points.
+    ``loop([x], [g], lr, n, [out])`` makes n updates, writes each new gradient to ``out`` (a
+    float64 memoryview) and returns ``([x], [g], rows)``; rows < n when f' cannot be evaluated
+    at the last x (its gradient is then nan). The parameters are replayed from the gradients
+    and the loss is evaluated afterwards, vectorised, on them.
     """
     (grad_src,) = expression_source(problem.expression.gradient_sym, ("x",))
     source = (
-        "def _loop(state, lr, n):\n"
-        "    x, g = state\n"
-        "    xs = [0.0] * n\n"
-        "    gs = [0.0] * n\n"
+        "def _loop(p, gr, lr, n, outs):\n"
+        "    (x,) = p\n"
+        "    (g,) = gr\n"
+        "    (out,) = outs\n"
         "    i = -1\n"
         "    try:\n"
         "        for i in range(n):\n"
         "            x = x - lr * g\n"
         f"            g = {grad_src}\n"
-        "            xs[i] = x\n"
-        "            gs[i] = g\n"
+        "            out[i] = g\n"
         "    except (ValueError, OverflowError, ZeroDivisionError):\n"
-        "        xs[i] = x\n"
-        "        gs[i] = nan\n"
-        "        return [x, nan], [xs[: i + 1], gs[: i + 1]]\n"
-        "    return [x, g], [xs, gs]\n"
+        "        out[i] = nan\n"
+        "        return [x], [nan], i + 1\n"
+        "    return [x], [g], n\n"
     )
     from .expressions import _namespace
 
@@ -338,18 +367,22 @@ def _function_loop(problem: FunctionProblem) -> Any:
 
 
 def _regression_loop(problem: RegressionProblem) -> Any:
-    """Plain descent on the MSE from the data's sums: O(1) per step, any n."""
+    """Plain descent on the MSE from the data's sums: O(1) per step, any n.
+
+    Same protocol as :func:`_function_loop`, with parameters (m, c): the loop writes d_m and
+    d_c (the source's formulas, from the sums) and the parameters are replayed from them.
+    """
     n_pts = float(problem.n)
     xm, ym = problem.x_mean, problem.y_mean
     sxx, sxy, sx, sy = problem.sxx, problem.sxy, problem.sx, problem.sy
     k2 = -2.0 / n_pts
 
-    def loop(state: list[float], lr: float, n: int) -> tuple[list[float], list[list[float]]]:
-        m, c, gm, gc = state
-        ms = [0.0] * n
-        cs = [0.0] * n
-        gms = [0.0] * n
-        gcs = [0.0] * n
+    def loop(
+        p: list[float], gr: list[float], lr: float, n: int, outs: list[memoryview]
+    ) -> tuple[list[float], list[float], int]:
+        m, c = p
+        gm, gc = gr
+        out_m, out_c = outs
         for i in range(n):
             m = m - lr * gm
             c = c - lr * gc
@@ -357,17 +390,109 @@ def _regression_loop(problem: RegressionProblem) -> Any:
             sr = sy - m * sx + n_pts * d
             gm = k2 * (sxy - m * sxx + d * sx + xm * sr)
             gc = k2 * sr
-            ms[i] = m
-            cs[i] = c
-            gms[i] = gm
-            gcs[i] = gc
-        return [m, c, gm, gc], [ms, cs, gms, gcs]
+            out_m[i] = gm
+            out_c[i] = gc
+        return [m, c], [gm, gc], n
 
     return loop
 
 
+#: Above this many points the torch engine's MSE (on the CPU) is evaluated in chunks of this size
+#: (2 MB of float64): see :func:`_torch_mse`.
+TORCH_MSE_CHUNK = 1 << 18
+
+
+def _gradient_function(torch: Any, dtype: Any, device: Any, direct: bool = True) -> Any:
+    """``grad_of(out, p, seed=1)`` → seed·∂out/∂p for a 0-d ``out``: ``torch.autograd.grad``.
+
+    ``torch.autograd.grad`` (like ``loss.backward()``) spends several microseconds per call in
+    Python (argument normalisation, making the ones seed, context bookkeeping) around the C++
+    autograd engine; for a 1-D function that is a large share of a step. Where this torch has
+    it, the engine's own entry point is called with the arguments ``torch.autograd.grad``
+    would pass (a prepared seed, no retained graph, ``accumulate_grad=False``): the same
+    gradient tensor, bit for bit. Otherwise (or with ``direct=False``) the public function.
+    """
+    one = torch.ones((), dtype=dtype, device=device)
+
+    def public(out: Any, p: Any, seed: Any = one) -> Any:
+        return torch.autograd.grad(out, p, grad_outputs=seed)[0]
+
+    if not direct:
+        return public
+    try:
+        from torch.autograd.variable import Variable
+
+        run_backward = Variable._execution_engine.run_backward
+    except (ImportError, AttributeError):  # pragma: no cover - other torch builds
+        return public
+    usable = [True]
+
+    def grad_of(out: Any, p: Any, seed: Any = one) -> Any:
+        if usable[0] and out.dim() == 0 and out.dtype == dtype:
+            try:
+                (g,) = run_backward(
+                    (out,), (seed,), False, False, (p,),
+                    allow_unreachable=True, accumulate_grad=False,
+                )
+            except TypeError:  # pragma: no cover - the private signature changed: go public
+                usable[0] = False
+                return public(out, p, seed)
+            return g if g is not None else torch.zeros_like(p)
+        return public(out, p, seed)
+
+    return grad_of
+
+
+def _torch_mse(X: Any, Y: Any, grad_of: Any, chunk: int = TORCH_MSE_CHUNK) -> Any:
+    """``loss_and_grad(p)`` for the source's loss ``((preds − Y)²).mean()``, preds = m·X + c.
+
+    Up to ``chunk`` points (or with ``chunk = 0``) it is exactly the source's expression and
+    one backward. Beyond, the same expression is evaluated one chunk of the data at a time,
+    each chunk's sum of squares differentiated (by autograd) as soon as it is made, seeded with
+    1/n as the mean's backward would, and the chunks' gradients added: the same loss and
+    gradient up to the order of summation (relative differences ~1e-16 in float64), but no
+    n-sized temporary is ever made. For 10⁷ float64 points the source's form holds ~4 × 80 MB of
+    temporaries at its peak; this holds a few 2 MB ones, which also stay in cache and make a
+    large-n step several times faster.
+    """
+    import torch
+
+    n = int(X.shape[0])
+    if chunk <= 0 or n <= chunk:
+
+        def loss_and_grad(p: Any) -> tuple[Any, Any]:
+            preds = p[0] * X + p[1]
+            loss = ((preds - Y) ** 2).mean()
+            return loss, grad_of(loss, p)
+
+        return loss_and_grad
+
+    pieces = [(X[i : i + chunk], Y[i : i + chunk]) for i in range(0, n, chunk)]
+    # 1/n as the mean's backward computes it (grad / n, in the data's dtype).
+    seed = torch.ones((), dtype=X.dtype, device=X.device) / n
+    # The chunks' sums and the gradient are accumulated in place, in buffers made once: a small
+    # tensor kept alive between two chunks would split the heap's free 2 MB blocks and make the
+    # allocator take fresh memory for every chunk (fragmentation).
+    sums = X.new_empty(len(pieces))
+    total = X.new_empty(2)
+
+    def chunked_loss_and_grad(p: Any) -> tuple[Any, Any]:
+        for j, (Xi, Yi) in enumerate(pieces):
+            preds = p[0] * Xi + p[1]
+            s = ((preds - Yi) ** 2).sum()
+            g = grad_of(s, p, seed)
+            if j:
+                total.add_(g)  # total = total + g, chunk after chunk
+            else:
+                total.copy_(g)
+            sums[j] = s.detach()
+        return sums.sum() / n, total.clone()
+
+    return chunked_loss_and_grad
+
+
 class TorchEngine(Engine):
-    """Autograd on a device: ``loss.backward()`` on leaf tensors, then the update."""
+    """Autograd on a device: the gradient of the loss at leaf tensors, then the update."""
 
     name = "torch"
 
@@ -384,25 +509,29 @@ class TorchEngine(Engine):
         self.torch = torch
         self.device = check_device(device)
         self.tdtype = torch.float64 if dtype == "float64" else torch.float32
+        grad_of = _gradient_function(torch, self.tdtype, self.device)
         if isinstance(problem, FunctionProblem):
             fn = problem.expression.torch_function()
             if problem.dim == 1:
-                self._loss = fn  # p is a 0-d tensor, as in the source
+                loss_fn = fn  # p is a 0-d tensor, as in the source
             else:
-                self._loss = lambda p: fn(*p.unbind())
+                loss_fn = lambda p: fn(*p.unbind())  # noqa: E731
+
+            def loss_and_grad(p: Any) -> tuple[Any, Any]:
+                loss = loss_fn(p)
+                return loss, grad_of(loss, p)
+
+            self._loss_and_grad = loss_and_grad
         else:
             X = torch.from_numpy(problem.x).to(device=self.device, dtype=self.tdtype)
             Y = torch.from_numpy(problem.y).to(device=self.device, dtype=self.tdtype)
             self._X, self._Y = X, Y
-
-            def mse(p: Any) -> Any:
-                preds = p[0] * X + p[1]
-                return ((preds - Y) ** 2).mean()
-
-            self._loss = mse
+            # Chunks help the CPU (cache, memory); a GPU wants one big kernel per operation.
+            chunk = TORCH_MSE_CHUNK if self.device.type == "cpu" else 0
+            self._loss_and_grad = _torch_mse(X, Y, grad_of, chunk)
         self._p: Any = None
+        self._g: Any = None
         self._opt: Any = None
-        self._loss_value: Any = None
 
     def _leaf(self, values: Any) -> Any:
         t = self.torch.as_tensor(values, dtype=self.tdtype, device=self.device)
@@ -429,11 +558,14 @@ class TorchEngine(Engine):
 
     def start(self, params0: np.ndarray) -> tuple[float, np.ndarray]:
         p = self._leaf(np.asarray(params0, dtype=np.float64))
-        loss = self._loss(p)
-        loss.backward()
-        self._p = p
-        self._opt = self._make_optimizer(p, 0.0) if self.optimizer.name != "gd" else None
-        grad = p.grad.detach().reshape(-1).to("cpu", self.torch.float64).numpy().copy()
+        loss, g = self._loss_and_grad(p)
+        self._p, self._g = p, g
+        if self.optimizer.name == "gd":
+            self._opt = None
+        else:
+            p.grad = g  # what loss.backward() leaves there, for torch.optim
+            self._opt = self._make_optimizer(p, 0.0)
+        grad = g.detach().reshape(-1).to("cpu", self.torch.float64).numpy().copy()
         return float(loss.detach()), grad
 
     def advance(self, n: int, lr: float) -> Rows:
@@ -442,32 +574,32 @@ class TorchEngine(Engine):
         losses: list[Any] = []
         grads: list[Any] = []
         p = self._p
-        loss_fn = self._loss
+        loss_and_grad = self._loss_and_grad
         if self._opt is None:
-            # Plain descent: a fresh leaf each step (no in-place write, no copy to record).
-            # p - lr*grad in two roundings, as the source writes it (sub(alpha=) would fuse).
+            # Plain descent: a fresh leaf each step, p − lr·g computed on the detached values
+            # (no graph, no in-place write, nothing to copy for the record), in two roundings
+            # as the source writes it (sub(alpha=) would fuse them). The gradient is the
+            # autograd engine's (see _gradient_function), kept beside the leaf rather than in
+            # p.grad. The rows stay tensors and go to the host once per block.
+            g = self._g
             for _ in range(n):
-                with torch.no_grad():
-                    p = p - lr * p.grad
-                p.requires_grad_()
-                loss = loss_fn(p)
-                loss.backward()
+                p = (p.detach() - lr * g).requires_grad_()
+                loss, g = loss_and_grad(p)
                 ps.append(p)
-                losses.append(loss.detach())
-                grads.append(p.grad)
-            self._p = p
+                losses.append(loss)
+                grads.append(g)
+            self._p, self._g = p, g
         else:
             opt = self._opt
             for group in opt.param_groups:
                 group["lr"] = lr
             for _ in range(n):
                 opt.step()
-                p.grad = None
-                loss = loss_fn(p)
-                loss.backward()
+                loss, g = loss_and_grad(p)
+                p.grad = g
                 ps.append(p.detach().clone())
-                losses.append(loss.detach())
-                grads.append(p.grad)
+                losses.append(loss)
+                grads.append(g)
         with torch.no_grad():
             P = torch.stack(ps).reshape(n, self.k)
             L = torch.stack(losses).reshape(n)

@@ -1,0 +1,235 @@
+"""Measurements that need a fresh process of their own; ``bench/run.py`` starts them.
+
+    python bench/probes.py history EPOCHS              memory of a long 1-D run's history
+    python bench/probes.py regression N EPOCHS_MANUAL EPOCHS_TORCH
+                                                       peak RSS of an N-point regression
+    python bench/probes.py csv-read PATH               load a CSV with gdstudio's reader
+    python bench/probes.py csv-numpy PATH              the same file with np.loadtxt (reference)
+    python bench/probes.py startup                     build and show the main window
+
+Several probes can run one after another in one process, separated by ``+`` (the quick smoke
+run does that to save start-ups; their memory numbers then influence each other). Each prints
+one JSON object on a line of its own. ``--warm-up N`` sets the warm-up run's size.
+
+Memory is read from /proc/self/status (Linux):
+``VmRSS`` now, and ``VmHWM`` (the peak), which is reset before each measured phase by writing
+5 to /proc/self/clear_refs where the kernel allows it. The baseline is taken after the imports
+and a tiny warm-up run (torch's lazy set-up), before the data.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's gdstudio
+
+
+def _status_kib(field: str) -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+
+    if field == "VmHWM":
+        return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    return -1
+
+
+def rss() -> int:
+    """Resident set size now, in bytes."""
+    return _status_kib("VmRSS") * 1024
+
+
+def peak() -> int:
+    """Peak resident set size since the last :func:`reset_peak`, in bytes."""
+    return _status_kib("VmHWM") * 1024
+
+
+def reset_peak() -> bool:
+    """Start a new peak from the current RSS; False where the kernel does not allow it."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+_WARM_UP_POINTS = 1 << 17
+
+
+def _warm_up() -> None:
+    """Tiny runs of both engines: torch's lazy set-up (its thread pool starts on the first
+    operation big enough to be split, hence 2¹⁷ points) is not part of what is measured."""
+    from gdstudio.core import FunctionProblem, RegressionProblem, RunConfig, run
+
+    problem = RegressionProblem.synthetic(n=_WARM_UP_POINTS)
+    for engine in ("manual", "torch"):
+        run(RunConfig(problem=problem, lr=1e-4, epochs=3, engine=engine))
+        quadratic = FunctionProblem("x**2 - 4*x + 5")
+        run(RunConfig(problem=quadratic, x0=7.0, lr=0.1, epochs=3, engine=engine))
+
+
+def _baseline() -> tuple[int, bool]:
+    gc.collect()
+    base = rss()
+    return base, reset_peak()
+
+
+def probe_history(epochs: int) -> dict[str, object]:
+    import numpy as np  # noqa: F401 - part of the baseline
+
+    from gdstudio.core import FunctionProblem, RunConfig, run
+
+    _warm_up()
+    problem = FunctionProblem("x**2 - 4*x + 5")
+    base, resettable = _baseline()
+    t = time.perf_counter()
+    h = run(RunConfig(problem=problem, x0=7.0, lr=1e-6, epochs=epochs))
+    seconds = time.perf_counter() - t
+    gc.collect()
+    nbytes = h.params.nbytes + h.loss.nbytes + h.grad.nbytes
+    return {
+        "epochs": h.epochs_run,
+        "seconds": seconds,
+        "history_bytes": nbytes,
+        "rss_growth": rss() - base,
+        "peak_growth": peak() - base,
+        "peak_reset": resettable,
+    }
+
+
+def probe_regression(n: int, epochs_manual: int, epochs_torch: int) -> dict[str, object]:
+    import numpy as np  # noqa: F401
+    import torch  # noqa: F401
+
+    from gdstudio.core import RegressionProblem, RunConfig, run
+    from gdstudio.core.data import synthetic_data
+
+    _warm_up()
+    base, resettable = _baseline()
+    out: dict[str, object] = {"n": n, "baseline": base, "peak_reset": resettable}
+    t = time.perf_counter()
+    xy = synthetic_data(n, seed=1)
+    problem = RegressionProblem(xy.x, xy.y, source=xy.source)
+    del xy
+    out["load_seconds"] = time.perf_counter() - t
+    out["data_bytes"] = problem.x.nbytes + problem.y.nbytes
+    out["load_peak"] = peak() - base
+    for engine, epochs in (("manual", epochs_manual), ("torch", epochs_torch)):
+        reset_peak()
+        t = time.perf_counter()
+        h = run(RunConfig(problem=problem, lr=1e-4, epochs=epochs, engine=engine))
+        out[f"{engine}_seconds"] = time.perf_counter() - t
+        out[f"{engine}_epochs"] = h.epochs_run
+        out[f"{engine}_peak"] = peak() - base
+        del h
+        gc.collect()
+    out["rss_end"] = rss() - base
+    # Without a resettable peak, every phase's peak is the whole process's.
+    out["max_peak"] = max(int(out[k]) for k in ("load_peak", "manual_peak", "torch_peak"))  # type: ignore[call-overload]
+    return out
+
+
+def probe_csv(path: str, reader: str) -> dict[str, object]:
+    import numpy as np
+
+    from gdstudio.core.data import read_xy_csv
+
+    base, resettable = _baseline()
+    t = time.perf_counter()
+    if reader == "gdstudio":
+        xy = read_xy_csv(path)
+        rows = len(xy)
+        data_bytes = xy.x.nbytes + xy.y.nbytes
+    else:
+        arr = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float64)
+        x = np.ascontiguousarray(arr[:, 0])
+        y = np.ascontiguousarray(arr[:, 1])
+        del arr
+        rows = x.shape[0]
+        data_bytes = x.nbytes + y.nbytes
+    seconds = time.perf_counter() - t
+    return {
+        "rows": rows,
+        "seconds": seconds,
+        "data_bytes": data_bytes,
+        "peak": peak() - base,
+        "peak_reset": resettable,
+    }
+
+
+def probe_startup() -> dict[str, object]:
+    """Build the window as ``gdstudio`` does and report the clock when it is shown.
+
+    ``time.perf_counter`` is CLOCK_MONOTONIC on Linux, the same clock in every process, so the
+    parent subtracts the moment it started this process.
+    """
+    began = time.perf_counter()
+    from gdstudio.ui.app import make_app
+
+    app = make_app([sys.argv[0]])
+    from PySide6.QtTest import QTest
+
+    from gdstudio.ui.main_window import MainWindow
+
+    imported = time.perf_counter()
+    window = MainWindow()
+    window.show()
+    exposed = QTest.qWaitForWindowExposed(window, 10_000)
+    app.processEvents()  # the first paint
+    shown = time.perf_counter()
+    result = {
+        "began": began,
+        "imported": imported,
+        "shown": shown,
+        "exposed": bool(exposed),
+        "torch_imported": "torch" in sys.modules,
+    }
+    window.close()
+    from gdstudio.ui.worker import stop_all_threads
+
+    stop_all_threads()
+    return result
+
+
+def _one(args: list[str]) -> dict[str, object]:
+    mode = args[0]
+    if mode == "history":
+        return probe_history(int(args[1]))
+    if mode == "regression":
+        return probe_regression(int(args[1]), int(args[2]), int(args[3]))
+    if mode == "csv-read":
+        return probe_csv(args[1], "gdstudio")
+    if mode == "csv-numpy":
+        return probe_csv(args[1], "numpy")
+    if mode == "startup":
+        return probe_startup()
+    raise SystemExit(f"unknown probe {mode!r}")
+
+
+def main(argv: list[str]) -> int:
+    global _WARM_UP_POINTS
+    if argv[:1] == ["--warm-up"]:
+        _WARM_UP_POINTS = int(argv[1])
+        argv = argv[2:]
+    command: list[str] = []
+    for word in [*argv, "+"]:
+        if word != "+":
+            command.append(word)
+        elif command:
+            print(json.dumps(_one(command)), flush=True)
+            command = []
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
