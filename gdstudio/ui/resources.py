@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from functools import cache
-from importlib.resources import as_file, files
 
 from PySide6.QtGui import QIcon
+
+from gdstudio._resources import resource_path
 
 __all__ = ["icon", "icon_path", "ICON_NAMES"]
 
@@ -26,12 +27,13 @@ ICON_NAMES = (
 
 
 def icon_path(name: str) -> str:
-    """The file-system path of ``icons/<name>.svg`` (extracted if the package is zipped)."""
-    resource = files("gdstudio.resources").joinpath("icons", f"{name}.svg")
-    # For a normal install this is the file itself; for a zipped one, as_file extracts it and
-    # the extracted file stays for the life of the process (we never leave the context).
-    with as_file(resource) as path:
-        return str(path)
+    """The file-system path of ``icons/<name>.svg``.
+
+    From an install, ``gdstudio.resources``; from a source checkout run in place (``python -m
+    gdstudio`` in the repository, where the installed mapping of ``resources/`` does not
+    apply), the top-level ``resources/`` folder.
+    """
+    return str(resource_path("icons", f"{name}.svg"))
 
 
 @cache

@@ -142,3 +142,17 @@ def test_values_starting_with_a_minus(capsys):
     assert main(["run", "--expr", "-x**2 + x**4", "--x0", "-1.5", "--epochs", "1", "--format", "csv"]) == 0
     rows = capsys.readouterr().out.splitlines()
     assert rows[1].startswith("0,-1.5,")
+
+
+def test_resources_are_found_installed_or_in_place(tmp_path):
+    # From the installed package, and from a checkout run in place (cwd = the repository)
+    code = ("from gdstudio._resources import resource_dir, resource_path\n"
+            "import sys\n"
+            "assert resource_path('icons', 'gdstudio.svg').is_file(), resource_dir()\n"
+            "print(resource_dir())\n")
+    import pathlib
+
+    repo = pathlib.Path(__file__).resolve().parents[2]
+    for cwd in (tmp_path, repo):
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, timeout=60)
+        assert r.returncode == 0, r.stderr
