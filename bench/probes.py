@@ -6,6 +6,7 @@
     python bench/probes.py csv-read PATH               load a CSV with gdstudio's reader
     python bench/probes.py csv-numpy PATH              the same file with np.loadtxt (reference)
     python bench/probes.py startup                     build and show the main window
+    python bench/probes.py window EPOCHS               a run to the end in the window vs headless
 
 Several probes can run one after another in one process, separated by ``+`` (the quick smoke
 run does that to save start-ups; their memory numbers then influence each other). Each prints
@@ -167,6 +168,22 @@ def probe_csv(path: str, reader: str) -> dict[str, object]:
     }
 
 
+def _qt_platform() -> None:
+    import os
+
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def _dismiss(window: object) -> None:
+    """Stop the window's threads without closing it (closing may ask to save the session)."""
+    from gdstudio.ui.worker import stop_all_threads
+
+    window.hide()  # type: ignore[attr-defined]
+    window.controller.shutdown()  # type: ignore[attr-defined]
+    stop_all_threads()
+
+
 def probe_startup() -> dict[str, object]:
     """Build the window as ``gdstudio`` does and report the clock when it is shown.
 
@@ -174,6 +191,7 @@ def probe_startup() -> dict[str, object]:
     parent subtracts the moment it started this process.
     """
     began = time.perf_counter()
+    _qt_platform()
     from gdstudio.ui.app import make_app
 
     app = make_app([sys.argv[0]])
@@ -194,11 +212,79 @@ def probe_startup() -> dict[str, object]:
         "exposed": bool(exposed),
         "torch_imported": "torch" in sys.modules,
     }
-    window.close()
-    from gdstudio.ui.worker import stop_all_threads
-
-    stop_all_threads()
+    _dismiss(window)
     return result
+
+
+def probe_window(epochs: int) -> dict[str, object]:
+    """A run to the end in the window (offscreen) against the same run headless.
+
+    The window's own path: its run is configured as the controls would (``_start_run``), then
+    Run to end; the time is from the command to the worker's "finished" state with every batch
+    drawn. A 2 ms timer on the GUI thread records the longest gap between its ticks: a stall.
+    """
+    _qt_platform()
+    from gdstudio.ui.app import make_app
+
+    app = make_app([sys.argv[0]])
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+    from PySide6.QtTest import QTest
+
+    from gdstudio.core import FunctionProblem, RunConfig, run
+    from gdstudio.ui.main_window import MainWindow
+
+    config = RunConfig(problem=FunctionProblem("x**2 - 4*x + 5"), x0=7.0, lr=1e-6, epochs=epochs)
+    run(config.with_(epochs=1000))  # warm caches
+    t = time.perf_counter()
+    h = run(config)
+    headless = time.perf_counter() - t
+
+    window = MainWindow()
+    window.show()
+    QTest.qWaitForWindowExposed(window, 10_000)
+
+    def wait_for(state: str, timeout_ms: int) -> bool:
+        if window.controller.state == state:
+            return True
+        loop = QEventLoop()
+        window.controller.stateChanged.connect(lambda s: loop.quit() if s == state else None)
+        QTimer.singleShot(timeout_ms, loop.quit)
+        loop.exec()
+        return window.controller.state == state
+
+    window._start_run(config)
+    ready = wait_for("ready", 30_000)
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    ticker = QTimer()
+    ticker.setTimerType(Qt.TimerType.PreciseTimer)
+    ticker.setInterval(2)
+
+    def tick() -> None:
+        gaps.append(clock.nsecsElapsed() / 1e9)
+        clock.restart()
+
+    ticker.timeout.connect(tick)
+    clock.start()
+    ticker.start()
+    t = time.perf_counter()
+    window.run_to_end()
+    finished = wait_for("finished", 120_000)
+    app.processEvents()  # the last frame
+    gui = time.perf_counter() - t
+    ticker.stop()
+    rows = window.run_data.n
+    _dismiss(window)
+    return {
+        "epochs": epochs,
+        "headless": headless,
+        "headless_epochs": h.epochs_run,
+        "gui": gui,
+        "gui_rows": rows,
+        "ready": ready,
+        "finished": finished,
+        "longest_stall": max(gaps[1:], default=0.0),
+    }
 
 
 def _one(args: list[str]) -> dict[str, object]:
@@ -213,6 +299,8 @@ def _one(args: list[str]) -> dict[str, object]:
         return probe_csv(args[1], "numpy")
     if mode == "startup":
         return probe_startup()
+    if mode == "window":
+        return probe_window(int(args[1]))
     raise SystemExit(f"unknown probe {mode!r}")
 
 
