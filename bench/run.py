@@ -74,10 +74,11 @@ def _fmt_s(seconds: float) -> str:
 
 
 def _fmt_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1024 or unit == "GB":
+    """Decimal units (1 MB = 10⁶ bytes), as in "x and y float64 = 160 MB"."""
+    for unit in ("B", "kB", "MB", "GB"):
+        if abs(n) < 1000 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
+        n /= 1000
     return f"{n:.1f} GB"  # pragma: no cover
 
 
