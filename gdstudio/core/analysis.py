@@ -26,9 +26,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-import sympy
 
 from .errors import DataError
 from .problems import FunctionProblem, RegressionProblem
@@ -207,7 +207,9 @@ class FunctionAnalysis:
         return target, classify(lr, target.curvature)
 
 
-def _poly_roots(fp: sympy.Expr, x: sympy.Symbol) -> list[float] | None:
+def _poly_roots(fp: Any, x: Any) -> list[float] | None:
+    import sympy
+
     try:
         if not fp.is_polynomial(x):
             return None
@@ -271,6 +273,8 @@ def analyze_function(
     """Stationary points of a 1-D function and its derivatives, in bounded time."""
     if problem.dim != 1:
         raise ValueError("analyze_function handles functions of one variable")
+    import sympy
+
     expr = problem.expression
     x = expr.symbols[0]
     fp = expr.gradient_sym[0]
@@ -282,7 +286,8 @@ def analyze_function(
     f2: Callable[[float], float]
     second_text = ""
     if fpp_sym is not None:
-        from .expressions import ExpressionError, _pretty, compile_sympy
+        from ._symbolic import pretty as _pretty
+        from .expressions import ExpressionError, compile_sympy
 
         try:
             f2 = compile_sympy([fpp_sym], ("x",), "math", single=True)
@@ -469,6 +474,8 @@ class SurfaceAnalysis:
 def analyze_surface(problem: FunctionProblem, start: tuple[float, ...] | None = None) -> SurfaceAnalysis:
     """Find the stationary point descent from ``start`` heads for (damped Newton with a
     gradient-descent fallback, bounded iterations) and the Hessian there."""
+    import sympy
+
     from .expressions import compile_sympy
 
     expr = problem.expression

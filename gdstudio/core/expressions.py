@@ -8,8 +8,11 @@ three gates:
 2. **Syntax tree**: :mod:`ast` parses it and every node is checked against a whitelist (numbers,
    the variables, ``pi``, ``e``, ``+ - * / **``, unary ``±`` and one-argument calls of
    :data:`FUNCTIONS`). The error names the offending part and its position.
-3. **SymPy**: the checked tree is translated node by node into SymPy objects (no string parsing),
-   with bounds on constant powers so ``9**9**9**9`` or ``x**10**10`` cannot hang the machine.
+3. **Bounds**: the checked tree is evaluated once with plain floats for its constant parts
+   (bounding constant powers so ``9**9**9**9`` or ``x**10**10`` cannot hang the machine, and
+   refusing ``1/0`` or ``sqrt(-1)``); then, only when a derivative is first needed, translated
+   node by node into SymPy objects (no string parsing). SymPy is imported then, not before:
+   the window can show f(x) without waiting for it.
 
 From the SymPy expression we derive the gradient symbolically and compile numeric functions for
 three back ends (``math`` scalars, NumPy arrays, torch tensors) with a small printer of our own:
@@ -27,7 +30,6 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-import sympy
 
 from .errors import ExpressionError
 
@@ -54,22 +56,23 @@ MAX_EXPONENT = 1000
 #: Largest magnitude (as a power of ten) a constant sub-expression may reach.
 MAX_CONSTANT_DIGITS = 400
 
-# Whitelisted functions: name typed → SymPy function.
-FUNCTIONS: dict[str, Any] = {
-    "sin": sympy.sin,
-    "cos": sympy.cos,
-    "tan": sympy.tan,
-    "exp": sympy.exp,
-    "log": sympy.log,
-    "ln": sympy.log,
-    "sqrt": sympy.sqrt,
-    "abs": sympy.Abs,
-    "tanh": sympy.tanh,
-    "sinh": sympy.sinh,
-    "cosh": sympy.cosh,
+# Whitelisted functions: name typed → name of the SymPy function it becomes.
+FUNCTIONS: dict[str, str] = {
+    "sin": "sin",
+    "cos": "cos",
+    "tan": "tan",
+    "exp": "exp",
+    "log": "log",
+    "ln": "log",
+    "sqrt": "sqrt",
+    "abs": "Abs",
+    "tanh": "tanh",
+    "sinh": "sinh",
+    "cosh": "cosh",
 }
 
-CONSTANTS: dict[str, Any] = {"pi": sympy.pi, "e": sympy.E}
+#: Named constants: name typed → name of the SymPy constant.
+CONSTANTS: dict[str, str] = {"pi": "pi", "e": "E"}
 
 _TYPOGRAPHY = {
     "^": "**",
@@ -150,13 +153,118 @@ def _position(node: ast.AST) -> int | None:
     return getattr(node, "col_offset", None)
 
 
-class _Checker:
-    """Walks a syntax tree, refuses anything off the whitelist, and builds SymPy objects."""
+class _Probe:
+    """A value of the probe algebra: a float if constant, else the names it depends on."""
 
-    def __init__(self, text: str, variables: Sequence[str]) -> None:
+    __slots__ = ("const", "free_symbols", "pow_exp")
+
+    def __init__(self, const: float | None, free: frozenset[str] = frozenset(),
+                 pow_exp: float | None = None) -> None:
+        self.const = const
+        self.free_symbols = free
+        self.pow_exp = pow_exp  # x**k chains: the combined exponent k
+
+    @property
+    def is_number(self) -> bool:
+        return self.const is not None
+
+    def __float__(self) -> float:
+        return float(self.const) if self.const is not None else math.nan
+
+    def __neg__(self) -> _Probe:
+        if self.const is not None:
+            return _Probe(-self.const)
+        return _Probe(None, self.free_symbols)
+
+
+_UNDEFINED = "the expression is undefined everywhere (a division by zero or log(0)?)"
+
+
+class _ProbeAlgebra:
+    """Constant parts as Python floats (as Python itself would compute them), the rest marked."""
+
+    def symbol(self, name: str) -> _Probe:
+        return _Probe(None, frozenset([name]), 1.0)
+
+    def integer(self, value: int) -> _Probe:
+        try:
+            return _Probe(float(value))
+        except OverflowError:
+            return _Probe(math.copysign(math.inf, value))
+
+    def float(self, value: float) -> _Probe:
+        return _Probe(value)
+
+    def constant(self, name: str) -> _Probe:
+        return _Probe(math.pi if name == "pi" else math.e)
+
+    def binary(self, op: type, a: _Probe, b: _Probe, refuse: Callable[[str], Exception]) -> _Probe:
+        if a.const is None or b.const is None:
+            return _Probe(None, a.free_symbols | b.free_symbols)
+        x, y = a.const, b.const
+        try:
+            if op is ast.Add:
+                return _Probe(x + y)
+            if op is ast.Sub:
+                return _Probe(x - y)
+            if op is ast.Mult:
+                return _Probe(x * y)
+            return _Probe(x / y)
+        except ZeroDivisionError:
+            raise ExpressionError(_UNDEFINED) from None
+
+    def power(self, base: _Probe, exponent: _Probe, refuse: Callable[[str], Exception]) -> _Probe:
+        if base.const is not None and exponent.const is not None:
+            try:
+                out = base.const**exponent.const
+            except ZeroDivisionError:
+                raise ExpressionError(_UNDEFINED) from None
+            except OverflowError:
+                out = math.inf
+            if isinstance(out, complex):
+                raise ExpressionError("the expression is not real-valued") from None
+            return _Probe(out)
+        free = base.free_symbols | exponent.free_symbols
+        if base.pow_exp is not None and exponent.const is not None:
+            return _Probe(None, free, base.pow_exp * exponent.const)
+        return _Probe(None, free)
+
+    def power_exponent(self, value: _Probe) -> float | None:
+        return value.pow_exp if value.const is None else None
+
+    def function(self, name: str, arg: _Probe, refuse: Callable[[str], Exception]) -> _Probe:
+        if arg.const is None:
+            return _Probe(None, arg.free_symbols)
+        v = arg.const
+        if name in ("log", "ln"):
+            if v == 0:
+                raise ExpressionError(_UNDEFINED)
+            if v < 0:
+                raise ExpressionError("the expression is not real-valued")
+        if name == "sqrt" and v < 0:
+            raise ExpressionError("the expression is not real-valued")
+        fn = abs if name == "abs" else getattr(math, {"ln": "log"}.get(name, name))
+        try:
+            return _Probe(fn(v))
+        except OverflowError:
+            return _Probe(math.inf)
+        except ValueError:  # sin(inf) and the like: a constant that is not a number
+            return _Probe(math.nan)
+
+
+class _Checker:
+    """Walks a syntax tree, refuses anything off the whitelist, and builds values of an algebra.
+
+    With :class:`_ProbeAlgebra` (at parse time) the values are floats for constant parts and
+    markers for the rest: that checks every bound without SymPy. With the SymPy algebra (in
+    :mod:`._symbolic`, when a derivative is needed) the same walk builds the SymPy expression.
+    """
+
+    def __init__(self, text: str, variables: Sequence[str], algebra: Any = None) -> None:
         self.text = text
         self.variables = tuple(variables)
-        self.symbols = {v: sympy.Symbol(v, real=True) for v in self.variables}
+        self.algebra = algebra if algebra is not None else _ProbeAlgebra()
+        self.symbols = {v: self.algebra.symbol(v) for v in self.variables}
         self.nodes = 0
 
     def refuse(self, node: ast.AST, why: str) -> ExpressionError:
@@ -193,15 +301,9 @@ class _Checker:
                 raise self.refuse(node, "only + - * / ** (or ^) are allowed between terms")
             left = self.build(node.left, depth + 1)
             right = self.build(node.right, depth + 1)
-            if op is ast.Add:
-                return left + right
-            if op is ast.Sub:
-                return left - right
-            if op is ast.Mult:
-                return left * right
-            if op is ast.Div:
-                return left / right
-            return self._power(node, left, right)
+            if op is ast.Pow:
+                return self._power(node, left, right)
+            return self.algebra.binary(op, left, right, lambda why: self.refuse(node, why))
         if isinstance(node, ast.Call):
             return self._call(node, depth)
         if isinstance(node, ast.Attribute):
@@ -230,16 +332,16 @@ class _Checker:
         if isinstance(value, int):
             if abs(value) >= 10**MAX_CONSTANT_DIGITS:
                 raise self.refuse(node, "the number is too large")
-            return sympy.Integer(value)
+            return self.algebra.integer(value)
         if not math.isfinite(value):
             raise self.refuse(node, "the number is too large (beyond 1.8e308)")
-        return sympy.Float(value)
+        return self.algebra.float(value)
 
     def _name(self, node: ast.Name) -> Any:
         if node.id in self.symbols:
             return self.symbols[node.id]
         if node.id in CONSTANTS:
-            return CONSTANTS[node.id]
+            return self.algebra.constant(node.id)
         if node.id in FUNCTIONS:
             raise self.refuse(node, f"{node.id} is a function: write {node.id}(...)")
         if node.id.startswith("__"):
@@ -266,7 +368,7 @@ class _Checker:
         if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
             raise self.refuse(node, f"{name} takes exactly one argument")
         arg = self.build(node.args[0], depth + 1)
-        return FUNCTIONS[name](arg)
+        return self.algebra.function(name, arg, lambda why: self.refuse(node, why))
 
     def _power(self, node: ast.BinOp, base: Any, exponent: Any) -> Any:
         base_free = bool(base.free_symbols)
@@ -301,14 +403,11 @@ class _Checker:
                         f"the constant is too large (about 10^{digits:.3g}; "
                         f"at most 10^{MAX_CONSTANT_DIGITS})",
                     )
-        result = base**exponent
+        result = self.algebra.power(base, exponent, lambda why: self.refuse(node, why))
         # (x**2)**600 collapses to x**1200: bound the result too.
-        if result.is_Pow and result.exp.is_number and result.base.free_symbols:
-            try:
-                too_big = abs(float(result.exp)) > MAX_EXPONENT
-            except (TypeError, ValueError, OverflowError):  # pragma: no cover
-                too_big = True
-            if too_big:
+        combined = self.algebra.power_exponent(result)
+        if combined is not None:
+            if abs(combined) > MAX_EXPONENT:
                 raise self.refuse(
                     node, f"the exponent is too large (at most {MAX_EXPONENT} on a variable)"
                 )
@@ -319,14 +418,28 @@ class _Checker:
 class Expression:
     """A checked function of one or more variables, with its symbolic gradient.
 
-    Build it with :func:`parse_expression`. ``text`` is the normalised text as typed.
+    Build it with :func:`parse_expression`. ``text`` is the normalised text as typed. The
+    SymPy form (:attr:`sym`) and everything derived from it are computed on first use.
     """
 
     text: str
     variables: tuple[str, ...]
-    sym: Any = field(repr=False, compare=False)
     #: f as Python source in the person's own order of operations (``_v0`` … for variables)
     source: str = field(default="", repr=False, compare=False)
+    tree: Any = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def sym(self) -> Any:
+        """The SymPy expression (imports SymPy on first use)."""
+        from . import _symbolic
+
+        tree = self.tree if self.tree is not None else ast.parse(self.text, mode="eval")
+        return _symbolic.build_sym(self.text, self.variables, tree)
+
+    def uses(self, name: str) -> bool:
+        """Whether the text uses the variable (or constant) ``name``."""
+        tree = self.tree if self.tree is not None else ast.parse(self.text, mode="eval")
+        return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(tree))
 
     @property
     def dim(self) -> int:
@@ -334,21 +447,29 @@ class Expression:
 
     @cached_property
     def symbols(self) -> tuple[Any, ...]:
-        return tuple(sympy.Symbol(v, real=True) for v in self.variables)
+        from . import _symbolic
+
+        return _symbolic.symbols(self.variables)
 
     @cached_property
     def gradient_sym(self) -> tuple[Any, ...]:
-        return tuple(sympy.diff(self.sym, s) for s in self.symbols)
+        from . import _symbolic
+
+        return tuple(_symbolic.diff(self.sym, s) for s in self.symbols)
 
     @cached_property
     def derivative_text(self) -> str:
         """The derivative (1-D) or gradient components as readable text."""
-        parts = [_pretty(g) for g in self.gradient_sym]
+        from . import _symbolic
+
+        parts = [_symbolic.pretty(g) for g in self.gradient_sym]
         return parts[0] if len(parts) == 1 else "(" + ", ".join(parts) + ")"
 
     @cached_property
     def pretty(self) -> str:
-        return _pretty(self.sym)
+        from . import _symbolic
+
+        return _symbolic.pretty(self.sym)
 
     # --- compiled callables ------------------------------------------------------------------
 
@@ -400,11 +521,6 @@ class Expression:
         return tuple(float(o) for o in out)
 
 
-def _pretty(expr: Any) -> str:
-    text = sympy.sstr(expr)
-    return text.replace("**", "^")
-
-
 def parse_expression(text: str, variables: Sequence[str] = ("x",)) -> Expression:
     """Check and parse ``text`` as a function of ``variables``.
 
@@ -427,21 +543,29 @@ def parse_expression(text: str, variables: Sequence[str] = ("x",)) -> Expression
         raise _syntax_error(normal, err) from None
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError("the expression is nested too deeply") from None
-    checker = _Checker(normal, variables)
+    checker = _Checker(normal, variables)  # the probe algebra: bounds, no SymPy
     try:
-        sym = checker.build(tree)
+        checker.build(tree)
     except RecursionError:
         raise ExpressionError("the expression is nested too deeply") from None
-    if not isinstance(sym, sympy.Expr):  # pragma: no cover - defensive
-        raise ExpressionError("the text is not a mathematical expression")
-    if sym.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
-        raise ExpressionError(
-            "the expression is undefined everywhere (a division by zero or log(0)?)"
-        )
-    if sym.has(sympy.I):
-        raise ExpressionError("the expression is not real-valued")
     source = _ast_source(tree.body, tuple(variables))
-    return Expression(normal, tuple(variables), sym, source)
+    return Expression(normal, tuple(variables), source, tree)
+
+
+def compile_sympy(
+    exprs: Sequence[Any], variables: Sequence[str], backend: str, *, single: bool = False
+) -> Callable[..., Any]:
+    """Compile SymPy expressions into one Python function (see :mod:`._symbolic`)."""
+    from . import _symbolic
+
+    return _symbolic.compile_sympy(exprs, variables, backend, single=single)
+
+
+def expression_source(exprs: Sequence[Any], variables: Sequence[str]) -> list[str]:
+    """The Python source text (math names) of SymPy expressions; used by code generation."""
+    from . import _symbolic
+
+    return _symbolic.expression_source(exprs, variables)
 
 
 _AST_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
@@ -543,24 +667,6 @@ def compile_source(body: str, variables: Sequence[str], backend: str) -> Callabl
 # A small printer: SymPy tree → Python source for one of three back ends.
 # --------------------------------------------------------------------------------------------
 
-_FUNC_NAMES = {
-    sympy.sin: "sin",
-    sympy.cos: "cos",
-    sympy.tan: "tan",
-    sympy.exp: "exp",
-    sympy.log: "log",
-    sympy.tanh: "tanh",
-    sympy.sinh: "sinh",
-    sympy.cosh: "cosh",
-    sympy.Abs: "abs",
-    sympy.sign: "sign",
-}
-
-
-class _Unsupported(Exception):
-    pass
-
-
 def _math_sign(v: float) -> float:
     return math.copysign(1.0, v) if v != 0.0 else 0.0 * v
 
@@ -648,63 +754,6 @@ def _num(value: float) -> str:
     return f"({text})" if value < 0 else text
 
 
-def _to_float(expr: Any) -> float:
-    try:
-        return float(expr)
-    except (TypeError, ValueError, OverflowError):
-        return math.nan
-
-
-def _print(expr: Any, names: dict[Any, str]) -> str:
-    if expr in names:
-        return names[expr]
-    if not expr.free_symbols:
-        # Every constant sub-expression (2, 1/3, sqrt(2), pi, exp(3)) becomes one float literal.
-        return _num(_to_float(expr))
-    if expr.is_Add:
-        return "(" + " + ".join(_print(a, names) for a in expr.args) + ")"
-    if expr.is_Mul:
-        return "(" + "*".join(_print(a, names) for a in expr.args) + ")"
-    if expr.is_Pow:
-        base, exponent = expr.args
-        b = _print(base, names)
-        if exponent == sympy.Rational(1, 2):
-            return f"sqrt({b})"
-        if exponent == sympy.Rational(-1, 2):
-            return f"(1/sqrt({b}))"
-        if exponent.is_Integer:
-            return f"({b}**{int(exponent)})"
-        return f"pow({b}, {_print(exponent, names)})"
-    func = expr.func
-    if func in _FUNC_NAMES and len(expr.args) == 1:
-        return f"{_FUNC_NAMES[func]}({_print(expr.args[0], names)})"
-    raise _Unsupported(f"cannot compile {func.__name__}")
-
-
-def compile_sympy(
-    exprs: Sequence[Any], variables: Sequence[str], backend: str, *, single: bool = False
-) -> Callable[..., Any]:
-    """Compile SymPy expressions into one Python function of ``variables``.
-
-    The source is generated from the SymPy tree by :func:`_print` (numbers, the variable
-    names, operators and names from a fixed namespace), never from user text.
-    """
-    args = [f"_v{i}" for i in range(len(variables))]
-    names = {sympy.Symbol(v, real=True): a for v, a in zip(variables, args)}
-    names.update({sympy.Symbol(v): a for v, a in zip(variables, args)})
-    try:
-        bodies = [_print(sympy.sympify(e), names) for e in exprs]
-    except _Unsupported as err:
-        raise ExpressionError(f"this expression cannot be evaluated numerically ({err})") from None
-    if backend != "math":
-        # Constants (e.g. a derivative of 2) must still broadcast to the input's shape.
-        zero = f"(0*{args[0]})" if args else "0"
-        bodies = [f"({b} + {zero})" for b in bodies]
-    result = bodies[0] if single else "(" + ", ".join(bodies) + ",)"
-    source = f"def _compiled({', '.join(args)}):\n    return {result}\n"
-    return _finish(source, backend)
-
-
 def _finish(source: str, backend: str) -> Callable[..., Any]:
     raw = backend == "numpy-raw"
     if raw:
@@ -729,8 +778,3 @@ def _finish(source: str, backend: str) -> Callable[..., Any]:
     return fn
 
 
-def expression_source(exprs: Sequence[Any], variables: Sequence[str]) -> list[str]:
-    """The Python source text (math names) of each expression; used by code generation."""
-    args = list(variables)
-    names = {sympy.Symbol(v, real=True): v for v in args}
-    return [_print(sympy.sympify(e), names) for e in exprs]

@@ -214,8 +214,7 @@ class FunctionProblem:
         elif variables == "auto":
             # f(x) unless the text uses y: then f(x, y)
             both = parse_expression(expr, ("x", "y"))
-            uses_y = any(s.name == "y" for s in both.sym.free_symbols)
-            self.expression = both if uses_y else parse_expression(expr, ("x",))
+            self.expression = both if both.uses("y") else parse_expression(expr, ("x",))
         else:
             self.expression = parse_expression(expr, tuple(variables or ("x",)))
         self.variables: tuple[str, ...] = self.expression.variables

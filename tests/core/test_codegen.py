@@ -453,7 +453,9 @@ def test_generated_functions_use_only_whitelisted_names(expr):
 
 def _forged(text: str, source: str = "_v0**2") -> FunctionProblem:
     x = sympy.Symbol("x", real=True)
-    return FunctionProblem(Expression(text, ("x",), x**2, source))
+    forged = Expression(text, ("x",), source)
+    forged.__dict__["sym"] = x**2  # its SymPy form, as if parsed
+    return FunctionProblem(forged)
 
 
 @pytest.mark.parametrize(

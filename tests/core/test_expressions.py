@@ -186,3 +186,31 @@ def test_parser_survives_arbitrary_unicode(text):
         parse_expression(text)
     except ExpressionError:
         pass
+
+
+def test_parsing_and_evaluating_f_does_not_import_sympy():
+    # The window shows f(x) before SymPy (about half a second to import) has loaded.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from gdstudio.core import FunctionProblem\n"
+        "p = FunctionProblem('x**2 - 4*x + 5')\n"
+        "import numpy as np\n"
+        "assert p.expression.numpy_function(np.array([7.0]))[0] == 26.0\n"
+        "assert 'sympy' not in sys.modules, 'sympy imported too early'\n"
+        "assert p.expression.derivative_text == '2*x - 4'\n"
+        "assert 'sympy' in sys.modules\n"
+        "print('lazy')\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "lazy"
+
+
+def test_undefined_everywhere_found_when_the_symbolic_form_is_built():
+    # x/(x - x) is only seen to be 0/0 symbolically: refused when the derivative is asked for
+    e = parse_expression("x/(x - x)")
+    with pytest.raises(ExpressionError, match="undefined"):
+        e.derivative_text
