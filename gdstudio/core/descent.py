@@ -428,6 +428,8 @@ def scan_block(
 
 def _steady_growth(values: np.ndarray, previous: np.ndarray | None, floor: float) -> np.ndarray:
     """Per row: has ``values`` grown ≥ GROWTH_RATE× per row for GROWTH_EPOCHS rows, past floor?"""
+    if not values.shape[0] or not (np.max(values) >= floor):
+        return np.zeros(values.shape[0], dtype=bool)  # the usual case: nowhere near the floor
     prev = np.asarray(previous if previous is not None else [], dtype=np.float64)[-GROWTH_EPOCHS:]
     allv = np.concatenate([prev, values])
     n = allv.shape[0]
@@ -493,7 +495,9 @@ class Descent:
                 f"({'f' if is_f else 'loss'} = {_fmt(loss0)}): {hint}"
             )
         self.names = tuple(config.problem.param_names)
-        self._buf = _Buffer(len(p0))
+        # Room for the whole run when that is modest (untouched pages cost nothing); the buffer
+        # grows by doubling beyond that.
+        self._buf = _Buffer(len(p0), capacity=min(config.epochs + 1, 1 << 22))
         self._buf.extend(p0[None, :], np.array([loss0]), np.asarray(grad0, dtype=np.float64)[None, :])
         self._loss0 = float(loss0)
         self._p0max = float(np.max(np.abs(p0)))
@@ -550,8 +554,13 @@ class Descent:
     def advance(self, n: int = 1) -> StepBatch:
         """Make up to ``n`` more updates (fewer at the epoch limit or when a stop rule fires)."""
         start = self._buf.n
+        self._advance(n)
+        return self._batch(start)
+
+    def _advance(self, n: int) -> None:
+        start = self._buf.n
         if self.finished or n <= 0:
-            return self._batch(start)
+            return
         n = min(int(n), self.config.epochs - self.epoch)
         P, L, G = self.engine.advance(n, self._lr)
         P = np.asarray(P, dtype=np.float64).reshape(-1, self._buf.k)
@@ -573,7 +582,6 @@ class Descent:
             cyc = find_cycle(self._buf.params[: self._buf.n], dtype=self.config.dtype)
             if cyc is not None:
                 self._finish_by_epochs()
-        return self._batch(start)
 
     def _batch(self, start: int) -> StepBatch:
         b = self._buf
@@ -597,7 +605,7 @@ class Descent:
         cap = max_block or (1 << 16 if self.config.engine == "manual" else 4096)
         while not self.finished:
             t = time.perf_counter()
-            self.advance(block)
+            self._advance(block)  # no batch copies: the history is what is kept
             if time.perf_counter() - t < target_seconds and block < cap:
                 block = min(block * 2, cap)
         return self
