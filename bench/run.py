@@ -241,12 +241,13 @@ def rows_c(q: bool) -> list[Row]:
     return [row for n in sizes for row in _regression_rows(n, q)]
 
 
-def _race_row(engine: str, epochs: int, q: bool) -> Row:
+def _race_row(engine: str, epochs: int, q: bool, *, problem: Any = None, optimizer: str = "gd",
+              label: str = "f(x)", x0: Any = 7.0, lr_hi: float = 0.99) -> Row:
     from gdstudio.core.race import run_race
 
-    lrs = [float(v) for v in np.geomspace(1e-3, 0.99, 64)]
-    cfg = RunConfig(problem=FunctionProblem(QUADRATIC), x0=7.0, lr=0.1, epochs=epochs,
-                    engine=engine)
+    lrs = [float(v) for v in np.geomspace(1e-3 * lr_hi, lr_hi, 64)]
+    cfg = RunConfig(problem=problem or FunctionProblem(QUADRATIC), x0=x0, lr=lrs[0], epochs=epochs,
+                    engine=engine, optimizer=optimizer)
 
     def race() -> Any:
         return run_race(cfg, lrs)
@@ -255,8 +256,9 @@ def _race_row(engine: str, epochs: int, q: bool) -> Row:
         return [run(cfg.with_(lr=lr)) for lr in lrs]
 
     te, tr = best_of(race, one_by_one, 1 if q else 3)
-    return ratio_row("d", f"lr race f(x) {engine}, K = 64, {epochs} epochs vs the 64 runs one "
-                     "after another", te, tr, 10.0)
+    what = f"lr race {label} {engine}" + (f" {optimizer}" if optimizer != "gd" else "")
+    return ratio_row("d", f"{what}, K = 64, {epochs} epochs vs the 64 runs one after another",
+                     te, tr, 10.0)
 
 
 def rows_d(q: bool) -> list[Row]:
@@ -265,7 +267,15 @@ def rows_d(q: bool) -> list[Row]:
     if importlib.util.find_spec("gdstudio.core.race") is None:
         return [Row("d", "learning-rate race, K = 64 vs 64 runs one after another",
                     result="pending")]
-    return [_race_row("manual", 100 if q else 2_000, q), _race_row("torch", 10 if q else 200, q)]
+    rosenbrock = FunctionProblem.preset("rosenbrock")
+    return [
+        _race_row("manual", 100 if q else 2_000, q),
+        _race_row("torch", 10 if q else 200, q),
+        # where one manual step is more than a scalar Python expression, batching pays there too
+        _race_row("manual", 20 if q else 500, q, optimizer="adam", lr_hi=0.5),
+        _race_row("manual", 20 if q else 500, q, problem=rosenbrock, label="f(x, y) Rosenbrock",
+                  x0=(-1.2, 1.0), lr_hi=0.0015),
+    ]
 
 
 def _has_window() -> bool:
