@@ -35,6 +35,8 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from gdstudio.core import Descent, InputError, RunConfig, StepBatch
 
+from .race_run import RaceRun, RaceSpec, RaceStep, merge_race_steps
+
 __all__ = [
     "DescentWorker",
     "RunController",
@@ -124,6 +126,8 @@ def merge_batches(parts: Sequence[StepBatch]) -> StepBatch:
     """One batch holding the rows of consecutive ``parts`` and the state after the last."""
     if len(parts) == 1:
         return parts[0]
+    if isinstance(parts[0], RaceStep):
+        return merge_race_steps(parts)  # type: ignore[arg-type,return-value]
     last = parts[-1]
     return StepBatch(
         start=parts[0].start,
@@ -143,6 +147,7 @@ class DescentWorker(QObject):
     """
 
     # Results, each tagged with the run id it belongs to.
+    # A race sends RaceStep batches and its RaceSpec in place of StepBatch and RunConfig.
     runReset = Signal(int, object, object)  # run id, initial StepBatch (row 0), RunConfig
     stepsAdvanced = Signal(int, object)  # run id, StepBatch
     stateChanged = Signal(int, str)  # run id, one of STATES
@@ -156,7 +161,7 @@ class DescentWorker(QObject):
         super().__init__()
         self.setObjectName("descentWorker")
         self._stop = stop or threading.Event()
-        self._descent: Descent | None = None
+        self._descent: Descent | RaceRun | None = None  # a single run, or a race of several
         self._run_id = 0
         self._state = "empty"
         self._speed = 10.0  # steps per second; <= 0: as fast as possible
@@ -207,13 +212,13 @@ class DescentWorker(QObject):
 
     @Slot(int, object)
     @_guarded
-    def configure(self, run_id: int, config: RunConfig) -> None:
-        """Start a new run of ``config`` (the old one, if any, is dropped)."""
+    def configure(self, run_id: int, config: RunConfig | RaceSpec) -> None:
+        """Start a new run of ``config``, or a race (the old one, if any, is dropped)."""
         self._timer.stop()
         self._to_end = False
         self._run_id = run_id
         self._descent = None
-        self._descent = Descent(config)
+        self._descent = RaceRun(config) if isinstance(config, RaceSpec) else Descent(config)
         self.runReset.emit(run_id, self._descent.initial_batch(), config)
         self._set_state(self._state_after_batch())
 
@@ -259,7 +264,7 @@ class DescentWorker(QObject):
     def set_lr(self, lr: float) -> None:
         """Use ``lr`` from the next update on."""
         d = self._descent
-        if d is None or d.finished:
+        if not isinstance(d, Descent) or d.finished:  # a race's lanes keep their own rates
             return
         if lr != d.lr:
             d.lr = lr
@@ -426,8 +431,8 @@ class RunController(QObject):
     def running(self) -> bool:
         return shiboken6.isValid(self._thread) and self._thread.isRunning()
 
-    def configure(self, config: RunConfig) -> int:
-        """Start a new run (dropping the current one); returns its id."""
+    def configure(self, config: RunConfig | RaceSpec) -> int:
+        """Start a new run or race (dropping the current one); returns its id."""
         self._run_id += 1
         self._state = "empty"
         self._configureRequested.emit(self._run_id, config)
