@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import math
 
+import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
@@ -18,8 +19,10 @@ from gdstudio.core.analysis import (
     FunctionAnalysis,
     Regime,
     RegressionAnalysis,
+    SurfaceAnalysis,
     analyze_function,
     analyze_regression,
+    analyze_surface,
 )
 
 from .formatting import number, pretty_math
@@ -84,16 +87,19 @@ class AnalysisPanel(QScrollArea):
         layout.addStretch(1)
         self.setWidget(inner)
         self._problem: FunctionProblem | RegressionProblem | None = None
-        self._analysis: FunctionAnalysis | RegressionAnalysis | None = None
+        self._analysis: FunctionAnalysis | RegressionAnalysis | SurfaceAnalysis | None = None
         self._error = ""
         self._config: RunConfig | None = None
         self._lr = math.nan
+        self._start: tuple[float, ...] | None = None  # a surface's analysis depends on it
+        self._scaled: RegressionAnalysis | None = None  # the regression on standardised x
+        self._race: list[tuple[str, float, str]] = []  # (label, lr, optimizer) of race lanes
         self.label.setText("<i>Choose a problem to see its analysis.</i>")
 
     # --- inputs ------------------------------------------------------------------------------
 
     @property
-    def analysis(self) -> FunctionAnalysis | RegressionAnalysis | None:
+    def analysis(self) -> FunctionAnalysis | RegressionAnalysis | SurfaceAnalysis | None:
         return self._analysis
 
     def set_config(self, config: RunConfig | None) -> None:
@@ -103,17 +109,36 @@ class AnalysisPanel(QScrollArea):
             self._render()
             return
         self._lr = float(config.lr)  # type: ignore[arg-type]
-        if config.problem is not self._problem:
+        surface = isinstance(config.problem, FunctionProblem) and config.problem.dim == 2
+        start = tuple(float(v) for v in config.start_params()) if surface else None
+        if config.problem is not self._problem or start != self._start:
             self._problem = config.problem
+            self._start = start
             self._analysis = None
+            self._scaled = None
             self._error = ""
             try:
                 if isinstance(config.problem, RegressionProblem):
                     self._analysis = analyze_regression(config.problem)
                 elif config.problem.dim == 1:
                     self._analysis = analyze_function(config.problem)
+                elif surface:
+                    self._analysis = analyze_surface(config.problem, start)
             except Exception as err:  # noqa: BLE001 - theory is a help; never break the window
                 self._error = f"{type(err).__name__}: {err}"
+        if config.scale_x and isinstance(config.problem, RegressionProblem) \
+                and self._scaled is None and not self._error:
+            from gdstudio.core.minibatch import scaled_problem
+
+            try:
+                self._scaled = analyze_regression(scaled_problem(config.problem)[0])
+            except Exception:  # noqa: BLE001 - theory is a help; never break the window
+                self._scaled = None
+        self._render()
+
+    def set_race(self, lanes: list[tuple[str, float, str]] | None) -> None:
+        """A race's lanes (label, learning rate, optimizer): each one's regime is listed."""
+        self._race = list(lanes or [])
         self._render()
 
     def set_lr(self, lr: float) -> None:
@@ -125,11 +150,25 @@ class AnalysisPanel(QScrollArea):
         a = self._analysis
         if isinstance(a, RegressionAnalysis):
             return a.loss
+        if isinstance(a, SurfaceAnalysis):
+            return float(a.f) if a.kind == "minimum" else math.nan
         if isinstance(a, FunctionAnalysis) and self._config is not None:
             target = a.minimum_for(float(self._config.start_params()[0]))
             if target is not None:
                 return target.f
         return math.nan
+
+    def condition_number(self, *, scaled: bool = False) -> float | None:
+        """The regression Hessian's condition number (on standardised x with ``scaled``)."""
+        a = self._scaled if scaled else self._analysis
+        return a.condition_number if isinstance(a, RegressionAnalysis) else None
+
+    def surface_point(self) -> tuple[tuple[float, float], str, float] | None:
+        """For f(x, y): (the stationary point descent heads for, its kind, f there)."""
+        a = self._analysis
+        if isinstance(a, SurfaceAnalysis) and all(math.isfinite(v) for v in a.point):
+            return (float(a.point[0]), float(a.point[1])), a.kind, float(a.f)
+        return None
 
     def minimum_point(self) -> tuple[float, float] | None:
         """(x*, f(x*)) of the minimum descent heads for, for the curve plot."""
@@ -163,13 +202,19 @@ class AnalysisPanel(QScrollArea):
             body = self._function_html(a, config)
         elif isinstance(a, RegressionAnalysis):
             body = self._regression_html(a, config)
+        elif isinstance(a, SurfaceAnalysis):
+            body = self._surface_html(a, config)
         else:
             body = "<i>The analysis covers functions of one variable and regressions.</i>"
-        if config.optimizer != "gd":
+        body += self._race_html()
+        others = sorted({o for _l, _r, o in self._race if o != "gd"}) if self._race \
+            else ([config.optimizer] if config.optimizer != "gd" else [])
+        if others:
             body += (
                 '<p style="color:#8d6e00;">The critical learning rate and regime are theory for '
-                f"plain gradient descent; <b>{html.escape(config.optimizer)}</b> changes the "
-                "update, so read them as a guide only.</p>"
+                f"plain gradient descent; <b>{html.escape(', '.join(others))}</b> change"
+                f"{'s' if len(others) == 1 else ''} the update, so read them as a guide "
+                "only.</p>"
             )
         self.label.setText(body)
 
@@ -208,6 +253,61 @@ class AnalysisPanel(QScrollArea):
         rows += self._regime_rows(regime)
         return "<table>" + "".join(rows) + "</table>"
 
+    def _lane_regime(self, lr: float) -> Regime | None:
+        a = self._analysis
+        if isinstance(a, (RegressionAnalysis, SurfaceAnalysis)):
+            scaled = self._scaled if self._config is not None and self._config.scale_x else None
+            return (scaled or a).regime(lr)
+        if isinstance(a, FunctionAnalysis) and self._config is not None:
+            return a.regime(lr, float(self._config.start_params()[0]))[1]
+        return None
+
+    def _race_html(self) -> str:
+        """The regime of each lane of a race (plain gradient descent's theory)."""
+        if not self._race:
+            return ""
+        rows = []
+        for label, lr, _optimizer in self._race:
+            regime = self._lane_regime(lr)
+            if regime is not None:
+                rows.append(_row(html.escape(label), _badge(regime)))
+        if not rows:
+            return ""
+        return "<p style='margin-top:8px;'><b>The race</b></p><table>" + "".join(rows) \
+            + "</table>"
+
+    def _surface_html(self, a: SurfaceAnalysis, config: RunConfig) -> str:
+        problem = config.problem
+        assert isinstance(problem, FunctionProblem)
+        names = ", ".join(problem.variables)
+        start = ", ".join(number(float(v)) for v in config.start_params())
+        gradient = pretty_math(a.gradient_text).replace("(-", "(−").replace(", -", ", −")
+        rows = [
+            _row(f"f({names})", _math(problem.expression.pretty)),
+            _row("∇f", html.escape(gradient)),
+        ]
+        point = ", ".join(number(v) for v in a.point)
+        if a.kind == "none found":
+            rows.append(_row("Heads for", f"no stationary point found downhill from ({start}): "
+                                          "f may decrease without end that way"))
+        else:
+            rows.append(_row("Heads for", f"{html.escape(a.kind)} at ({point}), "
+                                          f"f = {number(a.f)} (from ({start}))"))
+        if np.isfinite(a.hessian).all() and a.kind != "none found":
+            h = a.hessian
+            matrix = (f"[{number(float(h[0, 0]), 5)}, {number(float(h[0, 1]), 5)}]<br>"
+                      f"[{number(float(h[1, 0]), 5)}, {number(float(h[1, 1]), 5)}]")
+            rows.append(_row("Hessian there", matrix))
+            lam = a.eigenvalues
+            rows.append(_row("Eigenvalues", f"λmin = {number(float(lam[0]))}, "
+                                            f"λmax = {number(float(lam[-1]))}"))
+        if a.kind == "minimum":
+            rows.append(_row("Condition", f"κ = λmax/λmin = {number(a.condition_number, 4)}"))
+            rows.append(_row("Critical lr", f"<b>2/λmax = {number(a.critical_lr)}</b> "
+                                            f"(above it descent diverges there)"))
+        rows += self._regime_rows(a.regime(self._lr))
+        return "<table>" + "".join(rows) + "</table>"
+
     def _regression_html(self, a: RegressionAnalysis, config: RunConfig) -> str:
         problem = config.problem
         assert isinstance(problem, RegressionProblem)
@@ -222,7 +322,17 @@ class AnalysisPanel(QScrollArea):
             _row("Critical lr", f"<b>2/λmax = {number(a.critical_lr)}</b> "
                                 f"(above it descent diverges)"),
         ]
-        rows += self._regime_rows(a.regime(self._lr))
+        scaled = self._scaled if config.scale_x else None
+        if scaled is not None:
+            lam_s = scaled.eigenvalues
+            rows += [
+                _row("x standardised", f"λ = {number(float(lam_s[0]))}, "
+                                       f"{number(float(lam_s[-1]))}; κ = "
+                                       f"{number(scaled.condition_number, 4)}"),
+                _row("", f"critical lr <b>2/λmax = {number(scaled.critical_lr)}</b> "
+                         "(descent runs on the scaled x)"),
+            ]
+        rows += self._regime_rows((scaled or a).regime(self._lr))
         return "<table>" + "".join(rows) + "</table>"
 
     def _regime_rows(self, regime: Regime) -> list[str]:

@@ -54,11 +54,17 @@ from gdstudio.core.descent import MAX_EPOCHS, check_learning_rate
 from gdstudio.core.engines import DTYPES, OPTIMIZERS
 
 from .formatting import number, pretty_math, steps_per_second_text
+from .optimizer_fields import OptimizerFields, RegressionOptions, make_tol_spin
+from .race_panel import RaceSetup
+from .race_run import RaceSpec
+from .surface_panel import SurfaceTab
 from .widgets import LogSlider, ScientificSpinBox, log_grid
 
-__all__ = ["ControlPanel", "SPEEDS", "DEFAULT_SPEED", "FUNCTION_TAB", "REGRESSION_TAB"]
+__all__ = ["ControlPanel", "SPEEDS", "DEFAULT_SPEED", "FUNCTION_TAB", "REGRESSION_TAB",
+           "SURFACE_TAB"]
 
 FUNCTION_TAB, REGRESSION_TAB = 0, 1
+SURFACE_TAB = 2  # f(x, y)
 
 #: Speeds offered for Play, in steps per second; 0 is "as fast as possible".
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 20_000, 100_000, 0)
@@ -123,6 +129,10 @@ class ControlPanel(QWidget):
         self._synthetic: RegressionProblem | None = None  # built when the tab is first shown
         self._csv: RegressionProblem | None = None
         self._lr_by_tab = {FUNCTION_TAB: self._function.default_lr, REGRESSION_TAB: 1e-4}
+        # Each tab keeps its own learning rate and epochs (a surface preset brings its own).
+        self._epochs_by_tab: dict[int, int] = {FUNCTION_TAB: 50, REGRESSION_TAB: 50}
+        self._tab = FUNCTION_TAB
+        self._race: RaceSpec | None = None
         self._config: RunConfig | None = None
 
         layout = QVBoxLayout(self)
@@ -131,6 +141,7 @@ class ControlPanel(QWidget):
         layout.addWidget(self._build_problem_tabs())
         layout.addWidget(self._build_run_group())
         layout.addWidget(self._build_engine_group())
+        layout.addWidget(self._build_race_group())
         layout.addWidget(self._build_playback_group())
         self.configError = _error_label("configError")
         layout.addWidget(self.configError)
@@ -151,7 +162,9 @@ class ControlPanel(QWidget):
                         "error of a straight line fitted to data")
         tabs.setDocumentMode(True)
         tabs.addTab(self._build_function_tab(), "Function f(x)")
-        tabs.addTab(self._build_regression_tab(), "Regression y = m·x + c")
+        tabs.addTab(self._build_regression_tab(), "Regression")
+        tabs.addTab(self._build_surface_tab(), "Surface f(x, y)")
+        tabs.setTabToolTip(SURFACE_TAB, "Minimise a function of two variables, on its contour map")
         tabs.setTabToolTip(FUNCTION_TAB, "Minimise a function of one variable")
         tabs.setTabToolTip(REGRESSION_TAB, "Fit y = m·x + c by minimising the mean squared error")
         tabs.currentChanged.connect(self._fit_tab_height)
@@ -300,6 +313,8 @@ class ControlPanel(QWidget):
             spin.problemChanged.connect(self._on_field_problem)
         start.addRow("Start m₀", self.m0Spin)
         start.addRow("Start c₀", self.c0Spin)
+        self.regressionOptions = RegressionOptions(start, self)
+        self.regressionOptions.changed.connect(self._refresh)
         outer.addLayout(start)
         outer.addStretch(1)
         return page
@@ -343,7 +358,29 @@ class ControlPanel(QWidget):
                                    f"{MAX_WINDOW_EPOCHS:,} in the window)")
         self.epochsSpin.valueChanged.connect(lambda _v: self._refresh())
         form.addRow("Epochs", self.epochsSpin)
+
+        self.tolSpin = make_tol_spin()
+        self.tolSpin.valueChanged.connect(lambda _v: self._refresh())
+        self.tolSpin.problemChanged.connect(self._on_field_problem)
+        form.addRow("Stop at |∇| ≤", self.tolSpin)
         return box
+
+    def _build_surface_tab(self) -> QWidget:
+        self.surfaceTab = SurfaceTab()
+        self.surfaceTab.edited.connect(self._refresh)
+        self.surfaceTab.presetChosen.connect(self._on_surface_preset)
+        self.surfaceTab.fieldProblemChanged.connect(self._on_field_problem)
+        preset = self.surfaceTab.problem()
+        self._lr_by_tab[SURFACE_TAB] = preset.default_lr if preset is not None else 0.01
+        self._epochs_by_tab[SURFACE_TAB] = preset.default_epochs if preset is not None else 50
+        return self.surfaceTab
+
+    def _build_race_group(self) -> RaceSetup:
+        self.raceSetup = RaceSetup()
+        self.raceSetup.changed.connect(self._refresh)
+        self.raceSetup.modeChanged.connect(lambda _m: self._show_race_mode())
+        self.raceSetup.problemChanged.connect(self._on_field_problem)
+        return self.raceSetup
 
     def _build_engine_group(self) -> QGroupBox:
         box = QGroupBox("Engine")
@@ -384,6 +421,10 @@ class ControlPanel(QWidget):
                                        "x ← x − r·f′(x); the others follow torch.optim")
         self.optimizerCombo.currentIndexChanged.connect(lambda _i: self._refresh())
         form.addRow("Optimizer", self.optimizerCombo)
+        self.optimizerFields = OptimizerFields(form, self)
+        self.optimizerFields.changed.connect(self._refresh)
+        self.optimizerFields.problemChanged.connect(self._on_field_problem)
+        self.optimizerCombo.currentIndexChanged.connect(lambda _i: self._show_race_mode())
         return box
 
     def _build_playback_group(self) -> QGroupBox:
@@ -420,6 +461,40 @@ class ControlPanel(QWidget):
 
     def is_valid(self) -> bool:
         return self._valid
+
+    def set_start(self, *values: float) -> None:
+        """Move the current problem's start (a click on a plot): x₀, (x₀, y₀) or (m₀, c₀);
+        one edit, one new run."""
+        tab = self.problemTabs.currentIndex()
+        with self._batch():
+            if tab == FUNCTION_TAB:
+                self.x0Spin.setValue(values[0])
+            elif tab == SURFACE_TAB:
+                self.surfaceTab.set_start(values[0], values[1])
+            else:
+                self.m0Spin.setValue(values[0])
+                self.c0Spin.setValue(values[1])
+        self._refresh()
+
+    def show_explore_fields(self, config: RunConfig) -> None:
+        """Show ``config``'s tolerance, hyper-parameters, scaling and mini-batch settings in
+        their fields (inside a batch of edits: no refresh here)."""
+        self.tolSpin.setValue(float(config.tol))
+        self.optimizerFields.set_values(config)
+        if isinstance(config.problem, RegressionProblem):
+            self.regressionOptions.set_values(config)
+
+    def reset_explore_fields(self) -> None:
+        """The first launch's values: one run, tol 0, torch.optim's hyper-parameters."""
+        defaults = RunConfig()
+        self.raceSetup.set_mode("single")
+        self.tolSpin.setValue(defaults.tol)
+        self.optimizerFields.set_values(defaults)
+        self.regressionOptions.set_values(defaults)
+
+    def race(self) -> RaceSpec | None:
+        """The race to run with :meth:`config` (None: a single run, or invalid input)."""
+        return self._race if self._valid else None
 
     def problem_kind(self) -> str:
         return "regression" if self.problemTabs.currentIndex() == REGRESSION_TAB else "function"
@@ -554,11 +629,32 @@ class ControlPanel(QWidget):
     def _on_tab_changed(self, index: int) -> None:
         if not self._built:
             return
-        other = REGRESSION_TAB if index == FUNCTION_TAB else FUNCTION_TAB
-        self._lr_by_tab[other] = self.lr()
+        self._lr_by_tab[self._tab] = self.lr()
+        self._epochs_by_tab[self._tab] = self.epochsSpin.value()
+        self._tab = index
         with self._batch():
-            self.lrSpin.setValue(self._lr_by_tab[index])
+            self.lrSpin.setValue(self._lr_by_tab.get(index, self.lr()))
+            self.epochsSpin.setValue(self._epochs_by_tab.get(index, self.epochsSpin.value()))
         self._refresh()
+
+    def _on_surface_preset(self, preset: object) -> None:
+        """A surface preset brings its learning rate and epochs (the refresh follows)."""
+        lr, epochs = preset.lr, preset.epochs  # type: ignore[attr-defined]
+        self._lr_by_tab[SURFACE_TAB] = lr
+        self._epochs_by_tab[SURFACE_TAB] = epochs
+        if self.problemTabs.currentIndex() == SURFACE_TAB:
+            with self._batch():
+                self.lrSpin.setValue(lr)
+                self.epochsSpin.setValue(epochs)
+
+    def _show_race_mode(self) -> None:
+        """Enable the fields the race uses; show the hyper-parameters of the optimizers in play."""
+        mode = self.raceSetup.mode()
+        self.lrSpin.setEnabled(mode != "lr")
+        self.lrSlider.setEnabled(mode != "lr")
+        self.optimizerCombo.setEnabled(mode != "optimizer")
+        self.optimizerFields.set_optimizers(
+            self.raceSetup.raced_optimizers(str(self.optimizerCombo.currentData())))
 
     def _on_engine_changed(self, _index: int) -> None:
         torch = self.engineCombo.currentData() == "torch"
@@ -622,23 +718,34 @@ class ControlPanel(QWidget):
             device=self.deviceCombo.currentData() if engine == "torch" else "cpu",
             dtype=self.dtypeCombo.currentData(),
             optimizer=self.optimizerCombo.currentData(),
+            tol=float(self.tolSpin.value()),
+            **self.optimizerFields.values(),
         )
+        if self.problemTabs.currentIndex() == SURFACE_TAB:
+            surface = self.surfaceTab.problem()
+            if surface is None:
+                raise InputError("")  # the expression's own message is already shown
+            return RunConfig(problem=surface, x0=self.surfaceTab.start(), **common)
         if self.problemTabs.currentIndex() == FUNCTION_TAB:
             if self._function is None:
                 raise InputError("")  # the expression's own message is already shown
             return RunConfig(problem=self._function, x0=self.x0Spin.value(), **common)
+        common = {**self.regressionOptions.values(), **common}
         problem = self._regression_problem()
         if problem is None:
             raise InputError("")
         return RunConfig(problem=problem, m0=self.m0Spin.value(), c0=self.c0Spin.value(), **common)
 
     def _fields_acceptable(self) -> bool:
-        spins = [self.lrSpin]
+        spins = [self.lrSpin, self.tolSpin]
         if self.problemTabs.currentIndex() == FUNCTION_TAB:
             spins.append(self.x0Spin)
+        elif self.problemTabs.currentIndex() == SURFACE_TAB:
+            spins += self.surfaceTab.spins()
         else:
             spins += [self.m0Spin, self.c0Spin, self.noiseSpin]
-        return all(spin.hasAcceptableInput() for spin in spins)
+        return (all(spin.hasAcceptableInput() for spin in spins)
+                and self.optimizerFields.is_acceptable() and self.raceSetup.is_acceptable())
 
     def _update_validity(self) -> None:
         if not self._built:
@@ -654,11 +761,14 @@ class ControlPanel(QWidget):
             return
         try:
             config = self._build_config()
+            race = self.raceSetup.spec(config)
         except InputError as err:
             self._config = None
+            self._race = None
             _show_error(self.configError, str(err))
         else:
             self._config = config
+            self._race = race
             _show_error(self.configError, "")
         was_valid = self._valid
         self._update_validity()

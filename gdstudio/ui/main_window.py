@@ -40,11 +40,17 @@ from gdstudio.core import FunctionProblem, History, RegressionProblem, RunConfig
 
 from .analysis_panel import AnalysisPanel
 from .controls import ControlPanel
+from .explore import Explorer
 from .formatting import number
 from .history import HistoryModel, HistoryView
+from .landscape import LandscapePlot
 from .plots import CurvePlot, FitPlot, LossPlot
+from .race_data import RaceData
+from .race_panel import RaceSummaryModel, RaceSummaryView
+from .race_run import RaceSpec, RaceStep
 from .resources import icon
 from .run_data import LrChange, RunData
+from .scrubber import HistoryScrubber
 from .widgets import MessageBar
 from .worker import DeviceProbe, RunController
 
@@ -89,6 +95,8 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_menus_and_toolbar()
         self._build_status_bar()
+        # Races, landscapes, the history slider, clicks and hover readouts (gdstudio.ui.explore).
+        self.explorer = Explorer(self)
 
         self._frame_timer = QTimer(self)
         self._frame_timer.setSingleShot(True)
@@ -163,14 +171,33 @@ class MainWindow(QMainWindow):
         self.plot_stack.setObjectName("problemPlots")
         self.plot_stack.addWidget(self.curve_plot)
         self.plot_stack.addWidget(self.fit_plot)
+        # f(x, y) on its contour map (the third page); the regression's MSE landscape beside
+        # the fitted line; a race's summary under the loss plot; the history slider below.
+        self.surface_plot = LandscapePlot("surfacePlot", self)
+        self.plot_stack.addWidget(self.surface_plot)
+        self.landscape_plot = LandscapePlot("landscapePlot", self)
+        self.landscape_plot.hide()
+        self.top_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.top_splitter.setObjectName("topSplitter")
+        self.top_splitter.addWidget(self.plot_stack)
+        self.top_splitter.addWidget(self.landscape_plot)
+        self.top_splitter.setChildrenCollapsible(False)
+        self.race_data = RaceData()
+        self.race_model = RaceSummaryModel(self.race_data, self)
+        self.race_table = RaceSummaryView(self.race_model)
+        self.race_table.hide()
         self.plots_splitter = QSplitter(Qt.Orientation.Vertical)
         self.plots_splitter.setObjectName("plotsSplitter")
-        self.plots_splitter.addWidget(self.plot_stack)
+        self.plots_splitter.addWidget(self.top_splitter)
         self.plots_splitter.addWidget(self.loss_plot)
+        self.plots_splitter.addWidget(self.race_table)
         self.plots_splitter.setStretchFactor(0, 3)
         self.plots_splitter.setStretchFactor(1, 2)
+        self.plots_splitter.setStretchFactor(2, 1)
         self.plots_splitter.setChildrenCollapsible(False)
         layout.addWidget(self.plots_splitter, 1)
+        self.scrubber = HistoryScrubber()
+        layout.addWidget(self.scrubber)
         self.setCentralWidget(central)
 
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -367,7 +394,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def fit_views(self) -> None:
-        for plot in (self.curve_plot, self.fit_plot, self.loss_plot):
+        for plot in (self.curve_plot, self.fit_plot, self.loss_plot, self.surface_plot,
+                     self.landscape_plot):
             plot.fit_view()
         self._schedule_frame()
 
@@ -386,12 +414,14 @@ class MainWindow(QMainWindow):
             if isinstance(problem, FunctionProblem) and problem.dim == 1:
                 self.curve_plot.set_problem(problem, float(config.start_params()[0]),
                                             self.analysis.minimum_point())
+        race = self.controls.race()
+        shown = self.explorer.begin(config, race)  # a race: the History shows one of its lanes
         self.loss_plot.reset()
         self.loss_plot.set_optimum(self.analysis.optimum_loss())
-        self.run_data.reset(config, tuple(problem.param_names))
+        self.run_data.reset(shown, tuple(problem.param_names))
         self.history_model.reset(self.run_data)
         self._state = "empty"
-        self.controller.configure(config)
+        self.controller.configure(race if race is not None else config)
         self._update_actions()
         self._schedule_frame()
 
@@ -401,6 +431,10 @@ class MainWindow(QMainWindow):
 
     @Slot(object, object)
     def _on_run_reset(self, batch: StepBatch, config: RunConfig) -> None:
+        if isinstance(config, RaceSpec):
+            self.explorer.race_reset(config, batch)  # type: ignore[arg-type]
+            self._schedule_frame()
+            return
         self.run_data.reset(config, tuple(config.problem.param_names))
         self.run_data.append(batch)
         self.history_model.reset(self.run_data)
@@ -408,6 +442,10 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_steps(self, batch: StepBatch) -> None:
+        if isinstance(batch, RaceStep):
+            self.explorer.race_steps(batch)
+            self._schedule_frame()
+            return
         if batch.start != self.run_data.n:  # pragma: no cover - the worker's order is kept
             return
         self.run_data.append(batch)
@@ -434,6 +472,11 @@ class MainWindow(QMainWindow):
     @Slot(float)
     def _on_lr_changed(self, lr: float) -> None:
         self.analysis.set_lr(lr)
+        if self.explorer.racing:  # each lane keeps its rate: a new rate is a new race
+            config = self.controls.config()
+            if config is not None:
+                self._start_run(config)
+            return
         if self._state in ("paused", "playing"):
             self.controller.set_lr(lr)  # applies from the next update of this run
         else:
@@ -451,21 +494,29 @@ class MainWindow(QMainWindow):
             # than a third of their interval space themselves out, so that clicks, keys and
             # the worker's batches are always served in between.
             cost = self._last_frame_ms + sum(
-                plot.paint_ms for plot in (self.plot_stack.currentWidget(), self.loss_plot)
-                if isinstance(plot, (CurvePlot, FitPlot, LossPlot))
+                plot.paint_ms for plot in (self.plot_stack.currentWidget(), self.loss_plot,
+                                           self.landscape_plot)
+                if isinstance(plot, (CurvePlot, FitPlot, LossPlot, LandscapePlot))
+                and plot.isVisible()
             )
             self._frame_timer.start(max(_FRAME_MS, int(3 * cost)))
 
     @Slot()
     def _draw_frame(self) -> None:
         began = time.perf_counter()
-        data = self.run_data
+        at = self.explorer.epoch_shown()  # the history slider's epoch (None: the newest)
+        data = self.explorer.shown_run(at)
         if self.plot_stack.currentWidget() is self.fit_plot:
             self.fit_plot.refresh(data)
-        else:
+        elif self.plot_stack.currentWidget() is self.curve_plot:
             self.curve_plot.refresh(data)
-        self.loss_plot.refresh(data)
+        self.loss_plot.refresh(self.run_data, at)
         self._update_status()
+        self.explorer.draw(data, at)
+        status = self.explorer.status(at)
+        if status is not None:
+            self.statusLabel.setText(status[0])
+            self.statusLabel.setStyleSheet(f"color: {status[1]};" if status[1] else "")
         self._last_frame_ms = 1000 * (time.perf_counter() - began)
 
     def _update_status(self) -> None:

@@ -473,6 +473,8 @@ class LossPlot(_Plot):
         self.addItem(self.current_item)
         self.current_item.setZValue(20)
         self._lr_lines: list[pg.InfiniteLine] = []
+        #: (min, max) of other curves drawn here (a race's lanes), in the values shown.
+        self.lane_range: tuple[float, float] | None = None
         self.legend.hide()
         self._update_labels()
 
@@ -543,8 +545,9 @@ class LossPlot(_Plot):
         y[~(y > 0)] = np.nan  # log of ≤ 0 is undefined: leave a gap
         return y
 
-    def refresh(self, data: RunData) -> None:
-        """Draw the loss (O(new rows) while following the whole run)."""
+    def refresh(self, data: RunData, at: int | None = None) -> None:
+        """Draw the loss (O(new rows) while following the whole run); the marker at epoch
+        ``at`` (the newest when None)."""
         if data is not self._data or data.n < self._envelope.n or self._mode != self._mode_key():
             self._envelope.clear()  # a new run, or a new way of showing it
             self._data = data
@@ -568,9 +571,11 @@ class LossPlot(_Plot):
             self.loss_item.setData(x, y)
         else:
             self.loss_item.setData([], [])
-        last = float(self._shown(data.loss[n - 1 : n])[0])
+        t = n - 1 if at is None else max(0, min(int(at), n - 1))
+        last = float(self._shown(data.loss[t : t + 1])[0])
         if math.isfinite(last):
-            self.current_item.setData([float(n - 1)], [last])
+            # a scatter is not transformed by the log mode: place it in view coordinates
+            self.current_item.setData([float(t)], [math.log10(last) if self._log else last])
         else:
             self.current_item.setData([], [])
         self.update_view()
@@ -592,6 +597,9 @@ class LossPlot(_Plot):
         x_hi = float(planned if 0 < planned <= 1000 else max(n - 1, 10))
         x_hi = max(x_hi, float(n - 1), 1.0)
         r = self._envelope.value_range() if n else None
+        if self.lane_range is not None:
+            r = self.lane_range if r is None else (min(r[0], self.lane_range[0]),
+                                                   max(r[1], self.lane_range[1]))
         if self._log:
             # view coordinates are log10(value) in log mode; the values shown are all > 0
             r = (math.log10(r[0]), math.log10(r[1])) if r is not None else (-1.0, 1.0)

@@ -8,6 +8,7 @@ read views of these arrays.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,6 +81,14 @@ class RunData:
 
     def __len__(self) -> int:
         return self.n
+
+    def upto(self, epoch: int) -> RunData:
+        """Rows 0 … ``epoch`` as a view sharing these arrays (no copy): the run as it was then,
+        for the history slider. Ranges (param_min, …) stay those of the whole run, so views
+        do not jump while scrubbing."""
+        view = copy.copy(self)
+        view.n = max(0, min(self.n, int(epoch) + 1))
+        return view
 
     # --- updates -----------------------------------------------------------------------------
 
