@@ -27,6 +27,9 @@ __all__ = ["LanePaths", "LossLanes", "FitLanes", "MAX_LANE_POINTS", "shown_rows"
 
 #: Iterates drawn per lane on a path: the first and last half of this many.
 MAX_LANE_POINTS = 2000
+#: Above this many points a path is a line only: markers on thousands of points cost a scatter
+#: plot each frame and show nothing a line does not.
+MAX_SYMBOLS = 300
 
 
 def shown_rows(n: int, limit: int = MAX_LANE_POINTS) -> np.ndarray | slice:
@@ -49,6 +52,7 @@ class LanePaths:
         self._outline = outline
         self.paths: list[pg.PlotDataItem] = []
         self.markers: list[pg.PlotDataItem] = []
+        self._symbols: list[bool] = []
         self._shadows: list[pg.PlotDataItem] = []
         self.labels: list[str] = []
 
@@ -81,16 +85,22 @@ class LanePaths:
             self.plot.addItem(marker)
             self.paths.append(path)
             self.markers.append(marker)
+            self._symbols.append(True)
 
     def clear(self) -> None:
         for item in (*self.paths, *self.markers, *self._shadows):
             self.plot.removeItem(item)
         self.paths, self.markers, self._shadows, self.labels = [], [], [], []
+        self._symbols = []
 
     def set_lane(self, j: int, xs: np.ndarray, ys: np.ndarray) -> None:
         """Lane ``j``'s path up to the epoch shown; its marker on the last point."""
         idx = shown_rows(len(xs))
         px, py = np.asarray(xs)[idx], np.asarray(ys)[idx]
+        symbols = len(px) <= MAX_SYMBOLS
+        if symbols != self._symbols[j]:
+            self.paths[j].setSymbol("o" if symbols else None)
+            self._symbols[j] = symbols
         self.paths[j].setData(px, py)
         if self._shadows:
             self._shadows[j].setData(px, py)

@@ -168,6 +168,9 @@ class RaceSetup(QGroupBox):
         self.presetButton.setToolTip("Ready-made lists: the source's five, or K values evenly "
                                      "spaced on a log scale over the current range")
         self.presetButton.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.presetButton.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.presetButton.setMinimumWidth(
+            self.presetButton.fontMetrics().horizontalAdvance("Presets") + 30)
         menu = QMenu(self.presetButton)
         source = QAction("The source's five: " + _rates_text(list(SOURCE_LEARNING_RATES)), menu)
         source.triggered.connect(lambda: self.set_rates(list(SOURCE_LEARNING_RATES)))
