@@ -526,6 +526,21 @@ def analyze_surface(problem: FunctionProblem, start: tuple[float, ...] | None = 
             p, fp = cand, fc
         g = G(p)
         h = H(p)
+        if not float(np.linalg.norm(g)) <= 1e-6 * max(1.0, abs(fp)):
+            # No minimum downhill: look for the stationary point nearest the start instead
+            # (plain Newton on ∇f = 0 finds saddles and maxima too), to say what it is.
+            q = np.array(problem.start(start), dtype=float)
+            for _ in range(60):
+                gq = G(q)
+                if not np.isfinite(gq).all():
+                    break
+                if float(np.linalg.norm(gq)) <= 1e-13 * max(1.0, float(np.max(np.abs(q)))):
+                    p, fp, g, h = q, f(*q), gq, H(q)
+                    break
+                try:
+                    q = q - np.linalg.solve(H(q), gq)
+                except np.linalg.LinAlgError:
+                    break
     except (ValueError, OverflowError, ZeroDivisionError, np.linalg.LinAlgError):
         nan = np.full((k, k), math.nan)
         return SurfaceAnalysis(tuple(p), "none found", math.nan, nan, np.full(k, math.nan),

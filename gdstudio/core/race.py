@@ -116,8 +116,10 @@ class RaceBatch:
     loss: np.ndarray  # (n, K)
     grad: np.ndarray  # (n, K, k)
     lengths: tuple[int, ...]  # each lane's history length after this batch
-    statuses: tuple[str, ...]
+    statuses: tuple[str, ...]  # a lane still going says "running"
     finished: bool
+    messages: tuple[str, ...] = ()  # why each finished lane ended ("" while running)
+    done: tuple[bool, ...] = ()  # which lanes have finished
 
 
 # --------------------------------------------------------------------------------------------
@@ -382,7 +384,23 @@ class Race:
                 self.done[j] = True
                 self.statuses[j] = stop.status
                 self.messages[j] = stop.message
+            elif self.config.stop_on_cycle:
+                m = int(self.lengths[j])
+                cyc = find_cycle(self._P[:m, j], dtype=self.config.dtype)
+                if cyc is not None:
+                    self.done[j] = True
+                    self.statuses[j] = "cycling"
+                    self.messages[j] = cycle_message(self.names, cyc[0], cyc[1], m - 1)
         self.rows += n
+        # A finished lane's rows after its stop repeat its last row (as documented), whatever
+        # the batched engine computed for it meanwhile.
+        for j in np.nonzero(self.done)[0]:
+            last = int(self.lengths[j]) - 1
+            lo = max(start, last + 1)
+            if lo < self.rows:
+                self._P[lo : self.rows, j] = self._P[last, j]
+                self._L[lo : self.rows, j] = self._L[last, j]
+                self._G[lo : self.rows, j] = self._G[last, j]
         if self.done.all() or self.epoch >= self.config.epochs:
             self._finish_lanes()
         return self._batch(start)
@@ -407,8 +425,10 @@ class Race:
             loss=self._L[start : self.rows].copy(),
             grad=self._G[start : self.rows].copy(),
             lengths=tuple(int(v) for v in self.lengths),
-            statuses=tuple(self.statuses),
+            statuses=tuple(s if d else "running" for s, d in zip(self.statuses, self.done)),
             finished=self.finished,
+            messages=tuple(self.messages),
+            done=tuple(bool(d) for d in self.done),
         )
 
     def initial_batch(self) -> RaceBatch:

@@ -102,3 +102,26 @@ def test_cli_race_prints_one_row_per_rate(capsys):
     assert main(["run", "--lr", "0.1,0.3"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].split()[:3] == ["lr", "optimizer", "status"]
+
+
+def test_rows_after_a_lane_stops_repeat_its_last_row():
+    race = Race(RunConfig(epochs=40), make_lanes(RunConfig(), [0.5, 0.1, 1.5]))
+    batch = race.advance(40)  # one block: lane 0 lands on 2 at epoch 1, lane 2 diverges
+    assert batch.done == (True, False, True) or race.finished
+    for j in (0, 2):
+        n = race.lengths[j]
+        rows = batch.params[n - 1 - batch.start :, j] if n - 1 >= batch.start else batch.params[:, j]
+        assert np.all(rows == race.history(j).params[-1])
+
+
+def test_race_batches_say_which_lanes_run():
+    race = Race(RunConfig(epochs=100), make_lanes(RunConfig(), [0.5, 0.01]))
+    b = race.advance(5)
+    assert b.statuses == ("converged", "running") and b.done == (True, False)
+    assert b.messages[0].startswith("converged") and b.messages[1] == ""
+
+
+def test_race_stop_on_cycle():
+    cfg = RunConfig(epochs=10_000, stop_on_cycle=True)
+    race = Race(cfg, make_lanes(cfg, [1.0, 0.7])).run_to_end()
+    assert race.statuses[0] == "cycling" and race.lengths[0] < 10_000

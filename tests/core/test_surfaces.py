@@ -75,3 +75,9 @@ def test_cli_two_variables(capsys):
     assert out[1] == "0,1.0,2.0,13.0,2.0,12.0"
     assert main(["run", "--expr", "x**2 + y", "--x0", "1"]) == 2
     assert "needs 2 values" in capsys.readouterr().err
+
+
+def test_saddle_is_reported_where_it_is():
+    sa = analyze_surface(FunctionProblem.preset("saddle"))
+    assert sa.kind == "saddle" and sa.point == pytest.approx((0, 0), abs=1e-12)
+    np.testing.assert_allclose(sa.eigenvalues, [-2, 2])
