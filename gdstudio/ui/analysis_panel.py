@@ -290,9 +290,13 @@ class AnalysisPanel(QScrollArea):
         if a.kind == "none found":
             rows.append(_row("Heads for", f"no stationary point found downhill from ({start}): "
                                           "f may decrease without end that way"))
-        else:
+        elif a.kind == "minimum":
             rows.append(_row("Heads for", f"{html.escape(a.kind)} at ({point}), "
                                           f"f = {number(a.f)} (from ({start}))"))
+        else:
+            rows.append(_row("Nearby", f"a {html.escape(a.kind)} at ({point}), f = {number(a.f)}: "
+                                       "no minimum downhill from "
+                                       f"({start}); descent slides past it"))
         if np.isfinite(a.hessian).all() and a.kind != "none found":
             h = a.hessian
             matrix = (f"[{number(float(h[0, 0]), 5)}, {number(float(h[0, 1]), 5)}]<br>"

@@ -207,6 +207,7 @@ def test_surface_config_round_trips_through_run(window, qtbot):
     to_surface(qtbot, window, "saddle")
     config = window.controls.config()
     assert isinstance(config, RunConfig) and config.x0 == (2.0, 0.01)
-    # descent from (2, 0.01) slides off the saddle: no minimum downhill, no critical rate
+    # descent from (2, 0.01) slides off the saddle at (0, 0): no minimum, no critical rate
     text = window.analysis.text()
-    assert "no stationary point found downhill" in text and "Critical lr" not in text
+    assert "saddle at (0, 0)" in text and "no minimum downhill" in text
+    assert "Critical lr" not in text
