@@ -107,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"wrote {args.out} ({pixmap.width()}×{pixmap.height()}): "
           f"{window.statusLabel.text()}")
+    window.setWindowModified(False)  # a picture, not work to keep: close without asking
     window.close()
     QApplication.processEvents()
     return 0

@@ -340,8 +340,10 @@ def _scan_for_error(
     n_columns: int,
     columns: tuple[int, int],
     names: Sequence[str],
-) -> DataError:
-    """Find, in pure Python, the first bad line of a chunk that NumPy refused."""
+) -> DataError | None:
+    """Find, in pure Python, the first bad line of a chunk that NumPy refused (None: every
+    line has the right number of fields and the chosen cells are finite numbers, so what
+    NumPy refused was a column that was not chosen)."""
     for offset, raw in enumerate(lines):
         number = first_line_number + offset
         stripped = raw.strip()
@@ -369,11 +371,16 @@ def _scan_for_error(
                     f"{path}, line {number}, column {names[j]!r}: {cell!r} is not a finite number",
                     line=number,
                 )
-    return DataError(f"{path}: the numbers could not be read")  # pragma: no cover
+    return None
 
 
 def _parse_chunk(
-    lines: list[str], delimiter: str, decimal_comma: bool, n_columns: int, columns: tuple[int, int]
+    lines: list[str],
+    delimiter: str,
+    decimal_comma: bool,
+    n_columns: int,
+    columns: tuple[int, int],
+    only_chosen: bool = False,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Parse lines into the x and y columns (views) with NumPy's C parser; None if anything
     is off."""
@@ -389,15 +396,19 @@ def _parse_chunk(
                 comments="#",
                 quotechar='"',
                 ndmin=2,
+                usecols=columns if only_chosen else None,
             )
     except (ValueError, IndexError):
         return None
     if arr.size == 0:
         return np.empty(0), np.empty(0)
-    if arr.shape[1] != n_columns:
+    if only_chosen:
+        x, y = arr[:, 0], arr[:, 1]
+    elif arr.shape[1] != n_columns:
         return None
-    x = arr[:, columns[0]]
-    y = arr[:, columns[1]]
+    else:
+        x = arr[:, columns[0]]
+        y = arr[:, columns[1]]
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
         return None
     return x, y
@@ -474,10 +485,19 @@ def read_xy_csv(
                 chunk, preview.delimiter, preview.decimal_comma, preview.n_columns, (xi, yi)
             )
             if xy is None:
-                raise _scan_for_error(
+                error = _scan_for_error(
                     p, chunk, line_number, preview.delimiter, preview.decimal_comma,
                     preview.n_columns, (xi, yi), preview.names,
                 )
+                if error is not None:
+                    raise error
+                # Every row is well formed and the chosen cells are numbers: another column
+                # holds text (a label, a date). Parse the chosen columns alone.
+                xy = _parse_chunk(chunk, preview.delimiter, preview.decimal_comma,
+                                  preview.n_columns, (xi, yi), only_chosen=True)
+                if xy is None:  # pragma: no cover - the scan above found nothing wrong
+                    raise DataError(f"{p}, line {line_number}: the numbers could not be read",
+                                    line=line_number)
             line_number += len(chunk)
             del chunk
             done = text.buffer.tell()  # bytes read so far (the decoder reads a little ahead)

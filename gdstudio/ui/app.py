@@ -98,12 +98,15 @@ def run_app(session: str | os.PathLike[str] | None = None) -> int:
     install_excepthook(window)
     app.aboutToQuit.connect(stop_all_threads)
     keep_alive = _quit_on_signals(app, window)
-    if session is not None:
-        message = (f"Session files are not supported yet: {os.fspath(session)} was not opened; "
-                   "showing the default example instead.")
-        print(f"gdstudio: warning: {message}", file=sys.stderr)
-        window.message_bar.show_message(message, "warning")
     window.show()
+    if session is not None:
+        # A file that cannot be opened leaves the default window, with the reason shown in it
+        # (and on the terminal); the exit code is the app's, not the file's.
+        def report(message: str) -> None:
+            print(f"gdstudio: error: {message}", file=sys.stderr)
+            window.message_bar.show_message(message, "error")
+
+        window.files.sessions.open_file(os.fspath(session), report=report)
     try:
         code = app.exec()
     finally:

@@ -16,9 +16,11 @@ nothing of threads or plots. It emits:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase
@@ -57,7 +59,7 @@ from .formatting import number, pretty_math, steps_per_second_text
 from .optimizer_fields import OptimizerFields, RegressionOptions, make_tol_spin
 from .race_panel import RaceSetup
 from .race_run import RaceSpec
-from .surface_panel import SurfaceTab
+from .surface_panel import DEFAULT_SURFACE, SurfaceTab
 from .widgets import LogSlider, ScientificSpinBox, log_grid
 
 __all__ = ["ControlPanel", "SPEEDS", "DEFAULT_SPEED", "FUNCTION_TAB", "REGRESSION_TAB",
@@ -86,6 +88,12 @@ _OPTIMIZER_LABELS = {
     "adagrad": "Adagrad",
 }
 _DTYPE_LABELS = {"float64": "float64 (double)", "float32": "float32 (single)"}
+#: RunConfig fields the panel shows; the others are kept from a session (ControlPanel._extra).
+_WIDGET_FIELDS = frozenset(("problem", "x0", "m0", "c0", "lr", "epochs", "engine", "device",
+                            "dtype", "optimizer", "tol", "momentum", "beta1", "beta2", "alpha",
+                            "eps", "scale_x", "batch_size", "batch_seed"))
+_REGRESSION_ONLY = frozenset(("scale_x", "batch_size", "batch_seed"))
+_START_LIMIT = 1e9
 
 
 def _error_label(name: str) -> QLabel:
@@ -134,6 +142,8 @@ class ControlPanel(QWidget):
         self._tab = FUNCTION_TAB
         self._race: RaceSpec | None = None
         self._config: RunConfig | None = None
+        #: RunConfig fields the panel has no widget for (tol, momentum, …), as a session set them.
+        self._extra: dict[str, Any] = {}
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -556,6 +566,12 @@ class ControlPanel(QWidget):
         except OSError as err:
             QMessageBox.warning(self, "Could not load the data", f"{path}: {err.strerror or err}")
             return False
+        self.use_csv_problem(problem)
+        return True
+
+    def use_csv_problem(self, problem: RegressionProblem, *, emit: bool = True) -> None:
+        """Make ``problem`` (data read from a file) the regression's data, and select it."""
+        path = problem.source
         self._csv = problem
         with self._batch():
             self.problemTabs.setCurrentIndex(REGRESSION_TAB)
@@ -563,8 +579,7 @@ class ControlPanel(QWidget):
             self.csvRadio.setText(f"CSV file: {os.path.basename(path)}")
             self.csvRadio.setToolTip(path)
             self.csvRadio.setChecked(True)
-        self._refresh()
-        return True
+        self._refresh(reset=emit)
 
     # ------------------------------------------------------------------------------------------
     # edits
@@ -725,12 +740,15 @@ class ControlPanel(QWidget):
             surface = self.surfaceTab.problem()
             if surface is None:
                 raise InputError("")  # the expression's own message is already shown
+            common.update({k: v for k, v in self._extra.items() if k not in _REGRESSION_ONLY})
             return RunConfig(problem=surface, x0=self.surfaceTab.start(), **common)
         if self.problemTabs.currentIndex() == FUNCTION_TAB:
             if self._function is None:
                 raise InputError("")  # the expression's own message is already shown
+            common.update({k: v for k, v in self._extra.items() if k not in _REGRESSION_ONLY})
             return RunConfig(problem=self._function, x0=self.x0Spin.value(), **common)
         common = {**self.regressionOptions.values(), **common}
+        common.update(self._extra)
         problem = self._regression_problem()
         if problem is None:
             raise InputError("")
@@ -777,3 +795,111 @@ class ControlPanel(QWidget):
         elif not reset and self._valid and not was_valid and self._config is not None:
             self.configChanged.emit(self._config)
 
+    # ------------------------------------------------------------------------------------------
+    # a whole configuration at once (sessions, the remembered problem, File › New)
+    # ------------------------------------------------------------------------------------------
+
+    def can_show(self, config: RunConfig) -> str:
+        """Why the panel cannot hold ``config`` ('' when it can)."""
+        problem = config.problem
+        if isinstance(problem, FunctionProblem) and problem.dim == 2 \
+                and tuple(problem.variables) != ("x", "y"):
+            return (f"its problem is a function of ({', '.join(problem.variables)}); the window's "
+                    "Surface tab holds f(x, y)")
+        if isinstance(problem, FunctionProblem) and problem.dim > 2:
+            return (f"its problem f({', '.join(problem.variables)}) has {problem.dim} variables; "
+                    "the window holds functions of one or two")
+        if config.epochs > MAX_WINDOW_EPOCHS:
+            return (f"it runs {config.epochs:,} epochs; the window runs at most "
+                    f"{MAX_WINDOW_EPOCHS:,}")
+        if not LR_MIN <= float(config.lr) <= LR_MAX:  # type: ignore[arg-type]
+            return (f"its learning rate {config.lr!r} is outside the window's range "
+                    f"({LR_MIN:g} to {LR_MAX:g})")
+        if any(abs(float(v)) > _START_LIMIT for v in config.start_params()):
+            return f"its start is beyond ±{_START_LIMIT:g}, the window's range"
+        return ""
+
+    def extra_settings(self) -> dict[str, Any]:
+        """Settings in force that the panel has no field for (kept from a session)."""
+        return dict(self._extra)
+
+    def set_config(self, config: RunConfig, *, emit: bool = True,
+                   lr: float | None = None) -> None:
+        """Show ``config`` in every field (and keep the fields it has no widget for).
+
+        ``emit``: announce it as a new run (``configChanged``); ``lr``: the learning rate in force
+        now, if a run changed it after its start (Reset then starts with it, as after a change
+        made by hand). Check :meth:`can_show` first.
+        """
+        problem = config.problem
+        with self._batch():
+            if isinstance(problem, FunctionProblem) and problem.dim == 2:
+                self.problemTabs.setCurrentIndex(SURFACE_TAB)
+                self.surfaceTab.surfaceEdit.setText(problem.text)
+                x0, y0 = (float(v) for v in config.start_params())
+                self.surfaceTab.set_start(x0, y0)
+            elif isinstance(problem, FunctionProblem):
+                self.problemTabs.setCurrentIndex(FUNCTION_TAB)
+                self.expressionEdit.setText(problem.text)
+                self._function = problem  # the very problem (preset key, range and all)
+                self.x0Spin.setValue(float(config.start_params()[0]))
+            else:
+                self.problemTabs.setCurrentIndex(REGRESSION_TAB)
+                spec = problem.synthetic_spec
+                if spec is not None:
+                    self.pointsSpin.setValue(spec.n)
+                    self.seedSpin.setValue(spec.seed)
+                    self.noiseSpin.setValue(spec.noise)
+                    self._synthetic = problem
+                    self.syntheticRadio.setChecked(True)
+                else:
+                    self.use_csv_problem(problem, emit=False)
+                m0, c0 = (float(v) for v in config.start_params())
+                self.m0Spin.setValue(m0)
+                self.c0Spin.setValue(c0)
+            self.lrSpin.setValue(float(config.lr))  # type: ignore[arg-type]
+            self.epochsSpin.setValue(config.epochs)
+            self.engineCombo.setCurrentIndex(max(0, self.engineCombo.findData(config.engine)))
+            if self.deviceCombo.findData(config.device) < 0:
+                self.deviceCombo.addItem(config.device, config.device)
+            self.deviceCombo.setCurrentIndex(self.deviceCombo.findData(config.device))
+            self.dtypeCombo.setCurrentIndex(max(0, self.dtypeCombo.findData(config.dtype)))
+            self.optimizerCombo.setCurrentIndex(
+                max(0, self.optimizerCombo.findData(config.optimizer)))
+            self.show_explore_fields(config)
+            self._extra = {
+                f.name: getattr(config, f.name)
+                for f in dataclasses.fields(RunConfig)
+                if f.name not in _WIDGET_FIELDS and getattr(config, f.name) != f.default
+            }
+        self._refresh(reset=emit)
+        if lr is not None and lr != config.lr:
+            with self._batch():
+                self.lrSpin.setValue(float(lr))
+            self._refresh(reset=False)
+
+    def reset_to_defaults(self, *, emit: bool = True) -> None:
+        """The first launch's setup: the source's example; default synthetic data; no CSV; one
+        run; the default surface."""
+        self._extra = {}
+        self._csv = None
+        with self._batch():
+            self.reset_explore_fields()
+            self.surfaceTab.choose_preset(DEFAULT_SURFACE, emit=False)
+            surface = self.surfaceTab.problem()
+            if surface is not None:
+                self._lr_by_tab[SURFACE_TAB] = surface.default_lr
+                self._epochs_by_tab[SURFACE_TAB] = surface.default_epochs
+            self._epochs_by_tab[REGRESSION_TAB] = 50
+            self.pointsSpin.setValue(DEFAULT_SYNTHETIC.n)
+            self.seedSpin.setValue(DEFAULT_SYNTHETIC.seed)
+            self.noiseSpin.setValue(DEFAULT_SYNTHETIC.noise)
+            self.syntheticRadio.setChecked(True)
+            self.csvRadio.setEnabled(False)
+            self.csvRadio.setText("CSV file")
+            self.csvRadio.setToolTip("The data loaded from a CSV file (Load CSV… first)")
+            self.m0Spin.setValue(0.0)
+            self.c0Spin.setValue(0.0)
+            self._lr_by_tab[REGRESSION_TAB] = 1e-4
+        self._synthetic = None
+        self.set_config(RunConfig(problem=FunctionProblem.preset("quadratic")), emit=emit)

@@ -5,9 +5,10 @@ thread runs the core's Descent) → ``StepBatch`` → :class:`RunData` → plots
 The window redraws at most once per frame whatever the rate of batches.
 
 ``MainWindow()`` needs only a QApplication. Its only side effects are reading QSettings (view
-settings: geometry, dock layout, speed, log scale) and starting the worker thread, which it
-stops again in ``closeEvent``. torch is not imported: the device list is filled by a
-background probe shortly after the window is first shown.
+settings: geometry, dock layout, speed, log scale; theme and text size, applied to the
+application; the setup in use at the last close, see :mod:`gdstudio.ui.files`) and starting
+the worker thread, which it stops again in ``closeEvent``. torch is not imported: the device
+list is filled by a background probe shortly after the window is first shown.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt, QTimer, 
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QFrame,
     QLabel,
     QMainWindow,
@@ -36,11 +36,12 @@ from PySide6.QtWidgets import (
 )
 
 import gdstudio
-from gdstudio.core import FunctionProblem, History, RegressionProblem, RunConfig, StepBatch
+from gdstudio.core import FunctionProblem, RegressionProblem, RunConfig, StepBatch
 
 from .analysis_panel import AnalysisPanel
 from .controls import ControlPanel
 from .explore import Explorer
+from .files import DEFAULT_SIZE, FilesController
 from .formatting import number
 from .history import HistoryModel, HistoryView
 from .landscape import LandscapePlot
@@ -119,12 +120,15 @@ class MainWindow(QMainWindow):
         self.controls.validityChanged.connect(lambda _ok: self._update_actions())
         self.controls.speedChanged.connect(self.controller.set_speed)
 
+        # Files, sessions, exports, appearance (and the setup remembered at the last close).
+        self.files = FilesController(self, APP_NAME)
         self._restore_settings()
         self.controller.set_speed(self.controls.speed())
         config = self.controls.config()
         if config is not None:
             self._start_run(config)
         self._update_actions()
+        self.files.finish_startup()
 
     # ------------------------------------------------------------------------------------------
     # construction
@@ -240,11 +244,11 @@ class MainWindow(QMainWindow):
         self.resetAction = self._action(
             "Reset", "reset", "Start the run again from the start point", ["R"], self.reset)
         self.loadCsvAction = self._action(
-            "Load CSV…", "open", "Load regression data (two numeric columns x, y) from a CSV file",
-            [QKeySequence.StandardKey.Open], self.controls.choose_csv)
+            "Open data…", "open", "Load regression data (two numeric columns x, y) from a CSV "
+            "file, and fit it", [QKeySequence("Ctrl+Shift+O")], lambda: self.files.open_data())
         self.exportAction = self._action(
             "Export history…", "export", "Save every epoch of the run as CSV (exact numbers)",
-            [QKeySequence("Ctrl+S")], self.export_history)
+            [QKeySequence("Ctrl+E")], self.export_history)
         self.quitAction = self._action("Quit", "quit", "Close Gradient Descent Studio",
                                        ["Ctrl+Q"], self.close)
         self.quitAction.setMenuRole(QAction.MenuRole.QuitRole)
@@ -337,15 +341,12 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
-            self.resize(1440, 900)
+            self.resize(DEFAULT_SIZE)
         state = s.value("window/state")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
         else:
-            self.resizeDocks([self.controlsDock, self.analysisDock], [330, 450],
-                             Qt.Orientation.Horizontal)
-            self.resizeDocks([self.analysisDock, self.historyDock], [330, 560],
-                             Qt.Orientation.Vertical)
+            self.default_dock_sizes()
         speed = s.value("playback/speed")
         try:
             if speed is not None:
@@ -354,6 +355,13 @@ class MainWindow(QMainWindow):
             pass
         log = s.value("plots/logLoss", False)
         self.logScaleAction.setChecked(log in (True, "true", "1", 1))
+
+    def default_dock_sizes(self) -> None:
+        """The docks' sizes on a first launch (and after View › Reset layout)."""
+        self.resizeDocks([self.controlsDock, self.analysisDock], [330, 450],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.analysisDock, self.historyDock], [330, 560],
+                         Qt.Orientation.Vertical)
 
     def _save_settings(self) -> None:
         s = _settings()
@@ -585,28 +593,9 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def export_history(self) -> None:
-        data = self.run_data
-        if data.n == 0 or data.config is None:
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Export the history", "gdstudio-history.csv",
-                                              "CSV files (*.csv);;All files (*)")
-        if not path:
-            return
-        from gdstudio.core.export import write_csv
-
-        history = History(
-            params=data.params.copy(), loss=data.loss.copy(), grad=data.grad.copy(),
-            status=data.status or "max_epochs", config=data.config, message=data.message,
-            param_names=data.param_names,
-            lr_changes=tuple((c.epoch, c.lr) for c in data.lr_changes),
-        )
-        try:
-            with open(path, "w", encoding="utf-8", newline="") as out:
-                write_csv(history, out)
-        except OSError as err:
-            QMessageBox.warning(self, "Could not export", f"{path}: {err.strerror or err}")
-            return
-        self.statusBar().showMessage(f"Saved {data.n:,} rows to {path}", 5000)
+        """File › Export › History as CSV… (exactly ``gdstudio run --format csv``)."""
+        if self.run_data.n:
+            self.files.export_history("csv")
 
     @Slot()
     def show_about(self) -> None:

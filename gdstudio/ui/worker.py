@@ -222,6 +222,41 @@ class DescentWorker(QObject):
         self.runReset.emit(run_id, self._descent.initial_batch(), config)
         self._set_state(self._state_after_batch())
 
+    @Slot(int, object, int, object)
+    @_guarded
+    def resume(self, run_id: int, config: RunConfig, epochs: int, lr_changes: object) -> None:
+        """Start a run of ``config`` and bring it to epoch ``epochs`` (a reopened session).
+
+        The learning-rate changes recorded in the run (``(epoch, lr)`` pairs) are made again at
+        their epochs, so the run is the one that was saved, and it can go on from there. It is
+        reported as one reset holding every row, then its lr changes, then its state.
+        """
+        self._timer.stop()
+        self._to_end = False
+        self._run_id = run_id
+        self._descent = None
+        d = Descent(config)
+        changes = [(int(e), float(lr)) for e, lr in lr_changes]  # type: ignore[attr-defined]
+        applied: list[tuple[int, float]] = []
+        cap = 1 << 16 if config.engine == "manual" else 4096
+        i = 0
+        while not self._stop.is_set():
+            while i < len(changes) and changes[i][0] <= d.epoch:
+                before = d.lr
+                d.lr = changes[i][1]
+                if d.lr != before:
+                    applied.append((d.epoch, d.lr))
+                i += 1
+            if d.finished or d.epoch >= epochs:
+                break
+            target = min(epochs, changes[i][0]) if i < len(changes) else epochs
+            d.advance(max(1, min(target - d.epoch, cap)))
+        self._descent = d
+        self.runReset.emit(run_id, d.initial_batch(), config)
+        for epoch, lr in applied:
+            self.lrApplied.emit(run_id, epoch, lr)
+        self._set_state(self._state_after_batch())
+
     @Slot()
     @_guarded
     def step(self) -> None:
@@ -369,6 +404,7 @@ class RunController(QObject):
 
     # Commands to the worker (queued).
     _configureRequested = Signal(int, object)
+    _resumeRequested = Signal(int, object, int, object)
     _stepRequested = Signal()
     _playRequested = Signal()
     _pauseRequested = Signal()
@@ -397,6 +433,7 @@ class RunController(QObject):
 
         queued = Qt.ConnectionType.QueuedConnection
         self._configureRequested.connect(self._worker.configure, queued)
+        self._resumeRequested.connect(self._worker.resume, queued)
         self._stepRequested.connect(self._worker.step, queued)
         self._playRequested.connect(self._worker.play, queued)
         self._pauseRequested.connect(self._worker.pause, queued)
@@ -436,6 +473,15 @@ class RunController(QObject):
         self._run_id += 1
         self._state = "empty"
         self._configureRequested.emit(self._run_id, config)
+        return self._run_id
+
+    def resume(self, config: RunConfig, epochs: int,
+               lr_changes: Sequence[tuple[int, float]] = ()) -> int:
+        """Start a run of ``config`` brought to epoch ``epochs`` with these lr changes made
+        again (a reopened session); returns its id. Reported as one :attr:`runReset`."""
+        self._run_id += 1
+        self._state = "empty"
+        self._resumeRequested.emit(self._run_id, config, int(epochs), tuple(lr_changes))
         return self._run_id
 
     def step(self) -> None:

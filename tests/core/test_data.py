@@ -21,6 +21,22 @@ def write(tmp_path, text, name="data.csv", mode="w", **kw):
     return p
 
 
+def test_text_columns_that_are_not_chosen_are_ignored(tmp_path):
+    # A label column, a date column: only x and y must be numbers, in every chunk; a text cell
+    # in a chosen column, or a row with a field too many, is still an error with its line.
+    rows = "".join(f"p{i},{150 + i},2024-01-{i % 28 + 1:02d},{50 + i / 2}\n" for i in range(100))
+    p = write(tmp_path, "name,height,date,weight\n" + rows)
+    d = read_xy_csv(p, "height", "weight", chunk_lines=7)
+    np.testing.assert_array_equal(d.x, 150 + np.arange(100))
+    np.testing.assert_array_equal(d.y, 50 + np.arange(100) / 2)
+    bad = write(tmp_path, "name,height,date,weight\n" + rows + "q,1,d,oops\n", name="bad.csv")
+    with pytest.raises(DataError, match=r"line 102, column 'weight': 'oops' is not a number"):
+        read_xy_csv(bad, "height", "weight", chunk_lines=7)
+    long = write(tmp_path, "name,height,date,weight\n" + rows + "q,1,d,2,9\n", name="l.csv")
+    with pytest.raises(DataError, match="line 102: 5 fields, expected 4"):
+        read_xy_csv(long, "height", "weight", chunk_lines=7)
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -31,3 +31,28 @@ def window(qtbot, monkeypatch):
     qtbot.waitExposed(win)
     qtbot.waitUntil(lambda: win.controller.state == "ready" and win.run_data.n == 1)
     return win
+
+
+@pytest.fixture(autouse=True)
+def shown_dialogs():
+    """No modal question ever blocks a test: unsaved changes are discarded, errors recorded.
+
+    Yields the list of ``(title, text)`` of the error and warning dialogs shown; a test that
+    wants another answer patches ``gdstudio.ui.dialogs`` with monkeypatch. Patched by hand, not
+    with monkeypatch: a test's ``monkeypatch.undo()`` must not remove this safety net, and
+    pytest-qt closes the test's windows (which may ask) before fixtures end.
+    """
+    from gdstudio.ui import dialogs
+
+    shown: list[tuple[str, str]] = []
+    answers = {
+        "ask_save_changes": lambda parent, name: dialogs.DISCARD,
+        "show_error": lambda parent, title, text: shown.append((title, text)),
+        "show_warning": lambda parent, title, text: shown.append((title, text)),
+    }
+    originals = {name: getattr(dialogs, name) for name in answers}
+    for name, answer in answers.items():
+        setattr(dialogs, name, answer)
+    yield shown
+    for name, original in originals.items():
+        setattr(dialogs, name, original)

@@ -1,0 +1,115 @@
+"""The questions the window asks a person, in one place: file choosers and message boxes.
+
+Every modal question the file features ask goes through a function of this module, looked up
+at call time (``dialogs.ask_save_changes(...)``, never imported by name), so that tests (and
+automation) replace it with an answer instead of driving a nested event loop.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QMessageBox,
+    QSpinBox,
+    QWidget,
+)
+
+__all__ = [
+    "SAVE",
+    "DISCARD",
+    "CANCEL",
+    "ask_save_changes",
+    "ask_open_path",
+    "ask_save_path",
+    "show_error",
+    "show_warning",
+    "ask_gif_options",
+]
+
+SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
+
+
+def ask_save_changes(parent: QWidget | None, name: str) -> str:
+    """Save / Discard / Cancel for unsaved changes to ``name``; returns SAVE, DISCARD or CANCEL."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Unsaved changes")
+    box.setText(f"Save the changes to {name}?")
+    box.setInformativeText("Your changes (settings and the run) are lost if you don't save them.")
+    box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                           | QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Save)
+    box.setEscapeButton(QMessageBox.StandardButton.Cancel)
+    answer = box.exec()
+    if answer == QMessageBox.StandardButton.Save:
+        return SAVE
+    if answer == QMessageBox.StandardButton.Discard:
+        return DISCARD
+    return CANCEL
+
+
+def ask_open_path(parent: QWidget | None, title: str, folder: str, filters: str) -> str:
+    """A file to open ('' when cancelled)."""
+    path, _ = QFileDialog.getOpenFileName(parent, title, folder or os.path.expanduser("~"),
+                                          filters)
+    return path
+
+
+def ask_save_path(parent: QWidget | None, title: str, suggested: str, filters: str) -> str:
+    """Where to save ('' when cancelled); the dialog asks before replacing a file."""
+    path, _ = QFileDialog.getSaveFileName(parent, title, suggested, filters)
+    return path
+
+
+def show_error(parent: QWidget | None, title: str, text: str) -> None:
+    """Something could not be done; ``text`` says what and why."""
+    QMessageBox.warning(parent, title, text)
+
+
+def show_warning(parent: QWidget | None, title: str, text: str) -> None:
+    """Something was done, with a caveat worth reading."""
+    QMessageBox.information(parent, title, text)
+
+
+def ask_gif_options(parent: QWidget | None, epochs_run: int,
+                    width: int) -> tuple[int, int, int] | None:
+    """Frames, milliseconds per frame and width (pixels) of a GIF of the run; None if cancelled."""
+    dialog = QDialog(parent)
+    dialog.setObjectName("gifOptionsDialog")
+    dialog.setWindowTitle("Export the run as a GIF")
+    form = QFormLayout(dialog)
+    frames = QSpinBox()
+    frames.setObjectName("gifFramesSpin")
+    frames.setRange(1, max(1, min(epochs_run + 1, 2000)))
+    frames.setValue(min(epochs_run + 1, 100))
+    frames.setToolTip("How many epochs the animation shows, evenly spread from the first to "
+                      "the last")
+    delay = QSpinBox()
+    delay.setObjectName("gifDelaySpin")
+    delay.setRange(20, 5000)
+    delay.setSingleStep(10)
+    delay.setValue(80)
+    delay.setSuffix(" ms")
+    delay.setToolTip("How long each frame stays on screen")
+    size = QSpinBox()
+    size.setObjectName("gifWidthSpin")
+    size.setRange(200, 4000)
+    size.setValue(max(200, min(width, 1000)))
+    size.setSuffix(" px")
+    size.setToolTip("Width of the animation (the height follows the plots' proportions)")
+    form.addRow("Frames", frames)
+    form.addRow("Each frame", delay)
+    form.addRow("Width", size)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                               | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    form.addRow(buttons)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return frames.value(), delay.value(), size.value()

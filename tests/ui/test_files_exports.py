@@ -1,0 +1,225 @@
+"""Exports: history files equal to the CLI's, plots as PNG and SVG, the window as PNG, the run
+as an animated GIF (frames, size, cancel), and code that reproduces the run when executed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from files_support import (
+    new_window,
+    parse_csv,
+    run_to_end,
+    set_lr_mid_run,
+    settle,
+    step,
+)
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QGuiApplication, QImage
+
+from gdstudio import cli
+from gdstudio.ui import code_export, dialogs, exports
+from gdstudio.ui.controls import REGRESSION_TAB
+
+
+@pytest.fixture
+def win(qtbot, monkeypatch):
+    return new_window(qtbot, monkeypatch)
+
+
+@pytest.mark.parametrize("problem", ["function", "regression"])
+def test_history_csv_and_json_equal_the_cli(win, qtbot, tmp_path, capsys, problem):
+    if problem == "function":
+        argv = ["run", "--expr", "x**2 - 4*x + 5", "--x0", "7", "--lr", "0.1", "--epochs", "50"]
+    else:
+        win.controls.problemTabs.setCurrentIndex(REGRESSION_TAB)
+        win.controls.epochsSpin.setValue(200)
+        settle(qtbot, win)
+        argv = ["run", "--problem", "regression", "--synthetic", "100", "--seed", "0",
+                "--lr", "1e-4", "--epochs", "200"]
+    run_to_end(qtbot, win)
+    for fmt in ("csv", "json"):
+        path = tmp_path / f"history.{fmt}"
+        assert win.files.export_history(fmt, str(path)) == str(path)
+        capsys.readouterr()
+        assert cli.main([*argv, "--format", fmt]) == 0
+        assert path.read_text() == capsys.readouterr().out, fmt
+
+
+def test_history_export_through_the_menu_and_the_dialog(win, qtbot, monkeypatch, tmp_path):
+    step(qtbot, win, 3)
+    target = tmp_path / "picked"
+    monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(target))
+    win.exportAction.trigger()  # File › Export › History as CSV…
+    assert (tmp_path / "picked.csv").read_text().splitlines()[0] == "epoch,x,loss,grad"
+    win.files.exportMenu.aboutToShow.emit()
+    texts = [a.text() for a in win.files.exportMenu.actions()]
+    for expected in ("History as CSV…", "History as JSON…", "f(x) and the iterates as PNG…",
+                     "Loss per epoch as SVG…", "Window as PNG…", "Run as animated GIF…"):
+        assert expected in texts, texts
+
+
+def test_plots_as_png_and_svg(win, qtbot, tmp_path):
+    step(qtbot, win, 5)
+    for plot in (win.curve_plot, win.loss_plot):
+        png = tmp_path / f"{plot.objectName()}.png"
+        svg = tmp_path / f"{plot.objectName()}.svg"
+        assert win.files.export_plot(plot, "png", str(png)) == str(png)
+        assert win.files.export_plot(plot, "svg", str(svg)) == str(svg)
+        image = QImage(str(png))
+        assert not image.isNull()
+        assert abs(image.width() - plot.getPlotItem().sceneBoundingRect().width()) <= 2
+        root = ET.parse(svg).getroot()
+        assert root.tag.endswith("svg")
+        text = svg.read_text()
+        assert "<path" in text or "<polyline" in text
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_window_as_png(win, qtbot, tmp_path):
+    path = tmp_path / "window.png"
+    assert win.files.export_window(str(path)) == str(path)
+    image = QImage(str(path))
+    ratio = win.devicePixelRatioF()
+    assert (image.width(), image.height()) == (round(win.width() * ratio),
+                                               round(win.height() * ratio))
+
+
+def test_an_export_that_fails_leaves_the_old_file(win, qtbot, tmp_path, shown_dialogs):
+    path = tmp_path / "history.csv"
+    path.write_text("precious\n")
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    assert win.files.export_history("csv", str(folder / "x" / "h.csv")) == ""
+    assert "No such file or directory" in shown_dialogs[-1][1]
+    assert path.read_text() == "precious\n"
+
+
+def _gif(path):
+    from PIL import Image
+
+    with Image.open(path) as im:
+        frames = []
+        for i in range(im.n_frames):
+            im.seek(i)
+            frames.append((np.asarray(im.convert("RGB")), im.info.get("duration")))
+        return im.size, frames
+
+
+def test_the_run_as_an_animated_gif(win, qtbot, tmp_path):
+    run_to_end(qtbot, win)
+    path = tmp_path / "run.gif"
+    ticks = []
+    probe = QTimer()
+    probe.setInterval(1)
+    probe.timeout.connect(lambda: ticks.append(1))
+    rendered = []
+    gif = win.files.export_gif(str(path), frames=20, frame_ms=60, width=480)
+    gif.frameRendered.connect(lambda n: rendered.append(len(ticks)))
+    area = exports._panel_area(win)
+    expected_size = (480, round(area.height() * 480 / area.width()))
+    probe.start()
+    with qtbot.waitSignal(gif.finished, timeout=60_000) as blocker:
+        pass
+    probe.stop()
+    assert blocker.args == ["saved", str(path)]
+    size, frames = _gif(path)
+    assert size == expected_size
+    assert len(frames) == 20 == gif.frame_count
+    assert all(duration == 60 for _, duration in frames)
+    assert not np.array_equal(frames[0][0], frames[-1][0])  # the run moves
+    assert rendered[-1] > rendered[0]  # the event loop ran between frames
+    assert list(gif.epochs[[0, -1]]) == [0, 50]
+    # The plots show the whole run again, and the history slider follows it as before.
+    assert win.curve_plot.iterates()[0].size == 51
+    assert win.scrubber.epoch() is None
+    assert win.files._gif is None
+
+
+def test_a_gif_export_can_be_cancelled(win, qtbot, tmp_path):
+    run_to_end(qtbot, win)
+    path = tmp_path / "run.gif"
+    path.write_bytes(b"old")
+
+    def cancel_at_three(n: int) -> None:
+        if n == 3:
+            progress = gif.progress
+            assert progress is not None
+            progress.canceled.emit()  # the Cancel button
+
+    gif = win.files.export_gif(str(path), frames=40, width=300)
+    gif.frameRendered.connect(cancel_at_three)
+    with qtbot.waitSignal(gif.finished, timeout=60_000) as blocker:
+        pass
+    assert blocker.args == ["cancelled", ""]
+    qtbot.waitUntil(lambda: not gif.encoder.isRunning() if _valid(gif.encoder) else True)
+    assert path.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["run.gif"]
+    assert win.curve_plot.iterates()[0].size == 51
+
+
+def _valid(obj) -> bool:
+    import shiboken6
+
+    return shiboken6.isValid(obj)
+
+
+def test_gif_frame_epochs():
+    assert list(exports.gif_frame_epochs(50, 6)) == [0, 10, 20, 30, 40, 50]
+    assert list(exports.gif_frame_epochs(3, 100)) == [0, 1, 2, 3]
+    assert list(exports.gif_frame_epochs(0, 10)) == [0]
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_the_exported_script_prints_the_apps_trajectory(win, qtbot, tmp_path, backend):
+    c = win.controls
+    c.choose_preset("quartic")
+    c.epochsSpin.setValue(30)
+    settle(qtbot, win)
+    step(qtbot, win, 7)
+    set_lr_mid_run(qtbot, win, 0.004)
+    run_to_end(qtbot, win)
+    path = tmp_path / f"run_{backend}.py"
+    assert code_export.save_script(win, backend, str(path)) == str(path)
+    out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                         timeout=300, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    header, rows = parse_csv(out.stdout)
+    assert header == ["epoch", "x", "loss", "grad"]
+    data = win.run_data
+    assert rows.shape[0] == data.n
+    np.testing.assert_array_equal(rows[:, 0], np.arange(data.n))
+    np.testing.assert_allclose(rows[:, 1], data.params[:, 0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(rows[:, 2], data.loss, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(rows[:, 3], data.grad[:, 0], rtol=1e-12, atol=1e-12)
+
+
+def test_copy_code_puts_the_script_on_the_clipboard(win, qtbot):
+    QGuiApplication.clipboard().setText("")
+    win.files.codeActions["copy_numpy"].trigger()
+    text = QGuiApplication.clipboard().text()
+    assert text.startswith("#!/usr/bin/env python3") and "import numpy as np" in text
+    win.files.codeActions["copy_torch"].trigger()
+    assert "import torch" in QGuiApplication.clipboard().text()
+
+
+def test_code_export_of_an_unsupported_run_says_why(win, qtbot, tmp_path, shown_dialogs):
+    from files_support import open_session
+
+    from gdstudio.core import RegressionProblem, RunConfig, run
+    from gdstudio.core.session import save_session, session_from_history
+
+    path = tmp_path / "scaled.gdstudio"
+    save_session(path, session_from_history(run(RunConfig(
+        problem=RegressionProblem.synthetic(), lr=0.1, epochs=20, scale_x=True))))
+    assert open_session(qtbot, win, path)
+    assert win.run_data.config.scale_x
+    assert not code_export.copy_script(win, "numpy")
+    title, text = shown_dialogs[-1]
+    assert title == "Cannot export NumPy code" and "scal" in text
+    assert code_export.save_script(win, "torch", str(tmp_path / "t.py")) == ""
+    assert not os.path.exists(tmp_path / "t.py")

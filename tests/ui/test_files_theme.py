@@ -1,0 +1,104 @@
+"""Appearance: light and dark themes (palette and plots), text size, Okabe–Ito run colours."""
+
+from __future__ import annotations
+
+import pytest
+from files_support import new_window
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+from gdstudio.ui.theme import OKABE_ITO, Appearance, is_dark, run_colors
+
+
+@pytest.fixture
+def win(qtbot, monkeypatch):
+    w = new_window(qtbot, monkeypatch)
+    yield w
+    # The look is the application's: leave it as the platform gave it for the next test.
+    w.files.set_theme("system")
+    w.files.set_text_size("normal")
+
+
+def _plot_background(plot) -> QColor:
+    return plot.backgroundBrush().color()
+
+
+def test_run_colors_are_okabe_ito():
+    light = run_colors(8, dark=False)
+    assert light[:3] == [OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["bluish green"]]
+    assert sorted(light) == sorted(OKABE_ITO.values())  # all eight, each once
+    dark = run_colors(8, dark=True)
+    assert OKABE_ITO["black"] not in dark and dark[:7] == light[:7]
+    assert run_colors(10, dark=False)[8:] == light[:2]  # cycles after eight
+    assert run_colors(0) == []
+    with pytest.raises(ValueError):
+        run_colors(-1)
+
+
+def test_dark_theme_changes_the_palette_and_the_plots(win, qtbot):
+    app = QApplication.instance()
+    assert win.files.appearance.theme == "system" and not is_dark()
+    light_bg = _plot_background(win.loss_plot)
+    win.files.themeActions["dark"].trigger()
+    assert is_dark(app.palette())
+    base = app.palette().color(QPalette.ColorRole.Base)
+    text = app.palette().color(QPalette.ColorRole.Text)
+    for plot in (win.loss_plot, win.curve_plot, win.fit_plot):
+        assert _plot_background(plot) == base, plot.objectName()
+        axis = plot.getPlotItem().getAxis("bottom")
+        assert axis.textPen().color() == text
+        assert plot.getPlotItem().titleLabel.opts["color"] == text.name()
+    assert win.curve_plot.label_item.color == text  # the iterate's label follows
+    assert _plot_background(win.loss_plot) != light_bg
+    assert win.files.themeActions["dark"].isChecked()
+
+    win.files.themeActions["light"].trigger()
+    assert not is_dark(app.palette())
+    assert _plot_background(win.loss_plot) == app.palette().color(QPalette.ColorRole.Base)
+
+
+def test_the_theme_and_text_size_are_remembered(qtbot, monkeypatch):
+    first = new_window(qtbot, monkeypatch)
+    first.files.set_theme("dark")
+    first.files.set_text_size("large")
+    first.close()
+    second = new_window(qtbot, monkeypatch)
+    try:
+        assert second.files.appearance.theme == "dark" and is_dark()
+        assert second.files.textSizeActions["large"].isChecked()
+        assert _plot_background(second.loss_plot) == QApplication.palette().color(
+            QPalette.ColorRole.Base)
+    finally:
+        second.files.set_theme("system")
+        second.files.set_text_size("normal")
+
+
+def test_text_size_scales_the_application_and_the_plots(win, qtbot):
+    base = QApplication.font().pointSizeF()
+    mono = win.controls.expressionEdit.font().pointSizeF()
+    win.files.textSizeActions["huge"].trigger()
+    assert QApplication.font().pointSizeF() == pytest.approx(base * 1.7)
+    # Widgets hear of the application's font through a posted event.
+    qtbot.waitUntil(lambda: win.statusLabel.font().pointSizeF() == pytest.approx(base * 1.7))
+    assert win.controls.configError.font().pointSizeF() == pytest.approx(base * 1.7)
+    assert win.controls.expressionEdit.font().pointSizeF() == pytest.approx(mono * 1.7)
+    tick_font = win.loss_plot.getPlotItem().getAxis("left").style["tickFont"]
+    assert tick_font.pointSizeF() == pytest.approx(base * 1.7)
+    assert win.loss_plot.getPlotItem().titleLabel.opts["size"] == f"{11 * 1.7:g}pt"
+    win.files.textSizeActions["normal"].trigger()
+    assert QApplication.font().pointSizeF() == pytest.approx(base)
+    assert win.controls.expressionEdit.font().pointSizeF() == pytest.approx(mono)
+
+
+def test_system_theme_follows_the_colour_scheme(win, qtbot, monkeypatch):
+    from PySide6.QtCore import Qt
+
+    monkeypatch.setattr(Appearance, "_system_dark", staticmethod(lambda: True))
+    win.files.appearance._on_scheme_changed(Qt.ColorScheme.Dark)
+    assert is_dark()
+    monkeypatch.setattr(Appearance, "_system_dark", staticmethod(lambda: False))
+    win.files.appearance._on_scheme_changed(Qt.ColorScheme.Light)
+    assert not is_dark()
+    win.files.set_theme("dark")
+    win.files.appearance._on_scheme_changed(Qt.ColorScheme.Light)  # a chosen theme stays
+    assert is_dark()
