@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from .errors import DataError
+from .expressions import load_symbolic
 from .problems import FunctionProblem, RegressionProblem
 
 __all__ = [
@@ -208,6 +209,7 @@ class FunctionAnalysis:
 
 
 def _poly_roots(fp: Any, x: Any) -> list[float] | None:
+    load_symbolic()  # one importer at a time (see expressions.load_symbolic)
     import sympy
 
     try:
@@ -273,6 +275,7 @@ def analyze_function(
     """Stationary points of a 1-D function and its derivatives, in bounded time."""
     if problem.dim != 1:
         raise ValueError("analyze_function handles functions of one variable")
+    load_symbolic()  # one importer at a time (see expressions.load_symbolic)
     import sympy
 
     expr = problem.expression
@@ -286,7 +289,7 @@ def analyze_function(
     f2: Callable[[float], float]
     second_text = ""
     if fpp_sym is not None:
-        from ._symbolic import pretty as _pretty
+        _pretty = load_symbolic().pretty
         from .expressions import ExpressionError, compile_sympy
 
         try:
@@ -474,6 +477,7 @@ class SurfaceAnalysis:
 def analyze_surface(problem: FunctionProblem, start: tuple[float, ...] | None = None) -> SurfaceAnalysis:
     """Find the stationary point descent from ``start`` heads for (damped Newton with a
     gradient-descent fallback, bounded iterations) and the Hessian there."""
+    load_symbolic()  # one importer at a time (see expressions.load_symbolic)
     import sympy
 
     from .expressions import compile_sympy

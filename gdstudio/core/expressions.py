@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -34,6 +35,8 @@ import numpy as np
 from .errors import ExpressionError
 
 __all__ = [
+    "load_symbolic",
+    "symbolic_loaded",
     "FUNCTIONS",
     "CONSTANTS",
     "MAX_LENGTH",
@@ -414,6 +417,33 @@ class _Checker:
         return result
 
 
+_SYMBOLIC_LOCK = threading.Lock()
+_symbolic_module: Any = None
+
+
+def load_symbolic() -> Any:
+    """The SymPy side (:mod:`._symbolic`), imported on first use by whichever thread asks first.
+
+    SymPy takes about a second to import. The window imports it in a background thread after it
+    is shown while its worker may need it too: SymPy's import has cycles, and two threads
+    importing it at once can see a half-initialised module, so one thread imports and the others
+    wait here.
+    """
+    global _symbolic_module
+    if _symbolic_module is None:
+        with _SYMBOLIC_LOCK:
+            if _symbolic_module is None:
+                from . import _symbolic
+
+                _symbolic_module = _symbolic
+    return _symbolic_module
+
+
+def symbolic_loaded() -> bool:
+    """Whether :func:`load_symbolic` has finished (SymPy is imported)."""
+    return _symbolic_module is not None
+
+
 @dataclass(frozen=True)
 class Expression:
     """A checked function of one or more variables, with its symbolic gradient.
@@ -431,7 +461,7 @@ class Expression:
     @cached_property
     def sym(self) -> Any:
         """The SymPy expression (imports SymPy on first use)."""
-        from . import _symbolic
+        _symbolic = load_symbolic()
 
         tree = self.tree if self.tree is not None else ast.parse(self.text, mode="eval")
         return _symbolic.build_sym(self.text, self.variables, tree)
@@ -447,27 +477,27 @@ class Expression:
 
     @cached_property
     def symbols(self) -> tuple[Any, ...]:
-        from . import _symbolic
+        _symbolic = load_symbolic()
 
         return _symbolic.symbols(self.variables)
 
     @cached_property
     def gradient_sym(self) -> tuple[Any, ...]:
-        from . import _symbolic
+        _symbolic = load_symbolic()
 
         return tuple(_symbolic.diff(self.sym, s) for s in self.symbols)
 
     @cached_property
     def derivative_text(self) -> str:
         """The derivative (1-D) or gradient components as readable text."""
-        from . import _symbolic
+        _symbolic = load_symbolic()
 
         parts = [_symbolic.pretty(g) for g in self.gradient_sym]
         return parts[0] if len(parts) == 1 else "(" + ", ".join(parts) + ")"
 
     @cached_property
     def pretty(self) -> str:
-        from . import _symbolic
+        _symbolic = load_symbolic()
 
         return _symbolic.pretty(self.sym)
 
@@ -556,14 +586,14 @@ def compile_sympy(
     exprs: Sequence[Any], variables: Sequence[str], backend: str, *, single: bool = False
 ) -> Callable[..., Any]:
     """Compile SymPy expressions into one Python function (see :mod:`._symbolic`)."""
-    from . import _symbolic
+    _symbolic = load_symbolic()
 
     return _symbolic.compile_sympy(exprs, variables, backend, single=single)
 
 
 def expression_source(exprs: Sequence[Any], variables: Sequence[str]) -> list[str]:
     """The Python source text (math names) of SymPy expressions; used by code generation."""
-    from . import _symbolic
+    _symbolic = load_symbolic()
 
     return _symbolic.expression_source(exprs, variables)
 

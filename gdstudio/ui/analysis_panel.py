@@ -11,7 +11,7 @@ import html
 import math
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from gdstudio.core import FunctionProblem, RegressionProblem, RunConfig
@@ -25,6 +25,7 @@ from gdstudio.core.analysis import (
     analyze_surface,
 )
 
+from . import symbolic
 from .formatting import number, pretty_math
 
 __all__ = ["AnalysisPanel", "REGIME_COLOURS"]
@@ -67,7 +68,14 @@ def _row(label: str, value: str) -> str:
 
 
 class AnalysisPanel(QScrollArea):
-    """Read-only rich text: the theory for the current problem and learning rate."""
+    """Read-only rich text: the theory for the current problem and learning rate.
+
+    A function's analysis needs SymPy; until it is loaded (the first second after start-up, see
+    :mod:`.symbolic`) the panel says so, and ``analysisChanged`` tells the window when the
+    analysis (the minimum, the loss there) has arrived.
+    """
+
+    analysisChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -93,6 +101,7 @@ class AnalysisPanel(QScrollArea):
         self._lr = math.nan
         self._start: tuple[float, ...] | None = None  # a surface's analysis depends on it
         self._scaled: RegressionAnalysis | None = None  # the regression on standardised x
+        self._waiting = False  # for SymPy (a function's analysis), see set_config
         self._race: list[tuple[str, float, str]] = []  # (label, lr, optimizer) of race lanes
         self.label.setText("<i>Choose a problem to see its analysis.</i>")
 
@@ -111,6 +120,15 @@ class AnalysisPanel(QScrollArea):
         self._lr = float(config.lr)  # type: ignore[arg-type]
         surface = isinstance(config.problem, FunctionProblem) and config.problem.dim == 2
         start = tuple(float(v) for v in config.start_params()) if surface else None
+        if isinstance(config.problem, FunctionProblem) and not symbolic.is_ready():
+            self._problem = None
+            self._analysis = None
+            self._error = ""
+            if not self._waiting:
+                self._waiting = True
+                symbolic.call_when_ready(self, self._on_symbolic_ready)
+            self._render()
+            return
         if config.problem is not self._problem or start != self._start:
             self._problem = config.problem
             self._start = start
@@ -135,6 +153,17 @@ class AnalysisPanel(QScrollArea):
             except Exception:  # noqa: BLE001 - theory is a help; never break the window
                 self._scaled = None
         self._render()
+
+    @property
+    def config(self) -> RunConfig | None:
+        """The configuration analysed (None while the input is invalid)."""
+        return self._config
+
+    def _on_symbolic_ready(self) -> None:
+        self._waiting = False
+        if self._config is not None:
+            self.set_config(self._config)
+            self.analysisChanged.emit()
 
     def set_race(self, lanes: list[tuple[str, float, str]] | None) -> None:
         """A race's lanes (label, learning rate, optimizer): each one's regime is listed."""
@@ -193,6 +222,9 @@ class AnalysisPanel(QScrollArea):
         config = self._config
         if config is None:
             self.label.setText("<i>Fix the highlighted input to see the analysis.</i>")
+            return
+        if isinstance(config.problem, FunctionProblem) and not symbolic.is_ready():
+            self.label.setText("<i>Working out the derivative and the analysis…</i>")
             return
         if self._error:
             self.label.setText(f"<i>No analysis for this problem ({html.escape(self._error)}).</i>")

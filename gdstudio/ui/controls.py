@@ -57,6 +57,7 @@ from gdstudio.core.engines import DTYPES, OPTIMIZERS
 
 from .formatting import number, pretty_math, steps_per_second_text
 from .optimizer_fields import OptimizerFields, RegressionOptions, make_tol_spin
+from . import symbolic
 from .race_panel import RaceSetup
 from .race_run import RaceSpec
 from .surface_panel import DEFAULT_SURFACE, SurfaceTab
@@ -623,8 +624,8 @@ class ControlPanel(QWidget):
         else:
             self._function = problem
             _show_error(self.expressionError, "")
-            derivative = pretty_math(problem.expression.derivative_text)
-            self.derivativeLabel.setText(f"f′(x) = {derivative}")
+            self.derivativeLabel.setText(f"f′(x) = {symbolic.PLACEHOLDER}")
+            symbolic.call_when_ready(self, self._show_derivative)
             self.derivativeLabel.show()
             self.lessonLabel.setText(problem.lesson)
             self.lessonLabel.setVisible(bool(problem.lesson))
@@ -634,6 +635,17 @@ class ControlPanel(QWidget):
                     index if index >= 0 else self.functionCombo.count() - 1
                 )
         self._refresh()
+
+    def _show_derivative(self) -> None:
+        """f′(x) under the expression (SymPy; after start-up, see :mod:`.symbolic`)."""
+        problem = self._function
+        if problem is None:
+            return  # the expression is invalid now
+        try:
+            derivative = pretty_math(problem.expression.derivative_text)
+        except Exception as err:  # noqa: BLE001 - a help text; never break the panel
+            derivative = f"(not available: {type(err).__name__})"
+        self.derivativeLabel.setText(f"f′(x) = {derivative}")
 
     def _on_synthetic_edited(self, _value: object = None) -> None:
         self._synthetic = None  # rebuilt from the fields by _refresh

@@ -83,6 +83,14 @@ class Explorer(QObject):
 
     # --- a new run ---------------------------------------------------------------------------
 
+    def show_surface(self, config: RunConfig) -> None:
+        """f(x, y)'s contour map, with the stationary point the analysis found (if any)."""
+        found = self.w.analysis.surface_point()
+        point, kind, f_min = found if found is not None else (None, "none", None)
+        start = tuple(float(v) for v in config.start_params())
+        self.w.surface_plot.set_landscape(
+            surface_landscape(config.problem, start, point, kind, f_min), start)  # type: ignore[arg-type]
+
     def begin(self, config: RunConfig, race: RaceSpec | None) -> RunConfig:
         """Set the panels up for a run of ``config`` (or a race); returns the config whose rows
         the History table shows (a race: its selected lane's)."""
@@ -93,11 +101,7 @@ class Explorer(QObject):
         surface = isinstance(problem, FunctionProblem) and problem.dim == 2
         if surface:
             w.plot_stack.setCurrentWidget(w.surface_plot)
-            found = w.analysis.surface_point()
-            point, kind, f_min = found if found is not None else (None, "none", None)
-            start = tuple(float(v) for v in config.start_params())
-            w.surface_plot.set_landscape(
-                surface_landscape(problem, start, point, kind, f_min), start)  # type: ignore[arg-type]
+            self.show_surface(config)
         regression = isinstance(problem, RegressionProblem)
         if regression and w.landscape_plot.isHidden():  # share the width with the fitted line
             w.landscape_plot.show()

@@ -51,6 +51,7 @@ from .race_panel import RaceSummaryModel, RaceSummaryView
 from .race_run import RaceSpec, RaceStep
 from .resources import icon
 from .run_data import LrChange, RunData
+from . import symbolic
 from .scrubber import HistoryScrubber
 from .widgets import MessageBar
 from .worker import DeviceProbe, RunController
@@ -90,8 +91,13 @@ class MainWindow(QMainWindow):
         self._probe: DeviceProbe | None = None
         self._state = "empty"
         self._last_frame_ms = 0.0
+        self._shown_once = False
         self.run_data = RunData()
 
+        # Start-up: SymPy (about a second to import) waits until the window is on screen, and so
+        # does the first run (its first row needs the derivative); see _after_first_show.
+        symbolic.hold()
+        self._holding_symbolic = True
         self._build_widgets()
         self._build_actions()
         self._build_menus_and_toolbar()
@@ -109,6 +115,7 @@ class MainWindow(QMainWindow):
         self._probe_timer.timeout.connect(self._probe_devices)
 
         self.controller = RunController(self)
+        self.controller.hold()
         self.controller.runReset.connect(self._on_run_reset)
         self.controller.stepsAdvanced.connect(self._on_steps)
         self.controller.stateChanged.connect(self._on_state)
@@ -116,6 +123,7 @@ class MainWindow(QMainWindow):
         self.controller.failed.connect(self._on_failed)
 
         self.controls.configChanged.connect(self._start_run)
+        self.analysis.analysisChanged.connect(self._on_analysis_ready)
         self.controls.lrChanged.connect(self._on_lr_changed)
         self.controls.validityChanged.connect(lambda _ok: self._update_actions())
         self.controls.speedChanged.connect(self.controller.set_speed)
@@ -433,6 +441,20 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self._schedule_frame()
 
+    @Slot()
+    def _on_analysis_ready(self) -> None:
+        """A function's analysis arrived after the run began (SymPy was still loading): mark
+        the minimum, the loss there, a surface's stationary point."""
+        config = self.analysis.config
+        if config is None or not isinstance(config.problem, FunctionProblem):
+            return
+        if config.problem.dim == 1:
+            self.curve_plot.set_minimum(self.analysis.minimum_point())
+        else:
+            self.explorer.show_surface(config)
+        self.loss_plot.set_optimum(self.analysis.optimum_loss())
+        self._schedule_frame()
+
     # ------------------------------------------------------------------------------------------
     # results from the worker
     # ------------------------------------------------------------------------------------------
@@ -582,9 +604,26 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            QTimer.singleShot(0, self._after_first_show)
         if (self._probe is None and not self._closing and not self._probe_timer.isActive()
                 and self.device_probe_delay_ms is not None):
             self._probe_timer.start()
+
+    @Slot()
+    def _after_first_show(self) -> None:
+        """The window is on screen: start the run shown and load SymPy, both in the
+        background (see :mod:`.symbolic`)."""
+        if self._closing:
+            return
+        self.controller.release()
+        self._release_symbolic()
+
+    def _release_symbolic(self) -> None:
+        if self._holding_symbolic:
+            self._holding_symbolic = False
+            symbolic.release()
 
     @Slot()
     def _probe_devices(self) -> None:
@@ -622,6 +661,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._closing:
             self._closing = True
+            self._release_symbolic()  # a window closed before it was shown
             self._probe_timer.stop()
             self._frame_timer.stop()
             self._save_settings()

@@ -223,6 +223,12 @@ class CurvePlot(_Plot):
         extra = [x0] + ([minimum[0]] if minimum is not None else [])
         self._base = problem.plot_range(extra)
         self._sampled_for = None
+        self.set_minimum(minimum)
+        self._follow = True
+        self._sample(self._base)
+
+    def set_minimum(self, minimum: tuple[float, float] | None) -> None:
+        """Mark (x*, f(x*)), or nothing."""
         if minimum is not None:
             self.minimum_item.setData([minimum[0]], [minimum[1]])
             where, height = number(minimum[0], 4), number(minimum[1], 4)
@@ -231,8 +237,6 @@ class CurvePlot(_Plot):
             self.minimum_item.setData([], [])
             self.minimum_item.opts["name"] = "minimum"
         self._relabel_legend()
-        self._follow = True
-        self._sample(self._base)
 
     def _relabel_legend(self) -> None:
         self.legend.clear()

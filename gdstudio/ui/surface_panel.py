@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QLine
 from gdstudio.core import FunctionProblem, InputError
 from gdstudio.core.problems import SURFACE_PRESETS, FunctionPreset
 
+from . import symbolic
 from .formatting import pretty_math
 from .widgets import ScientificSpinBox
 
@@ -178,9 +179,8 @@ class SurfaceTab(QWidget):
         else:
             self._problem = problem
             self.surfaceError.hide()
-            gradient = pretty_math(problem.expression.derivative_text)
-            gradient = gradient.replace("(-", "(−").replace(", -", ", −")
-            self.gradientLabel.setText(f"∇f = {gradient}")
+            self.gradientLabel.setText(f"∇f = {symbolic.PLACEHOLDER}")
+            symbolic.call_when_ready(self, self._show_gradient)
             self.gradientLabel.show()
             self.lessonLabel.setText(problem.lesson)
             self.lessonLabel.setVisible(bool(problem.lesson))
@@ -188,6 +188,18 @@ class SurfaceTab(QWidget):
             custom = self.surfaceCombo.count() - 1
             self.surfaceCombo.setCurrentIndex(index if index >= 0 else custom)
         self._emit_edited()
+
+    def _show_gradient(self) -> None:
+        """∇f under the expression (SymPy; after start-up, see :mod:`.symbolic`)."""
+        problem = self._problem
+        if problem is None:
+            return  # the expression is invalid now
+        try:
+            gradient = pretty_math(problem.expression.derivative_text)
+        except Exception as err:  # noqa: BLE001 - a help text; never break the panel
+            gradient = f"(not available: {type(err).__name__})"
+        gradient = gradient.replace("(-", "(−").replace(", -", ", −")
+        self.gradientLabel.setText(f"∇f = {gradient}")
 
     def _on_field_problem(self, _message: str) -> None:
         why = next((s.problem for s in self.spins() if s.problem), "")

@@ -424,6 +424,8 @@ class RunController(QObject):
         self._run_id = 0
         self._state = "empty"
         self._stop = threading.Event()
+        self._holding = False
+        self._held: tuple[Any, tuple[Any, ...]] | None = None  # the latest request while held
         # No Qt parent: the registry keeps the thread alive until it has finished, so it can
         # never be destroyed while running, whatever happens to the window.
         self._thread = QThread()
@@ -472,7 +474,7 @@ class RunController(QObject):
         """Start a new run or race (dropping the current one); returns its id."""
         self._run_id += 1
         self._state = "empty"
-        self._configureRequested.emit(self._run_id, config)
+        self._send(self._configureRequested, (self._run_id, config))
         return self._run_id
 
     def resume(self, config: RunConfig, epochs: int,
@@ -481,8 +483,28 @@ class RunController(QObject):
         again (a reopened session); returns its id. Reported as one :attr:`runReset`."""
         self._run_id += 1
         self._state = "empty"
-        self._resumeRequested.emit(self._run_id, config, int(epochs), tuple(lr_changes))
+        self._send(self._resumeRequested, (self._run_id, config, int(epochs), tuple(lr_changes)))
         return self._run_id
+
+    def hold(self) -> None:
+        """Keep new runs to myself until :meth:`release` (the window, until it is on screen:
+        building a run's first row may import SymPy, which would compete with the first paint).
+        Only the latest :meth:`configure` or :meth:`resume` is kept."""
+        self._holding = True
+
+    def release(self) -> None:
+        """Send the run asked for while held, if any."""
+        self._holding = False
+        held, self._held = self._held, None
+        if held is not None:
+            signal, args = held
+            signal.emit(*args)
+
+    def _send(self, signal: Any, args: tuple[Any, ...]) -> None:
+        if self._holding:
+            self._held = (signal, args)
+        else:
+            signal.emit(*args)
 
     def step(self) -> None:
         self._stepRequested.emit()

@@ -29,8 +29,11 @@ def window(qtbot, monkeypatch):
     win.resize(1400, 900)
     win.show()
     qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.controller.state == "ready" and win.run_data.n == 1)
+    from files_support import started
+
+    qtbot.waitUntil(lambda: started(win))
     return win
+
 
 
 @pytest.fixture(autouse=True)

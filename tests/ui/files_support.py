@@ -10,6 +10,16 @@ from gdstudio.ui.main_window import MainWindow
 TIMEOUT_MS = 30_000
 
 
+def started(win) -> bool:
+    """The window has its first run at epoch 0 on screen (frame drawn) and SymPy loaded (the
+    derivative and the analysis shown: they follow the first paint, see gdstudio.ui.symbolic)."""
+    from gdstudio.ui import symbolic
+
+    return (win.controller.state == "ready" and win.run_data.n == 1 and symbolic.is_ready()
+            and "Working out" not in win.analysis.text()
+            and "Preparing" not in win.statusLabel.text())
+
+
 def new_window(qtbot, monkeypatch) -> MainWindow:
     """A shown window whose first run is ready (no torch probe)."""
     monkeypatch.setattr(MainWindow, "device_probe_delay_ms", None)
@@ -18,7 +28,7 @@ def new_window(qtbot, monkeypatch) -> MainWindow:
     win.resize(1300, 860)
     win.show()
     qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.controller.state == "ready" and win.run_data.n == 1,
+    qtbot.waitUntil(lambda: started(win),
                     timeout=TIMEOUT_MS)
     return win
 

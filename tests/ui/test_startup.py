@@ -61,3 +61,52 @@ def test_the_binding_defect_guard(qtbot):
     for _ in range(20_000):  # would abort the interpreter without the guard (3.11 + 6.12.0)
         obj.setObjectName("x")
     assert sys.getrefcount(None) > 1000
+
+
+SYMPY_LATER = textwrap.dedent(
+    """
+    import sys
+    from PySide6.QtWidgets import QApplication
+    from PySide6.QtTest import QTest
+    app = QApplication([])
+    from gdstudio.ui.main_window import MainWindow
+    window = MainWindow()
+    window.show()
+    QTest.qWaitForWindowExposed(window)
+    app.processEvents()
+    from gdstudio.ui import symbolic
+    print("at first paint:", symbolic.is_ready(), window.controls.derivativeLabel.text(),
+          "|", window.analysis.text())
+    # A real event loop, as the app runs (QTest.qWait keeps the interpreter lock while it
+    # sleeps, which starves the import thread).
+    from PySide6.QtCore import QEventLoop, QTimer
+    loop = QEventLoop()
+    def check():
+        if window.run_data.n == 1 and "Working out" not in window.analysis.text():
+            loop.quit()
+    poll = QTimer()
+    poll.timeout.connect(check)
+    poll.start(50)
+    QTimer.singleShot(60_000, loop.quit)  # a loaded machine
+    loop.exec()
+    print("later:", symbolic.is_ready(), window.controls.derivativeLabel.text(), "|",
+          window.analysis.text().replace(chr(10), " "))
+    print("minimum marked:", len(window.curve_plot.minimum_item.data))
+    window.close()
+    """
+)
+
+
+def test_sympy_loads_after_the_window_is_shown_and_the_analysis_follows(tmp_path):
+    # SymPy costs about a second to import: the first paint must not wait for it. The
+    # derivative and the analysis say they are coming, then appear, and the minimum is marked.
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", SYMPY_LATER], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    first, later, marked = out.stdout.strip().splitlines()[-3:]
+    assert first.startswith("at first paint: False f′(x) = … | Working out"), first
+    assert later.startswith("later: True f′(x) = 2·x − 4 | "), later
+    assert "minimum at x = 2, f = 1" in later and "2/h = 1" in later
+    assert marked == "minimum marked: 1"
+    assert "Traceback" not in out.stderr and "QThread" not in out.stderr
