@@ -38,7 +38,6 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QSizePolicy,
     QSlider,
-    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -61,7 +60,7 @@ from . import symbolic
 from .race_panel import RaceSetup
 from .race_run import RaceSpec
 from .surface_panel import DEFAULT_SURFACE, SurfaceTab
-from .widgets import LogSlider, ScientificSpinBox, log_grid
+from .widgets import IntegerSpinBox, LogSlider, ScientificSpinBox, log_grid
 
 __all__ = ["ControlPanel", "SPEEDS", "DEFAULT_SPEED", "FUNCTION_TAB", "REGRESSION_TAB",
            "SURFACE_TAB"]
@@ -75,6 +74,8 @@ DEFAULT_SPEED = 10
 
 #: More epochs than this would hold gigabytes of history in the window.
 MAX_WINDOW_EPOCHS = min(MAX_EPOCHS, 10_000_000)
+#: Synthetic points the window offers (the core refuses, up front, what memory cannot hold).
+MAX_WINDOW_POINTS = 10_000_000
 
 LR_MIN, LR_MAX = 1e-7, 10.0
 
@@ -110,6 +111,15 @@ def _error_label(name: str) -> QLabel:
 def _show_error(label: QLabel, message: str) -> None:
     label.setText(message)
     label.setVisible(bool(message))
+
+
+def _field_error(form: QFormLayout, spin: ScientificSpinBox | IntegerSpinBox,
+                 name: str) -> QLabel:
+    """A message row under ``spin`` saying why its text cannot be used (hidden when it can)."""
+    label = _error_label(name)
+    spin.problemChanged.connect(lambda message: _show_error(label, message))
+    form.addRow(label)
+    return label
 
 
 def _note_label(name: str) -> QLabel:
@@ -271,29 +281,30 @@ class ControlPanel(QWidget):
         outer.addWidget(self.syntheticRadio)
         synth = QFormLayout()
         synth.setContentsMargins(18, 0, 0, 0)
-        self.pointsSpin = QSpinBox()
+        self.pointsSpin = IntegerSpinBox(minimum=2, maximum=MAX_WINDOW_POINTS,
+                                         what="number of points")
         self.pointsSpin.setObjectName("pointsSpin")
-        self.pointsSpin.setRange(2, 10_000_000)
         self.pointsSpin.setValue(DEFAULT_SYNTHETIC.n)
-        self.pointsSpin.setGroupSeparatorShown(True)
-        self.pointsSpin.setKeyboardTracking(False)
-        self.pointsSpin.setToolTip("How many synthetic points")
+        self.pointsSpin.setToolTip(f"How many synthetic points (at most {MAX_WINDOW_POINTS:,} "
+                                   "in the window)")
         self.noiseSpin = ScientificSpinBox(minimum=0.0, maximum=1e6, what="noise")
         self.noiseSpin.setObjectName("noiseSpin")
         self.noiseSpin.setValue(DEFAULT_SYNTHETIC.noise)
         self.noiseSpin.setToolTip("Standard deviation of the noise added to y")
-        self.seedSpin = QSpinBox()
+        self.seedSpin = IntegerSpinBox(minimum=0, maximum=2_147_483_647, what="seed",
+                                       grouped=False)
         self.seedSpin.setObjectName("seedSpin")
-        self.seedSpin.setRange(0, 2_147_483_647)
         self.seedSpin.setValue(DEFAULT_SYNTHETIC.seed)
-        self.seedSpin.setKeyboardTracking(False)
         self.seedSpin.setToolTip("Seed of the random generator: the same seed gives the same data")
         for spin in (self.pointsSpin, self.noiseSpin, self.seedSpin):
             spin.valueChanged.connect(self._on_synthetic_edited)
-        self.noiseSpin.problemChanged.connect(self._on_field_problem)
+            spin.problemChanged.connect(self._on_field_problem)
         synth.addRow("Points N", self.pointsSpin)
+        self.pointsError = _field_error(synth, self.pointsSpin, "pointsError")
         synth.addRow("Noise σ", self.noiseSpin)
+        self.noiseError = _field_error(synth, self.noiseSpin, "noiseError")
         synth.addRow("Seed", self.seedSpin)
+        self.seedError = _field_error(synth, self.seedSpin, "seedError")
         outer.addLayout(synth)
 
         row = QHBoxLayout()
@@ -323,9 +334,12 @@ class ControlPanel(QWidget):
             spin.valueChanged.connect(lambda _v: self._refresh())
             spin.problemChanged.connect(self._on_field_problem)
         start.addRow("Start m₀", self.m0Spin)
+        self.m0Error = _field_error(start, self.m0Spin, "m0Error")
         start.addRow("Start c₀", self.c0Spin)
+        self.c0Error = _field_error(start, self.c0Spin, "c0Error")
         self.regressionOptions = RegressionOptions(start, self)
         self.regressionOptions.changed.connect(self._refresh)
+        self.regressionOptions.problemChanged.connect(self._on_field_problem)
         outer.addLayout(start)
         outer.addStretch(1)
         return page
@@ -358,22 +372,23 @@ class ControlPanel(QWidget):
         self.lrSpin.problemChanged.connect(lambda m: _show_error(self.lrError, m))
         form.addRow(self.lrError)
 
-        self.epochsSpin = QSpinBox()
+        self.epochsSpin = IntegerSpinBox(minimum=0, maximum=MAX_WINDOW_EPOCHS,
+                                         what="number of epochs")
         self.epochsSpin.setObjectName("epochsSpin")
-        self.epochsSpin.setRange(0, MAX_WINDOW_EPOCHS)
         self.epochsSpin.setValue(50)
-        self.epochsSpin.setGroupSeparatorShown(True)
-        self.epochsSpin.setKeyboardTracking(False)
         self.epochsSpin.setAccelerated(True)
         self.epochsSpin.setToolTip(f"How many updates the run makes (at most "
                                    f"{MAX_WINDOW_EPOCHS:,} in the window)")
         self.epochsSpin.valueChanged.connect(lambda _v: self._refresh())
+        self.epochsSpin.problemChanged.connect(self._on_field_problem)
         form.addRow("Epochs", self.epochsSpin)
+        self.epochsError = _field_error(form, self.epochsSpin, "epochsError")
 
         self.tolSpin = make_tol_spin()
         self.tolSpin.valueChanged.connect(lambda _v: self._refresh())
         self.tolSpin.problemChanged.connect(self._on_field_problem)
         form.addRow("Stop at |∇| ≤", self.tolSpin)
+        self.tolError = _field_error(form, self.tolSpin, "tolError")
         return box
 
     def _build_surface_tab(self) -> QWidget:
@@ -387,7 +402,7 @@ class ControlPanel(QWidget):
         return self.surfaceTab
 
     def _build_race_group(self) -> RaceSetup:
-        self.raceSetup = RaceSetup()
+        self.raceSetup = RaceSetup(lr_range=(LR_MIN, LR_MAX))  # the learning rate field's range
         self.raceSetup.changed.connect(self._refresh)
         self.raceSetup.modeChanged.connect(lambda _m: self._show_race_mode())
         self.raceSetup.problemChanged.connect(self._on_field_problem)
@@ -767,13 +782,16 @@ class ControlPanel(QWidget):
         return RunConfig(problem=problem, m0=self.m0Spin.value(), c0=self.c0Spin.value(), **common)
 
     def _fields_acceptable(self) -> bool:
-        spins = [self.lrSpin, self.tolSpin]
+        spins: list[ScientificSpinBox | IntegerSpinBox] = [self.lrSpin, self.tolSpin,
+                                                           self.epochsSpin]
         if self.problemTabs.currentIndex() == FUNCTION_TAB:
             spins.append(self.x0Spin)
         elif self.problemTabs.currentIndex() == SURFACE_TAB:
             spins += self.surfaceTab.spins()
         else:
-            spins += [self.m0Spin, self.c0Spin, self.noiseSpin]
+            spins += [self.m0Spin, self.c0Spin, *self.regressionOptions.spins()]
+            if not self.csvRadio.isChecked():
+                spins += [self.pointsSpin, self.noiseSpin, self.seedSpin]
         return (all(spin.hasAcceptableInput() for spin in spins)
                 and self.optimizerFields.is_acceptable() and self.raceSetup.is_acceptable())
 

@@ -310,6 +310,10 @@ class Explorer(QObject):
             head = (f"Race of {race.K} runs  ·  epoch {epoch:,} of {spec.epochs:,}  ·  "
                     f"{running} running" if running else
                     f"Race over at epoch {epoch:,}  ·  " + self._tally(at))
+            if w.controller.state == "error":  # its lanes are not running any more
+                head = (f"Stopped by an internal error (press Reset)  ·  race of {race.K} runs "
+                        f"at epoch {epoch:,}")
+                colour = "#c62828"
             if at is not None:
                 head = "Viewing  ·  " + head
             lane = spec.label(self.lane)

@@ -564,9 +564,10 @@ class FilesController(QObject):
             self.importer.preview_file(path)
 
     def _on_closing(self) -> None:
-        if self._gif is not None:
-            self._gif.cancel()
-            self._gif.wait()
+        gif = self._gif  # cancel() reports at once, and _on_gif_finished forgets it
+        if gif is not None:
+            gif.cancel()
+            gif.wait()
         self.importer.shutdown()
         self.sessions.remember_setup()
 

@@ -16,9 +16,9 @@ import math
 from collections.abc import Iterable
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QWidget
 
-from .widgets import ScientificSpinBox
+from .widgets import IntegerSpinBox, ScientificSpinBox
 
 __all__ = ["OptimizerFields", "RegressionOptions", "make_tol_spin", "USES", "FIELD_NAMES"]
 
@@ -42,6 +42,15 @@ def _in_unit_interval(what: str):  # noqa: ANN202 - a validator for ScientificSp
             raise ValueError(f"{what} must be in [0, 1), got {value:g}")
 
     return check
+
+
+def _error_label(name: str) -> QLabel:
+    label = QLabel()
+    label.setObjectName(name)
+    label.setStyleSheet("color: #c62828;")
+    label.setWordWrap(True)
+    label.hide()
+    return label
 
 
 def make_tol_spin() -> ScientificSpinBox:
@@ -83,11 +92,7 @@ class OptimizerFields(QObject):
         self.epsEdit.setToolTip("ε added to the denominator (Adam, RMSprop, Adagrad); empty: "
                                 "torch.optim's default")
         self.epsEdit.textChanged.connect(self._on_eps_edited)
-        self.epsError = QLabel()
-        self.epsError.setObjectName("epsError")
-        self.epsError.setStyleSheet("color: #c62828;")
-        self.epsError.setWordWrap(True)
-        self.epsError.hide()
+        self.epsError = _error_label("epsError")
         self._eps_problem = ""
         self._rows: dict[str, QWidget] = {
             "momentum": self.momentumSpin,
@@ -98,8 +103,15 @@ class OptimizerFields(QObject):
         }
         labels = {"momentum": "Momentum μ", "beta1": "β₁", "beta2": "β₂", "alpha": "α",
                   "eps": "ε"}
+        #: A message row under each hyper-parameter's field (shown while its text is bad).
+        self.errors: dict[str, QLabel] = {"eps": self.epsError}
         for key, widget in self._rows.items():
             form.addRow(labels[key], widget)
+            if isinstance(widget, ScientificSpinBox):
+                label = _error_label(f"{key}Error")
+                widget.problemChanged.connect(lambda m, k=key: self._show_problem(k, m))
+                self.errors[key] = label
+                form.addRow(label)
         form.addRow(self.epsError)
         self.set_optimizers(["gd"])
 
@@ -150,11 +162,18 @@ class OptimizerFields(QObject):
         spins = (self.momentumSpin, self.beta1Spin, self.beta2Spin, self.alphaSpin)
         return all(s.hasAcceptableInput() for s in spins) and not self._eps_problem
 
+    def _show_problem(self, key: str, message: str) -> None:
+        label = self.errors[key]
+        label.setText(message)
+        label.setVisible(bool(message) and self._form.isRowVisible(self._rows[key]))
+
     def set_optimizers(self, names: Iterable[str]) -> None:
         """Show the rows the optimizers ``names`` use (several while racing them)."""
         chosen = set(names)
         for key, widget in self._rows.items():
             self._form.setRowVisible(widget, bool(chosen & set(USES[key])))
+            if isinstance(widget, ScientificSpinBox):
+                self._show_problem(key, widget.problem)
         defaults = sorted({_DEFAULT_EPS[n] for n in chosen if n in _DEFAULT_EPS})
         self.epsEdit.setPlaceholderText(f"default ({', '.join(defaults)})" if defaults
                                         else "default")
@@ -186,6 +205,8 @@ class RegressionOptions(QObject):
     """Feature scaling and mini-batches, installed into the regression tab's form layout."""
 
     changed = Signal()
+    #: A field's text became (un)acceptable; carries the message ("" when fine).
+    problemChanged = Signal(str)
 
     def __init__(self, form: QFormLayout, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -195,25 +216,38 @@ class RegressionOptions(QObject):
             "Feature scaling: descend on x′ = (x − x̄)/s, where the loss is a round bowl, and "
             "report m and c in the original units. Compare how fast c moves with and without.")
         self.scaleCheck.toggled.connect(lambda _on: self.changed.emit())
-        self.batchSpin = QSpinBox()
+        self.batchSpin = IntegerSpinBox(minimum=0, maximum=10_000_000, what="batch size",
+                                        special_text="full batch")
         self.batchSpin.setObjectName("batchSizeSpin")
-        self.batchSpin.setRange(0, 10_000_000)
-        self.batchSpin.setSpecialValueText("full batch")
-        self.batchSpin.setGroupSeparatorShown(True)
-        self.batchSpin.setKeyboardTracking(False)
         self.batchSpin.setToolTip("Mini-batch SGD: points per update (one epoch is one shuffled "
                                   "pass over the data); 'full batch' is the source's descent")
         self.batchSpin.valueChanged.connect(self._on_batch_changed)
-        self.seedSpin = QSpinBox()
+        self.seedSpin = IntegerSpinBox(minimum=0, maximum=2_147_483_647, what="batch seed",
+                                       grouped=False)
         self.seedSpin.setObjectName("batchSeedSpin")
-        self.seedSpin.setRange(0, 2_147_483_647)
-        self.seedSpin.setKeyboardTracking(False)
         self.seedSpin.setToolTip("Seed of the shuffling: the same seed gives the same batches")
         self.seedSpin.setEnabled(False)
         self.seedSpin.valueChanged.connect(lambda _v: self.changed.emit())
+        self.batchError = _error_label("batchSizeError")
+        self.batchSeedError = _error_label("batchSeedError")
         form.addRow("Scaling", self.scaleCheck)
         form.addRow("Mini-batch", self.batchSpin)
+        form.addRow(self.batchError)
         form.addRow("Batch seed", self.seedSpin)
+        form.addRow(self.batchSeedError)
+        for spin, label in ((self.batchSpin, self.batchError),
+                            (self.seedSpin, self.batchSeedError)):
+            spin.problemChanged.connect(lambda m, lb=label: self._show_problem(lb, m))
+            spin.problemChanged.connect(self.problemChanged)
+
+    @staticmethod
+    def _show_problem(label: QLabel, message: str) -> None:
+        label.setText(message)
+        label.setVisible(bool(message))
+
+    def spins(self) -> list[IntegerSpinBox]:
+        """The fields whose text must be acceptable before a run."""
+        return [self.batchSpin, self.seedSpin]
 
     def _on_batch_changed(self, value: int) -> None:
         self.seedSpin.setEnabled(value > 0)

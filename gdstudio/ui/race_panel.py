@@ -84,8 +84,12 @@ STATUS_NAMES = {
 }
 
 
-def parse_learning_rates(text: str) -> tuple[list[float], str]:
-    """The learning rates in ``text`` ("0.01, 0.1, 0.3" or "1e-3 1e-2"), or ([], why)."""
+def parse_learning_rates(text: str, lowest: float | None = None,
+                         highest: float | None = None) -> tuple[list[float], str]:
+    """The learning rates in ``text`` ("0.01, 0.1, 0.3" or "1e-3 1e-2"), or ([], why).
+
+    ``lowest`` and ``highest``: the range offered (the window's learning-rate field's own).
+    """
     parts = [p for p in _SPLIT.split(text.strip().replace("−", "-")) if p]
     if not parts:
         return [], "enter one or more learning rates, separated by commas"
@@ -99,6 +103,10 @@ def parse_learning_rates(text: str) -> tuple[list[float], str]:
             value = check_learning_rate(value)
         except ValueError as err:
             return [], str(err)
+        if lowest is not None and value < lowest:
+            return [], f"each learning rate must be at least {lr_text(lowest)}, got {part}"
+        if highest is not None and value > highest:
+            return [], f"each learning rate must be at most {lr_text(highest)}, got {part}"
         if value not in rates:
             rates.append(value)
     if len(rates) > MAX_WINDOW_LANES:
@@ -138,9 +146,11 @@ class RaceSetup(QGroupBox):
     #: The text of the rates became (un)acceptable ("" when fine).
     problemChanged = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *,
+                 lr_range: tuple[float, float] | None = None) -> None:
         super().__init__("Compare", parent)
         self.setObjectName("raceSetup")
+        self._lr_range = lr_range or (None, None)
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self._form = form
@@ -215,7 +225,7 @@ class RaceSetup(QGroupBox):
         self.optimizersError.setStyleSheet("color: #c62828;")
         self.optimizersError.hide()
         form.addRow(self.optimizersError)
-        self._rates, self._problem = parse_learning_rates(self.lrsEdit.text())
+        self._rates, self._problem = parse_learning_rates(self.lrsEdit.text(), *self._lr_range)
         self._show_rows()
 
     # --- API ---------------------------------------------------------------------------------
@@ -304,7 +314,7 @@ class RaceSetup(QGroupBox):
         self.changed.emit()
 
     def _on_rates_edited(self, text: str) -> None:
-        self._rates, self._problem = parse_learning_rates(text)
+        self._rates, self._problem = parse_learning_rates(text, *self._lr_range)
         self.lrsError.setText(self._problem)
         self._show_rows()
         self.problemChanged.emit(self._problem)

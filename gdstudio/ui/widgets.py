@@ -5,29 +5,34 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QDoubleSpinBox,
     QFrame,
     QHBoxLayout,
     QLabel,
     QSlider,
+    QSpinBox,
     QToolButton,
     QWidget,
 )
 
 from .formatting import lr_text
 
-__all__ = ["ScientificSpinBox", "LogSlider", "MessageBar", "log_grid", "NICE_MANTISSAS"]
+__all__ = ["ScientificSpinBox", "IntegerSpinBox", "LogSlider", "MessageBar", "log_grid",
+           "NICE_MANTISSAS"]
 
 #: Values per decade on logarithmic grids. They include the source's learning rates
 #: (0.01, 0.1, 0.3, 0.7, 1) so a person can land on each exactly.
 NICE_MANTISSAS = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)
 
-_ALLOWED_CHARS = set("0123456789.eE+- ")
+#: Thousands written with separators: 1,000,000 or 1 000 000 or 1_000_000.
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:([,_ \u202f\u00a0])\d{3})(?:\1\d{3})*")
 
 
 def log_grid(lowest: float, highest: float) -> list[float]:
@@ -45,9 +50,11 @@ def log_grid(lowest: float, highest: float) -> list[float]:
 class ScientificSpinBox(QDoubleSpinBox):
     """A spin box for a float that accepts what a person types: ``0.1``, ``1e-4``, ``-3.5E2``.
 
-    The value keeps every digit typed (no rounding to a few decimals). While the text is not
-    an acceptable value, :attr:`problemChanged` carries a message saying why (``""`` when it
-    is fine again) and :meth:`hasAcceptableInput` is False.
+    The value keeps every digit typed (no rounding to a few decimals). Any text can be typed:
+    while it is not an acceptable value (``abc``, ``nan``, ``-1`` below the minimum, …),
+    :attr:`problemChanged` carries a message saying why (``""`` when it is fine again) and
+    :meth:`hasAcceptableInput` is False; Enter or leaving the field puts the last good value
+    back.
 
     Parameters
     ----------
@@ -84,6 +91,9 @@ class ScientificSpinBox(QDoubleSpinBox):
         self.setCorrectionMode(QDoubleSpinBox.CorrectionMode.CorrectToPreviousValue)
         self._grid = log_grid(minimum, maximum) if logarithmic and minimum > 0 else []
         self.lineEdit().textChanged.connect(self._on_text_changed)
+        # Enter or leaving the field may put the last good value back; Qt rewrites the text
+        # then with the line edit's signals blocked, so the message is checked again here.
+        self.editingFinished.connect(self._recheck)
 
     # --- text ↔ value ----------------------------------------------------------------------
 
@@ -110,8 +120,8 @@ class ScientificSpinBox(QDoubleSpinBox):
         return value, ""
 
     def validate(self, text: str, pos: int) -> QValidator.State:  # noqa: D401 - Qt override
-        if not set(text) <= _ALLOWED_CHARS | {"−"}:
-            return QValidator.State.Invalid
+        # Never Invalid: a keystroke that Qt refused would vanish without a word; the text
+        # stays instead, and problemChanged says what is wrong with it.
         value, _ = self._parse(text)
         return QValidator.State.Acceptable if value is not None else QValidator.State.Intermediate
 
@@ -129,6 +139,13 @@ class ScientificSpinBox(QDoubleSpinBox):
     def problem(self) -> str:
         """Why the current text is not acceptable, or ``""``."""
         return self._problem
+
+    def setValue(self, value: float) -> None:  # noqa: N802 - Qt override
+        super().setValue(value)
+        self._recheck()  # the text was rewritten without a textChanged
+
+    def _recheck(self) -> None:
+        self._on_text_changed(self.lineEdit().text())
 
     def _on_text_changed(self, text: str) -> None:
         _, why = self._parse(text)
@@ -150,6 +167,106 @@ class ScientificSpinBox(QDoubleSpinBox):
             i = bisect.bisect_left(grid, value * (1 - 1e-12)) + steps
         self.setValue(grid[max(0, min(len(grid) - 1, i))])
         self.selectAll()
+
+
+class IntegerSpinBox(QSpinBox):
+    """A spin box for a whole number that accepts what a person types and says what it refuses.
+
+    ``1000``, ``1,000``, ``1e6`` are read; ``abc``, ``nan``, ``1.5``, ``-1`` below the minimum or
+    ``1e308`` above the maximum are not, and :attr:`problemChanged` says why (``""`` when the
+    text is fine again) while :meth:`hasAcceptableInput` is False. (A plain QSpinBox drops the
+    keystrokes it cannot use, so ``1e308`` typed into it silently becomes 1308.) Enter or
+    leaving the field puts the last good value back.
+    """
+
+    problemChanged = Signal(str)
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        minimum: int = 0,
+        maximum: int = 2_147_483_647,
+        what: str = "value",
+        grouped: bool = True,
+        special_text: str = "",
+    ) -> None:
+        super().__init__(parent)
+        self._what = what
+        self._grouped = grouped
+        self._problem = ""
+        self.setRange(minimum, maximum)
+        if special_text:
+            self.setSpecialValueText(special_text)
+        self.setKeyboardTracking(False)  # commit on Enter / focus-out, not on every keystroke
+        self.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToPreviousValue)
+        self.lineEdit().textChanged.connect(self._on_text_changed)
+        # Enter or leaving the field may put the last good value back; Qt rewrites the text
+        # then with the line edit's signals blocked, so the message is checked again here.
+        self.editingFinished.connect(self._recheck)
+        self.setValue(minimum)  # writes the text now (a QSpinBox leaves it empty until shown)
+
+    def _parse(self, text: str) -> tuple[int | None, str]:
+        """(value, "") if ``text`` is acceptable, else (None, why)."""
+        stripped = text.strip().replace("−", "-")
+        special = self.specialValueText()
+        if special and stripped.lower() == special.lower():
+            return self.minimum(), ""
+        if not stripped:
+            return None, f"enter the {self._what}"
+        compact = stripped
+        match = _GROUPED.fullmatch(compact)
+        if match is not None:
+            compact = compact.replace(match.group(1), "")
+        try:
+            value = int(compact)
+        except ValueError:
+            try:
+                number = float(compact)
+            except ValueError:
+                return None, f"{stripped!r} is not a whole number (write 1000 or 1e3)"
+            if not math.isfinite(number):
+                return None, f"the {self._what} must be a finite whole number"
+            if number != math.floor(number):
+                return None, f"the {self._what} must be a whole number, got {stripped}"
+            value = int(number)
+        if value < self.minimum():
+            return None, f"the {self._what} must be at least {self.minimum():,}"
+        if value > self.maximum():
+            return None, f"the {self._what} must be at most {self.maximum():,}"
+        return value, ""
+
+    def validate(self, text: str, pos: int) -> QValidator.State:  # noqa: D401 - Qt override
+        value, _ = self._parse(text)
+        return QValidator.State.Acceptable if value is not None else QValidator.State.Intermediate
+
+    def valueFromText(self, text: str) -> int:
+        value, _ = self._parse(text)
+        return self.value() if value is None else value
+
+    def textFromValue(self, value: int) -> str:
+        return f"{value:,}" if self._grouped else str(value)
+
+    def fixup(self, text: str) -> str:
+        return text  # CorrectToPreviousValue restores the last good value on focus-out
+
+    @property
+    def problem(self) -> str:
+        """Why the current text is not acceptable, or ``""``."""
+        return self._problem
+
+    def setValue(self, value: int) -> None:  # noqa: N802 - Qt override
+        super().setValue(value)
+        self._recheck()  # the text was rewritten without a textChanged
+
+    def _recheck(self) -> None:
+        self._on_text_changed(self.lineEdit().text())
+
+    def _on_text_changed(self, text: str) -> None:
+        _, why = self._parse(text)
+        if why != self._problem:
+            self._problem = why
+            self.problemChanged.emit(why)
 
 
 class LogSlider(QSlider):

@@ -37,9 +37,11 @@ def test_scientific_spin_box_explains_what_it_refuses(qtbot):
     spin = ScientificSpinBox(minimum=1e-7, maximum=10, what="learning rate",
                              check=check_learning_rate, logarithmic=True)
     qtbot.addWidget(spin)
-    assert spin.validate("abc", 0) == QValidator.State.Invalid  # letters cannot be typed
+    # Letters can be typed (a refused keystroke would vanish without a word): they are
+    # explained like any other bad text.
     for text, why in [("1e-", "not a number"), ("-0.1", "must be > 0"),
-                      ("100", "at most 10"), ("", "enter the learning rate")]:
+                      ("100", "at most 10"), ("", "enter the learning rate"),
+                      ("abc", "not a number"), ("nan", "finite")]:
         assert spin.validate(text, 0) == QValidator.State.Intermediate
         with qtbot.waitSignal(spin.problemChanged) as blocker:
             spin.lineEdit().setText(text)
