@@ -254,6 +254,18 @@ def probe_window(epochs: int) -> dict[str, object]:
 
     window._start_run(config)
     ready = wait_for("ready", 30_000)
+    # The window has finished starting: SymPy loaded (in the background, after the first
+    # paint) and the analysis shown. Playing is measured, not start-up (that is row f).
+    from gdstudio.ui import symbolic
+
+    settle = QEventLoop()
+    poll = QTimer()
+    poll.timeout.connect(lambda: settle.quit() if symbolic.is_ready()
+                         and "Working out" not in window.analysis.text() else None)
+    poll.start(20)
+    QTimer.singleShot(30_000, settle.quit)
+    settle.exec()
+    poll.stop()
     gaps: list[float] = []
     clock = QElapsedTimer()
     ticker = QTimer()

@@ -173,7 +173,7 @@ def compile_sympy(
     try:
         bodies = [_print(sympy.sympify(e), names) for e in exprs]
     except _Unsupported as err:
-        raise ExpressionError(f"this expression cannot be evaluated numerically ({err})") from None
+        raise ExpressionError(_unsupported_message(err)) from None
     if backend != "math":
         # Constants (e.g. a derivative of 2) must still broadcast to the input's shape.
         zero = f"(0*{args[0]})" if args else "0"
@@ -188,4 +188,12 @@ def expression_source(exprs: Sequence[Any], variables: Sequence[str]) -> list[st
     """The Python source text (math names) of each expression; used by code generation."""
     args = list(variables)
     names = {sympy.Symbol(v, real=True): v for v in args}
-    return [_print(sympy.sympify(e), names) for e in exprs]
+    try:
+        return [_print(sympy.sympify(e), names) for e in exprs]
+    except _Unsupported as err:
+        raise ExpressionError(_unsupported_message(err)) from None
+
+
+def _unsupported_message(err: _Unsupported) -> str:
+    return (f"its derivative cannot be evaluated numerically ({err}); simplify f(x), or use "
+            "the torch engine (automatic differentiation)")

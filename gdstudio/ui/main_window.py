@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self._probe: DeviceProbe | None = None
         self._state = "empty"
         self._last_frame_ms = 0.0
+        self._unpainted: set[QWidget] = set()  # plots of the frame drawn not yet repainted
         self._shown_once = False
         self.run_data = RunData()
 
@@ -109,6 +110,10 @@ class MainWindow(QMainWindow):
         self._frame_timer.setSingleShot(True)
         self._frame_timer.setInterval(_FRAME_MS)
         self._frame_timer.timeout.connect(self._draw_frame)
+        self._paint_deadline = QTimer(self)
+        self._paint_deadline.setSingleShot(True)
+        self._paint_deadline.setInterval(3 * _FRAME_MS)
+        self._paint_deadline.timeout.connect(self._frame_painted)
         self._probe_timer = QTimer(self)
         self._probe_timer.setSingleShot(True)
         self._probe_timer.setInterval(self.device_probe_delay_ms or 0)
@@ -122,6 +127,9 @@ class MainWindow(QMainWindow):
         self.controller.lrApplied.connect(self._on_lr_applied)
         self.controller.failed.connect(self._on_failed)
 
+        for plot in (self.curve_plot, self.fit_plot, self.loss_plot, self.surface_plot,
+                     self.landscape_plot):
+            plot.after_paint = lambda plot=plot: self._plot_painted(plot)
         self.controls.configChanged.connect(self._start_run)
         self.analysis.analysisChanged.connect(self._on_analysis_ready)
         self.controls.lrChanged.connect(self._on_lr_changed)
@@ -478,9 +486,12 @@ class MainWindow(QMainWindow):
             return
         if batch.start != self.run_data.n:  # pragma: no cover - the worker's order is kept
             return
+        self.controller.frame_pending()  # the worker waits while the rows are taken in
         self.run_data.append(batch)
         self.history_model.rows_appended()
         self._schedule_frame()
+        if not self._unpainted:  # (else it waits for the frame being painted)
+            self.controller.frame_drawn()
 
     @Slot(str)
     def _on_state(self, state: str) -> None:
@@ -534,6 +545,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _draw_frame(self) -> None:
         began = time.perf_counter()
+        self.controller.frame_pending()  # the worker pauses (briefly) while the frame is drawn
         at = self.explorer.epoch_shown()  # the history slider's epoch (None: the newest)
         data = self.explorer.shown_run(at)
         if self.plot_stack.currentWidget() is self.fit_plot:
@@ -545,9 +557,29 @@ class MainWindow(QMainWindow):
         self.explorer.draw(data, at)
         status = self.explorer.status(at)
         if status is not None:
-            self.statusLabel.setText(status[0])
-            self.statusLabel.setStyleSheet(f"color: {status[1]};" if status[1] else "")
+            self._set_status(status[0], status[1])
         self._last_frame_ms = 1000 * (time.perf_counter() - began)
+        # The worker waits until the plots have repainted (_plot_painted), or at most a few
+        # frames (a plot that did not need to, a window the system does not paint).
+        if not self.isMinimized():
+            self._unpainted = {p for p in (self.plot_stack.currentWidget(), self.loss_plot,
+                                           self.landscape_plot) if p.isVisible()}
+        if self._unpainted:
+            self._paint_deadline.start()
+        else:
+            self.controller.frame_drawn()
+
+    def _plot_painted(self, plot: QWidget) -> None:
+        """A plot has repainted; when all of the frame's have, the worker may compute again."""
+        if plot in self._unpainted:
+            self._unpainted.discard(plot)
+            if not self._unpainted:
+                self._paint_deadline.stop()
+                self.controller.frame_drawn()
+
+    def _frame_painted(self) -> None:
+        self._unpainted.clear()
+        self.controller.frame_drawn()
 
     def _update_status(self) -> None:
         data = self.run_data
@@ -580,8 +612,15 @@ class MainWindow(QMainWindow):
             elif state == "error":
                 text = "Stopped by an internal error (press Reset)  ·  " + text
                 colour = "#c62828"
-        self.statusLabel.setText(text)
-        self.statusLabel.setStyleSheet(f"color: {colour};" if colour else "")
+        self._set_status(text, colour)
+
+    def _set_status(self, text: str, colour: str) -> None:
+        """The status line (unchanged text or colour is not set again: a style sheet costs)."""
+        if self.statusLabel.text() != text:
+            self.statusLabel.setText(text)
+        style = f"color: {colour};" if colour else ""
+        if self.statusLabel.styleSheet() != style:
+            self.statusLabel.setStyleSheet(style)
 
     def _update_actions(self) -> None:
         valid = self.controls.is_valid()
@@ -627,6 +666,11 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _probe_devices(self) -> None:
+        if self.controller.state == "playing":
+            # Importing torch holds the interpreter for a second or so: never while a run
+            # plays (the window would stall); try again later.
+            self._probe_timer.start()
+            return
         if self._probe is None and not self._closing:
             self._probe = DeviceProbe.launch(self.controls.set_devices)
 

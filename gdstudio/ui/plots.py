@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg  # noqa: E402  (after PySide6 on purpose)
@@ -34,7 +35,7 @@ from .run_data import LrChange, RunData
 __all__ = ["CurvePlot", "FitPlot", "LossPlot", "MAX_MARKERS", "VIEW_LIMIT"]
 
 #: Iterates drawn as markers (and joined) on the curve: the first and last half of this many.
-MAX_MARKERS = 2000
+MAX_MARKERS = 400
 #: Data points drawn in the fit plot's scatter (an even subsample beyond).
 MAX_SCATTER = 20_000
 #: No view range ever extends beyond ±VIEW_LIMIT.
@@ -78,6 +79,16 @@ def _clamp_around(lo: float, hi: float, base: tuple[float, float]) -> tuple[floa
     centre = 0.5 * (base[0] + base[1])
     half = 0.5 * MAX_WIDEN * (base[1] - base[0])
     return max(lo, centre - half), min(hi, centre + half)
+
+
+def _nice_ceil(value: float) -> float:
+    """The smallest 1, 2 or 5 × 10^k that is ≥ value (value > 0)."""
+    exponent = math.floor(math.log10(value))
+    for mantissa in (1.0, 2.0, 5.0, 10.0):
+        candidate = mantissa * 10.0 ** exponent
+        if candidate >= value:
+            return candidate
+    return 10.0 ** (exponent + 1)  # pragma: no cover - rounding
 
 
 def _show_indices(n: int, limit: int = MAX_MARKERS) -> np.ndarray | slice:
@@ -127,6 +138,8 @@ class _Plot(pg.PlotWidget):
         self.legend.setZValue(100)
         self._follow = True
         self.paint_ms = 0.0
+        #: Called after each repaint (the window uses it to tell the worker a frame is done).
+        self.after_paint: Callable[[], None] | None = None
 
     @property
     def following(self) -> bool:
@@ -137,6 +150,8 @@ class _Plot(pg.PlotWidget):
         super().paintEvent(event)
         #: How long the last repaint took, so the window can pace its frames.
         self.paint_ms = 1000.0 * (time.perf_counter() - began)
+        if self.after_paint is not None:
+            self.after_paint()
 
     def _on_manual_range(self, *_args: object) -> None:
         if self._follow:
@@ -598,7 +613,10 @@ class LossPlot(_Plot):
         data = self._data
         n = data.n if data is not None else 0
         planned = data.planned_epochs if data is not None else 0
-        x_hi = float(planned if 0 < planned <= 1000 else max(n - 1, 10))
+        # Up to 1000 planned epochs the axis spans them all; beyond, it grows in 1-2-5 steps
+        # (a new axis ten-odd times in a run, not at every frame: redrawing the ticks costs).
+        x_hi = float(planned if 0 < planned <= 1000 else min(_nice_ceil(max(n - 1, 10)),
+                                                              max(planned, n - 1)))
         x_hi = max(x_hi, float(n - 1), 1.0)
         r = self._envelope.value_range() if n else None
         if self.lane_range is not None:

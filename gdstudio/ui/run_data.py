@@ -15,6 +15,9 @@ import numpy as np
 
 from gdstudio.core import RunConfig, StepBatch
 
+#: Rows allocated up front for a run's planned epochs (more grow by doubling).
+PREALLOCATE_ROWS = 1 << 22
+
 __all__ = ["RunData", "LrChange"]
 
 
@@ -44,7 +47,7 @@ class RunData:
         self._params = np.empty((capacity, k))
         self._loss = np.empty(capacity)
         self._grad = np.empty((capacity, k))
-        self._epochs = np.arange(capacity, dtype=np.float64)
+        self._epochs = np.arange(min(capacity, 256), dtype=np.float64)
         #: Running ranges of the finite values (updated per batch: O(batch), never O(n)).
         self.param_min = np.full(k, np.inf)
         self.param_max = np.full(k, -np.inf)
@@ -100,7 +103,10 @@ class RunData:
         self.message = ""
         self.finished = False
         self.lr_changes = []
-        self._allocate(len(param_names), 256)
+        # Room for the whole planned run at once (up to PREALLOCATE_ROWS): untouched pages of
+        # np.empty cost nothing, and growing by copying while the worker computes is a stall.
+        planned = int(config.epochs) + 1 if config is not None else 0
+        self._allocate(len(param_names), max(256, min(planned, PREALLOCATE_ROWS)))
 
     def append(self, batch: StepBatch) -> tuple[int, int]:
         """Add a batch's rows; return the range (first, last + 1) of new row indices."""
@@ -116,7 +122,8 @@ class RunData:
                 grown = np.empty((new,) + old.shape[1:])
                 grown[: self.n] = old[: self.n]
                 setattr(self, name, grown)
-            self._epochs = np.arange(new, dtype=np.float64)
+        if need > self._epochs.shape[0]:  # 0, 1, 2, … grown by doubling (filled: not free)
+            self._epochs = np.arange(max(need, 2 * self._epochs.shape[0]), dtype=np.float64)
         first = self.n
         if m:
             params = np.asarray(batch.params, dtype=np.float64).reshape(m, self.k)

@@ -57,6 +57,13 @@ FRAME_SECONDS = 1.0 / 60.0
 FAST_IDLE_MS = 4
 #: ...and computes for the rest of a frame.
 FAST_BUDGET_SECONDS = FRAME_SECONDS - FAST_IDLE_MS / 1000.0
+#: At full speed the worker pauses (at most this long) while the window draws a frame: every
+#: call from Qt into Python in the GUI thread (a paint, an event filter, a slot) must take the
+#: interpreter lock back from a busy worker, which multiplies a frame's cost; so the frame is
+#: drawn alone, and the worker computes between frames.
+FRAME_WAIT_SECONDS = 0.05
+#: A full-speed tick advances in blocks whose size adapts to take between these times.
+BLOCK_SECONDS = (0.0015, 0.004)
 #: Worker states: no usable run / at epoch 0 / stopped mid-run / playing / run over / broken.
 STATES = ("empty", "ready", "paused", "playing", "finished", "error")
 
@@ -157,10 +164,16 @@ class DescentWorker(QObject):
     # Emitted from any thread to stop the worker (queued into its own thread).
     shutdownRequested = Signal()
 
-    def __init__(self, stop: threading.Event | None = None) -> None:
+    def __init__(self, stop: threading.Event | None = None,
+                 drawn: threading.Event | None = None) -> None:
         super().__init__()
         self.setObjectName("descentWorker")
         self._stop = stop or threading.Event()
+        # Set while the window has drawn every batch sent (see FRAME_WAIT_SECONDS).
+        self._drawn = drawn
+        if self._drawn is None:
+            self._drawn = threading.Event()
+            self._drawn.set()
         self._descent: Descent | RaceRun | None = None  # a single run, or a race of several
         self._run_id = 0
         self._state = "empty"
@@ -339,6 +352,10 @@ class DescentWorker(QObject):
         d = self._descent
         if d is None or self._state != "playing" or self._stop.is_set():
             return
+        if self._fast() and not self._drawn.is_set():
+            self._drawn.wait(FRAME_WAIT_SECONDS)  # sleeps: the GUI thread draws alone
+            if self._stop.is_set():
+                return
         began = time.perf_counter()
         if self._fast():
             batch = self._advance_for(FAST_BUDGET_SECONDS)
@@ -376,12 +393,14 @@ class DescentWorker(QObject):
             t = time.perf_counter()
             parts.append(d.advance(self._block))
             took = time.perf_counter() - t
-            if took < seconds / 8 and self._block < cap:
+            # Blocks of 1.5-4 ms: the window's frame may begin at any moment, and it waits
+            # for the block under way to end (see FRAME_WAIT_SECONDS).
+            if took < BLOCK_SECONDS[0] and self._block < cap:
                 self._block = min(2 * self._block, cap)
-            elif took > seconds / 2 and self._block > 1:
+            elif took > BLOCK_SECONDS[1] and self._block > 1:
                 self._block //= 2
-            if time.perf_counter() - began >= seconds:
-                break
+            if time.perf_counter() - began >= seconds or not self._drawn.is_set():
+                break  # a frame's worth, or the window is drawing: hand over what we have
         if not parts:
             parts.append(d.advance(0))
         return merge_batches(parts)
@@ -424,13 +443,15 @@ class RunController(QObject):
         self._run_id = 0
         self._state = "empty"
         self._stop = threading.Event()
+        self._drawn = threading.Event()
+        self._drawn.set()
         self._holding = False
         self._held: tuple[Any, tuple[Any, ...]] | None = None  # the latest request while held
         # No Qt parent: the registry keeps the thread alive until it has finished, so it can
         # never be destroyed while running, whatever happens to the window.
         self._thread = QThread()
         self._thread.setObjectName("gdstudioDescentThread")
-        self._worker = DescentWorker(self._stop)
+        self._worker = DescentWorker(self._stop, self._drawn)
         self._worker.moveToThread(self._thread)
 
         queued = Qt.ConnectionType.QueuedConnection
@@ -486,6 +507,14 @@ class RunController(QObject):
         self._send(self._resumeRequested, (self._run_id, config, int(epochs), tuple(lr_changes)))
         return self._run_id
 
+    def frame_pending(self) -> None:
+        """The window is drawing a frame: at full speed the worker waits (briefly)."""
+        self._drawn.clear()
+
+    def frame_drawn(self) -> None:
+        """The window has drawn what it received: the worker may go on."""
+        self._drawn.set()
+
     def hold(self) -> None:
         """Keep new runs to myself until :meth:`release` (the window, until it is on screen:
         building a run's first row may import SymPy, which would compete with the first paint).
@@ -529,6 +558,7 @@ class RunController(QObject):
         if not shiboken6.isValid(self._thread):
             return True
         self._stop.set()
+        self._drawn.set()  # never leave the worker waiting for a frame
         if self._thread.isRunning():
             if shiboken6.isValid(self._worker):
                 self._worker.shutdownRequested.emit()
@@ -577,8 +607,50 @@ class RunController(QObject):
 # --------------------------------------------------------------------------------------------
 
 
+_PROBE_CODE = (
+    "import json\n"
+    "from gdstudio.core.engines import available_devices\n"
+    "print(json.dumps(available_devices()))\n"
+)
+
+
+def probe_devices_in_subprocess(timeout: float = 120.0) -> list[str]:
+    """The torch devices of this machine, asked of a separate Python process.
+
+    Importing torch takes a second or two, most of it holding the interpreter lock: done in
+    this process it would stall the window's thread (hundreds of milliseconds at a time) even
+    from a background thread. A child process costs the window nothing. ``["cpu"]`` if the
+    child fails.
+    """
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import gdstudio
+
+    env = dict(os.environ)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(gdstudio.__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    try:
+        out = subprocess.run([sys.executable, "-c", _PROBE_CODE], capture_output=True,
+                             text=True, timeout=timeout, env=env, check=False)
+        lines = out.stdout.strip().splitlines()
+        devices = json.loads(lines[-1]) if out.returncode == 0 and lines else None
+    except (OSError, subprocess.SubprocessError, ValueError) as err:
+        log.warning("could not list torch devices: %s", err)
+        return ["cpu"]
+    if not (isinstance(devices, list) and devices and devices[0] == "cpu"
+            and all(isinstance(d, str) for d in devices)):
+        log.warning("could not list torch devices: %s", (out.stderr or out.stdout)[-300:])
+        return ["cpu"]
+    return devices
+
+
 class DeviceProbe(QThread):
-    """Asks the core which torch devices exist, off the GUI thread; emits :attr:`devicesFound`."""
+    """Asks which torch devices exist (in a child process, see
+    :func:`probe_devices_in_subprocess`) from a thread that only waits; emits
+    :attr:`devicesFound`."""
 
     devicesFound = Signal(list)
 
@@ -587,11 +659,9 @@ class DeviceProbe(QThread):
         self.setObjectName("gdstudioDeviceProbe")
 
     def run(self) -> None:  # runs in the new thread
-        from gdstudio.core.engines import available_devices
-
         try:
-            devices = available_devices()
-        except Exception:  # noqa: BLE001 - no torch, broken driver: the CPU is always there
+            devices = probe_devices_in_subprocess()
+        except Exception:  # noqa: BLE001 - the CPU is always there
             log.exception("could not list torch devices")
             devices = ["cpu"]
         self.devicesFound.emit(devices)

@@ -214,3 +214,21 @@ def test_undefined_everywhere_found_when_the_symbolic_form_is_built():
     e = parse_expression("x/(x - x)")
     with pytest.raises(ExpressionError, match="undefined"):
         e.derivative_text
+
+
+def test_a_derivative_that_cannot_be_compiled_is_an_input_error_not_a_crash():
+    # d/dx |sqrt(x)| comes out of SymPy with atan2 (x may be negative): the manual engine says
+    # so, with the way out; the torch engine differentiates it by autograd (closed form:
+    # for x > 0, f = sqrt(x), f' = 1/(2 sqrt(x))).
+    import math
+
+    from gdstudio.core import FunctionProblem, RunConfig, run
+    from gdstudio.core.errors import ExpressionError, InputError
+
+    config = RunConfig(problem=FunctionProblem("abs(sqrt(x))"), x0=1.0, lr=0.01, epochs=1)
+    with pytest.raises(ExpressionError, match="cannot be evaluated numerically.*torch engine"):
+        run(config)
+    assert issubclass(ExpressionError, InputError)
+    h = run(config.with_(engine="torch"))
+    assert h.grad[0, 0] == pytest.approx(1 / (2 * math.sqrt(1.0)), rel=1e-12)
+    assert h.params[1, 0] == pytest.approx(1.0 - 0.01 * 0.5, rel=1e-12)

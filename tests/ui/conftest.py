@@ -9,6 +9,20 @@ import pytest
 OFFSCREEN_NOISE = "This plugin does not support propagateSizeHints"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def torch_loaded_once():
+    """Import torch before the window tests, as a long session of the app has.
+
+    The app imports torch only when the torch engine is chosen (in the run's thread). Under
+    pytest-qt's ``waitUntil`` the GUI thread polls in short nested event loops, and a
+    background import of torch competing with it for the interpreter lock can take minutes
+    instead of the two seconds it takes under the app's own event loop; importing it once here
+    keeps each test's time its own. (Start-up without torch is tested in a subprocess:
+    test_startup.py.)
+    """
+    import torch  # noqa: F401
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/ui" in str(item.fspath).replace("\\", "/"):

@@ -197,9 +197,16 @@ def test_play_pause_toggled_two_hundred_times(window, qtbot):
     for _ in range(200):
         win.playAction.trigger()
         QApplication.processEvents()  # as a person's clicks are: the window answers between
-    qtbot.waitUntil(lambda: win.controller.state in ("playing", "paused"), timeout=TIMEOUT_MS)
-    if win.controller.state == "playing":
+    # Every toggle is answered in order; the last left it playing or stopped (paused, or
+    # "ready" when no step was made between the last play and pause). Then it plays on and
+    # pauses as asked.
+    qtbot.waitUntil(lambda: win.controller.state in ("playing", "paused", "ready"),
+                    timeout=TIMEOUT_MS)
+    if win.controller.state != "playing":
         win.toggle_play()
+    qtbot.waitUntil(lambda: win.controller.state == "playing" and win.run_data.n > 1,
+                    timeout=TIMEOUT_MS)
+    win.toggle_play()
     qtbot.waitUntil(lambda: win.controller.state == "paused", timeout=TIMEOUT_MS)
     settle(qtbot, win)
     data = win.run_data

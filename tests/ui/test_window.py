@@ -360,6 +360,30 @@ def test_device_combo_is_filled_after_start_up_without_blocking(qtbot):
     np.testing.assert_allclose(win.run_data.params[:, 0], [7, 6, 5.2], rtol=1e-14)
 
 
+def test_the_device_probe_waits_while_a_run_plays(qtbot):
+    # The probe imports torch, which holds the interpreter for a second: never mid-play.
+    from gdstudio.ui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win._probe_timer.setInterval(600_000)  # not before the run plays
+    win.controls.epochsSpin.setValue(5_000_000)
+    win.controls.set_speed(1)  # one step a second: it plays for the whole test
+    win.show()
+    qtbot.waitUntil(lambda: win.controller.state == "ready"
+                    and win.run_data.planned_epochs == 5_000_000, timeout=30_000)
+    win.toggle_play()
+    qtbot.waitUntil(lambda: win.controller.state == "playing")
+    assert win._probe is None
+    win._probe_timer.start(20)
+    qtbot.wait(300)  # many probe intervals
+    assert win._probe is None and win._probe_timer.isActive()  # postponed, not dropped
+    win.toggle_play()
+    qtbot.waitUntil(lambda: win.controller.state == "paused")
+    qtbot.waitUntil(lambda: win.controls.deviceCombo.toolTip().endswith("on this machine"),
+                    timeout=30_000)
+
+
 def test_log_scale_toggled_with_no_rows_yet(window, qtbot):
     """Toggling the log scale while a new run has no rows must not fail (it once did)."""
     window.controls.x0Spin.setValue(6.0)  # a new run: its rows arrive shortly

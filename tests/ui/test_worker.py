@@ -196,3 +196,20 @@ def test_merge_batches_concatenates_and_keeps_the_final_state():
     assert merged.start == 1 and len(merged) == 5 and merged.finished
     np.testing.assert_array_equal(merged.params[:, 0], d.history().params[1:, 0])
     assert merge_batches(parts[:1]) is parts[0]
+
+
+def test_devices_are_probed_in_a_child_process(monkeypatch):
+    # The window lists torch devices without importing torch itself (that would hold the
+    # interpreter lock for a second); the child's answer is the core's own.
+    import sys
+
+    from gdstudio.core.engines import available_devices
+    from gdstudio.ui.worker import probe_devices_in_subprocess
+
+    before = "torch" in sys.modules
+    found = probe_devices_in_subprocess()
+    assert ("torch" in sys.modules) == before
+    assert found == available_devices()
+    assert found[0] == "cpu"
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    assert probe_devices_in_subprocess() == ["cpu"]
