@@ -220,9 +220,7 @@ class LandscapePlot(_Plot):
             self.addItem(item)
         self.addItem(self.label_item, ignoreBounds=True)
         self.label_item.setZValue(200)
-        self.colour_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=self.cmap, width=14,
-                                          interactive=False, colorMapMenu=False)
-        self.colour_bar.setImageItem(self.image_item, insert_in=self.getPlotItem())
+        self._colour_bar: pg.ColorBarItem | None = None  # made with the first map (start-up)
         self.lanes = LanePaths(self, z=60, symbol_size=4, marker_size=14, outline=True)
         self.pointer = PlotPointer(self, self._readout)
         self.pointer.clicked.connect(self._on_clicked)
@@ -233,6 +231,15 @@ class LandscapePlot(_Plot):
         self.vb.sigRangeChanged.connect(self._on_range_changed)
 
     # --- what to draw ------------------------------------------------------------------------
+
+    @property
+    def colour_bar(self) -> pg.ColorBarItem:
+        """The scale beside the map (built on first use: the window starts without a map)."""
+        if self._colour_bar is None:
+            self._colour_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=self.cmap, width=14,
+                                               interactive=False, colorMapMenu=False)
+            self._colour_bar.setImageItem(self.image_item, insert_in=self.getPlotItem())
+        return self._colour_bar
 
     @property
     def landscape(self) -> Landscape | None:

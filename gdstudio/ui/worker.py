@@ -633,8 +633,19 @@ def probe_devices_in_subprocess(timeout: float = 120.0) -> list[str]:
     root = os.path.dirname(os.path.dirname(os.path.abspath(gdstudio.__file__)))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     try:
-        out = subprocess.run([sys.executable, "-c", _PROBE_CODE], capture_output=True,
-                             text=True, timeout=timeout, env=env, check=False)
+        with subprocess.Popen([sys.executable, "-c", _PROBE_CODE], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env) as child:
+            if hasattr(os, "setpriority"):  # behind the window and its run for the CPU
+                try:
+                    os.setpriority(os.PRIO_PROCESS, child.pid, 10)
+                except OSError:
+                    pass
+            try:
+                stdout, stderr = child.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                raise
+        out = subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
         lines = out.stdout.strip().splitlines()
         devices = json.loads(lines[-1]) if out.returncode == 0 and lines else None
     except (OSError, subprocess.SubprocessError, ValueError) as err:
