@@ -202,6 +202,7 @@ def test_play_pause_toggled_two_hundred_times(window, qtbot):
     # pauses as asked.
     qtbot.waitUntil(lambda: win.controller.state in ("playing", "paused", "ready"),
                     timeout=TIMEOUT_MS)
+    qtbot.wait(500)  # the worker answers the toggles still queued (well within this)
     if win.controller.state != "playing":
         win.toggle_play()
     qtbot.waitUntil(lambda: win.controller.state == "playing" and win.run_data.n > 1,
