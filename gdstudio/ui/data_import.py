@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -321,7 +322,8 @@ class CsvImporter(QObject):
 
     @Slot(int, int)
     def _on_progress(self, done: int, total: int) -> None:
-        if self.progress is not None and total > 0:
+        # A report queued before the window closed may arrive after its dialog is gone.
+        if self.progress is not None and total > 0 and shiboken6.isValid(self.progress):
             self.progress.setValue(min(999, int(1000 * done / total)))
 
     @Slot(object)
@@ -354,11 +356,11 @@ class CsvImporter(QObject):
             thread.deleteLater()
 
     def _close_progress(self) -> None:
-        if self.progress is not None:
-            self.progress.canceled.disconnect()
-            self.progress.close()
-            self.progress.deleteLater()
-            self.progress = None
+        progress, self.progress = self.progress, None
+        if progress is not None and shiboken6.isValid(progress):
+            progress.canceled.disconnect()
+            progress.close()
+            progress.deleteLater()
 
     def shutdown(self) -> None:
         """Cancel and wait for a load in progress (the window is closing)."""
@@ -366,3 +368,9 @@ class CsvImporter(QObject):
         if thread is not None:
             thread.cancel()
             thread.wait()
+            for signal in (thread.progressed, thread.loaded, thread.failed, thread.cancelled):
+                try:
+                    signal.disconnect()
+                except (RuntimeError, TypeError):
+                    pass
+        self._close_progress()
