@@ -47,7 +47,35 @@ def log_grid(lowest: float, highest: float) -> list[float]:
     return out
 
 
-class ScientificSpinBox(QDoubleSpinBox):
+class _ExplainsItsText:
+    """For a spin box with ``_parse(text) -> (value, why)``, a ``problemChanged(str)`` signal
+    and ``_problem``: keeps ``problem`` (why the text typed cannot be used, ``""`` when it can)
+    up to date, and leaves a bad text in place (CorrectToPreviousValue restores the last good
+    value when the field loses focus)."""
+
+    def fixup(self, text: str) -> str:
+        return text
+
+    @property
+    def problem(self) -> str:
+        """Why the current text is not acceptable, or ``""``."""
+        return self._problem  # type: ignore[attr-defined]
+
+    def setValue(self, value: float) -> None:  # noqa: N802 - Qt override
+        super().setValue(value)  # type: ignore[misc]
+        self._recheck()  # the text was rewritten without a textChanged
+
+    def _recheck(self) -> None:
+        self._on_text_changed(self.lineEdit().text())  # type: ignore[attr-defined]
+
+    def _on_text_changed(self, text: str) -> None:
+        _, why = self._parse(text)  # type: ignore[attr-defined]
+        if why != self._problem:  # type: ignore[attr-defined]
+            self._problem = why
+            self.problemChanged.emit(why)  # type: ignore[attr-defined]
+
+
+class ScientificSpinBox(_ExplainsItsText, QDoubleSpinBox):
     """A spin box for a float that accepts what a person types: ``0.1``, ``1e-4``, ``-3.5E2``.
 
     The value keeps every digit typed (no rounding to a few decimals). Any text can be typed:
@@ -132,26 +160,6 @@ class ScientificSpinBox(QDoubleSpinBox):
     def textFromValue(self, value: float) -> str:
         return lr_text(value)
 
-    def fixup(self, text: str) -> str:
-        return text  # CorrectToPreviousValue restores the last good value on focus-out
-
-    @property
-    def problem(self) -> str:
-        """Why the current text is not acceptable, or ``""``."""
-        return self._problem
-
-    def setValue(self, value: float) -> None:  # noqa: N802 - Qt override
-        super().setValue(value)
-        self._recheck()  # the text was rewritten without a textChanged
-
-    def _recheck(self) -> None:
-        self._on_text_changed(self.lineEdit().text())
-
-    def _on_text_changed(self, text: str) -> None:
-        _, why = self._parse(text)
-        if why != self._problem:
-            self._problem = why
-            self.problemChanged.emit(why)
 
     # --- stepping ----------------------------------------------------------------------------
 
@@ -169,7 +177,7 @@ class ScientificSpinBox(QDoubleSpinBox):
         self.selectAll()
 
 
-class IntegerSpinBox(QSpinBox):
+class IntegerSpinBox(_ExplainsItsText, QSpinBox):
     """A spin box for a whole number that accepts what a person types and says what it refuses.
 
     ``1000``, ``1,000``, ``1e6`` are read; ``abc``, ``nan``, ``1.5``, ``-1`` below the minimum or
@@ -247,26 +255,6 @@ class IntegerSpinBox(QSpinBox):
     def textFromValue(self, value: int) -> str:
         return f"{value:,}" if self._grouped else str(value)
 
-    def fixup(self, text: str) -> str:
-        return text  # CorrectToPreviousValue restores the last good value on focus-out
-
-    @property
-    def problem(self) -> str:
-        """Why the current text is not acceptable, or ``""``."""
-        return self._problem
-
-    def setValue(self, value: int) -> None:  # noqa: N802 - Qt override
-        super().setValue(value)
-        self._recheck()  # the text was rewritten without a textChanged
-
-    def _recheck(self) -> None:
-        self._on_text_changed(self.lineEdit().text())
-
-    def _on_text_changed(self, text: str) -> None:
-        _, why = self._parse(text)
-        if why != self._problem:
-            self._problem = why
-            self.problemChanged.emit(why)
 
 
 class LogSlider(QSlider):

@@ -645,15 +645,14 @@ def probe_devices_in_subprocess(timeout: float = 120.0) -> list[str]:
             except subprocess.TimeoutExpired:
                 child.kill()
                 raise
-        out = subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
-        lines = out.stdout.strip().splitlines()
-        devices = json.loads(lines[-1]) if out.returncode == 0 and lines else None
+        lines = stdout.strip().splitlines()
+        devices = json.loads(lines[-1]) if child.returncode == 0 and lines else None
     except (OSError, subprocess.SubprocessError, ValueError) as err:
         log.warning("could not list torch devices: %s", err)
         return ["cpu"]
     if not (isinstance(devices, list) and devices and devices[0] == "cpu"
             and all(isinstance(d, str) for d in devices)):
-        log.warning("could not list torch devices: %s", (out.stderr or out.stdout)[-300:])
+        log.warning("could not list torch devices: %s", (stderr or stdout)[-300:])
         return ["cpu"]
     return devices
 
