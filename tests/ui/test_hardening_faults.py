@@ -348,8 +348,12 @@ def test_closing_mid_csv_load(qtbot, monkeypatch, tmp_path):
     importer = win.files.importer
     config = win.run_data.config
     thread = importer.load(str(path), 0, 1)
-    with qtbot.waitSignal(thread.progressed, timeout=TIMEOUT_MS):
-        pass
+    # Wait for the load's first report to reach the dialog. (Not qtbot.waitSignal on the
+    # thread's own signal: a report queued from the loading thread after the wait had ended
+    # reached the freed blocker once, in CI.)
+    qtbot.waitUntil(lambda: importer.progress is not None and importer.progress.value() > 0,
+                    timeout=TIMEOUT_MS)
+    assert thread.isRunning()
     win.close()
     assert thread.isFinished() and _threads_stopped()
     qtbot.waitUntil(lambda: importer.thread is None, timeout=TIMEOUT_MS)
