@@ -14,7 +14,7 @@ from typing import Any
 import sympy
 
 from .errors import ExpressionError
-from .expressions import _Checker, _finish, _num
+from .expressions import _Checker, _finish, _num, uses_all_variables
 
 __all__ = ["build_sym", "compile_sympy", "expression_source", "pretty"]
 
@@ -175,9 +175,10 @@ def compile_sympy(
     except _Unsupported as err:
         raise ExpressionError(_unsupported_message(err)) from None
     if backend != "math":
-        # Constants (e.g. a derivative of 2) must still broadcast to the input's shape.
+        # Constants (e.g. a derivative of 2) must still broadcast to the input's shape; a body
+        # that uses every variable has that shape already (and skips two array operations).
         zero = f"(0*{args[0]})" if args else "0"
-        bodies = [f"({b} + {zero})" for b in bodies]
+        bodies = [b if uses_all_variables(b, args) else f"({b} + {zero})" for b in bodies]
     result = bodies[0] if single else "(" + ", ".join(bodies) + ",)"
     source = f"def _compiled({', '.join(args)}):\n    return {result}\n"
     return _finish(source, backend)

@@ -23,6 +23,7 @@ Statuses
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Iterator, Sequence
@@ -170,6 +171,13 @@ class RunConfig:
     def with_(self, **changes: Any) -> RunConfig:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)
+
+    def with_lr(self, lr: float) -> RunConfig:
+        """A copy with another learning rate: only that is checked (the rest was, when this
+        configuration was made), which makes it cheap enough for every lane of a race."""
+        out = copy.copy(self)
+        object.__setattr__(out, "lr", check_learning_rate(lr))
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """The configuration as plain JSON values, in the CLI's vocabulary."""
@@ -326,6 +334,60 @@ def find_cycle(
         if spread > 64 * eps * max(size, np.finfo(np.float64).tiny):
             return p, cycle.copy()
     return None
+
+
+def find_cycles(
+    params: np.ndarray, *, max_period: int = 32, repeats: int = 3, dtype: str = "float64"
+) -> list[tuple[int, np.ndarray] | None]:
+    """:func:`find_cycle` for K runs of the same length at once: ``params`` is (n, K, k); one
+    result per run, each what :func:`find_cycle` says of ``params[:, j]``."""
+    n, K = params.shape[0], params.shape[1]
+    eps = float(np.finfo(np.float32 if dtype == "float32" else np.float64).eps)
+    tiny = np.finfo(np.float64).tiny
+    out: list[tuple[int, np.ndarray] | None] = [None] * K
+    with np.errstate(all="ignore"):
+        # Runs whose whole tail lies within rounding of itself (settled at a point) cannot
+        # hold a cycle wider than rounding: every cycle's spread is at most the tail's, its
+        # size at least the tail's smallest row. Only the others are searched.
+        last = params[max(0, n - (repeats * max_period + 1)) :]
+        spread = (last.max(axis=0) - last.min(axis=0)).max(axis=1)
+        smallest = np.abs(last).max(axis=2).min(axis=0)
+        lanes = np.nonzero(~(spread <= 64 * eps * np.maximum(smallest, tiny)))[0]
+        for p in range(2, max_period + 1):
+            need = repeats * p + 1
+            if n < need or not lanes.size:
+                break
+            tail = params[n - need :, lanes]
+            a, b = tail[p:], tail[:-p]
+            close = (np.abs(a - b) <= 4 * eps * np.maximum(np.abs(a), np.abs(b))).all(axis=(0, 2))
+            if not close.any():
+                continue
+            cycle = tail[-p:]
+            spread = (cycle.max(axis=0) - cycle.min(axis=0)).max(axis=1)
+            size = np.abs(cycle).max(axis=(0, 2))
+            hit = close & (spread > 64 * eps * np.maximum(size, tiny))
+            for i in np.nonzero(hit)[0]:
+                out[int(lanes[i])] = (p, cycle[:, i].copy())
+            lanes = lanes[~hit]
+    return out
+
+
+def may_stop(
+    P: np.ndarray, L: np.ndarray, G: np.ndarray, loss0: float, p0max: float, tol: float
+) -> np.ndarray:
+    """For K runs' new rows at once (P, G: (n, K, k); L: (n, K)): which runs :func:`scan_block`
+    could stop in this block (a superset: a non-finite value, |gradient| ≤ tol, or a loss or a
+    parameter past the steady-growth floor, which every divergence rule needs). The others
+    simply go on; only these are scanned one by one."""
+    n, K, k = P.shape
+    with np.errstate(all="ignore"):
+        finite = (np.isfinite(L).all(axis=0) & np.isfinite(P).all(axis=(0, 2))
+                  & np.isfinite(G).all(axis=(0, 2)))
+        gnorm = np.abs(G[..., 0]) if k == 1 else grad_norms(G.reshape(n * K, k)).reshape(n, K)
+        conv = (gnorm <= tol).any(axis=0)
+        near = ((L.max(axis=0) - loss0 >= GROWTH_FACTOR * (1.0 + abs(loss0)))
+                | (np.abs(P).max(axis=(0, 2)) >= GROWTH_FACTOR * (1.0 + p0max)))
+    return ~finite | conv | near
 
 
 def grad_norms(G: np.ndarray) -> np.ndarray:

@@ -684,10 +684,19 @@ def _ast_source_unfolded(node: ast.AST, variables: tuple[str, ...]) -> str:
     raise ExpressionError("unexpected part in a checked expression")  # pragma: no cover
 
 
+def uses_all_variables(body: str, args: Sequence[str]) -> bool:
+    """Does generated source ``body`` compute with every argument ``_v0``, ``_v1``, …? Its
+    value then has the (broadcast) shape of the inputs without adding ``0*_v0``. (A body that
+    is one bare argument would return the caller's own array: it still gets the term.)"""
+    if not args or body.strip("() ") in args:
+        return False
+    return all(re.search(rf"\b{a}\b", body) for a in args)
+
+
 def compile_source(body: str, variables: Sequence[str], backend: str) -> Callable[..., Any]:
     """Compile an expression body produced by :func:`_ast_source` for one back end."""
     args = [f"_v{i}" for i in range(len(variables))]
-    if backend != "math":
+    if backend != "math" and not uses_all_variables(body, args):
         body = f"({body} + (0*{args[0]}))"  # constants broadcast to the input's shape
     source = f"def _compiled({', '.join(args)}):\n    return {body}\n"
     return _finish(source, backend)

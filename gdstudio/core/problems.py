@@ -292,6 +292,14 @@ class FunctionProblem:
             grad[:, i] = gi
         return loss, grad
 
+    def gradient_raw(self, params: np.ndarray) -> np.ndarray:
+        """The gradient (B, dim) alone, for callers that already silence NumPy's warnings (a
+        race's inner loop: its losses are evaluated afterwards, all rows at once)."""
+        g = self.expression.numpy_gradient_raw(*(params[:, i] for i in range(self.dim)))
+        if self.dim == 1:
+            return g.reshape(-1, 1)
+        return np.stack(g, axis=1)
+
     def loss(self, params: np.ndarray) -> np.ndarray:
         cols = [params[:, i] for i in range(self.dim)]
         return np.broadcast_to(np.asarray(self.expression.numpy_function(*cols)), cols[0].shape)
@@ -460,6 +468,10 @@ class RegressionProblem:
             loss = srr / n
             grad = np.stack([(-2.0 / n) * sxr, (-2.0 / n) * sr], axis=1)
         return loss, grad
+
+    def gradient_raw(self, params: np.ndarray) -> np.ndarray:
+        """The gradient (B, 2) alone (see :meth:`FunctionProblem.gradient_raw`)."""
+        return self.loss_and_grad(params)[1]
 
     def loss(self, params: np.ndarray) -> np.ndarray:
         return self.loss_and_grad(params)[0]

@@ -23,8 +23,9 @@ from .descent import (
     History,
     RunConfig,
     cycle_message,
-    find_cycle,
+    find_cycles,
     grad_norms,
+    may_stop,
     scan_block,
 )
 from .engines import OPTIMIZERS, OptimizerSettings, _numpy_update, check_device
@@ -138,11 +139,16 @@ class _BatchedNumpy:
         groups: dict[OptimizerSettings, list[int]] = {}
         for i, lane in enumerate(lanes):
             groups.setdefault(lane.optimizer, []).append(i)
+        # (lane indices, None for plain descent (done in place) or the optimizer's name, update)
         self.groups = [
-            (np.array(idx), _numpy_update(opt, {}, self.dt)) for opt, idx in groups.items()
+            (np.array(idx), None if opt.name in ("gd", "sgd") else opt.name,
+             _numpy_update(opt, {}, self.dt))
+            for opt, idx in groups.items()
         ]
         self.single = len(self.groups) == 1
         self.K = K
+        self._derivative = (problem.expression.numpy_gradient_raw
+                            if isinstance(problem, FunctionProblem) and problem.dim == 1 else None)
 
     def start(self, P0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         self.p = np.asarray(P0, dtype=self.dt).copy()
@@ -152,30 +158,62 @@ class _BatchedNumpy:
         return np.asarray(loss, dtype=np.float64), self.g.astype(np.float64)
 
     def advance(self, n: int, frozen: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # Lanes that have stopped (``frozen``) are carried along: the race overwrites their
+        # rows after the stop with their last row, and lanes never mix, so nothing they compute
+        # reaches another lane. The inner loop makes only the update and the gradient; the
+        # losses, which no step needs, are evaluated afterwards for all rows at once (the same
+        # elementwise arithmetic, in the run's dtype).
         K, k = self.p.shape
-        P = np.empty((n, K, k))
-        L = np.empty((n, K))
-        G = np.empty((n, K, k))
+        dt = self.dt
+        P = np.empty((n, K, k), dtype=dt)
+        G = np.empty((n, K, k), dtype=dt)
         p, g = self.p, self.g
+        gradient = self.problem.gradient_raw
         with np.errstate(all="ignore"):
-            for i in range(n):
-                if self.single:
-                    idx, step = self.groups[0]
-                    new = step(p, g, self.lr)
-                else:
-                    new = np.empty_like(p)
-                    for idx, step in self.groups:
-                        new[idx] = step(p[idx], g[idx], self.lr[idx])
-                if frozen.any():
-                    new[frozen] = p[frozen]
-                p = new
-                loss, g = self.problem.loss_and_grad(p)
-                g = np.asarray(g, dtype=self.dt)
-                P[i] = p
-                L[i] = loss
-                G[i] = g
-        self.p, self.g = p, g
-        return P, L, G
+            if self.single and self.groups[0][1] is None and self._derivative is not None:
+                # plain descent on f(x): x and f'(x) as (K,) rows of P and G, in place
+                # (two array operations and f'; rows gathered in lists and stacked once: on
+                # arrays this small each call's overhead is the whole cost)
+                lr1, derivative = self.lr[:, 0], self._derivative
+                multiply, subtract = np.multiply, np.subtract
+                x, d = p[:, 0], g[:, 0]
+                xs: list[np.ndarray] = []
+                ds: list[np.ndarray] = []
+                keep_x, keep_d = xs.append, ds.append
+                for _ in range(n):
+                    x = subtract(x, multiply(lr1, d))
+                    d = derivative(x)
+                    keep_x(x)
+                    keep_d(d)
+                if n:  # (k = 1: P and G are (n, K) in memory, rows in order)
+                    np.concatenate(xs, out=P.reshape(n * K))
+                    np.concatenate(ds, out=G.reshape(n * K))
+                    g = G[n - 1]
+            elif self.single and self.groups[0][1] is None:  # plain descent: p − lr·g, in place
+                lr = self.lr
+                scaled = np.empty_like(p)
+                for i in range(n):
+                    np.multiply(lr, g, out=scaled)
+                    np.subtract(p, scaled, out=P[i])
+                    p = P[i]
+                    g = gradient(p)
+                    G[i] = g
+            else:
+                for i in range(n):
+                    if self.single:
+                        p = self.groups[0][2](p, g, self.lr)
+                    else:
+                        new = np.empty_like(p)
+                        for idx, _, step in self.groups:
+                            new[idx] = step(p[idx], g[idx], self.lr[idx])
+                        p = new
+                    P[i] = p
+                    g = gradient(p)
+                    G[i] = g
+            L = np.asarray(self.problem.loss(P.reshape(n * K, k)), dtype=dt).reshape(n, K)
+        self.p, self.g = P[n - 1].copy() if n else p, np.asarray(g, dtype=dt).copy()
+        return (P.astype(np.float64, copy=False), L.astype(np.float64, copy=False),
+                G.astype(np.float64, copy=False))
 
 
 class _BatchedTorch:
@@ -326,6 +364,7 @@ class Race:
         if not (np.isfinite(loss0).all() and np.isfinite(grad0).all()):
             raise InputError("f or its gradient is not finite at the start: choose a start where f is defined")
         self.names = tuple(problem.param_names)
+        self._optimizer_configs: dict[OptimizerSettings, RunConfig] = {}
         cap = 256
         self._P = np.empty((cap, K, self.k))
         self._L = np.empty((cap, K))
@@ -364,16 +403,27 @@ class Race:
             setattr(self, name, arr)
 
     def advance(self, n: int = 1) -> RaceBatch:
+        """Advance every running lane ``n`` epochs; the new rows of all lanes."""
+        start = self.rows
+        self._advance(n)
+        return self._batch(start)
+
+    def _advance(self, n: int) -> None:
         start = self.rows
         if self.finished or n <= 0:
-            return self._batch(start)
+            return
         n = min(int(n), self.config.epochs - self.epoch)
         P, L, G = self.engine.advance(n, self.done.copy())
         self._reserve(self.rows + n)
         self._P[self.rows : self.rows + n] = P
         self._L[self.rows : self.rows + n] = L
         self._G[self.rows : self.rows + n] = G
-        for j in np.nonzero(~self.done)[0]:
+        running = np.nonzero(~self.done)[0]
+        # The stop rules, one lane at a time, only for lanes that could stop in this block.
+        self.lengths[running] = start + n
+        suspects = may_stop(P[:, running], L[:, running], G[:, running], self._loss0,
+                            self._p0max, self.config.tol)
+        for j in running[suspects]:
             lo = max(0, start - GROWTH_EPOCHS)
             stop = scan_block(P[:, j], L[:, j], G[:, j], start, self._loss0, self._p0max,
                               self.config.tol, self.config.problem, self.names,
@@ -384,39 +434,42 @@ class Race:
                 self.done[j] = True
                 self.statuses[j] = stop.status
                 self.messages[j] = stop.message
-            elif self.config.stop_on_cycle:
-                m = int(self.lengths[j])
-                cyc = find_cycle(self._P[:m, j], dtype=self.config.dtype)
-                if cyc is not None:
-                    self.done[j] = True
-                    self.statuses[j] = "cycling"
-                    self.messages[j] = cycle_message(self.names, cyc[0], cyc[1], m - 1)
+        if self.config.stop_on_cycle:
+            self._stop_cycling(np.nonzero(~self.done)[0], start + n, stop=True)
         self.rows += n
         # A finished lane's rows after its stop repeat its last row (as documented), whatever
         # the batched engine computed for it meanwhile.
-        for j in np.nonzero(self.done)[0]:
-            last = int(self.lengths[j]) - 1
-            lo = max(start, last + 1)
-            if lo < self.rows:
-                self._P[lo : self.rows, j] = self._P[last, j]
-                self._L[lo : self.rows, j] = self._L[last, j]
-                self._G[lo : self.rows, j] = self._G[last, j]
+        # (all such lanes at once: row r of lane j is row min(r, last_j))
+        stopped = np.nonzero(self.done & (self.lengths < self.rows))[0]
+        if stopped.size:
+            rows = np.minimum(np.arange(start, self.rows)[:, None], self.lengths[stopped] - 1)
+            for store in (self._P, self._L, self._G):
+                store[start : self.rows, stopped] = store[rows, stopped]
         if self.done.all() or self.epoch >= self.config.epochs:
             self._finish_lanes()
-        return self._batch(start)
+
+    def _stop_cycling(self, lanes: np.ndarray, m: int, *, stop: bool) -> None:
+        """Mark the ``lanes`` (each with ``m`` rows) that cycle; with ``stop=False`` (the end
+        of the race) the others end at the epoch limit."""
+        if not lanes.size:
+            return
+        found = find_cycles(self._P[:m, lanes], dtype=self.config.dtype)
+        for j, cyc in zip(lanes, found):
+            if cyc is not None:
+                self.statuses[j] = "cycling"
+                self.messages[j] = cycle_message(self.names, cyc[0], cyc[1], m - 1)
+            elif stop:
+                continue
+            else:
+                self.statuses[j] = "max_epochs"
+                self.messages[j] = f"stopped at the epoch limit ({m - 1}) without meeting the stop rule"
+            self.done[j] = True
 
     def _finish_lanes(self) -> None:
         self.finished = True
-        for j in np.nonzero(~self.done)[0]:
-            n = int(self.lengths[j])
-            cyc = find_cycle(self._P[:n, j], dtype=self.config.dtype)
-            if cyc is not None:
-                self.statuses[j] = "cycling"
-                self.messages[j] = cycle_message(self.names, cyc[0], cyc[1], n - 1)
-            else:
-                self.statuses[j] = "max_epochs"
-                self.messages[j] = f"stopped at the epoch limit ({n - 1}) without meeting the stop rule"
-            self.done[j] = True
+        running = np.nonzero(~self.done)[0]
+        for m in np.unique(self.lengths[running]):
+            self._stop_cycling(running[self.lengths[running] == m], int(m), stop=False)
 
     def _batch(self, start: int) -> RaceBatch:
         return RaceBatch(
@@ -435,11 +488,11 @@ class Race:
         return self._batch(0)
 
     def run_to_end(self, target_seconds: float = 0.05) -> Race:
-        block = 64
+        block = 256
         cap = 1 << 14 if self.config.engine == "manual" else 2048
         while not self.finished:
             t = time.perf_counter()
-            self.advance(block)
+            self._advance(block)
             if time.perf_counter() - t < target_seconds and block < cap:
                 block *= 2
         return self
@@ -448,8 +501,12 @@ class Race:
         n = int(self.lengths[j])
         lane = self.lanes[j]
         o = lane.optimizer
-        cfg = self.config.with_(lr=lane.lr, optimizer=o.name, momentum=o.momentum, beta1=o.beta1,
-                                beta2=o.beta2, alpha=o.alpha, eps=o.eps)
+        base = self._optimizer_configs.get(o)
+        if base is None:  # validated once per optimizer; each lane then changes only its lr
+            base = self.config.with_(optimizer=o.name, momentum=o.momentum, beta1=o.beta1,
+                                     beta2=o.beta2, alpha=o.alpha, eps=o.eps)
+            self._optimizer_configs[o] = base
+        cfg = base.with_lr(lane.lr)
         return History(
             params=self._P[:n, j].copy(),
             loss=self._L[:n, j].copy(),

@@ -125,3 +125,99 @@ def test_race_stop_on_cycle():
     cfg = RunConfig(epochs=10_000, stop_on_cycle=True)
     race = Race(cfg, make_lanes(cfg, [1.0, 0.7])).run_to_end()
     assert race.statuses[0] == "cycling" and race.lengths[0] < 10_000
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(
+    "problem, x0, lrs",
+    [
+        # 64 lanes from crawling to diverging: converged, max_epochs, cycling (lr 1) and diverged
+        (FunctionProblem("x**2 - 4*x + 5"), 7.0, list(np.geomspace(1e-3, 1.2, 63)) + [1.0]),
+        (FunctionProblem("x**4 - 3*x**2 + x"), 1.5, list(np.geomspace(1e-3, 0.6, 16))),
+        (FunctionProblem("3*x"), 1.0, [0.1, 1.0]),  # a constant derivative still broadcasts
+        (FunctionProblem.preset("rosenbrock"), (-1.2, 1.0), list(np.geomspace(1e-5, 3e-3, 12))),
+        (RegressionProblem.synthetic(n=50, seed=3), None, list(np.geomspace(1e-5, 5e-2, 12))),
+    ],
+)
+def test_many_lanes_equal_their_single_runs_status_and_message(problem, x0, lrs, dtype):
+    # The batched loop, the lanes' batched stop screen and cycle search against the single run
+    # of each lane (its own engine and its own stop rules), in blocks as the window makes them.
+    cfg = RunConfig(problem=problem, x0=x0, epochs=700, dtype=dtype, tol=1e-9)
+    race = Race(cfg, make_lanes(cfg, lrs))
+    while not race.finished:
+        race.advance(97)
+    tol = dict(rtol=1e-12, atol=1e-14) if dtype == "float64" else dict(rtol=2e-5, atol=1e-6)
+    seen = set()
+    for j, lr in enumerate(lrs):
+        single = run(cfg.with_(lr=lr))
+        h = race.history(j)
+        seen.add(h.status)
+        assert (h.status, h.epochs_run, h.message) == (single.status, single.epochs_run, single.message)
+        assert h.config.lr == lr and h.config == single.config
+        np.testing.assert_allclose(h.params, single.params, **tol)
+        np.testing.assert_allclose(h.loss, single.loss, **tol)
+        np.testing.assert_allclose(h.grad, single.grad, **tol)
+    if len(lrs) == 64:
+        assert seen == {"converged", "max_epochs", "cycling", "diverged"}
+
+
+def test_find_cycles_says_what_find_cycle_says_of_each_run():
+    from gdstudio.core.descent import find_cycle, find_cycles
+
+    rng = np.random.default_rng(7)
+    n = 200
+    runs = [
+        np.tile([[1.0], [3.0]], (n // 2, 1)),  # period 2
+        np.tile([[1.0], [2.0], [5.0]], (n // 3 + 1, 1))[:n],  # period 3
+        np.tile([[0.5, 1.0], [0.7, -1.0], [0.5, 1.0], [0.9, 0.0]], (n // 4, 1))[:, :1],  # period 4
+        np.full((n, 1), 2.0),  # a fixed point: not a cycle
+        2.0 + 1e-17 * rng.standard_normal((n, 1)),  # below rounding at a minimum: not a cycle
+        2.0 + rng.integers(-2, 3, (n, 1)) * np.spacing(2.0),  # rounding noise: not a cycle
+        rng.standard_normal((n, 1)),  # noise
+        np.r_[rng.standard_normal((n - 6, 1)), np.tile([[1.0], [-1.0]], (3, 1))],  # too short
+        np.tile([[np.nan], [1.0]], (n // 2, 1)),  # nan never repeats
+        np.tile([[1e300], [-1e300]], (n // 2, 1)),  # huge, still a cycle
+    ]
+    P = np.stack(runs, axis=1)  # (n, K, 1)
+    for dtype in ("float64", "float32"):
+        got = find_cycles(P, dtype=dtype)
+        for j in range(P.shape[1]):
+            want = find_cycle(P[:, j], dtype=dtype)
+            if want is None:
+                assert got[j] is None, j
+            else:
+                assert got[j] is not None and got[j][0] == want[0], j
+                np.testing.assert_array_equal(got[j][1], want[1])
+    assert [c[0] if c else None for c in find_cycles(P)] == [2, 3, 4] + [None] * 6 + [2]
+
+
+def test_lanes_the_stop_screen_passes_over_would_not_have_stopped():
+    # may_stop may flag more lanes than stop (a superset), never fewer: every lane it passes
+    # over, scan_block (the single run's own rules) lets go on through the whole block.
+    from gdstudio.core.descent import may_stop, scan_block
+
+    rng = np.random.default_rng(11)
+    problem = FunctionProblem()
+    n, K = 60, 400
+    t = np.arange(n)[:, None]
+    kinds = rng.integers(0, 6, K)
+    scale = 10.0 ** rng.uniform(-3, 14, K)
+    P = np.empty((n, K))
+    P[:, kinds == 0] = (rng.standard_normal((n, K)) * scale)[:, kinds == 0]  # noise of any size
+    P[:, kinds == 1] = (7.0 * 1.12 ** (t + rng.integers(0, 300, K)))[:, kinds == 1]  # growth
+    P[:, kinds == 2] = (2.0 + 5.0 * 0.5 ** (t + rng.integers(0, 60, K)))[:, kinds == 2]  # converging
+    P[:, kinds == 3] = (7.0 * (-1.0) ** t * 1.05 ** t)  # oscillating growth
+    P[:, kinds == 4] = (2.0 + (-1.0) ** t * 5.0)  # a 2-cycle
+    P[:, kinds == 5] = np.where(rng.random((n, K)) < 0.01, np.inf, 3.0)[:, kinds == 5]
+    P = P[:, :, None]
+    with np.errstate(all="ignore"):
+        L = (P[:, :, 0] ** 2 - 4 * P[:, :, 0] + 5)
+        G = 2 * P - 4
+    loss0, p0max = 26.0, 7.0
+    for tol in (0.0, 1e-6, 1e-2):
+        flagged = may_stop(P, L, G, loss0, p0max, tol)
+        assert flagged.any() and not flagged.all()
+        for j in np.nonzero(~flagged)[0]:
+            stop = scan_block(P[:, j], L[:, j], G[:, j], 100, loss0, p0max, tol, problem, ("x",),
+                              prev_loss=L[:5, j], prev_pmax=np.abs(P[:5, j, 0]))
+            assert stop.keep == n and stop.status == "", (j, kinds[j], stop)
