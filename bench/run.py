@@ -309,13 +309,15 @@ def row_e(q: bool) -> list[Row]:
     gui = statistics.median(r["gui"] for r in results)
     headless = statistics.median(r["headless"] for r in results)
     stall = statistics.median(r["longest_stall"] for r in results)
+    worst = max(r["longest_stall"] for r in results)
     limit = 1.3 * headless + 0.5
     return [
         Row("e", f"{what}, {epochs:.0e} epochs: GUI vs headless (median of {len(results)})",
             _fmt_s(gui), _fmt_s(headless), f"{headless / gui:.2f}", target + f" = {limit:.2f} s",
             "PASS" if ok_runs and gui <= limit else "FAIL"),
-        Row("e", "  the same: longest stall of the GUI thread (gap between 2 ms timer ticks)",
-            _fmt_s(stall), "", "", "≤ 50 ms", "PASS" if stall <= 0.05 else "FAIL"),
+        Row("e", "  the same: longest stall of the GUI thread (gap between 2 ms timer ticks), "
+            "median (worst)", f"{_fmt_s(stall)} ({_fmt_s(worst)})", "", "", "≤ 50 ms",
+            "PASS" if stall <= 0.05 else "FAIL"),
     ]
 
 

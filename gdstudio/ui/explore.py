@@ -31,6 +31,7 @@ from .race_layers import FitLanes, LanePaths, LossLanes, shown_rows
 from .race_run import RaceSpec, RaceStep
 from .readouts import PlotPointer
 from .run_data import RunData
+from .widgets import set_progress
 
 if TYPE_CHECKING:  # pragma: no cover
     from .main_window import MainWindow
@@ -258,8 +259,7 @@ class Explorer(QObject):
         w.race_model.show_epoch(at)
         spec = self._spec
         if spec is not None:  # the race's progress, whichever lane History shows
-            w.progressBar.setMaximum(max(spec.epochs, 1))
-            w.progressBar.setValue(max(0, min(race.epoch if at is None else at, spec.epochs)))
+            set_progress(w.progressBar, race.epoch if at is None else at, spec.epochs)
 
     def _show_epoch_in_table(self, at: int | None) -> None:
         view = self.w.history_view

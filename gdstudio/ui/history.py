@@ -21,6 +21,13 @@ __all__ = ["HistoryModel", "HistoryView"]
 
 _Index = QModelIndex | QPersistentModelIndex
 
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_USER = int(Qt.ItemDataRole.UserRole)
+_ROLES = frozenset((_DISPLAY, _TOOLTIP, _ALIGNMENT, _USER))
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
 
 class HistoryModel(QAbstractTableModel):
     """Columns: epoch, the parameters, loss, the gradient components."""
@@ -105,23 +112,24 @@ class HistoryModel(QAbstractTableModel):
             return float(self._data.loss[row])
         return float(self._data.grad[row, column - k - 2])
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+    def data(self, index: _Index, role: int = _DISPLAY) -> Any:
+        # The view asks each visible cell for a dozen roles at every repaint, while the run
+        # plays: roles the table does not use are answered first, and no enum arithmetic.
+        role = int(role)
+        if role not in _ROLES or not index.isValid():
             return None
+        if role == _ALIGNMENT:
+            return _RIGHT
         row, column = index.row(), index.column()
         if not (0 <= row < self._rows and 0 <= column < len(self._headers)):
             return None
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             if column == 0:
                 return f"{row:,}"
             return number(self.value(row, column), self._digits)
-        if role == Qt.ItemDataRole.ToolTipRole and column > 0:
-            return exact(self.value(row, column))
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.UserRole:
-            return self.value(row, column)
-        return None
+        if role == _TOOLTIP:
+            return exact(self.value(row, column)) if column > 0 else None
+        return self.value(row, column)  # UserRole
 
 
 class HistoryView(QTableView):

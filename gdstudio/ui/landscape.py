@@ -330,7 +330,7 @@ class LandscapePlot(_Plot):
             pts = self.view_points(data.params[idx])
             self.path_item.setData(pts[:, 0], pts[:, 1])
             scale = max(n - 1, 1)
-            lut = np.minimum((data.epochs[idx] * 255) // scale, 255).astype(np.intp)
+            lut = np.minimum((data.epochs_at(idx) * 255) // scale, 255).astype(np.intp)
             self.points_item.setData(x=pts[:, 0], y=pts[:, 1], brush=_EPOCH_BRUSHES[lut])
             cur = pts[-1]
             if np.isfinite(cur).all():

@@ -53,7 +53,7 @@ from .resources import icon
 from .run_data import LrChange, RunData
 from . import symbolic
 from .scrubber import HistoryScrubber
-from .widgets import MessageBar
+from .widgets import MessageBar, set_progress
 from .worker import DeviceProbe, RunController
 
 __all__ = ["MainWindow", "APP_NAME"]
@@ -110,7 +110,15 @@ class MainWindow(QMainWindow):
         self._frame_timer = QTimer(self)
         self._frame_timer.setSingleShot(True)
         self._frame_timer.setInterval(_FRAME_MS)
-        self._frame_timer.timeout.connect(self._draw_frame)
+        self._frame_timer.timeout.connect(self._begin_staged_frame)
+        # A frame's stages run one per turn of the event loop (see _begin_staged_frame).
+        self._stage_timer = QTimer(self)
+        self._stage_timer.setSingleShot(True)
+        self._stage_timer.setInterval(0)
+        self._stage_timer.timeout.connect(self._next_stage)
+        self._frame: tuple[RunData, int | None] | None = None  # the frame being drawn
+        self._stage = 0
+        self._frame_ms = 0.0
         self._paint_deadline = QTimer(self)
         self._paint_deadline.setSingleShot(True)
         self._paint_deadline.setInterval(3 * _FRAME_MS)
@@ -490,7 +498,8 @@ class MainWindow(QMainWindow):
             return
         self.controller.frame_pending()  # the worker waits while the rows are taken in
         self.run_data.append(batch)
-        self.history_model.rows_appended()
+        if self._state != "playing":  # (while playing, the table follows frame by frame)
+            self.history_model.rows_appended()
         self._schedule_frame()
         if not self._unpainted:  # (else it waits for the frame being painted)
             self.controller.frame_drawn()
@@ -549,28 +558,82 @@ class MainWindow(QMainWindow):
             fast = self._state == "playing" and (self._to_end or self.controls.speed() <= 0)
             self._frame_timer.start(max(_FRAME_MS, int((5 if fast else 3) * cost)))
 
+    #: A frame's stages, in order. Each one's changes repaint before the next begins: a
+    #: QGraphicsScene repaints the whole window's dirty part at once when it has processed its
+    #: changed items, so plots changed together would repaint together, one long stall.
+    _FRAME_STAGES = ("_stage_main_plot", "_stage_loss_plot", "_stage_table", "_stage_explorer")
+
     @Slot()
     def _draw_frame(self) -> None:
+        """Draw a whole frame now (the frame timer draws it in stages)."""
+        self._stage_timer.stop()
         began = time.perf_counter()
+        self._begin_frame()
+        for name in self._FRAME_STAGES:
+            getattr(self, name)()
+        self._frame_ms = 1000 * (time.perf_counter() - began)
+        self._end_frame()
+
+    @Slot()
+    def _begin_staged_frame(self) -> None:
+        """The frame timer: a frame, one stage per turn of the event loop, so that clicks, keys,
+        the worker's batches and each stage's repaint are served in between."""
+        self._stage_timer.stop()
+        began = time.perf_counter()
+        self._begin_frame()
+        self._stage = 0
+        self._frame_ms = 1000 * (time.perf_counter() - began)
+        self._next_stage()
+
+    @Slot()
+    def _next_stage(self) -> None:
+        if self._frame is None:  # pragma: no cover - a stage left from a frame drawn at once
+            return
+        began = time.perf_counter()
+        getattr(self, self._FRAME_STAGES[self._stage])()
+        self._frame_ms += 1000 * (time.perf_counter() - began)
+        self._stage += 1
+        if self._stage < len(self._FRAME_STAGES):
+            self._stage_timer.start()
+        else:
+            self._end_frame()
+
+    def _begin_frame(self) -> None:
         self.controller.frame_pending()  # the worker pauses (briefly) while the frame is drawn
         at = self.explorer.epoch_shown()  # the history slider's epoch (None: the newest)
-        data = self.explorer.shown_run(at)
+        self._frame = (self.explorer.shown_run(at), at)
+        # The worker waits until the plots have repainted (_plot_painted), or at most a few
+        # frames (a plot that did not need to, a window the system does not paint).
+        self._unpainted = set() if self.isMinimized() else {
+            p for p in (self.plot_stack.currentWidget(), self.loss_plot, self.landscape_plot)
+            if p.isVisible()}
+
+    def _stage_main_plot(self) -> None:
+        assert self._frame is not None
+        data, at = self._frame
         if self.plot_stack.currentWidget() is self.fit_plot:
             self.fit_plot.refresh(data)
         elif self.plot_stack.currentWidget() is self.curve_plot:
             self.curve_plot.refresh(data)
-        self.loss_plot.refresh(self.run_data, at)
         self._update_status()
-        self.explorer.draw(data, at)
         status = self.explorer.status(at)
         if status is not None:
             self._set_status(status[0], status[1])
-        self._last_frame_ms = 1000 * (time.perf_counter() - began)
-        # The worker waits until the plots have repainted (_plot_painted), or at most a few
-        # frames (a plot that did not need to, a window the system does not paint).
-        if not self.isMinimized():
-            self._unpainted = {p for p in (self.plot_stack.currentWidget(), self.loss_plot,
-                                           self.landscape_plot) if p.isVisible()}
+
+    def _stage_loss_plot(self) -> None:
+        assert self._frame is not None
+        self.loss_plot.refresh(self.run_data, self._frame[1])
+
+    def _stage_table(self) -> None:
+        self.history_model.rows_appended()
+
+    def _stage_explorer(self) -> None:
+        assert self._frame is not None
+        self.explorer.draw(*self._frame)
+
+    def _end_frame(self) -> None:
+        self._frame = None
+        self._last_frame_ms = self._frame_ms
         if self._unpainted:
             self._paint_deadline.start()
         else:
@@ -591,8 +654,7 @@ class MainWindow(QMainWindow):
     def _update_status(self) -> None:
         data = self.run_data
         planned = data.planned_epochs
-        self.progressBar.setMaximum(max(planned, 1))
-        self.progressBar.setValue(max(0, min(data.epoch, planned)))
+        set_progress(self.progressBar, data.epoch, planned)
         state = self._state
         colour = ""
         if data.n == 0:
@@ -715,6 +777,7 @@ class MainWindow(QMainWindow):
             self._release_symbolic()  # a window closed before it was shown
             self._probe_timer.stop()
             self._frame_timer.stop()
+            self._stage_timer.stop()
             self._save_settings()
             self.controller.shutdown()
             if self._probe is not None:

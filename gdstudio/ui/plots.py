@@ -275,7 +275,7 @@ class CurvePlot(_Plot):
         xs = data.params[idx, 0]
         ys = data.loss[idx]
         self.path_item.setData(xs, ys)
-        epochs = data.epochs[idx]
+        epochs = data.epochs_at(idx)
         # The run so far spans the whole colour map: the start dark, the newest bright.
         scale = max(n - 1, 1)
         lut_index = np.minimum((epochs * 255) // scale, 255).astype(np.intp)
@@ -585,7 +585,7 @@ class LossPlot(_Plot):
             (x_lo, x_hi), _ = self.vb.viewRange()
             i0 = max(0, int(math.floor(x_lo)) - 1)
             i1 = min(n, int(math.ceil(x_hi)) + 2)
-            x, y = data.epochs[i0:i1], self._shown(data.loss[i0:i1])
+            x, y = data.epochs_at(slice(i0, i1)), self._shown(data.loss[i0:i1])
         if x.size and np.isfinite(y).any():
             self.loss_item.setData(x, y)
         else:

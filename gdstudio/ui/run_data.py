@@ -47,7 +47,6 @@ class RunData:
         self._params = np.empty((capacity, k))
         self._loss = np.empty(capacity)
         self._grad = np.empty((capacity, k))
-        self._epochs = np.arange(min(capacity, 256), dtype=np.float64)
         #: Running ranges of the finite values (updated per batch: O(batch), never O(n)).
         self.param_min = np.full(k, np.inf)
         self.param_max = np.full(k, -np.inf)
@@ -70,8 +69,17 @@ class RunData:
 
     @property
     def epochs(self) -> np.ndarray:
-        """0, 1, …, n−1 as floats (a view: free), the x values of per-epoch plots."""
-        return self._epochs[: self.n]
+        """0, 1, …, n−1 as floats (made on each call: O(n); plots use :meth:`epochs_at`)."""
+        return np.arange(self.n, dtype=np.float64)
+
+    @staticmethod
+    def epochs_at(rows: np.ndarray | slice) -> np.ndarray:
+        """The epochs (as floats) of some rows: an index array or a slice with bounds. Only
+        the rows drawn are made; no array of every epoch is kept (growing one while the run
+        plays was a stall of several milliseconds)."""
+        if isinstance(rows, slice):
+            return np.arange(rows.start or 0, rows.stop, rows.step or 1, dtype=np.float64)
+        return np.asarray(rows, dtype=np.float64)
 
     @property
     def epoch(self) -> int:
@@ -122,8 +130,6 @@ class RunData:
                 grown = np.empty((new,) + old.shape[1:])
                 grown[: self.n] = old[: self.n]
                 setattr(self, name, grown)
-        if need > self._epochs.shape[0]:  # 0, 1, 2, … grown by doubling (filled: not free)
-            self._epochs = np.arange(max(need, 2 * self._epochs.shape[0]), dtype=np.float64)
         first = self.n
         if m:
             params = np.asarray(batch.params, dtype=np.float64).reshape(m, self.k)

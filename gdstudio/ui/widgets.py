@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QSlider,
     QSpinBox,
     QToolButton,
@@ -25,7 +26,27 @@ from PySide6.QtWidgets import (
 from .formatting import lr_text
 
 __all__ = ["ScientificSpinBox", "IntegerSpinBox", "LogSlider", "MessageBar", "log_grid",
-           "NICE_MANTISSAS"]
+           "NICE_MANTISSAS", "set_progress"]
+
+def set_progress(bar: QProgressBar, value: int, maximum: int) -> None:
+    """Set a progress bar's range and value, to be repainted with the rest of the window.
+
+    ``QProgressBar.setValue`` repaints at once (``repaint()``, not ``update()``), which paints
+    every other dirty widget of the window with it, there and then: while a run plays, that
+    made each frame's plots and table repaint inside the frame's own update, one long stall.
+    With updates off for the moment, the change is only scheduled.
+    """
+    maximum = max(int(maximum), 1)
+    value = max(0, min(int(value), maximum))
+    if bar.maximum() == maximum and bar.value() == value:
+        return
+    bar.setUpdatesEnabled(False)
+    try:
+        bar.setRange(0, maximum)
+        bar.setValue(value)
+    finally:
+        bar.setUpdatesEnabled(True)  # (schedules an update)
+
 
 #: Values per decade on logarithmic grids. They include the source's learning rates
 #: (0.01, 0.1, 0.3, 0.7, 1) so a person can land on each exactly.

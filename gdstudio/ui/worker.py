@@ -207,19 +207,20 @@ class DescentWorker(QObject):
     def _fail(self, err: BaseException) -> None:
         self._timer.stop()
         self._to_end = False
+        # The state first: when the message shows, the buttons already say what can be done.
         if isinstance(err, InputError):
             self._descent = None
-            self.failed.emit(self._run_id, str(err), False)
             self._set_state("empty")
+            self.failed.emit(self._run_id, str(err), False)
             return
         log.error("error in the run (run %d)", self._run_id, exc_info=err)
+        self._set_state("error")
         self.failed.emit(
             self._run_id,
             f"The run stopped because of an internal error: {type(err).__name__}: {err}. "
             "Press Reset to start again.",
             True,
         )
-        self._set_state("error")
 
     # --- commands (slots; reached through queued signals) ----------------------------------
 

@@ -411,4 +411,5 @@ def test_a_long_run_is_drawn_from_a_bounded_envelope(window, qtbot):
     assert np.nanmax(y) == window.run_data.loss.max() and np.nanmin(y) == window.run_data.loss.min()
     xs, _ = window.curve_plot.iterates()
     assert len(xs) <= 2000
-    assert window.findChild(QWidget, "historyTable").model().rowCount() == 300_001
+    table = window.findChild(QWidget, "historyTable").model()
+    qtbot.waitUntil(lambda: table.rowCount() == 300_001)  # (the table's stage of the frame)
