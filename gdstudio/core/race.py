@@ -50,6 +50,8 @@ SOURCE_LEARNING_RATES = (0.01, 0.1, 0.3, 0.7, 1.0)
 MAX_LANES = 1024
 #: |gradient| reported as "reached" in summaries when the run's own tol is 0.
 DEFAULT_REPORT_TOL = 1e-6
+#: Values (parameters, losses, gradients of every lane) a race reserves room for at its start.
+PREALLOCATE_VALUES = 1 << 24
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,13 @@ class RaceBatch:
 # --------------------------------------------------------------------------------------------
 
 
+def _flat(a: np.ndarray) -> np.ndarray:
+    """A one-dimensional view of contiguous ``a`` (an error, never a silent copy)."""
+    view = a.view()
+    view.shape = (a.size,)
+    return view
+
+
 class _BatchedNumpy:
     """All lanes as one (K, k) NumPy array; the analytic gradient of the problem."""
 
@@ -157,7 +166,9 @@ class _BatchedNumpy:
         self.g = np.asarray(g, dtype=self.dt)
         return np.asarray(loss, dtype=np.float64), self.g.astype(np.float64)
 
-    def advance(self, n: int, frozen: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def advance(self, n: int, frozen: np.ndarray, out: tuple[np.ndarray, ...]) -> None:
+        """Make ``n`` updates of every lane into ``out`` = (params (n, K, k), loss (n, K),
+        grad (n, K, k)), float64 rows of the race."""
         # Lanes that have stopped (``frozen``) are carried along: the race overwrites their
         # rows after the stop with their last row, and lanes never mix, so nothing they compute
         # reaches another lane. The inner loop makes only the update and the gradient; the
@@ -165,8 +176,9 @@ class _BatchedNumpy:
         # elementwise arithmetic, in the run's dtype).
         K, k = self.p.shape
         dt = self.dt
-        P = np.empty((n, K, k), dtype=dt)
-        G = np.empty((n, K, k), dtype=dt)
+        direct = dt == np.float64  # (float32 is computed aside, then widened)
+        P = out[0] if direct else np.empty((n, K, k), dtype=dt)
+        G = out[2] if direct else np.empty((n, K, k), dtype=dt)
         p, g = self.p, self.g
         gradient = self.problem.gradient_raw
         with np.errstate(all="ignore"):
@@ -186,8 +198,8 @@ class _BatchedNumpy:
                     keep_x(x)
                     keep_d(d)
                 if n:  # (k = 1: P and G are (n, K) in memory, rows in order)
-                    np.concatenate(xs, out=P.reshape(n * K))
-                    np.concatenate(ds, out=G.reshape(n * K))
+                    np.concatenate(xs, out=_flat(P))
+                    np.concatenate(ds, out=_flat(G))
                     g = G[n - 1]
             elif self.single and self.groups[0][1] is None:  # plain descent: p − lr·g, in place
                 lr = self.lr
@@ -210,10 +222,11 @@ class _BatchedNumpy:
                     P[i] = p
                     g = gradient(p)
                     G[i] = g
-            L = np.asarray(self.problem.loss(P.reshape(n * K, k)), dtype=dt).reshape(n, K)
-        self.p, self.g = P[n - 1].copy() if n else p, np.asarray(g, dtype=dt).copy()
-        return (P.astype(np.float64, copy=False), L.astype(np.float64, copy=False),
-                G.astype(np.float64, copy=False))
+            out[1][...] = np.asarray(self.problem.loss(P.reshape(n * K, k)), dtype=dt).reshape(n, K)
+        self.p, self.g = P[n - 1].astype(dt) if n else p, np.asarray(g, dtype=dt).copy()
+        if not direct:
+            out[0][...] = P
+            out[2][...] = G
 
 
 class _BatchedTorch:
@@ -308,7 +321,8 @@ class _BatchedTorch:
             return p - lr * (g / (s.sqrt() + opt.eps_value))
         raise ConfigError(f"unknown optimizer {name!r}")  # pragma: no cover
 
-    def advance(self, n: int, frozen: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def advance(self, n: int, frozen: np.ndarray, out: tuple[np.ndarray, ...]) -> None:
+        """As :meth:`_BatchedNumpy.advance`."""
         torch = self.torch
         frozen_t = torch.as_tensor(frozen, device=self.device)
         any_frozen = bool(frozen.any())
@@ -332,8 +346,8 @@ class _BatchedTorch:
             gs.append(g)
         self.p, self.g = p, g
         with torch.no_grad():
-            out = [torch.stack(t).to("cpu", torch.float64).numpy() for t in (ps, ls, gs)]
-        return out[0], out[1], out[2]
+            for rows, t in zip(out, (ps, ls, gs)):
+                rows[...] = torch.stack(t).to("cpu", torch.float64).numpy().reshape(rows.shape)
 
 
 # --------------------------------------------------------------------------------------------
@@ -365,7 +379,9 @@ class Race:
             raise InputError("f or its gradient is not finite at the start: choose a start where f is defined")
         self.names = tuple(problem.param_names)
         self._optimizer_configs: dict[OptimizerSettings, RunConfig] = {}
-        cap = 256
+        # Room for the whole race at once where that is moderate (np.empty's untouched pages
+        # cost nothing); longer races grow by doubling.
+        cap = max(1, min(config.epochs + 1, max(256, PREALLOCATE_VALUES // (K * (2 * self.k + 1)))))
         self._P = np.empty((cap, K, self.k))
         self._L = np.empty((cap, K))
         self._G = np.empty((cap, K, self.k))
@@ -413,11 +429,10 @@ class Race:
         if self.finished or n <= 0:
             return
         n = min(int(n), self.config.epochs - self.epoch)
-        P, L, G = self.engine.advance(n, self.done.copy())
         self._reserve(self.rows + n)
-        self._P[self.rows : self.rows + n] = P
-        self._L[self.rows : self.rows + n] = L
-        self._G[self.rows : self.rows + n] = G
+        P, L, G = (self._P[self.rows : self.rows + n], self._L[self.rows : self.rows + n],
+                   self._G[self.rows : self.rows + n])
+        self.engine.advance(n, self.done.copy(), (P, L, G))
         running = np.nonzero(~self.done)[0]
         # The stop rules, one lane at a time, only for lanes that could stop in this block.
         self.lengths[running] = start + n
@@ -519,23 +534,30 @@ class Race:
 
     def summaries(self, report_tol: float | None = None) -> list[LaneSummary]:
         tol = report_tol if report_tol is not None else (self.config.tol or DEFAULT_REPORT_TOL)
-        out = []
-        for j, lane in enumerate(self.lanes):
-            n = int(self.lengths[j])
-            norms = grad_norms(self._G[:n, j])
-            hits = np.nonzero(norms <= tol)[0]
-            out.append(LaneSummary(
+        # every lane at once: the first row of each history with |gradient| ≤ tol
+        rows, K, k = self.rows, len(self.lanes), self.k
+        G = self._G[:rows]
+        norms = np.abs(G[..., 0]) if k == 1 else grad_norms(G.reshape(rows * K, k)).reshape(rows, K)
+        hit = (norms <= tol) & (np.arange(rows)[:, None] < self.lengths[None, :])
+        first = np.where(hit.any(axis=0), hit.argmax(axis=0), -1)
+        last = self.lengths - 1
+        lanes = np.arange(K)
+        final_loss = self._L[last, lanes].tolist()
+        final_params = self._P[last, lanes].tolist()
+        return [
+            LaneSummary(
                 label=lane.label,
                 lr=lane.lr,
                 optimizer=lane.optimizer.name,
                 status=self.statuses[j],
-                epochs_run=n - 1,
-                epochs_to_tol=int(hits[0]) if hits.size else None,
-                final_loss=float(self._L[n - 1, j]),
-                final_params=tuple(float(v) for v in self._P[n - 1, j]),
+                epochs_run=int(last[j]),
+                epochs_to_tol=int(first[j]) if first[j] >= 0 else None,
+                final_loss=final_loss[j],
+                final_params=tuple(final_params[j]),
                 message=self.messages[j],
-            ))
-        return out
+            )
+            for j, lane in enumerate(self.lanes)
+        ]
 
 
 @dataclass(frozen=True, eq=False)

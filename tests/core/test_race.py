@@ -148,10 +148,16 @@ def test_many_lanes_equal_their_single_runs_status_and_message(problem, x0, lrs,
         race.advance(97)
     tol = dict(rtol=1e-12, atol=1e-14) if dtype == "float64" else dict(rtol=2e-5, atol=1e-6)
     seen = set()
+    summaries = race.summaries(report_tol=1e-3)
     for j, lr in enumerate(lrs):
         single = run(cfg.with_(lr=lr))
         h = race.history(j)
         seen.add(h.status)
+        reached = np.nonzero(np.linalg.norm(single.grad, axis=1) <= 1e-3)[0]
+        s = summaries[j]
+        assert (s.lr, s.status, s.epochs_run) == (lr, single.status, single.epochs_run)
+        assert s.epochs_to_tol == (int(reached[0]) if reached.size else None)
+        assert s.final_loss == h.loss[-1] and s.final_params == tuple(h.params[-1])
         assert (h.status, h.epochs_run, h.message) == (single.status, single.epochs_run, single.message)
         assert h.config.lr == lr and h.config == single.config
         np.testing.assert_allclose(h.params, single.params, **tol)
