@@ -25,7 +25,7 @@ from gdstudio.core import FunctionProblem, RegressionProblem, RunConfig
 from gdstudio.core.analysis import RegressionAnalysis
 
 from .formatting import number
-from .landscape import regression_landscape, surface_landscape
+from .landscape import LandscapePlot, regression_landscape, surface_landscape
 from .race_data import lane_colours
 from .race_layers import FitLanes, LanePaths, LossLanes, shown_rows
 from .race_run import RaceSpec, RaceStep
@@ -56,8 +56,8 @@ class Explorer(QObject):
         self.curve_pointer = PlotPointer(window.curve_plot, self._curve_readout)
         self.curve_pointer.clicked.connect(lambda x, _y: self._move_start(x))
         self.loss_pointer = PlotPointer(window.loss_plot, self._loss_readout)
-        window.surface_plot.startClicked.connect(lambda x, y: self._move_start(x, y))
-        window.landscape_plot.startClicked.connect(lambda m, c: self._move_start(m, c))
+        for plot in window.built_landscape_plots():  # (the others connect when built)
+            plot.startClicked.connect(self.move_start)
         window.race_table.laneSelected.connect(self.select_lane)
         window.scrubber.epochChanged.connect(self._on_epoch_changed)
         window.curve_plot.setToolTip(window.curve_plot.toolTip()
@@ -108,7 +108,8 @@ class Explorer(QObject):
             w.landscape_plot.show()
             total = max(sum(w.top_splitter.sizes()), 2)
             w.top_splitter.setSizes([total - total // 2, total // 2])
-        w.landscape_plot.setVisible(regression)
+        if not regression and w.landscape_shown() is not None:
+            w.landscape_plot.hide()
         if regression:
             a = w.analysis.analysis
             optimum = (a.m, a.c) if isinstance(a, RegressionAnalysis) else None
@@ -132,8 +133,8 @@ class Explorer(QObject):
 
     def _set_lanes(self, race: RaceSpec | None, surface: bool, regression: bool) -> None:
         w = self.w
-        for layer in (self.curve_lanes, self.loss_lanes, self.fit_lanes, w.surface_plot.lanes,
-                      w.landscape_plot.lanes):
+        for layer in (self.curve_lanes, self.loss_lanes, self.fit_lanes,
+                      *(p.lanes for p in w.built_landscape_plots())):
             layer.clear()
         racing = race is not None
         curve = w.curve_plot
@@ -228,10 +229,11 @@ class Explorer(QObject):
         race = w.race_data
         w.scrubber.set_rows(race.n if self.racing else w.run_data.n)
         page = w.plot_stack.currentWidget()
-        if page is w.surface_plot:
-            w.surface_plot.refresh(shown)
-        if w.landscape_plot.isVisible():
-            w.landscape_plot.refresh(shown)
+        if isinstance(page, LandscapePlot):  # (the surface plot)
+            page.refresh(shown)
+        landscape = w.landscape_shown()
+        if landscape is not None:
+            landscape.refresh(shown)
         if self.racing and race.n:
             self._draw_lanes(at)
         self._show_epoch_in_table(at)
@@ -245,7 +247,7 @@ class Explorer(QObject):
         if self.curve_lanes.active:
             for j in range(race.K):
                 self.curve_lanes.set_lane(j, race.lane_params(j, at)[:, 0], race.lane_loss(j, at))
-        for plot in (w.surface_plot, w.landscape_plot):
+        for plot in w.built_landscape_plots():
             if plot.lanes.active and plot.isVisible():
                 plot.set_lane_box(race.param_min, race.param_max)
                 for j in range(race.K):
@@ -340,6 +342,10 @@ class Explorer(QObject):
         return ", ".join(f"{n} {names.get(s, s)}" for s, n in counts.items())
 
     # --- pointing ----------------------------------------------------------------------------
+
+    def move_start(self, *values: float) -> None:
+        """A click on a plot chose a new start (x; or x, y; or m, c)."""
+        self._move_start(*values)
 
     def _move_start(self, *values: float) -> None:
         self.w.controls.set_start(*values)

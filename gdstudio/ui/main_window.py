@@ -136,8 +136,7 @@ class MainWindow(QMainWindow):
         self.controller.lrApplied.connect(self._on_lr_applied)
         self.controller.failed.connect(self._on_failed)
 
-        for plot in (self.curve_plot, self.fit_plot, self.loss_plot, self.surface_plot,
-                     self.landscape_plot):
+        for plot in (self.curve_plot, self.fit_plot, self.loss_plot):
             plot.after_paint = lambda plot=plot: self._plot_painted(plot)
         self.controls.configChanged.connect(self._start_run)
         self.analysis.analysisChanged.connect(self._on_analysis_ready)
@@ -200,16 +199,15 @@ class MainWindow(QMainWindow):
         self.plot_stack.setObjectName("problemPlots")
         self.plot_stack.addWidget(self.curve_plot)
         self.plot_stack.addWidget(self.fit_plot)
-        # f(x, y) on its contour map (the third page); the regression's MSE landscape beside
-        # the fitted line; a race's summary under the loss plot; the history slider below.
-        self.surface_plot = LandscapePlot("surfacePlot", self)
-        self.plot_stack.addWidget(self.surface_plot)
-        self.landscape_plot = LandscapePlot("landscapePlot", self)
-        self.landscape_plot.hide()
+        # f(x, y) on its contour map (the third page) and the regression's MSE landscape beside
+        # the fitted line are built when first needed (surface_plot, landscape_plot: the first
+        # screen shows neither, and each costs start-up ~50 ms); a race's summary under the
+        # loss plot; the history slider below.
+        self._surface_plot: LandscapePlot | None = None
+        self._landscape_plot: LandscapePlot | None = None
         self.top_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.top_splitter.setObjectName("topSplitter")
         self.top_splitter.addWidget(self.plot_stack)
-        self.top_splitter.addWidget(self.landscape_plot)
         self.top_splitter.setChildrenCollapsible(False)
         self.race_data = RaceData()
         self.race_model = RaceSummaryModel(self.race_data, self)
@@ -228,6 +226,44 @@ class MainWindow(QMainWindow):
         self.scrubber = HistoryScrubber()
         layout.addWidget(self.scrubber)
         self.setCentralWidget(central)
+
+    @property
+    def surface_plot(self) -> LandscapePlot:
+        """f(x, y)'s contour map: the third page of the problem plots (built on first use)."""
+        if self._surface_plot is None:
+            self._surface_plot = self._new_landscape_plot("surfacePlot")
+            self.plot_stack.addWidget(self._surface_plot)
+        return self._surface_plot
+
+    @property
+    def landscape_plot(self) -> LandscapePlot:
+        """A regression's MSE over (m, c), beside the fitted line (built on first use, hidden)."""
+        if self._landscape_plot is None:
+            plot = self._new_landscape_plot("landscapePlot")
+            plot.hide()
+            self.top_splitter.addWidget(plot)
+            self._landscape_plot = plot
+        return self._landscape_plot
+
+    def built_landscape_plots(self) -> list[LandscapePlot]:
+        """The landscape plots built so far (none of them before a 2-D or regression run)."""
+        return [p for p in (self._surface_plot, self._landscape_plot) if p is not None]
+
+    def landscape_shown(self) -> LandscapePlot | None:
+        """The regression's landscape if it is built and visible."""
+        plot = self._landscape_plot
+        return plot if plot is not None and plot.isVisible() else None
+
+    def _new_landscape_plot(self, name: str) -> LandscapePlot:
+        plot = LandscapePlot(name, self)
+        plot.after_paint = lambda: self._plot_painted(plot)
+        files = getattr(self, "files", None)
+        if files is not None:  # the current theme and text size
+            files.appearance.style_new_plot(plot)
+        explorer = getattr(self, "explorer", None)
+        if explorer is not None:
+            plot.startClicked.connect(explorer.move_start)
+        return plot
 
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -428,8 +464,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def fit_views(self) -> None:
-        for plot in (self.curve_plot, self.fit_plot, self.loss_plot, self.surface_plot,
-                     self.landscape_plot):
+        for plot in (self.curve_plot, self.fit_plot, self.loss_plot,
+                     *self.built_landscape_plots()):
             plot.fit_view()
         self._schedule_frame()
 
@@ -549,7 +585,7 @@ class MainWindow(QMainWindow):
             # the worker's batches are always served in between.
             cost = self._last_frame_ms + sum(
                 plot.paint_ms for plot in (self.plot_stack.currentWidget(), self.loss_plot,
-                                           self.landscape_plot)
+                                           self.landscape_shown())
                 if isinstance(plot, (CurvePlot, FitPlot, LossPlot, LandscapePlot))
                 and plot.isVisible()
             )
@@ -605,8 +641,8 @@ class MainWindow(QMainWindow):
         # The worker waits until the plots have repainted (_plot_painted), or at most a few
         # frames (a plot that did not need to, a window the system does not paint).
         self._unpainted = set() if self.isMinimized() else {
-            p for p in (self.plot_stack.currentWidget(), self.loss_plot, self.landscape_plot)
-            if p.isVisible()}
+            p for p in (self.plot_stack.currentWidget(), self.loss_plot, self.landscape_shown())
+            if p is not None and p.isVisible()}
 
     def _stage_main_plot(self) -> None:
         assert self._frame is not None

@@ -283,6 +283,14 @@ class Appearance(QObject):
             self._restyle(root, palette)
         self.changed.emit()
 
+    def style_new_plot(self, widget: pg.PlotWidget) -> None:
+        """Give a plot built after start-up the current look (theme, text size)."""
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        palette = app.palette()
+        widget.setPalette(palette)
+        style_plot(widget, palette, self.scale)
+
     def _restyle(self, root: QWidget, palette: QPalette) -> None:
         root.setPalette(palette)
         for widget in [root, *root.findChildren(QWidget)]:

@@ -102,3 +102,33 @@ def test_system_theme_follows_the_colour_scheme(win, qtbot, monkeypatch):
     win.files.set_theme("dark")
     win.files.appearance._on_scheme_changed(Qt.ColorScheme.Light)  # a chosen theme stays
     assert is_dark()
+
+
+def test_landscape_plots_are_built_on_first_use_with_the_current_look(win, qtbot):
+    # Neither landscape plot exists at start-up (the first screen shows neither); built later,
+    # each takes the theme and text size chosen meanwhile, as the plots built at start did.
+    from gdstudio.ui.controls import REGRESSION_TAB, SURFACE_TAB
+
+    assert win.built_landscape_plots() == []
+    base_size = QApplication.font().pointSizeF()
+    win.files.themeActions["dark"].trigger()
+    win.files.textSizeActions["large"].trigger()
+    c = win.controls
+    c.problemTabs.setCurrentIndex(REGRESSION_TAB)
+    qtbot.waitUntil(lambda: win.landscape_shown() is not None, timeout=10_000)
+    c.problemTabs.setCurrentIndex(SURFACE_TAB)
+    qtbot.waitUntil(lambda: win.plot_stack.currentWidget() is win.surface_plot, timeout=10_000)
+    assert win.built_landscape_plots() == [win.surface_plot, win.landscape_plot]
+    assert win.landscape_shown() is None  # a function of (x, y) hides the MSE landscape
+    text = QApplication.palette().color(QPalette.ColorRole.Text)
+    ref_font = win.loss_plot.getPlotItem().getAxis("left").style["tickFont"]
+    assert ref_font.pointSizeF() > base_size
+    for plot in win.built_landscape_plots():
+        assert _plot_background(plot) == _plot_background(win.loss_plot), plot.objectName()
+        assert plot.getPlotItem().getAxis("bottom").textPen().color() == text
+        font = plot.getPlotItem().getAxis("left").style["tickFont"]
+        assert font.pointSizeF() == pytest.approx(ref_font.pointSizeF())
+    # a click on the map still moves the start (the plot was connected when it was built)
+    win.surface_plot.startClicked.emit(0.5, -0.25)
+    qtbot.waitUntil(lambda: win.run_data.n > 0
+                    and tuple(win.run_data.params[0]) == (0.5, -0.25), timeout=10_000)
