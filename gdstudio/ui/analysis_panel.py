@@ -60,6 +60,10 @@ def _badge(regime: Regime) -> str:
     )
 
 
+#: A race lane whose optimizer plain gradient descent's theory does not describe.
+_NOT_PREDICTED = "<span style='color:#757575;'>not predicted: the theory is plain GD's</span>"
+
+
 def _row(label: str, value: str) -> str:
     return (
         f'<tr><td style="padding:2px 10px 2px 0; color:#757575; white-space:nowrap;"'
@@ -295,11 +299,15 @@ class AnalysisPanel(QScrollArea):
         return None
 
     def _race_html(self) -> str:
-        """The regime of each lane of a race (plain gradient descent's theory)."""
+        """The regime of each plain-descent lane of a race (gradient descent's theory); the
+        other optimizers' lanes are not predicted by it: their outcome is in the race table."""
         if not self._race:
             return ""
         rows = []
-        for label, lr, _optimizer in self._race:
+        for label, lr, optimizer in self._race:
+            if optimizer not in ("gd", "sgd"):
+                rows.append(_row(html.escape(label), _NOT_PREDICTED))
+                continue
             regime = self._lane_regime(lr)
             if regime is not None:
                 rows.append(_row(html.escape(label), _badge(regime)))

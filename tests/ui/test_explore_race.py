@@ -230,3 +230,20 @@ def test_closing_mid_race_stops_the_thread(qtbot, monkeypatch):
     win.close()
     assert thread.isFinished()
     assert all(not t.isRunning() for t in worker.live_threads())
+
+
+def test_analysis_predicts_only_the_plain_descent_lanes_of_an_optimizer_race(window, qtbot):
+    # Plain gradient descent's theory (2/h, the regimes) says nothing exact about momentum or
+    # Adam: their lanes are not given a regime badge, the plain lane is.
+    window.controls.lrSpin.setValue(0.1)
+    window.controls.raceSetup.set_optimizers(["gd", "momentum", "adam"])
+    start_race(qtbot, window, "optimizer", 3)
+    qtbot.waitUntil(lambda: "The race" in window.analysis.text())
+    lines = [line.strip() for line in window.analysis.text().split("The race", 1)[1].splitlines()
+             if line.strip()]
+    # a table row reads as its label, then its value
+    by_lane = {name: lines[lines.index(name) + 1]
+               for name in ("Gradient descent", "Momentum", "Adam")}
+    assert "converges smoothly" in by_lane["Gradient descent"]  # lr 0.1 < 1/h on x² − 4x + 5
+    for name in ("Momentum", "Adam"):
+        assert "not predicted" in by_lane[name] and "converges" not in by_lane[name]
