@@ -183,9 +183,9 @@ class _BatchedNumpy:
         gradient = self.problem.gradient_raw
         with np.errstate(all="ignore"):
             if self.single and self.groups[0][1] is None and self._derivative is not None:
-                # plain descent on f(x): x and f'(x) as (K,) rows of P and G, in place
-                # (two array operations and f'; rows gathered in lists and stacked once: on
-                # arrays this small each call's overhead is the whole cost)
+                # plain descent on f(x): x and f'(x) as (K,) arrays, two array operations and
+                # f' an epoch; the rows are gathered in lists and copied into P and G once (on
+                # arrays this small, each call's overhead is nearly the whole cost)
                 lr1, derivative = self.lr[:, 0], self._derivative
                 multiply, subtract = np.multiply, np.subtract
                 x, d = p[:, 0], g[:, 0]
