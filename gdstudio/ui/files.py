@@ -80,6 +80,7 @@ class FilesController(QObject):
         self.importer = CsvImporter(window, self._use_data)
         self.appearance = Appearance(self)
         self.appearance.add_root(window)
+        self.appearance.add_indicator_host(window.controls)
 
         self._build_actions()
         self._build_menus()

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QCheckBox, QRadioButton, QWidget
 
 __all__ = [
     "OKABE_ITO",
@@ -81,6 +81,35 @@ def run_colors(n: int, *, dark: bool | None = None) -> list[str]:
     if dark:
         order[-1] = _DARK_BLACK
     return [order[i % len(order)] for i in range(n)]
+
+
+def indicator_style(dark: bool) -> str:
+    """A style sheet for check boxes and radio buttons on the dark palette ("" on a light one).
+
+    Fusion outlines their indicators in a shade darker than the window: on a dark window they
+    all but vanish. These are drawn light on dark, filled with the highlight when checked.
+    """
+    if not dark:
+        return ""
+    from .resources import icon_path
+
+    tick = icon_path("tick").replace("\\", "/")
+    return f"""
+QCheckBox::indicator, QRadioButton::indicator {{
+    width: 12px; height: 12px; border: 1px solid #9a9aa0; background: #1e1e20; }}
+QRadioButton::indicator {{ border-radius: 7px; }}
+QCheckBox::indicator {{ border-radius: 2px; }}
+QCheckBox::indicator:hover, QRadioButton::indicator:hover {{ border-color: #e6e6e6; }}
+QCheckBox::indicator:checked {{ background: #3d8ed8; border-color: #3d8ed8; image: url({tick}); }}
+QRadioButton::indicator:checked {{
+    border-color: #3d8ed8;
+    background: qradialgradient(cx: 0.5, cy: 0.5, radius: 0.5, fx: 0.5, fy: 0.5,
+                                stop: 0 #3d8ed8, stop: 0.5 #3d8ed8, stop: 0.6 #1e1e20,
+                                stop: 1 #1e1e20); }}
+QCheckBox::indicator:disabled, QRadioButton::indicator:disabled {{
+    border-color: #55555a; background: #2b2b2e; }}
+QCheckBox::indicator:checked:disabled {{ background: #55555a; }}
+"""
 
 
 def dark_palette() -> QPalette:
@@ -204,6 +233,7 @@ class Appearance(QObject):
         self._theme = "system"
         self._text_size = "normal"
         self._roots: list[QWidget] = []
+        self._indicator_hosts: list[QWidget] = []
         app.styleHints().colorSchemeChanged.connect(self._on_scheme_changed)
 
     # --- state -------------------------------------------------------------------------------
@@ -226,6 +256,20 @@ class Appearance(QObject):
             return self._system_dark()
         return self._theme == "dark"
 
+    def add_indicator_host(self, widget: QWidget) -> None:
+        """Give the check boxes and radio buttons inside ``widget`` the theme's indicators."""
+        if widget not in self._indicator_hosts:
+            self._indicator_hosts.append(widget)
+            self._style_indicators(widget, indicator_style(self.dark()))
+
+    @staticmethod
+    def _style_indicators(host: QWidget, sheet: str) -> None:
+        # On each check box and radio button itself, not on the host: a style sheet on a
+        # container would restyle every field inside it (their sizes change under a sheet).
+        for box in [*host.findChildren(QCheckBox), *host.findChildren(QRadioButton)]:
+            if box.styleSheet() != sheet:
+                box.setStyleSheet(sheet)
+
     def add_root(self, widget: QWidget) -> None:
         """Restyle the plots inside ``widget`` whenever the look changes."""
         if widget not in self._roots:
@@ -236,6 +280,7 @@ class Appearance(QObject):
         import shiboken6
 
         self._roots = [w for w in self._roots if shiboken6.isValid(w)]
+        self._indicator_hosts = [w for w in self._indicator_hosts if shiboken6.isValid(w)]
 
     # --- changes -----------------------------------------------------------------------------
 
@@ -279,6 +324,9 @@ class Appearance(QObject):
         pg.setConfigOption("background", background)
         pg.setConfigOption("foreground", foreground)
         self._forget_dead_roots()
+        sheet = indicator_style(dark)
+        for host in self._indicator_hosts:
+            self._style_indicators(host, sheet)
         for root in self._roots:
             self._restyle(root, palette)
         self.changed.emit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from files_support import new_window
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QCheckBox
 
 from gdstudio.ui.theme import OKABE_ITO, Appearance, is_dark, run_colors
 
@@ -132,3 +132,29 @@ def test_landscape_plots_are_built_on_first_use_with_the_current_look(win, qtbot
     win.surface_plot.startClicked.emit(0.5, -0.25)
     qtbot.waitUntil(lambda: win.run_data.n > 0
                     and tuple(win.run_data.params[0]) == (0.5, -0.25), timeout=10_000)
+
+
+def test_dark_theme_draws_check_box_and_radio_indicators_visibly(win, qtbot):
+    # Fusion outlines the indicators a shade darker than the window: invisible on the dark one.
+    import os
+    import re
+
+    controls = win.controls
+    box = controls.findChild(QCheckBox)
+    assert box is not None
+    assert box.styleSheet() == ""  # the light look: the style's own indicators
+    win.files.themeActions["dark"].trigger()
+    sheet = box.styleSheet()
+    assert "QCheckBox::indicator" in sheet and "QRadioButton::indicator" in sheet
+    assert controls.styleSheet() == ""  # (the fields around keep the style's own look)
+    tick = re.search(r"url\(([^)]+)\)", sheet).group(1)
+    assert os.path.isfile(tick) and tick.endswith("tick.svg")
+    # the indicator really is drawn lighter than the window around it now
+    box.setChecked(False)
+    image = box.grab().toImage()
+    window_colour = QApplication.palette().color(QPalette.ColorRole.Window).lightness()
+    lightest = max(QColor(image.pixel(x, y)).lightness()
+                   for x in range(min(11, image.width())) for y in range(image.height()))
+    assert lightest > window_colour + 60
+    win.files.themeActions["light"].trigger()
+    assert box.styleSheet() == ""
