@@ -316,31 +316,22 @@ def find_cycle(
 
     Returns ``(p, points of one cycle)`` or None. Repetition must be (nearly) exact and the
     cycle wider than float rounding: two neighbouring floats at a minimum are not a cycle.
+    (One run of :func:`find_cycles`.)
     """
-    n = params.shape[0]
-    eps = float(np.finfo(np.float32 if dtype == "float32" else np.float64).eps)
-    for p in range(2, max_period + 1):
-        need = repeats * p + 1
-        if n < need:
-            break
-        tail = params[n - need :]
-        a, b = tail[p:], tail[:-p]
-        scale = np.maximum(np.abs(a), np.abs(b))
-        if not np.all(np.abs(a - b) <= 4 * eps * scale):
-            continue
-        cycle = tail[-p:]
-        spread = float(np.max(cycle.max(axis=0) - cycle.min(axis=0)))
-        size = float(np.max(np.abs(cycle)))
-        if spread > 64 * eps * max(size, np.finfo(np.float64).tiny):
-            return p, cycle.copy()
-    return None
+    return find_cycles(params[:, None, :], max_period=max_period, repeats=repeats,
+                       dtype=dtype)[0]
 
 
 def find_cycles(
     params: np.ndarray, *, max_period: int = 32, repeats: int = 3, dtype: str = "float64"
 ) -> list[tuple[int, np.ndarray] | None]:
-    """:func:`find_cycle` for K runs of the same length at once: ``params`` is (n, K, k); one
-    result per run, each what :func:`find_cycle` says of ``params[:, j]``."""
+    """Cycles at the end of K runs of the same length at once: ``params`` is (n, K, k); one
+    result per run, as :func:`find_cycle` describes it.
+
+    Period p (2 … ``max_period``, the smallest first) is a cycle of run j when its last
+    ``repeats`` · p + 1 rows repeat every p rows to 4 ulps, and the cycle's spread is wider than
+    64 ulps of its size.
+    """
     n, K = params.shape[0], params.shape[1]
     eps = float(np.finfo(np.float32 if dtype == "float32" else np.float64).eps)
     tiny = np.finfo(np.float64).tiny

@@ -148,13 +148,12 @@ class _BatchedNumpy:
         groups: dict[OptimizerSettings, list[int]] = {}
         for i, lane in enumerate(lanes):
             groups.setdefault(lane.optimizer, []).append(i)
-        # (lane indices, None for plain descent (done in place) or the optimizer's name, update)
         self.groups = [
-            (np.array(idx), None if opt.name in ("gd", "sgd") else opt.name,
-             _numpy_update(opt, {}, self.dt))
-            for opt, idx in groups.items()
+            (np.array(idx), _numpy_update(opt, {}, self.dt)) for opt, idx in groups.items()
         ]
         self.single = len(self.groups) == 1
+        # every lane plain descent: its loops write p − lr·g straight into the rows
+        self.plain = self.single and next(iter(groups)).name in ("gd", "sgd")
         self.K = K
         self._derivative = (problem.expression.numpy_gradient_raw
                             if isinstance(problem, FunctionProblem) and problem.dim == 1 else None)
@@ -182,7 +181,7 @@ class _BatchedNumpy:
         p, g = self.p, self.g
         gradient = self.problem.gradient_raw
         with np.errstate(all="ignore"):
-            if self.single and self.groups[0][1] is None and self._derivative is not None:
+            if self.plain and self._derivative is not None:
                 # plain descent on f(x): x and f'(x) as (K,) arrays, two array operations and
                 # f' an epoch; the rows are gathered in lists and copied into P and G once (on
                 # arrays this small, each call's overhead is nearly the whole cost)
@@ -201,7 +200,7 @@ class _BatchedNumpy:
                     np.concatenate(xs, out=_flat(P))
                     np.concatenate(ds, out=_flat(G))
                     g = G[n - 1]
-            elif self.single and self.groups[0][1] is None:  # plain descent: p − lr·g, in place
+            elif self.plain:  # plain descent: p − lr·g, in place
                 lr = self.lr
                 scaled = np.empty_like(p)
                 for i in range(n):
@@ -213,10 +212,10 @@ class _BatchedNumpy:
             else:
                 for i in range(n):
                     if self.single:
-                        p = self.groups[0][2](p, g, self.lr)
+                        p = self.groups[0][1](p, g, self.lr)
                     else:
                         new = np.empty_like(p)
-                        for idx, _, step in self.groups:
+                        for idx, step in self.groups:
                             new[idx] = step(p[idx], g[idx], self.lr[idx])
                         p = new
                     P[i] = p
@@ -470,11 +469,11 @@ class Race:
             return
         found = find_cycles(self._P[:m, lanes], dtype=self.config.dtype)
         for j, cyc in zip(lanes, found):
+            if cyc is None and stop:
+                continue  # no cycle yet: the lane runs on
             if cyc is not None:
                 self.statuses[j] = "cycling"
                 self.messages[j] = cycle_message(self.names, cyc[0], cyc[1], m - 1)
-            elif stop:
-                continue
             else:
                 self.statuses[j] = "max_epochs"
                 self.messages[j] = f"stopped at the epoch limit ({m - 1}) without meeting the stop rule"

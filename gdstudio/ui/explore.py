@@ -54,7 +54,7 @@ class Explorer(QObject):
         self.fit_lanes = FitLanes(window.fit_plot)
 
         self.curve_pointer = PlotPointer(window.curve_plot, self._curve_readout)
-        self.curve_pointer.clicked.connect(lambda x, _y: self._move_start(x))
+        self.curve_pointer.clicked.connect(lambda x, _y: self.move_start(x))
         self.loss_pointer = PlotPointer(window.loss_plot, self._loss_readout)
         for plot in window.built_landscape_plots():  # (the others connect when built)
             plot.startClicked.connect(self.move_start)
@@ -345,9 +345,6 @@ class Explorer(QObject):
 
     def move_start(self, *values: float) -> None:
         """A click on a plot chose a new start (x; or x, y; or m, c)."""
-        self._move_start(*values)
-
-    def _move_start(self, *values: float) -> None:
         self.w.controls.set_start(*values)
 
     def _curve_readout(self, x: float, _y: float) -> str | None:

@@ -331,11 +331,10 @@ class Appearance(QObject):
             self._restyle(root, palette)
         self.changed.emit()
 
-    def style_new_plot(self, widget: pg.PlotWidget) -> None:
-        """Give a plot built after start-up the current look (theme, text size)."""
-        app = QApplication.instance()
-        assert isinstance(app, QApplication)
-        palette = app.palette()
+    def style_new_plot(self, widget: pg.PlotWidget, palette: QPalette | None = None) -> None:
+        """Give a plot the current look (theme, text size): one built after start-up, or every
+        plot when the look changes."""
+        palette = palette if palette is not None else QApplication.palette()
         widget.setPalette(palette)
         style_plot(widget, palette, self.scale)
 
@@ -348,8 +347,7 @@ class Appearance(QObject):
                 # A style sheet fixes the font when it is applied: apply it again.
                 widget.setStyleSheet(widget.styleSheet())
             if isinstance(widget, pg.PlotWidget):
-                widget.setPalette(palette)
-                style_plot(widget, palette, self.scale)
+                self.style_new_plot(widget, palette)
 
     def _scale_own_font(self, widget: QWidget) -> None:
         """A widget with a font of its own (a monospace field): scale it like the others."""

@@ -28,6 +28,7 @@ from .formatting import lr_text
 __all__ = ["ScientificSpinBox", "IntegerSpinBox", "LogSlider", "MessageBar", "log_grid",
            "NICE_MANTISSAS", "set_progress"]
 
+
 def set_progress(bar: QProgressBar, value: int, maximum: int) -> None:
     """Set a progress bar's range and value, to be repainted with the rest of the window.
 
