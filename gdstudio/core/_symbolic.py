@@ -16,7 +16,7 @@ import sympy
 from .errors import ExpressionError
 from .expressions import _Checker, _finish, _num, uses_all_variables
 
-__all__ = ["build_sym", "compile_sympy", "expression_source", "pretty"]
+__all__ = ["array_bodies", "build_sym", "compile_sympy", "expression_source", "pretty"]
 
 _SYMPY_FUNCTIONS = {
     "sin": sympy.sin,
@@ -159,14 +159,9 @@ def _print(expr: Any, names: dict[Any, str]) -> str:
     raise _Unsupported(f"cannot compile {func.__name__}")
 
 
-def compile_sympy(
-    exprs: Sequence[Any], variables: Sequence[str], backend: str, *, single: bool = False
-) -> Callable[..., Any]:
-    """Compile SymPy expressions into one Python function of ``variables``.
-
-    The source is generated from the SymPy tree by :func:`_print` (numbers, the variable
-    names, operators and names from a fixed namespace), never from user text.
-    """
+def array_bodies(exprs: Sequence[Any], variables: Sequence[str], backend: str) -> list[str]:
+    """The body (source of one Python expression of ``_v0``, ``_v1``, …) of each of ``exprs``
+    for ``backend``, as :func:`compile_sympy` compiles them."""
     args = [f"_v{i}" for i in range(len(variables))]
     names = {sympy.Symbol(v, real=True): a for v, a in zip(variables, args)}
     names.update({sympy.Symbol(v): a for v, a in zip(variables, args)})
@@ -179,10 +174,22 @@ def compile_sympy(
         # that uses every variable has that shape already (and skips two array operations).
         zero = f"(0*{args[0]})" if args else "0"
         bodies = [b if uses_all_variables(b, args) else f"({b} + {zero})" for b in bodies]
+    return bodies
+
+
+def compile_sympy(
+    exprs: Sequence[Any], variables: Sequence[str], backend: str, *, single: bool = False
+) -> Callable[..., Any]:
+    """Compile SymPy expressions into one Python function of ``variables``.
+
+    The source is generated from the SymPy tree by :func:`_print` (numbers, the variable
+    names, operators and names from a fixed namespace), never from user text.
+    """
+    args = [f"_v{i}" for i in range(len(variables))]
+    bodies = array_bodies(exprs, variables, backend)
     result = bodies[0] if single else "(" + ", ".join(bodies) + ",)"
     source = f"def _compiled({', '.join(args)}):\n    return {result}\n"
     return _finish(source, backend)
-
 
 
 def expression_source(exprs: Sequence[Any], variables: Sequence[str]) -> list[str]:

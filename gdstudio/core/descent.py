@@ -175,7 +175,8 @@ class RunConfig:
     def with_lr(self, lr: float) -> RunConfig:
         """A copy with another learning rate: only that is checked (the rest was, when this
         configuration was made), which makes it cheap enough for every lane of a race."""
-        out = copy.copy(self)
+        out = object.__new__(RunConfig)  # copy.copy's result, without its generic protocol
+        out.__dict__.update(self.__dict__)
         object.__setattr__(out, "lr", check_learning_rate(lr))
         return out
 
@@ -344,10 +345,22 @@ def find_cycles(
         spread = (last.max(axis=0) - last.min(axis=0)).max(axis=1)
         smallest = np.abs(last).max(axis=2).min(axis=0)
         lanes = np.nonzero(~(spread <= 64 * eps * np.maximum(smallest, tiny)))[0]
+        # A cycle of period p has its last row within 4 ulps of the row p before it: which
+        # periods pass that one comparison, for each run (all at once; the search below makes
+        # it again among the rest, so this only skips periods and runs that cannot pass).
+        periods = np.arange(2, min(max_period, max(n - 1, 1)) + 1)
+        if lanes.size and periods.size:
+            a = params[n - 1, lanes][None]
+            b = params[n - 1 - periods][:, lanes]
+            maybe = (np.abs(a - b) <= 4 * eps * np.maximum(np.abs(a), np.abs(b))).all(axis=2)
+            keep = maybe.any(axis=0)
+            lanes, maybe = lanes[keep], maybe[:, keep]
         for p in range(2, max_period + 1):
             need = repeats * p + 1
             if n < need or not lanes.size:
                 break
+            if not maybe[p - 2].any():
+                continue
             tail = params[n - need :, lanes]
             a, b = tail[p:], tail[:-p]
             close = (np.abs(a - b) <= 4 * eps * np.maximum(np.abs(a), np.abs(b))).all(axis=(0, 2))
@@ -359,8 +372,14 @@ def find_cycles(
             hit = close & (spread > 64 * eps * np.maximum(size, tiny))
             for i in np.nonzero(hit)[0]:
                 out[int(lanes[i])] = (p, cycle[:, i].copy())
-            lanes = lanes[~hit]
+            lanes, maybe = lanes[~hit], maybe[:, ~hit]
     return out
+
+
+#: Values per piece when the rows of many runs are screened piece by piece: temporaries of
+#: 128 KB stay in the allocator's reused memory (whole blocks of megabytes each cost fresh
+#: pages from the system, which is most of a screen's time).
+SCREEN_CHUNK = 1 << 14
 
 
 def may_stop(
@@ -371,14 +390,20 @@ def may_stop(
     parameter past the steady-growth floor, which every divergence rule needs). The others
     simply go on; only these are scanned one by one."""
     n, K, k = P.shape
+    rows = max(1, SCREEN_CHUNK // (K * k))
+    flagged = np.zeros(K, dtype=bool)
     with np.errstate(all="ignore"):
-        finite = (np.isfinite(L).all(axis=0) & np.isfinite(P).all(axis=(0, 2))
-                  & np.isfinite(G).all(axis=(0, 2)))
-        gnorm = np.abs(G[..., 0]) if k == 1 else grad_norms(G.reshape(n * K, k)).reshape(n, K)
-        conv = (gnorm <= tol).any(axis=0)
-        near = ((L.max(axis=0) - loss0 >= GROWTH_FACTOR * (1.0 + abs(loss0)))
-                | (np.abs(P).max(axis=(0, 2)) >= GROWTH_FACTOR * (1.0 + p0max)))
-    return ~finite | conv | near
+        for i in range(0, n, rows):  # each rule is "in some row": the pieces' flags or'ed
+            p, g, loss = P[i : i + rows], G[i : i + rows], L[i : i + rows]
+            m = p.shape[0]
+            finite = (np.isfinite(loss).all(axis=0) & np.isfinite(p).all(axis=(0, 2))
+                      & np.isfinite(g).all(axis=(0, 2)))
+            gnorm = np.abs(g[..., 0]) if k == 1 else grad_norms(g.reshape(m * K, k)).reshape(m, K)
+            conv = (gnorm <= tol).any(axis=0)
+            near = ((loss.max(axis=0) - loss0 >= GROWTH_FACTOR * (1.0 + abs(loss0)))
+                    | (np.abs(p).max(axis=(0, 2)) >= GROWTH_FACTOR * (1.0 + p0max)))
+            flagged |= ~finite | conv | near
+    return flagged
 
 
 def grad_norms(G: np.ndarray) -> np.ndarray:

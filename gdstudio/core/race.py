@@ -10,6 +10,7 @@ stop early stay frozen while the others go on.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Sequence
@@ -25,11 +26,13 @@ from .descent import (
     cycle_message,
     find_cycles,
     grad_norms,
+    SCREEN_CHUNK,
     may_stop,
     scan_block,
 )
 from .engines import OPTIMIZERS, OptimizerSettings, _numpy_update, check_device
 from .errors import ConfigError, InputError
+from .expressions import OUT_FORM_UFUNCS, numpy_out_form
 from .problems import FunctionProblem
 
 __all__ = [
@@ -130,11 +133,56 @@ class RaceBatch:
 # --------------------------------------------------------------------------------------------
 
 
+#: Values of parameters whose losses are evaluated at once after a block of updates.
+LOSS_CHUNK = 1 << 14
+
+
 def _flat(a: np.ndarray) -> np.ndarray:
     """A one-dimensional view of contiguous ``a`` (an error, never a silent copy)."""
     view = a.view()
     view.shape = (a.size,)
     return view
+
+
+def _plain_descent_loop(expression: Any, lr: np.ndarray) -> Any:
+    """Plain descent of K lanes on f(x) in float64: ``loop(X, G, x, g)`` writes row i of each
+    lane's x (``X``, (n, K)) and f'(x) (``G``) from the previous x and f'(x) (``x``, ``g``).
+
+    On arrays of 64 numbers a NumPy call costs about a microsecond whatever it computes, and
+    most of that is argument handling: each operation of the update and of f' is one ufunc
+    call with its output array given positionally, into rows and scratch arrays allocated
+    once (the arithmetic of ``x - lr*g`` and of the compiled f', bit for bit). None where f'
+    has a part :func:`~.expressions.numpy_out_form` does not translate."""
+    compiled = _compile_descent_loop(expression.numpy_gradient_bodies[0])
+    if compiled is None:
+        return None
+    make, constants, temps = compiled
+    K = lr.shape[0]
+    return make(lr=lr, step=np.empty(K), **constants, **{name: np.empty(K) for name in temps})
+
+
+@functools.lru_cache(maxsize=32)
+def _compile_descent_loop(body: str) -> tuple[Any, dict[str, np.ndarray], tuple[str, ...]] | None:
+    form = numpy_out_form(body, {"_v0": "xn"}, "gn")
+    if form is None:
+        return None
+    for value in form.constants.values():
+        value.flags.writeable = False  # shared by every race on this f
+    args = ["lr", "step", *form.constants, *form.temps]
+    source = (
+        f"def _make({', '.join(args)}):\n"
+        "    def _loop(X, G, x, g):\n"
+        "        for xn, gn in zip(X, G):\n"
+        "            multiply(lr, g, step)\n"
+        "            subtract(x, step, xn)\n"
+        + "".join(f"            {line}\n" for line in form.lines)
+        + "            x = xn\n"
+        "            g = gn\n"
+        "    return _loop\n"
+    )
+    namespace: dict[str, Any] = {"__builtins__": {"zip": zip}, **OUT_FORM_UFUNCS}
+    exec(compile(source, "<gdstudio-race-loop>", "exec"), namespace)  # noqa: S102 - generated
+    return namespace["_make"], form.constants, form.temps
 
 
 class _BatchedNumpy:
@@ -155,8 +203,10 @@ class _BatchedNumpy:
         # every lane plain descent: its loops write p − lr·g straight into the rows
         self.plain = self.single and next(iter(groups)).name in ("gd", "sgd")
         self.K = K
-        self._derivative = (problem.expression.numpy_gradient_raw
-                            if isinstance(problem, FunctionProblem) and problem.dim == 1 else None)
+        one_d = isinstance(problem, FunctionProblem) and problem.dim == 1
+        self._derivative = problem.expression.numpy_gradient_raw if one_d else None
+        self._loop = (_plain_descent_loop(problem.expression, self.lr[:, 0])
+                      if one_d and self.plain and self.dt == np.float64 else None)
 
     def start(self, P0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         self.p = np.asarray(P0, dtype=self.dt).copy()
@@ -181,7 +231,11 @@ class _BatchedNumpy:
         p, g = self.p, self.g
         gradient = self.problem.gradient_raw
         with np.errstate(all="ignore"):
-            if self.plain and self._derivative is not None:
+            if self._loop is not None:
+                # x ← x − lr·f'(x) written straight into the rows, one ufunc call per operation
+                self._loop(P[:, :, 0], G[:, :, 0], p[:, 0], g[:, 0])
+                g = G[n - 1] if n else g
+            elif self.plain and self._derivative is not None:
                 # plain descent on f(x): x and f'(x) as (K,) arrays, two array operations and
                 # f' an epoch; the rows are gathered in lists and copied into P and G once (on
                 # arrays this small, each call's overhead is nearly the whole cost)
@@ -221,7 +275,12 @@ class _BatchedNumpy:
                     P[i] = p
                     g = gradient(p)
                     G[i] = g
-            out[1][...] = np.asarray(self.problem.loss(P.reshape(n * K, k)), dtype=dt).reshape(n, K)
+            # in chunks that stay in cache (one pass over all rows allocates temporaries of
+            # megabytes, whose fresh pages cost more than the arithmetic)
+            flat, losses = P.reshape(n * K, k), _flat(out[1])
+            step = max(1, LOSS_CHUNK // k)
+            for i in range(0, n * K, step):
+                losses[i : i + step] = np.asarray(self.problem.loss(flat[i : i + step]), dtype=dt)
         self.p, self.g = P[n - 1].astype(dt) if n else p, np.asarray(g, dtype=dt).copy()
         if not direct:
             out[0][...] = P
@@ -381,9 +440,7 @@ class Race:
         # Room for the whole race at once where that is moderate (np.empty's untouched pages
         # cost nothing); longer races grow by doubling.
         cap = max(1, min(config.epochs + 1, max(256, PREALLOCATE_VALUES // (K * (2 * self.k + 1)))))
-        self._P = np.empty((cap, K, self.k))
-        self._L = np.empty((cap, K))
-        self._G = np.empty((cap, K, self.k))
+        self._allocate(cap)
         self._P[0], self._L[0], self._G[0] = P0, loss0, grad0
         self.rows = 1  # rows stored (all lanes)
         self.lengths = np.ones(K, dtype=np.int64)  # rows in each lane's history
@@ -406,16 +463,25 @@ class Race:
     def epoch(self) -> int:
         return self.rows - 1
 
+    def _allocate(self, cap: int) -> None:
+        """Rows for ``cap`` epochs of every lane: params (cap, K, k), loss (cap, K), grad
+        (cap, K, k), parts of one block of memory (one allocation, which the system backs with
+        large pages where it can, instead of three)."""
+        K, k = len(self.lanes), self.k
+        block = np.empty(cap * K * (2 * k + 1))
+        size = cap * K * k
+        self._P = block[:size].reshape(cap, K, k)
+        self._G = block[size : 2 * size].reshape(cap, K, k)
+        self._L = block[2 * size :].reshape(cap, K)
+
     def _reserve(self, need: int) -> None:
         cap = self._L.shape[0]
         if need <= cap:
             return
-        new = max(need, 2 * cap)
-        for name in ("_P", "_L", "_G"):
-            old = getattr(self, name)
-            arr = np.empty((new,) + old.shape[1:])
-            arr[: self.rows] = old[: self.rows]
-            setattr(self, name, arr)
+        old = (self._P, self._L, self._G)
+        self._allocate(max(need, 2 * cap))
+        for store, before in zip((self._P, self._L, self._G), old):
+            store[: self.rows] = before[: self.rows]
 
     def advance(self, n: int = 1) -> RaceBatch:
         """Advance every running lane ``n`` epochs; the new rows of all lanes."""
@@ -435,8 +501,9 @@ class Race:
         running = np.nonzero(~self.done)[0]
         # The stop rules, one lane at a time, only for lanes that could stop in this block.
         self.lengths[running] = start + n
-        suspects = may_stop(P[:, running], L[:, running], G[:, running], self._loss0,
-                            self._p0max, self.config.tol)
+        # (screened for every lane, stopped ones included: picking the running lanes out
+        # first would copy the whole block)
+        suspects = may_stop(P, L, G, self._loss0, self._p0max, self.config.tol)[running]
         for j in running[suspects]:
             lo = max(0, start - GROWTH_EPOCHS)
             stop = scan_block(P[:, j], L[:, j], G[:, j], start, self._loss0, self._p0max,
@@ -454,11 +521,11 @@ class Race:
         # A finished lane's rows after its stop repeat its last row (as documented), whatever
         # the batched engine computed for it meanwhile.
         # (all such lanes at once: row r of lane j is row min(r, last_j))
-        stopped = np.nonzero(self.done & (self.lengths < self.rows))[0]
-        if stopped.size:
-            rows = np.minimum(np.arange(start, self.rows)[:, None], self.lengths[stopped] - 1)
+        for j in np.nonzero(self.done & (self.lengths < self.rows))[0]:
+            last = int(self.lengths[j]) - 1
+            first = max(start, last + 1)
             for store in (self._P, self._L, self._G):
-                store[start : self.rows, stopped] = store[rows, stopped]
+                store[first : self.rows, j] = store[last, j]
         if self.done.all() or self.epoch >= self.config.epochs:
             self._finish_lanes()
 
@@ -507,8 +574,11 @@ class Race:
         while not self.finished:
             t = time.perf_counter()
             self._advance(block)
-            if time.perf_counter() - t < target_seconds and block < cap:
-                block *= 2
+            # blocks grow towards target_seconds (up to 8× at a time): few blocks where epochs
+            # are cheap, since each block's stop rules cost the same whatever its length
+            growth = target_seconds / max(time.perf_counter() - t, 1e-9)
+            if growth > 1.0:
+                block = min(cap, block * min(8, max(2, int(growth))))
         return self
 
     def history(self, j: int) -> History:
@@ -521,10 +591,15 @@ class Race:
                                      beta2=o.beta2, alpha=o.alpha, eps=o.eps)
             self._optimizer_configs[o] = base
         cfg = base.with_lr(lane.lr)
+        # Views of the race's rows, not copies: rows before a lane's length are never written
+        # again. Read-only, since the lanes share one block of memory.
+        params, loss, grad = self._P[:n, j], self._L[:n, j], self._G[:n, j]
+        for view in (params, loss, grad):
+            view.flags.writeable = False
         return History(
-            params=self._P[:n, j].copy(),
-            loss=self._L[:n, j].copy(),
-            grad=self._G[:n, j].copy(),
+            params=params,
+            loss=loss,
+            grad=grad,
             status=self.statuses[j],
             config=cfg,
             message=self.messages[j],
@@ -535,10 +610,15 @@ class Race:
         tol = report_tol if report_tol is not None else (self.config.tol or DEFAULT_REPORT_TOL)
         # every lane at once: the first row of each history with |gradient| ≤ tol
         rows, K, k = self.rows, len(self.lanes), self.k
-        G = self._G[:rows]
-        norms = np.abs(G[..., 0]) if k == 1 else grad_norms(G.reshape(rows * K, k)).reshape(rows, K)
-        hit = (norms <= tol) & (np.arange(rows)[:, None] < self.lengths[None, :])
-        first = np.where(hit.any(axis=0), hit.argmax(axis=0), -1)
+        first = np.full(K, -1)
+        step = max(1, SCREEN_CHUNK // (K * k))  # piece by piece, as may_stop
+        for i in range(0, rows, step):
+            G = self._G[i : i + step]
+            m = G.shape[0]
+            norms = np.abs(G[..., 0]) if k == 1 else grad_norms(G.reshape(m * K, k)).reshape(m, K)
+            hit = (norms <= tol) & (np.arange(i, i + m)[:, None] < self.lengths[None, :])
+            new = (first < 0) & hit.any(axis=0)
+            first[new] = i + hit.argmax(axis=0)[new]
         last = self.lengths - 1
         lanes = np.arange(K)
         final_loss = self._L[last, lanes].tolist()

@@ -250,3 +250,76 @@ def test_lanes_the_stop_screen_passes_over_would_not_have_stopped():
             stop = scan_block(P[:, j], L[:, j], G[:, j], 100, loss0, p0max, tol, problem, ("x",),
                               prev_loss=L[:5, j], prev_pmax=np.abs(P[:5, j, 0]))
             assert stop.keep == n and stop.status == "", (j, kinds[j], stop)
+
+
+# Functions whose derivatives use every part of the printer: sums, products, integer and
+# fractional powers, 1/sqrt, and each function of the whitelist.
+OUT_FORM_FUNCTIONS = [
+    "x**2 - 4*x + 5",
+    "x**4 - 3*x**2 + x",
+    "3*x",
+    "x**2/2",
+    "1/x + x**-3",
+    "sin(3*x)*exp(-x**2/4)",
+    "sqrt(x**2 + 1) + abs(x)**1.5",
+    "log(x**2 + 1) - tanh(x) + cosh(x/3) - sinh(x/5)",
+    "tan(x/4) + cos(x)**3",
+    "x**2.5 + exp(x)/(1 + exp(x))",
+    "abs(x) + 2**x",
+    "pi*x**2 + e*x",
+]
+
+
+@pytest.mark.parametrize("text", OUT_FORM_FUNCTIONS)
+def test_out_form_computes_the_compiled_derivative_bit_for_bit(text):
+    # The race's loop computes f' as one ufunc call per operation into buffers: against the
+    # compiled NumPy f' itself, at ordinary points and at every edge a float has.
+    from gdstudio.core.expressions import OUT_FORM_UFUNCS, numpy_out_form, parse_expression
+
+    e = parse_expression(text)
+    form = numpy_out_form(e.numpy_gradient_bodies[0], {"_v0": "x"}, "out")
+    assert form is not None
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.standard_normal(500) * 10.0 ** rng.integers(-3, 4, 500),
+                        [0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 5e-324, -5e-324, 1e308,
+                         -1e308, 710.0, -745.5]])
+    scope = {"x": x, "out": np.empty_like(x), **form.constants, **OUT_FORM_UFUNCS}
+    scope.update((name, np.empty_like(x)) for name in form.temps)
+    with np.errstate(all="ignore"):
+        for line in form.lines:  # each line is "ufunc(args..., out)": called from its parts
+            name, args = line[:-1].split("(", 1)
+            scope[name](*(scope[a.strip()] for a in args.split(",")))
+        want = e.numpy_gradient_raw(x)
+    got = scope["out"]
+    assert got.dtype == want.dtype == np.float64
+    np.testing.assert_array_equal(got, want)
+    assert np.array_equal(np.signbit(got), np.signbit(want))
+
+
+@pytest.mark.parametrize("text", OUT_FORM_FUNCTIONS)
+def test_race_loop_writes_what_the_array_loop_computes(text):
+    # The 1-D plain-descent loop (ufunc calls into the rows) against the same race made with
+    # the compiled f' on whole arrays: every row of every lane, bit for bit, stops included.
+    lrs = list(np.geomspace(1e-3, 2.0, 24))
+    cfg = RunConfig(problem=FunctionProblem(text), x0=0.7, epochs=300)
+    fast, plain = Race(cfg, make_lanes(cfg, lrs)), Race(cfg, make_lanes(cfg, lrs))
+    assert fast.engine._loop is not None
+    plain.engine._loop = None
+    for race in (fast, plain):
+        while not race.finished:
+            race.advance(61)
+    assert fast.rows == plain.rows and fast.statuses == plain.statuses
+    assert fast.messages == plain.messages
+    np.testing.assert_array_equal(fast.lengths, plain.lengths)
+    for a, b in ((fast._P, plain._P), (fast._L, plain._L), (fast._G, plain._G)):
+        np.testing.assert_array_equal(a[: fast.rows], b[: plain.rows])
+
+
+def test_race_histories_share_the_race_rows_read_only():
+    cfg = RunConfig(epochs=50)
+    result = run_race(cfg, [0.1, 0.01])
+    h = result.histories[1]
+    assert h.params.shape == (51, 1) and not h.params.flags.writeable
+    with pytest.raises(ValueError):
+        h.loss[0] = 0.0
+    np.testing.assert_array_equal(h.params, run(cfg.with_(lr=0.01)).params)
