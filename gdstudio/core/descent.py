@@ -310,8 +310,16 @@ class _Buffer:
             self.grad = self.grad[: self.n].copy()
 
 
+#: Cycle search: periods 2 … CYCLE_PERIODS, each repeated CYCLE_REPEATS times at the end of
+#: the rows; the search reads only the last CYCLE_ROWS rows.
+CYCLE_PERIODS = 32
+CYCLE_REPEATS = 3
+CYCLE_ROWS = CYCLE_REPEATS * CYCLE_PERIODS + 1
+
+
 def find_cycle(
-    params: np.ndarray, *, max_period: int = 32, repeats: int = 3, dtype: str = "float64"
+    params: np.ndarray, *, max_period: int = CYCLE_PERIODS, repeats: int = CYCLE_REPEATS,
+    dtype: str = "float64",
 ) -> tuple[int, np.ndarray] | None:
     """Detect iterates that repeat with a period p ≥ 2 at the end of ``params`` (rows).
 
@@ -324,7 +332,8 @@ def find_cycle(
 
 
 def find_cycles(
-    params: np.ndarray, *, max_period: int = 32, repeats: int = 3, dtype: str = "float64"
+    params: np.ndarray, *, max_period: int = CYCLE_PERIODS, repeats: int = CYCLE_REPEATS,
+    dtype: str = "float64",
 ) -> list[tuple[int, np.ndarray] | None]:
     """Cycles at the end of K runs of the same length at once: ``params`` is (n, K, k); one
     result per run, as :func:`find_cycle` describes it.
@@ -333,6 +342,7 @@ def find_cycles(
     ``repeats`` · p + 1 rows repeat every p rows to 4 ulps, and the cycle's spread is wider than
     64 ulps of its size.
     """
+    params = params[max(0, params.shape[0] - (repeats * max_period + 1)) :]  # all it reads
     n, K = params.shape[0], params.shape[1]
     eps = float(np.finfo(np.float32 if dtype == "float32" else np.float64).eps)
     tiny = np.finfo(np.float64).tiny
@@ -341,9 +351,8 @@ def find_cycles(
         # Runs whose whole tail lies within rounding of itself (settled at a point) cannot
         # hold a cycle wider than rounding: every cycle's spread is at most the tail's, its
         # size at least the tail's smallest row. Only the others are searched.
-        last = params[max(0, n - (repeats * max_period + 1)) :]
-        spread = (last.max(axis=0) - last.min(axis=0)).max(axis=1)
-        smallest = np.abs(last).max(axis=2).min(axis=0)
+        spread = (params.max(axis=0) - params.min(axis=0)).max(axis=1)
+        smallest = np.abs(params).max(axis=2).min(axis=0)
         lanes = np.nonzero(~(spread <= 64 * eps * np.maximum(smallest, tiny)))[0]
         # A cycle of period p has its last row within 4 ulps of the row p before it: which
         # periods pass that one comparison, for each run (all at once; the search below makes
@@ -382,28 +391,57 @@ def find_cycles(
 SCREEN_CHUNK = 1 << 14
 
 
+@dataclass(frozen=True)
+class BlockExtremes:
+    """Per run, over a block of rows of K runs: what the stop screen needs."""
+
+    finite: np.ndarray  # every loss, parameter and gradient value is finite
+    top_loss: np.ndarray  # largest loss
+    top_p: np.ndarray  # largest |parameter|
+    low_g: np.ndarray  # smallest |gradient| (nan where one is nan)
+
+
+def block_extremes(P: np.ndarray, L: np.ndarray, G: np.ndarray) -> BlockExtremes:
+    """:class:`BlockExtremes` of K runs' rows (P, G: (n ≥ 1, K, k); L: (n, K)), piece by piece.
+
+    maximum and minimum carry nan along, and |inf| is inf: a run's values are all finite
+    exactly when its largest and smallest loss, largest |parameter| and largest |gradient| are.
+    """
+    n, K, k = P.shape
+    rows = max(1, SCREEN_CHUNK // (K * k))
+    maximum, minimum, absolute = np.maximum.reduce, np.minimum.reduce, np.absolute
+    parts: list[list[np.ndarray]] = [[], [], [], [], []]
+    with np.errstate(all="ignore"):
+        for i in range(0, n, rows):
+            p, g, loss = P[i : i + rows], G[i : i + rows], L[i : i + rows]
+            m = p.shape[0]
+            gnorm = absolute(g[..., 0]) if k == 1 else grad_norms(g.reshape(m * K, k)).reshape(m, K)
+            for part, value in zip(parts, (maximum(loss, axis=0), minimum(loss, axis=0),
+                                           maximum(absolute(p), axis=(0, 2)),
+                                           maximum(gnorm, axis=0), minimum(gnorm, axis=0))):
+                part.append(value)
+        top_loss, low_loss, top_p, top_g, low_g = (
+            part[0] if len(part) == 1 else reduce(np.array(part), axis=0)
+            for part, reduce in zip(parts, (maximum, minimum, maximum, maximum, minimum)))
+        finite = np.isfinite(top_loss) & np.isfinite(low_loss) & np.isfinite(top_p) & np.isfinite(top_g)
+    return BlockExtremes(finite, top_loss, top_p, low_g)
+
+
 def may_stop(
-    P: np.ndarray, L: np.ndarray, G: np.ndarray, loss0: float, p0max: float, tol: float
+    P: np.ndarray, L: np.ndarray, G: np.ndarray, loss0: float, p0max: float, tol: float,
+    extremes: BlockExtremes | None = None,
 ) -> np.ndarray:
     """For K runs' new rows at once (P, G: (n, K, k); L: (n, K)): which runs :func:`scan_block`
     could stop in this block (a superset: a non-finite value, |gradient| ≤ tol, or a loss or a
     parameter past the steady-growth floor, which every divergence rule needs). The others
-    simply go on; only these are scanned one by one."""
-    n, K, k = P.shape
-    rows = max(1, SCREEN_CHUNK // (K * k))
-    flagged = np.zeros(K, dtype=bool)
-    with np.errstate(all="ignore"):
-        for i in range(0, n, rows):  # each rule is "in some row": the pieces' flags or'ed
-            p, g, loss = P[i : i + rows], G[i : i + rows], L[i : i + rows]
-            m = p.shape[0]
-            finite = (np.isfinite(loss).all(axis=0) & np.isfinite(p).all(axis=(0, 2))
-                      & np.isfinite(g).all(axis=(0, 2)))
-            gnorm = np.abs(g[..., 0]) if k == 1 else grad_norms(g.reshape(m * K, k)).reshape(m, K)
-            conv = (gnorm <= tol).any(axis=0)
-            near = ((loss.max(axis=0) - loss0 >= GROWTH_FACTOR * (1.0 + abs(loss0)))
-                    | (np.abs(p).max(axis=(0, 2)) >= GROWTH_FACTOR * (1.0 + p0max)))
-            flagged |= ~finite | conv | near
-    return flagged
+    simply go on; only these are scanned one by one. (``extremes``: the rows' own, if known.)"""
+    if P.shape[0] == 0:
+        return np.zeros(P.shape[1], dtype=bool)
+    e = extremes if extremes is not None else block_extremes(P, L, G)
+    with np.errstate(invalid="ignore"):
+        return (~e.finite | (e.low_g <= tol)
+                | (e.top_loss - loss0 >= GROWTH_FACTOR * (1.0 + abs(loss0)))
+                | (e.top_p >= GROWTH_FACTOR * (1.0 + p0max)))
 
 
 def grad_norms(G: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .descent import (
+    CYCLE_ROWS,
     GROWTH_EPOCHS,
     History,
     RunConfig,
@@ -27,6 +28,7 @@ from .descent import (
     find_cycles,
     grad_norms,
     SCREEN_CHUNK,
+    block_extremes,
     may_stop,
     scan_block,
 )
@@ -450,6 +452,10 @@ class Race:
         self._loss0 = float(loss0[0])
         self._p0max = float(np.max(np.abs(p0)))
         norms = grad_norms(grad0)
+        #: |gradient| counted as "reached" in the summaries (the stop rule's tol, or 10⁻⁶), and
+        #: each lane's first row within it so far (−1: none yet), kept as the race goes
+        self.report_tol = config.tol or DEFAULT_REPORT_TOL
+        self._first_tol = np.where(norms <= self.report_tol, 0, -1)
         for j in range(K):
             if norms[j] <= config.tol:
                 self.done[j] = True
@@ -503,7 +509,9 @@ class Race:
         self.lengths[running] = start + n
         # (screened for every lane, stopped ones included: picking the running lanes out
         # first would copy the whole block)
-        suspects = may_stop(P, L, G, self._loss0, self._p0max, self.config.tol)[running]
+        extremes = block_extremes(P, L, G)
+        suspects = may_stop(P, L, G, self._loss0, self._p0max, self.config.tol,
+                            extremes=extremes)[running]
         for j in running[suspects]:
             lo = max(0, start - GROWTH_EPOCHS)
             stop = scan_block(P[:, j], L[:, j], G[:, j], start, self._loss0, self._p0max,
@@ -517,10 +525,16 @@ class Race:
                 self.messages[j] = stop.message
         if self.config.stop_on_cycle:
             self._stop_cycling(np.nonzero(~self.done)[0], start + n, stop=True)
+        # the first row within report_tol, looked for only where the block has one
+        for j in np.nonzero((self._first_tol < 0) & (extremes.low_g <= self.report_tol))[0]:
+            g = G[: int(self.lengths[j]) - start, j]  # this block's rows of the lane's history
+            norms = np.abs(g[:, 0]) if self.k == 1 else grad_norms(g)
+            hits = np.flatnonzero(norms <= self.report_tol)
+            if hits.size:
+                self._first_tol[j] = start + int(hits[0])
         self.rows += n
         # A finished lane's rows after its stop repeat its last row (as documented), whatever
         # the batched engine computed for it meanwhile.
-        # (all such lanes at once: row r of lane j is row min(r, last_j))
         for j in np.nonzero(self.done & (self.lengths < self.rows))[0]:
             last = int(self.lengths[j]) - 1
             first = max(start, last + 1)
@@ -534,7 +548,7 @@ class Race:
         of the race) the others end at the epoch limit."""
         if not lanes.size:
             return
-        found = find_cycles(self._P[:m, lanes], dtype=self.config.dtype)
+        found = find_cycles(self._P[max(0, m - CYCLE_ROWS) : m][:, lanes], dtype=self.config.dtype)
         for j, cyc in zip(lanes, found):
             if cyc is None and stop:
                 continue  # no cycle yet: the lane runs on
@@ -607,18 +621,30 @@ class Race:
         )
 
     def summaries(self, report_tol: float | None = None) -> list[LaneSummary]:
-        tol = report_tol if report_tol is not None else (self.config.tol or DEFAULT_REPORT_TOL)
-        # every lane at once: the first row of each history with |gradient| ≤ tol
+        tol = self.report_tol if report_tol is None else report_tol
+        if tol == self.report_tol:  # each lane's first row within it was kept as the race went
+            return self._summaries(self._first_tol)
+        # another tol: the first row of each history with |gradient| ≤ tol, every lane at once
         rows, K, k = self.rows, len(self.lanes), self.k
         first = np.full(K, -1)
+        shortest = int(self.lengths.min())
         step = max(1, SCREEN_CHUNK // (K * k))  # piece by piece, as may_stop
         for i in range(0, rows, step):
             G = self._G[i : i + step]
             m = G.shape[0]
             norms = np.abs(G[..., 0]) if k == 1 else grad_norms(G.reshape(m * K, k)).reshape(m, K)
-            hit = (norms <= tol) & (np.arange(i, i + m)[:, None] < self.lengths[None, :])
-            new = (first < 0) & hit.any(axis=0)
-            first[new] = i + hit.argmax(axis=0)[new]
+            hit = norms <= tol
+            if i + m > shortest:  # rows past a lane's end are not its own
+                hit &= np.arange(i, i + m)[:, None] < self.lengths[None, :]
+            new = np.logical_or.reduce(hit, axis=0) & (first < 0)
+            if new.any():
+                first[new] = i + hit.argmax(axis=0)[new]
+                if (first >= 0).all():
+                    break
+        return self._summaries(first)
+
+    def _summaries(self, first: np.ndarray) -> list[LaneSummary]:
+        K = len(self.lanes)
         last = self.lengths - 1
         lanes = np.arange(K)
         final_loss = self._L[last, lanes].tolist()

@@ -148,16 +148,20 @@ def test_many_lanes_equal_their_single_runs_status_and_message(problem, x0, lrs,
         race.advance(97)
     tol = dict(rtol=1e-12, atol=1e-14) if dtype == "float64" else dict(rtol=2e-5, atol=1e-6)
     seen = set()
-    summaries = race.summaries(report_tol=1e-3)
+    # the race's own report tol (its stop rule's, each lane's first row kept as it ran) and
+    # another one (looked for afterwards)
+    assert race.report_tol == 1e-9
+    summaries = {t: race.summaries(report_tol=t) for t in (1e-9, 1e-3)}
     for j, lr in enumerate(lrs):
         single = run(cfg.with_(lr=lr))
         h = race.history(j)
         seen.add(h.status)
-        reached = np.nonzero(np.linalg.norm(single.grad, axis=1) <= 1e-3)[0]
-        s = summaries[j]
-        assert (s.lr, s.status, s.epochs_run) == (lr, single.status, single.epochs_run)
-        assert s.epochs_to_tol == (int(reached[0]) if reached.size else None)
-        assert s.final_loss == h.loss[-1] and s.final_params == tuple(h.params[-1])
+        for t, table in summaries.items():
+            reached = np.nonzero(np.linalg.norm(single.grad, axis=1) <= t)[0]
+            s = table[j]
+            assert (s.lr, s.status, s.epochs_run) == (lr, single.status, single.epochs_run)
+            assert s.epochs_to_tol == (int(reached[0]) if reached.size else None), (t, j)
+            assert s.final_loss == h.loss[-1] and s.final_params == tuple(h.params[-1])
         assert (h.status, h.epochs_run, h.message) == (single.status, single.epochs_run, single.message)
         assert h.config.lr == lr and h.config == single.config
         np.testing.assert_allclose(h.params, single.params, **tol)
@@ -323,3 +327,25 @@ def test_race_histories_share_the_race_rows_read_only():
     with pytest.raises(ValueError):
         h.loss[0] = 0.0
     np.testing.assert_array_equal(h.params, run(cfg.with_(lr=0.01)).params)
+
+
+@pytest.mark.parametrize("problem, x0, lrs", [
+    (FunctionProblem("x**2 - 4*x + 5"), 7.0, list(np.geomspace(1e-3, 1.2, 40)) + [1.0]),
+    (FunctionProblem("(x - 1)**2 + 3*y**2 + x*y", variables=("x", "y")), (-1.2, 1.0),
+     list(np.geomspace(1e-3, 0.3, 12))),
+])
+def test_race_keeps_each_lanes_first_epoch_within_its_report_tol(problem, x0, lrs):
+    # tol 0 stops no lane before the epoch limit (or a cycle, or divergence), while 10⁻⁶ is
+    # reported: the rows within it come long before the lane ends, in any block of the race
+    cfg = RunConfig(problem=problem, x0=x0, epochs=900, tol=0.0)
+    race = Race(cfg, make_lanes(cfg, lrs))
+    assert race.report_tol == 1e-6
+    while not race.finished:
+        race.advance(83)
+    reached_any = False
+    for j, s in enumerate(race.summaries()):
+        g = np.linalg.norm(run(cfg.with_(lr=lrs[j])).grad, axis=1)
+        hits = np.nonzero(g <= 1e-6)[0]
+        assert s.epochs_to_tol == (int(hits[0]) if hits.size else None), j
+        reached_any |= bool(hits.size) and hits[0] < s.epochs_run
+    assert reached_any
