@@ -26,7 +26,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -358,13 +358,15 @@ def find_cycles(
         # periods pass that one comparison, for each run (all at once; the search below makes
         # it again among the rest, so this only skips periods and runs that cannot pass).
         periods = np.arange(2, min(max_period, max(n - 1, 1)) + 1)
+        candidates: list[int] = []
         if lanes.size and periods.size:
             a = params[n - 1, lanes][None]
             b = params[n - 1 - periods][:, lanes]
             maybe = (np.abs(a - b) <= 4 * eps * np.maximum(np.abs(a), np.abs(b))).all(axis=2)
             keep = maybe.any(axis=0)
             lanes, maybe = lanes[keep], maybe[:, keep]
-        for p in range(2, max_period + 1):
+            candidates = (periods[maybe.any(axis=1)]).tolist()
+        for p in candidates:
             need = repeats * p + 1
             if n < need or not lanes.size:
                 break
@@ -401,30 +403,59 @@ class BlockExtremes:
     low_g: np.ndarray  # smallest |gradient| (nan where one is nan)
 
 
-def block_extremes(P: np.ndarray, L: np.ndarray, G: np.ndarray) -> BlockExtremes:
-    """:class:`BlockExtremes` of K runs' rows (P, G: (n ≥ 1, K, k); L: (n, K)), piece by piece.
+def block_extremes(
+    P: np.ndarray, L: np.ndarray, G: np.ndarray,
+    fill_loss: Callable[[np.ndarray, np.ndarray], None] | None = None,
+) -> BlockExtremes:
+    """:class:`BlockExtremes` of K runs' rows (P, G: (n ≥ 1, K, k); L: (n, K), C-contiguous),
+    piece by piece. ``fill_loss(params, loss)``, if given, first writes each piece's losses
+    (computed there while the piece is in cache).
 
     maximum and minimum carry nan along, and |inf| is inf: a run's values are all finite
     exactly when its largest and smallest loss, largest |parameter| and largest |gradient| are.
     """
     n, K, k = P.shape
     rows = max(1, SCREEN_CHUNK // (K * k))
-    maximum, minimum, absolute = np.maximum.reduce, np.minimum.reduce, np.absolute
+    maximum, minimum, absolute = np.maximum, np.minimum, np.absolute
+    scratch = np.empty(min(n, rows) * K)
     parts: list[list[np.ndarray]] = [[], [], [], [], []]
     with np.errstate(all="ignore"):
         for i in range(0, n, rows):
             p, g, loss = P[i : i + rows], G[i : i + rows], L[i : i + rows]
             m = p.shape[0]
-            gnorm = absolute(g[..., 0]) if k == 1 else grad_norms(g.reshape(m * K, k)).reshape(m, K)
-            for part, value in zip(parts, (maximum(loss, axis=0), minimum(loss, axis=0),
-                                           maximum(absolute(p), axis=(0, 2)),
-                                           maximum(gnorm, axis=0), minimum(gnorm, axis=0))):
+            if fill_loss is not None:
+                fill_loss(p, loss)
+            if k == 1:
+                size = absolute(p[..., 0], scratch[: m * K].reshape(m, K))
+            else:
+                size = maximum.reduce(absolute(p), axis=2)
+            top_p = _lane_reduce(maximum, size)
+            if k == 1:
+                gnorm = absolute(g[..., 0], scratch[: m * K].reshape(m, K))
+            else:
+                gnorm = grad_norms(g.reshape(m * K, k)).reshape(m, K)
+            for part, value in zip(parts, (_lane_reduce(maximum, loss), _lane_reduce(minimum, loss),
+                                           top_p, _lane_reduce(maximum, gnorm),
+                                           _lane_reduce(minimum, gnorm))):
                 part.append(value)
         top_loss, low_loss, top_p, top_g, low_g = (
-            part[0] if len(part) == 1 else reduce(np.array(part), axis=0)
-            for part, reduce in zip(parts, (maximum, minimum, maximum, maximum, minimum)))
+            part[0] if len(part) == 1 else ufunc.reduce(np.array(part), axis=0)
+            for part, ufunc in zip(parts, (maximum, minimum, maximum, maximum, minimum)))
         finite = np.isfinite(top_loss) & np.isfinite(low_loss) & np.isfinite(top_p) & np.isfinite(top_g)
     return BlockExtremes(finite, top_loss, top_p, low_g)
+
+
+def _lane_reduce(ufunc: np.ufunc, a: np.ndarray) -> np.ndarray:
+    """``ufunc.reduce(a, axis=0)`` of a C-contiguous (m, K) array, the same values sooner: NumPy
+    reduces over rows one short row at a time, so rows are first taken r at a time (m/r rows
+    of r·K values, then r rows of K)."""
+    m, K = a.shape
+    r = max(1, 1024 // K)
+    q = m // r
+    if q < 2 or not a.flags.c_contiguous:
+        return ufunc.reduce(a, axis=0)
+    out = ufunc.reduce(ufunc.reduce(a[: q * r].reshape(q, r * K), axis=0).reshape(r, K), axis=0)
+    return out if q * r == m else ufunc(out, ufunc.reduce(a[q * r :], axis=0))
 
 
 def may_stop(

@@ -530,6 +530,11 @@ class Expression:
         """As :attr:`numpy_gradient`, for callers that already silence NumPy's warnings."""
         return compile_sympy(list(self.gradient_sym), self.variables, "numpy-raw", single=self.dim == 1)
 
+    @property
+    def numpy_function_body(self) -> str:
+        """The source of f as :attr:`numpy_function` computes it (see :func:`numpy_out_form`)."""
+        return array_body(self.source, len(self.variables))
+
     @cached_property
     def numpy_gradient_bodies(self) -> tuple[str, ...]:
         """The source of each gradient component as :attr:`numpy_gradient` computes it (one
@@ -703,11 +708,17 @@ def uses_all_variables(body: str, args: Sequence[str]) -> bool:
     return all(re.search(rf"\b{a}\b", body) for a in args)
 
 
+def array_body(body: str, n_variables: int) -> str:
+    """``body`` as the array back ends compute it: constants broadcast to the input's shape."""
+    args = [f"_v{i}" for i in range(n_variables)]
+    return body if uses_all_variables(body, args) else f"({body} + (0*{args[0]}))"
+
+
 def compile_source(body: str, variables: Sequence[str], backend: str) -> Callable[..., Any]:
     """Compile an expression body produced by :func:`_ast_source` for one back end."""
     args = [f"_v{i}" for i in range(len(variables))]
-    if backend != "math" and not uses_all_variables(body, args):
-        body = f"({body} + (0*{args[0]}))"  # constants broadcast to the input's shape
+    if backend != "math":
+        body = array_body(body, len(args))
     source = f"def _compiled({', '.join(args)}):\n    return {body}\n"
     return _finish(source, backend)
 

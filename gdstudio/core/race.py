@@ -135,10 +135,6 @@ class RaceBatch:
 # --------------------------------------------------------------------------------------------
 
 
-#: Values of parameters whose losses are evaluated at once after a block of updates.
-LOSS_CHUNK = 1 << 14
-
-
 def _flat(a: np.ndarray) -> np.ndarray:
     """A one-dimensional view of contiguous ``a`` (an error, never a silent copy)."""
     view = a.view()
@@ -161,6 +157,41 @@ def _plain_descent_loop(expression: Any, lr: np.ndarray) -> Any:
     make, constants, temps = compiled
     K = lr.shape[0]
     return make(lr=lr, step=np.empty(K), **constants, **{name: np.empty(K) for name in temps})
+
+
+def _loss_fill(expression: Any, size: int) -> Any:
+    """f of up to ``size`` float64 values: ``fill(x, out)`` (flat arrays), one ufunc call per
+    operation into scratch arrays allocated once, bit for bit the compiled f. None where f
+    has a part :func:`~.expressions.numpy_out_form` does not translate."""
+    compiled = _compile_loss_fill(expression.numpy_function_body)
+    if compiled is None:
+        return None
+    make, constants, temps = compiled
+    return make(size, **constants, **{f"_b{name}": np.empty(size) for name in temps})
+
+
+@functools.lru_cache(maxsize=32)
+def _compile_loss_fill(body: str) -> tuple[Any, dict[str, np.ndarray], tuple[str, ...]] | None:
+    form = numpy_out_form(body, {"_v0": "x"}, "out")
+    if form is None:
+        return None
+    for value in form.constants.values():
+        value.flags.writeable = False
+    args = ["size", *form.constants, *(f"_b{t}" for t in form.temps)]
+    source = (
+        f"def _make({', '.join(args)}):\n"
+        "    def _fill(x, out):\n"
+        "        n = x.shape[0]\n"
+        "        if n > size:\n"
+        "            return False\n"
+        + "".join(f"        {t} = _b{t}[:n]\n" for t in form.temps)
+        + "".join(f"        {line}\n" for line in form.lines)
+        + "        return True\n"
+        "    return _fill\n"
+    )
+    namespace: dict[str, Any] = {"__builtins__": {}, **OUT_FORM_UFUNCS}
+    exec(compile(source, "<gdstudio-race-loss>", "exec"), namespace)  # noqa: S102 - generated
+    return namespace["_make"], form.constants, form.temps
 
 
 @functools.lru_cache(maxsize=32)
@@ -209,6 +240,8 @@ class _BatchedNumpy:
         self._derivative = problem.expression.numpy_gradient_raw if one_d else None
         self._loop = (_plain_descent_loop(problem.expression, self.lr[:, 0])
                       if one_d and self.plain and self.dt == np.float64 else None)
+        self._fill = (_loss_fill(problem.expression, SCREEN_CHUNK)
+                      if one_d and self.dt == np.float64 else None)
 
     def start(self, P0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         self.p = np.asarray(P0, dtype=self.dt).copy()
@@ -217,14 +250,24 @@ class _BatchedNumpy:
         self.g = np.asarray(g, dtype=self.dt)
         return np.asarray(loss, dtype=np.float64), self.g.astype(np.float64)
 
+    def fill_loss(self, params: np.ndarray, loss: np.ndarray) -> None:
+        """Write the losses of rows ``params`` (m, K, k) into ``loss`` (m, K), in the run's
+        dtype (float32 parameters widened to float64 are narrowed back exactly)."""
+        m, K, k = params.shape
+        if (self._fill is not None and params.flags.c_contiguous and loss.flags.c_contiguous
+                and self._fill(params.reshape(m * K), loss.reshape(m * K))):
+            return
+        flat = params.reshape(m * K, k).astype(self.dt, copy=False)
+        loss[...] = np.asarray(self.problem.loss(flat), dtype=self.dt).reshape(m, K)
+
     def advance(self, n: int, frozen: np.ndarray, out: tuple[np.ndarray, ...]) -> None:
         """Make ``n`` updates of every lane into ``out`` = (params (n, K, k), loss (n, K),
-        grad (n, K, k)), float64 rows of the race."""
+        grad (n, K, k)), float64 rows of the race; the losses are left to :meth:`fill_loss`."""
         # Lanes that have stopped (``frozen``) are carried along: the race overwrites their
         # rows after the stop with their last row, and lanes never mix, so nothing they compute
         # reaches another lane. The inner loop makes only the update and the gradient; the
-        # losses, which no step needs, are evaluated afterwards for all rows at once (the same
-        # elementwise arithmetic, in the run's dtype).
+        # losses, which no step needs, are evaluated afterwards, piece by piece as the race
+        # screens the rows (the same elementwise arithmetic, in the run's dtype).
         K, k = self.p.shape
         dt = self.dt
         direct = dt == np.float64  # (float32 is computed aside, then widened)
@@ -277,12 +320,6 @@ class _BatchedNumpy:
                     P[i] = p
                     g = gradient(p)
                     G[i] = g
-            # in chunks that stay in cache (one pass over all rows allocates temporaries of
-            # megabytes, whose fresh pages cost more than the arithmetic)
-            flat, losses = P.reshape(n * K, k), _flat(out[1])
-            step = max(1, LOSS_CHUNK // k)
-            for i in range(0, n * K, step):
-                losses[i : i + step] = np.asarray(self.problem.loss(flat[i : i + step]), dtype=dt)
         self.p, self.g = P[n - 1].astype(dt) if n else p, np.asarray(g, dtype=dt).copy()
         if not direct:
             out[0][...] = P
@@ -381,8 +418,11 @@ class _BatchedTorch:
             return p - lr * (g / (s.sqrt() + opt.eps_value))
         raise ConfigError(f"unknown optimizer {name!r}")  # pragma: no cover
 
+    #: the losses come with the steps (evaluated on the device with the gradients)
+    fill_loss = None
+
     def advance(self, n: int, frozen: np.ndarray, out: tuple[np.ndarray, ...]) -> None:
-        """As :meth:`_BatchedNumpy.advance`."""
+        """As :meth:`_BatchedNumpy.advance`, losses included."""
         torch = self.torch
         frozen_t = torch.as_tensor(frozen, device=self.device)
         any_frozen = bool(frozen.any())
@@ -509,7 +549,7 @@ class Race:
         self.lengths[running] = start + n
         # (screened for every lane, stopped ones included: picking the running lanes out
         # first would copy the whole block)
-        extremes = block_extremes(P, L, G)
+        extremes = block_extremes(P, L, G, fill_loss=self.engine.fill_loss)
         suspects = may_stop(P, L, G, self._loss0, self._p0max, self.config.tol,
                             extremes=extremes)[running]
         for j in running[suspects]:
@@ -528,18 +568,11 @@ class Race:
         # the first row within report_tol, looked for only where the block has one
         for j in np.nonzero((self._first_tol < 0) & (extremes.low_g <= self.report_tol))[0]:
             g = G[: int(self.lengths[j]) - start, j]  # this block's rows of the lane's history
-            norms = np.abs(g[:, 0]) if self.k == 1 else grad_norms(g)
-            hits = np.flatnonzero(norms <= self.report_tol)
-            if hits.size:
-                self._first_tol[j] = start + int(hits[0])
+            hit = (np.abs(g[:, 0]) if self.k == 1 else grad_norms(g)) <= self.report_tol
+            first = int(hit.argmax()) if hit.size else 0
+            if hit.size and hit[first]:
+                self._first_tol[j] = start + first
         self.rows += n
-        # A finished lane's rows after its stop repeat its last row (as documented), whatever
-        # the batched engine computed for it meanwhile.
-        for j in np.nonzero(self.done & (self.lengths < self.rows))[0]:
-            last = int(self.lengths[j]) - 1
-            first = max(start, last + 1)
-            for store in (self._P, self._L, self._G):
-                store[first : self.rows, j] = store[last, j]
         if self.done.all() or self.epoch >= self.config.epochs:
             self._finish_lanes()
 
@@ -567,11 +600,21 @@ class Race:
             self._stop_cycling(running[self.lengths[running] == m], int(m), stop=False)
 
     def _batch(self, start: int) -> RaceBatch:
+        stores = (self._P, self._L, self._G)
+        rows = [store[start : self.rows].copy() for store in stores]
+        # A finished lane's rows after its stop repeat its last row (as documented), whatever
+        # the batched engine computed for it meanwhile (the race's own rows past a lane's
+        # length are never read: its history, summary and cycle search stop at its length).
+        for j in np.nonzero(self.done & (self.lengths < self.rows))[0]:
+            last = int(self.lengths[j]) - 1
+            first = max(start, last + 1) - start
+            for store, copy in zip(stores, rows):
+                copy[first:, j] = store[last, j]
         return RaceBatch(
             start=start,
-            params=self._P[start : self.rows].copy(),
-            loss=self._L[start : self.rows].copy(),
-            grad=self._G[start : self.rows].copy(),
+            params=rows[0],
+            loss=rows[1],
+            grad=rows[2],
             lengths=tuple(int(v) for v in self.lengths),
             statuses=tuple(s if d else "running" for s, d in zip(self.statuses, self.done)),
             finished=self.finished,

@@ -51,7 +51,7 @@ from .race_panel import RaceSummaryModel, RaceSummaryView
 from .race_run import RaceSpec, RaceStep
 from .resources import icon
 from .run_data import LrChange, RunData
-from . import symbolic
+from . import collector, symbolic
 from .scrubber import HistoryScrubber
 from .widgets import MessageBar, set_progress
 from .worker import DeviceProbe, RunController
@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
+        collector.install()  # cycles are collected on this thread, never in the worker's
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(icon("gdstudio"))
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
