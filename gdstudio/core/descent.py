@@ -502,6 +502,46 @@ def _point_text(names: Sequence[str], p: np.ndarray) -> str:
     return ", ".join(f"{n} = {_fmt(float(v))}" for n, v in zip(names, p))
 
 
+def converged_at_start_message(gnorm: float) -> str:
+    return f"converged at epoch 0: |gradient| = {_fmt(gnorm)} ≤ tol"
+
+
+def converged_stop(first: int, epoch: int, gnorm: float, tol: float) -> BlockStop:
+    """The stop of a run whose first stopping row is ``first`` of its block (``epoch``),
+    where |gradient| = ``gnorm`` ≤ ``tol``."""
+    return BlockStop(first + 1, "converged",
+                     f"converged at epoch {epoch}: |gradient| = {_fmt(gnorm)} ≤ tol = {_fmt(tol)}")
+
+
+def screened_convergence(
+    P: np.ndarray, L: np.ndarray, G: np.ndarray, loss0: float, p0max: float, tol: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For S runs' rows at once (P, G: (n, S, k); L: (n, S)), per run: the first row where a
+    rule of :func:`may_stop`'s screen holds (n if none), whether the run converges there, and
+    its |gradient| there.
+
+    Every row where :func:`scan_block` stops a run is such a row (a value not finite,
+    |gradient| ≤ tol, or the loss or a parameter past the growth floor, which each divergence
+    rule needs and more: EXPLOSION_FACTOR ≥ GROWTH_FACTOR). So a run whose first such row is
+    finite with |gradient| ≤ tol stops right there, converged (:func:`converged_stop`); for
+    the other runs only :func:`scan_block` can tell.
+    """
+    n, S, k = P.shape
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(L) & np.isfinite(P).all(axis=2) & np.isfinite(G).all(axis=2)
+        gnorm = np.abs(G[..., 0]) if k == 1 else grad_norms(G.reshape(n * S, k)).reshape(n, S)
+        conv = gnorm <= tol
+        fires = (~finite | conv | (L - loss0 >= GROWTH_FACTOR * (1.0 + abs(loss0)))
+                 | (np.abs(P).max(axis=2) >= GROWTH_FACTOR * (1.0 + p0max)))
+    first = np.where(fires.any(axis=0), fires.argmax(axis=0), n)
+    at, runs = np.minimum(first, n - 1), np.arange(S)
+    converges = (first < n) & conv[at, runs] & finite[at, runs]
+    return first, converges, gnorm[at, runs]
+
+
+assert EXPLOSION_FACTOR >= GROWTH_FACTOR  # (screened_convergence relies on it)
+
+
 def scan_block(
     P: np.ndarray,
     L: np.ndarray,
@@ -545,11 +585,7 @@ def scan_block(
         return BlockStop(keep)
     epoch = start + first
     if first == first_conv:
-        return BlockStop(
-            first + 1,
-            "converged",
-            f"converged at epoch {epoch}: |gradient| = {_fmt(float(gnorm[first]))} ≤ tol = {_fmt(tol)}",
-        )
+        return converged_stop(first, epoch, float(gnorm[first]), tol)
     if first == first_bad:
         p, loss = P[first], float(L[first])
         if not np.isfinite(p).all():
@@ -682,7 +718,7 @@ class Descent:
         g0 = float(grad_norms(self._buf.grad[:1])[0])
         if g0 <= self.config.tol:
             self.status = "converged"
-            self.message = f"converged at epoch 0: |gradient| = {_fmt(g0)} ≤ tol"
+            self.message = converged_at_start_message(g0)
             self.finished = True
 
     def _finish_by_epochs(self) -> None:

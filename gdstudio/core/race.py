@@ -24,6 +24,8 @@ from .descent import (
     GROWTH_EPOCHS,
     History,
     RunConfig,
+    converged_at_start_message,
+    converged_stop,
     cycle_message,
     find_cycles,
     grad_norms,
@@ -31,6 +33,7 @@ from .descent import (
     block_extremes,
     may_stop,
     scan_block,
+    screened_convergence,
 )
 from .engines import OPTIMIZERS, OptimizerSettings, _numpy_update, check_device
 from .errors import ConfigError, InputError
@@ -500,7 +503,7 @@ class Race:
             if norms[j] <= config.tol:
                 self.done[j] = True
                 self.statuses[j] = "converged"
-                self.messages[j] = "converged at epoch 0"
+                self.messages[j] = converged_at_start_message(float(norms[j]))
         self.finished = bool(self.done.all()) or config.epochs == 0
         if self.finished:
             self._finish_lanes()
@@ -552,12 +555,19 @@ class Race:
         extremes = block_extremes(P, L, G, fill_loss=self.engine.fill_loss)
         suspects = may_stop(P, L, G, self._loss0, self._p0max, self.config.tol,
                             extremes=extremes)[running]
-        for j in running[suspects]:
-            lo = max(0, start - GROWTH_EPOCHS)
-            stop = scan_block(P[:, j], L[:, j], G[:, j], start, self._loss0, self._p0max,
-                              self.config.tol, self.config.problem, self.names,
-                              prev_loss=self._L[lo:start, j],
-                              prev_pmax=np.max(np.abs(self._P[lo:start, j]), axis=1))
+        lanes = running[suspects]
+        # most suspects simply converge at the first row the screen flags: those at once
+        first, converges, gnorms = screened_convergence(
+            P[:, lanes], L[:, lanes], G[:, lanes], self._loss0, self._p0max, self.config.tol)
+        for j, row, converged, gnorm in zip(lanes, first.tolist(), converges, gnorms.tolist()):
+            if converged:
+                stop = converged_stop(row, start + row, gnorm, self.config.tol)
+            else:
+                lo = max(0, start - GROWTH_EPOCHS)
+                stop = scan_block(P[:, j], L[:, j], G[:, j], start, self._loss0, self._p0max,
+                                  self.config.tol, self.config.problem, self.names,
+                                  prev_loss=self._L[lo:start, j],
+                                  prev_pmax=np.max(np.abs(self._P[lo:start, j]), axis=1))
             self.lengths[j] = start + stop.keep
             if stop.status:
                 self.done[j] = True

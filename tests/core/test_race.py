@@ -349,3 +349,49 @@ def test_race_keeps_each_lanes_first_epoch_within_its_report_tol(problem, x0, lr
         assert s.epochs_to_tol == (int(hits[0]) if hits.size else None), j
         reached_any |= bool(hits.size) and hits[0] < s.epochs_run
     assert reached_any
+
+
+def test_screened_convergence_stops_where_scan_block_stops():
+    # Where the first row the screen flags is a finite row with |gradient| ≤ tol, the race
+    # stops the lane there without scan_block: scan_block (the single run's rules) must agree,
+    # for lanes of every kind (noise, growth, convergence, oscillation, cycles, infinities).
+    from gdstudio.core.descent import converged_stop, scan_block, screened_convergence
+
+    rng = np.random.default_rng(12)
+    problem = FunctionProblem()
+    n, K = 80, 600
+    t = np.arange(n)[:, None]
+    kinds = rng.integers(0, 7, K)
+    scale = 10.0 ** rng.uniform(-9, 14, K)
+    P = np.empty((n, K))
+    P[:, kinds == 0] = (2.0 + rng.standard_normal((n, K)) * scale)[:, kinds == 0]
+    P[:, kinds == 1] = (7.0 * 1.12 ** (t + rng.integers(0, 300, K)))[:, kinds == 1]
+    P[:, kinds == 2] = (2.0 + 5.0 * 0.5 ** (t + rng.integers(0, 60, K)))[:, kinds == 2]
+    P[:, kinds == 3] = 2.0 + (-1.0) ** t * 5.0 * 0.8 ** t  # converging, oscillating
+    P[:, kinds == 4] = (2.0 + (-1.0) ** t * 5.0)  # a 2-cycle
+    P[:, kinds == 5] = np.where(rng.random((n, K)) < 0.02, np.nan, 2.0 + 0.9 ** t)[:, kinds == 5]
+    P[:, kinds == 6] = 2.0 + 5.0 * 0.6 ** t - 1e7 * (t > 40)  # a jump past the floor
+    P = P[:, :, None]
+    with np.errstate(all="ignore"):
+        L = P[:, :, 0] ** 2 - 4 * P[:, :, 0] + 5
+        G = 2 * P - 4
+    loss0, p0max = 26.0, 7.0
+    fast = 0
+    for tol in (0.0, 1e-12, 1e-6, 1e-2):
+        first, converges, gnorm = screened_convergence(P, L, G, loss0, p0max, tol)
+        for j in range(K):
+            stop = scan_block(P[:, j], L[:, j], G[:, j], 30, loss0, p0max, tol, problem, ("x",),
+                              prev_loss=L[:5, j], prev_pmax=np.abs(P[:5, j, 0]))
+            if converges[j]:
+                fast += 1
+                assert stop == converged_stop(int(first[j]), 30 + int(first[j]), float(gnorm[j]), tol)
+            elif stop.status:  # every stop is at a flagged row, never before the first
+                assert first[j] < n and first[j] <= stop.keep
+    assert fast > K  # the shortcut serves a large share of the lanes
+
+
+def test_a_lane_converged_at_the_start_says_what_its_single_run_says():
+    cfg = RunConfig(x0=2.0, epochs=10, tol=1e-9)  # f'(2) = 0
+    race = Race(cfg, make_lanes(cfg, [0.1, 0.5]))
+    assert race.finished and race.statuses == ["converged", "converged"]
+    assert race.messages == [run(cfg.with_(lr=lr)).message for lr in (0.1, 0.5)]
