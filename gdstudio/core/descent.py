@@ -406,10 +406,12 @@ class BlockExtremes:
 def block_extremes(
     P: np.ndarray, L: np.ndarray, G: np.ndarray,
     fill_loss: Callable[[np.ndarray, np.ndarray], None] | None = None,
+    produce: Callable[[int, int], None] | None = None,
 ) -> BlockExtremes:
     """:class:`BlockExtremes` of K runs' rows (P, G: (n ≥ 1, K, k); L: (n, K), C-contiguous),
-    piece by piece. ``fill_loss(params, loss)``, if given, first writes each piece's losses
-    (computed there while the piece is in cache).
+    piece by piece. Each piece's rows i … j − 1 are first computed by ``produce(i, j)`` and
+    their losses written by ``fill_loss(params, loss)``, if given: the piece is then screened
+    while it is still in cache.
 
     maximum and minimum carry nan along, and |inf| is inf: a run's values are all finite
     exactly when its largest and smallest loss, largest |parameter| and largest |gradient| are.
@@ -423,6 +425,8 @@ def block_extremes(
         for i in range(0, n, rows):
             p, g, loss = P[i : i + rows], G[i : i + rows], L[i : i + rows]
             m = p.shape[0]
+            if produce is not None:
+                produce(i, i + m)
             if fill_loss is not None:
                 fill_loss(p, loss)
             if k == 1:

@@ -486,6 +486,7 @@ class Race:
         # cost nothing); longer races grow by doubling.
         cap = max(1, min(config.epochs + 1, max(256, PREALLOCATE_VALUES // (K * (2 * self.k + 1)))))
         self._allocate(cap)
+        self._views: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._P[0], self._L[0], self._G[0] = P0, loss0, grad0
         self.rows = 1  # rows stored (all lanes)
         self.lengths = np.ones(K, dtype=np.int64)  # rows in each lane's history
@@ -546,13 +547,22 @@ class Race:
         self._reserve(self.rows + n)
         P, L, G = (self._P[self.rows : self.rows + n], self._L[self.rows : self.rows + n],
                    self._G[self.rows : self.rows + n])
-        self.engine.advance(n, self.done.copy(), (P, L, G))
+        frozen = self.done.copy()
+        if self.engine.fill_loss is not None:
+            # NumPy: the block made piece by piece, each piece's losses and screen right after
+            # it, while its rows are in cache
+            def produce(i: int, j: int) -> None:
+                self.engine.advance(j - i, frozen, (P[i:j], L[i:j], G[i:j]))
+
+            extremes = block_extremes(P, L, G, fill_loss=self.engine.fill_loss, produce=produce)
+        else:
+            self.engine.advance(n, frozen, (P, L, G))
+            extremes = block_extremes(P, L, G)
         running = np.nonzero(~self.done)[0]
         # The stop rules, one lane at a time, only for lanes that could stop in this block.
         self.lengths[running] = start + n
         # (screened for every lane, stopped ones included: picking the running lanes out
         # first would copy the whole block)
-        extremes = block_extremes(P, L, G, fill_loss=self.engine.fill_loss)
         suspects = may_stop(P, L, G, self._loss0, self._p0max, self.config.tol,
                             extremes=extremes)[running]
         lanes = running[suspects]
@@ -575,13 +585,17 @@ class Race:
                 self.messages[j] = stop.message
         if self.config.stop_on_cycle:
             self._stop_cycling(np.nonzero(~self.done)[0], start + n, stop=True)
-        # the first row within report_tol, looked for only where the block has one
-        for j in np.nonzero((self._first_tol < 0) & (extremes.low_g <= self.report_tol))[0]:
-            g = G[: int(self.lengths[j]) - start, j]  # this block's rows of the lane's history
-            hit = (np.abs(g[:, 0]) if self.k == 1 else grad_norms(g)) <= self.report_tol
-            first = int(hit.argmax()) if hit.size else 0
-            if hit.size and hit[first]:
-                self._first_tol[j] = start + first
+        # the first row within report_tol, looked for (all at once) only in lanes that have
+        # one in this block, among the block's rows of their history
+        lanes = np.nonzero((self._first_tol < 0) & (extremes.low_g <= self.report_tol))[0]
+        if lanes.size:
+            g = G[:, lanes]
+            norms = np.abs(g[..., 0]) if self.k == 1 else grad_norms(
+                g.reshape(n * lanes.size, self.k)).reshape(n, lanes.size)
+            hit = (norms <= self.report_tol) & (np.arange(start, start + n)[:, None]
+                                                < self.lengths[lanes][None, :])
+            found = hit.any(axis=0)
+            self._first_tol[lanes[found]] = start + hit.argmax(axis=0)[found]
         self.rows += n
         if self.done.all() or self.epoch >= self.config.epochs:
             self._finish_lanes()
@@ -648,6 +662,16 @@ class Race:
                 block = min(cap, block * min(8, max(2, int(growth))))
         return self
 
+    def _read_only(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Read-only views of the rows (their slices are read-only too); made again after the
+        rows move to a larger block."""
+        if self._views is None or self._views[0].base is not self._P.base:
+            views = tuple(store.view() for store in (self._P, self._L, self._G))
+            for view in views:
+                view.flags.writeable = False
+            self._views = views
+        return self._views
+
     def history(self, j: int) -> History:
         n = int(self.lengths[j])
         lane = self.lanes[j]
@@ -660,13 +684,11 @@ class Race:
         cfg = base.with_lr(lane.lr)
         # Views of the race's rows, not copies: rows before a lane's length are never written
         # again. Read-only, since the lanes share one block of memory.
-        params, loss, grad = self._P[:n, j], self._L[:n, j], self._G[:n, j]
-        for view in (params, loss, grad):
-            view.flags.writeable = False
+        P, L, G = self._read_only()
         return History(
-            params=params,
-            loss=loss,
-            grad=grad,
+            params=P[:n, j],
+            loss=L[:n, j],
+            grad=G[:n, j],
             status=self.statuses[j],
             config=cfg,
             message=self.messages[j],
