@@ -401,17 +401,22 @@ class BlockExtremes:
     top_loss: np.ndarray  # largest loss
     top_p: np.ndarray  # largest |parameter|
     low_g: np.ndarray  # smallest |gradient| (nan where one is nan)
+    #: with ``find_below=(tol, runs)``: the first row of each of those runs with |gradient| ≤
+    #: tol (−1: none, or not looked for)
+    first_below: np.ndarray | None = None
 
 
 def block_extremes(
     P: np.ndarray, L: np.ndarray, G: np.ndarray,
     fill_loss: Callable[[np.ndarray, np.ndarray], None] | None = None,
     produce: Callable[[int, int], None] | None = None,
+    find_below: tuple[float, np.ndarray] | None = None,
 ) -> BlockExtremes:
     """:class:`BlockExtremes` of K runs' rows (P, G: (n ≥ 1, K, k); L: (n, K), C-contiguous),
     piece by piece. Each piece's rows i … j − 1 are first computed by ``produce(i, j)`` and
     their losses written by ``fill_loss(params, loss)``, if given: the piece is then screened
-    while it is still in cache.
+    while it is still in cache. ``find_below=(tol, runs)`` (a bool mask) also looks for the
+    first row of those runs with |gradient| ≤ tol, piece by piece as well.
 
     maximum and minimum carry nan along, and |inf| is inf: a run's values are all finite
     exactly when its largest and smallest loss, largest |parameter| and largest |gradient| are.
@@ -421,6 +426,10 @@ def block_extremes(
     maximum, minimum, absolute = np.maximum, np.minimum, np.absolute
     scratch = np.empty(min(n, rows) * K)
     parts: list[list[np.ndarray]] = [[], [], [], [], []]
+    first_below = None
+    if find_below is not None:
+        below_tol, looking = find_below[0], find_below[1].copy()
+        first_below = np.full(K, -1)
     with np.errstate(all="ignore"):
         for i in range(0, n, rows):
             p, g, loss = P[i : i + rows], G[i : i + rows], L[i : i + rows]
@@ -438,15 +447,21 @@ def block_extremes(
                 gnorm = absolute(g[..., 0], scratch[: m * K].reshape(m, K))
             else:
                 gnorm = grad_norms(g.reshape(m * K, k)).reshape(m, K)
+            low = _lane_reduce(minimum, gnorm)
             for part, value in zip(parts, (_lane_reduce(maximum, loss), _lane_reduce(minimum, loss),
-                                           top_p, _lane_reduce(maximum, gnorm),
-                                           _lane_reduce(minimum, gnorm))):
+                                           top_p, _lane_reduce(maximum, gnorm), low)):
                 part.append(value)
+            if first_below is not None:
+                found = looking & (low <= below_tol)
+                if found.any():
+                    runs = np.flatnonzero(found)
+                    first_below[runs] = i + (gnorm[:, runs] <= below_tol).argmax(axis=0)
+                    looking &= ~found
         top_loss, low_loss, top_p, top_g, low_g = (
             part[0] if len(part) == 1 else ufunc.reduce(np.array(part), axis=0)
             for part, ufunc in zip(parts, (maximum, minimum, maximum, maximum, minimum)))
         finite = np.isfinite(top_loss) & np.isfinite(low_loss) & np.isfinite(top_p) & np.isfinite(top_g)
-    return BlockExtremes(finite, top_loss, top_p, low_g)
+    return BlockExtremes(finite, top_loss, top_p, low_g, first_below)
 
 
 def _lane_reduce(ufunc: np.ufunc, a: np.ndarray) -> np.ndarray:

@@ -548,16 +548,19 @@ class Race:
         P, L, G = (self._P[self.rows : self.rows + n], self._L[self.rows : self.rows + n],
                    self._G[self.rows : self.rows + n])
         frozen = self.done.copy()
+        # each running lane's first row within report_tol, if it has none yet, is looked for too
+        below = (self.report_tol, (self._first_tol < 0) & ~frozen)
         if self.engine.fill_loss is not None:
             # NumPy: the block made piece by piece, each piece's losses and screen right after
             # it, while its rows are in cache
             def produce(i: int, j: int) -> None:
                 self.engine.advance(j - i, frozen, (P[i:j], L[i:j], G[i:j]))
 
-            extremes = block_extremes(P, L, G, fill_loss=self.engine.fill_loss, produce=produce)
+            extremes = block_extremes(P, L, G, fill_loss=self.engine.fill_loss, produce=produce,
+                                      find_below=below)
         else:
             self.engine.advance(n, frozen, (P, L, G))
-            extremes = block_extremes(P, L, G)
+            extremes = block_extremes(P, L, G, find_below=below)
         running = np.nonzero(~self.done)[0]
         # The stop rules, one lane at a time, only for lanes that could stop in this block.
         self.lengths[running] = start + n
@@ -585,17 +588,11 @@ class Race:
                 self.messages[j] = stop.message
         if self.config.stop_on_cycle:
             self._stop_cycling(np.nonzero(~self.done)[0], start + n, stop=True)
-        # the first row within report_tol, looked for (all at once) only in lanes that have
-        # one in this block, among the block's rows of their history
-        lanes = np.nonzero((self._first_tol < 0) & (extremes.low_g <= self.report_tol))[0]
-        if lanes.size:
-            g = G[:, lanes]
-            norms = np.abs(g[..., 0]) if self.k == 1 else grad_norms(
-                g.reshape(n * lanes.size, self.k)).reshape(n, lanes.size)
-            hit = (norms <= self.report_tol) & (np.arange(start, start + n)[:, None]
-                                                < self.lengths[lanes][None, :])
-            found = hit.any(axis=0)
-            self._first_tol[lanes[found]] = start + hit.argmax(axis=0)[found]
+        # The first row within report_tol found in the block counts where it is one of the
+        # lane's own (before its stop, if it stopped in this block); none earlier can be.
+        first = extremes.first_below
+        found = (first >= 0) & (first < self.lengths - start)
+        self._first_tol[found] = start + first[found]
         self.rows += n
         if self.done.all() or self.epoch >= self.config.epochs:
             self._finish_lanes()
