@@ -266,9 +266,9 @@ class _BatchedNumpy:
     def advance(self, n: int, frozen: np.ndarray, out: tuple[np.ndarray, ...]) -> None:
         """Make ``n`` updates of every lane into ``out`` = (params (n, K, k), loss (n, K),
         grad (n, K, k)), float64 rows of the race; the losses are left to :meth:`fill_loss`."""
-        # Lanes that have stopped (``frozen``) are carried along: the race overwrites their
-        # rows after the stop with their last row, and lanes never mix, so nothing they compute
-        # reaches another lane. The inner loop makes only the update and the gradient; the
+        # Lanes that have stopped (``frozen``) are carried along: their rows past the stop are
+        # never read as theirs (the batches handed out repeat their last row), and lanes never
+        # mix, so nothing they compute reaches another lane. The inner loop makes only the update and the gradient; the
         # losses, which no step needs, are evaluated afterwards, piece by piece as the race
         # screens the rows (the same elementwise arithmetic, in the run's dtype).
         K, k = self.p.shape
