@@ -669,28 +669,34 @@ class Race:
             self._views = views
         return self._views
 
+    def histories(self) -> list[History]:
+        """Every lane's :meth:`history`."""
+        P, L, G = self._read_only()
+        return [
+            History(P[:n, j], L[:n, j], G[:n, j], status, self._lane_config(lane), message,
+                    self.names)
+            for j, (lane, n, status, message) in enumerate(
+                zip(self.lanes, self.lengths.tolist(), self.statuses, self.messages))
+        ]
+
     def history(self, j: int) -> History:
+        """Lane ``j``'s history so far: views of the race's rows, not copies (rows before a
+        lane's length are never written again), read-only since the lanes share one block of
+        memory."""
         n = int(self.lengths[j])
-        lane = self.lanes[j]
+        P, L, G = self._read_only()
+        return History(P[:n, j], L[:n, j], G[:n, j], self.statuses[j],
+                       self._lane_config(self.lanes[j]), self.messages[j], self.names)
+
+    def _lane_config(self, lane: Lane) -> RunConfig:
+        """The single run that ``lane`` is."""
         o = lane.optimizer
         base = self._optimizer_configs.get(o)
         if base is None:  # validated once per optimizer; each lane then changes only its lr
             base = self.config.with_(optimizer=o.name, momentum=o.momentum, beta1=o.beta1,
                                      beta2=o.beta2, alpha=o.alpha, eps=o.eps)
             self._optimizer_configs[o] = base
-        cfg = base.with_lr(lane.lr)
-        # Views of the race's rows, not copies: rows before a lane's length are never written
-        # again. Read-only, since the lanes share one block of memory.
-        P, L, G = self._read_only()
-        return History(
-            params=P[:n, j],
-            loss=L[:n, j],
-            grad=G[:n, j],
-            status=self.statuses[j],
-            config=cfg,
-            message=self.messages[j],
-            param_names=self.names,
-        )
+        return base.with_lr(lane.lr)
 
     def summaries(self, report_tol: float | None = None) -> list[LaneSummary]:
         tol = self.report_tol if report_tol is None else report_tol
@@ -721,19 +727,13 @@ class Race:
         lanes = np.arange(K)
         final_loss = self._L[last, lanes].tolist()
         final_params = self._P[last, lanes].tolist()
+        # (fields in order, as plain Python values converted once for all lanes)
         return [
-            LaneSummary(
-                label=lane.label,
-                lr=lane.lr,
-                optimizer=lane.optimizer.name,
-                status=self.statuses[j],
-                epochs_run=int(last[j]),
-                epochs_to_tol=int(first[j]) if first[j] >= 0 else None,
-                final_loss=final_loss[j],
-                final_params=tuple(final_params[j]),
-                message=self.messages[j],
-            )
-            for j, lane in enumerate(self.lanes)
+            LaneSummary(lane.label, lane.lr, lane.optimizer.name, status, epochs_run,
+                        reached if reached >= 0 else None, loss, tuple(params), message)
+            for lane, status, epochs_run, reached, loss, params, message in zip(
+                self.lanes, self.statuses, last.tolist(), first.tolist(), final_loss,
+                final_params, self.messages)
         ]
 
 
@@ -758,7 +758,7 @@ def run_race(
     tol = report_tol if report_tol is not None else (config.tol or DEFAULT_REPORT_TOL)
     return RaceResult(
         lanes=race.lanes,
-        histories=tuple(race.history(j) for j in range(len(lanes))),
+        histories=tuple(race.histories()),
         summaries=tuple(race.summaries(tol)),
         report_tol=tol,
     )
