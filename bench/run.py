@@ -230,7 +230,7 @@ def _regression_rows(n: int, q: bool) -> list[Row]:
         return reference.regression_torch(X, Y, LR_REGRESSION, epochs)
 
     _check_epochs(torch_engine(), epochs, "c torch")
-    te, tr = best_of(torch_engine, bare_torch, 1 if q else 3)
+    te, tr = best_of(torch_engine, bare_torch, repeats)
     rows.append(ratio_row("c", f"regression N={label} torch, {epochs} epochs vs bare torch loop",
                           te, tr, 1.0))
     return rows
