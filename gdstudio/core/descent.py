@@ -23,7 +23,6 @@ Statuses
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -362,7 +361,7 @@ def find_cycles(
         if lanes.size and periods.size:
             a = params[n - 1, lanes][None]
             b = params[n - 1 - periods][:, lanes]
-            maybe = (np.abs(a - b) <= 4 * eps * np.maximum(np.abs(a), np.abs(b))).all(axis=2)
+            maybe = _within_ulps(a, b, eps).all(axis=2)
             keep = maybe.any(axis=0)
             lanes, maybe = lanes[keep], maybe[:, keep]
             candidates = (periods[maybe.any(axis=1)]).tolist()
@@ -374,7 +373,7 @@ def find_cycles(
                 continue
             tail = params[n - need :, lanes]
             a, b = tail[p:], tail[:-p]
-            close = (np.abs(a - b) <= 4 * eps * np.maximum(np.abs(a), np.abs(b))).all(axis=(0, 2))
+            close = _within_ulps(a, b, eps).all(axis=(0, 2))
             if not close.any():
                 continue
             cycle = tail[-p:]
@@ -385,6 +384,11 @@ def find_cycles(
                 out[int(lanes[i])] = (p, cycle[:, i].copy())
             lanes, maybe = lanes[~hit], maybe[:, ~hit]
     return out
+
+
+def _within_ulps(a: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
+    """Where a and b agree to 4 ulps (of the larger): "the same point" for the cycle rule."""
+    return np.abs(a - b) <= 4 * eps * np.maximum(np.abs(a), np.abs(b))
 
 
 #: Values per piece when the rows of many runs are screened piece by piece: temporaries of
@@ -477,6 +481,12 @@ def _lane_reduce(ufunc: np.ufunc, a: np.ndarray) -> np.ndarray:
     return out if q * r == m else ufunc(out, ufunc.reduce(a[q * r :], axis=0))
 
 
+def growth_floors(loss0: float, p0max: float) -> tuple[float, float]:
+    """The loss rise and the |parameter| that every divergence rule needs a run to pass (the
+    steady-growth floor; the explosion limits lie beyond it)."""
+    return GROWTH_FACTOR * (1.0 + abs(loss0)), GROWTH_FACTOR * (1.0 + p0max)
+
+
 def may_stop(
     P: np.ndarray, L: np.ndarray, G: np.ndarray, loss0: float, p0max: float, tol: float,
     extremes: BlockExtremes | None = None,
@@ -488,10 +498,9 @@ def may_stop(
     if P.shape[0] == 0:
         return np.zeros(P.shape[1], dtype=bool)
     e = extremes if extremes is not None else block_extremes(P, L, G)
+    loss_floor, p_floor = growth_floors(loss0, p0max)
     with np.errstate(invalid="ignore"):
-        return (~e.finite | (e.low_g <= tol)
-                | (e.top_loss - loss0 >= GROWTH_FACTOR * (1.0 + abs(loss0)))
-                | (e.top_p >= GROWTH_FACTOR * (1.0 + p0max)))
+        return ~e.finite | (e.low_g <= tol) | (e.top_loss - loss0 >= loss_floor) | (e.top_p >= p_floor)
 
 
 def grad_norms(G: np.ndarray) -> np.ndarray:
@@ -546,12 +555,13 @@ def screened_convergence(
     the other runs only :func:`scan_block` can tell.
     """
     n, S, k = P.shape
+    loss_floor, p_floor = growth_floors(loss0, p0max)
     with np.errstate(all="ignore"):
         finite = np.isfinite(L) & np.isfinite(P).all(axis=2) & np.isfinite(G).all(axis=2)
         gnorm = np.abs(G[..., 0]) if k == 1 else grad_norms(G.reshape(n * S, k)).reshape(n, S)
         conv = gnorm <= tol
-        fires = (~finite | conv | (L - loss0 >= GROWTH_FACTOR * (1.0 + abs(loss0)))
-                 | (np.abs(P).max(axis=2) >= GROWTH_FACTOR * (1.0 + p0max)))
+        fires = (~finite | conv | (L - loss0 >= loss_floor)
+                 | (np.abs(P).max(axis=2) >= p_floor))
     first = np.where(fires.any(axis=0), fires.argmax(axis=0), n)
     at, runs = np.minimum(first, n - 1), np.arange(S)
     converges = (first < n) & conv[at, runs] & finite[at, runs]
@@ -591,8 +601,9 @@ def scan_block(
         rise = L - loss0
         exploded = ((rise > limit * (1.0 + abs(loss0))) | big_p) & finite
         prev_rise = None if prev_loss is None else np.maximum(prev_loss - loss0, 0.0)
-        grow_l = _steady_growth(np.maximum(rise, 0.0), prev_rise, GROWTH_FACTOR * (1.0 + abs(loss0)))
-        grow_p = _steady_growth(pmax, prev_pmax, GROWTH_FACTOR * (1.0 + p0max))
+        loss_floor, p_floor = growth_floors(loss0, p0max)
+        grow_l = _steady_growth(np.maximum(rise, 0.0), prev_rise, loss_floor)
+        grow_p = _steady_growth(pmax, prev_pmax, p_floor)
         growing = (grow_l | grow_p) & finite
         exploded |= growing
         gnorm = grad_norms(G)

@@ -22,15 +22,15 @@ import numpy as np
 from .descent import (
     CYCLE_ROWS,
     GROWTH_EPOCHS,
+    SCREEN_CHUNK,
     History,
     RunConfig,
+    block_extremes,
     converged_at_start_message,
     converged_stop,
     cycle_message,
     find_cycles,
     grad_norms,
-    SCREEN_CHUNK,
-    block_extremes,
     may_stop,
     scan_block,
     screened_convergence,
@@ -178,10 +178,8 @@ def _compile_loss_fill(body: str) -> tuple[Any, dict[str, np.ndarray], tuple[str
     form = numpy_out_form(body, {"_v0": "x"}, "out")
     if form is None:
         return None
-    for value in form.constants.values():
-        value.flags.writeable = False
     args = ["size", *form.constants, *(f"_b{t}" for t in form.temps)]
-    source = (
+    make = (
         f"def _make({', '.join(args)}):\n"
         "    def _fill(x, out):\n"
         "        n = x.shape[0]\n"
@@ -192,9 +190,7 @@ def _compile_loss_fill(body: str) -> tuple[Any, dict[str, np.ndarray], tuple[str
         + "        return True\n"
         "    return _fill\n"
     )
-    namespace: dict[str, Any] = {"__builtins__": {}, **OUT_FORM_UFUNCS}
-    exec(compile(source, "<gdstudio-race-loss>", "exec"), namespace)  # noqa: S102 - generated
-    return namespace["_make"], form.constants, form.temps
+    return _compile_source(make, form)
 
 
 @functools.lru_cache(maxsize=32)
@@ -202,10 +198,8 @@ def _compile_descent_loop(body: str) -> tuple[Any, dict[str, np.ndarray], tuple[
     form = numpy_out_form(body, {"_v0": "xn"}, "gn")
     if form is None:
         return None
-    for value in form.constants.values():
-        value.flags.writeable = False  # shared by every race on this f
     args = ["lr", "step", *form.constants, *form.temps]
-    source = (
+    make = (
         f"def _make({', '.join(args)}):\n"
         "    def _loop(X, G, x, g):\n"
         "        for xn, gn in zip(X, G):\n"
@@ -216,8 +210,18 @@ def _compile_descent_loop(body: str) -> tuple[Any, dict[str, np.ndarray], tuple[
         "            g = gn\n"
         "    return _loop\n"
     )
-    namespace: dict[str, Any] = {"__builtins__": {"zip": zip}, **OUT_FORM_UFUNCS}
-    exec(compile(source, "<gdstudio-race-loop>", "exec"), namespace)  # noqa: S102 - generated
+    return _compile_source(make, form, zip=zip)
+
+
+def _compile_source(
+    source: str, form: Any, **builtins: Any
+) -> tuple[Any, dict[str, np.ndarray], tuple[str, ...]]:
+    """Compile generated ``source`` defining ``_make`` around the statements of out form
+    ``form``, with the ufuncs and only ``builtins``: (``_make``, constants, scratch names)."""
+    for value in form.constants.values():
+        value.flags.writeable = False  # shared by every race on this f
+    namespace: dict[str, Any] = {"__builtins__": builtins, **OUT_FORM_UFUNCS}
+    exec(compile(source, "<gdstudio-race>", "exec"), namespace)  # noqa: S102 - generated
     return namespace["_make"], form.constants, form.temps
 
 
@@ -268,9 +272,10 @@ class _BatchedNumpy:
         grad (n, K, k)), float64 rows of the race; the losses are left to :meth:`fill_loss`."""
         # Lanes that have stopped (``frozen``) are carried along: their rows past the stop are
         # never read as theirs (the batches handed out repeat their last row), and lanes never
-        # mix, so nothing they compute reaches another lane. The inner loop makes only the update and the gradient; the
-        # losses, which no step needs, are evaluated afterwards, piece by piece as the race
-        # screens the rows (the same elementwise arithmetic, in the run's dtype).
+        # mix, so nothing they compute reaches another lane. The inner loop makes only the
+        # update and the gradient; the losses, which no step needs, are evaluated afterwards,
+        # piece by piece as the race screens the rows (the same elementwise arithmetic, in the
+        # run's dtype).
         K, k = self.p.shape
         dt = self.dt
         direct = dt == np.float64  # (float32 is computed aside, then widened)
@@ -702,23 +707,13 @@ class Race:
         tol = self.report_tol if report_tol is None else report_tol
         if tol == self.report_tol:  # each lane's first row within it was kept as the race went
             return self._summaries(self._first_tol)
-        # another tol: the first row of each history with |gradient| ≤ tol, every lane at once
-        rows, K, k = self.rows, len(self.lanes), self.k
-        first = np.full(K, -1)
-        shortest = int(self.lengths.min())
-        step = max(1, SCREEN_CHUNK // (K * k))  # piece by piece, as may_stop
-        for i in range(0, rows, step):
-            G = self._G[i : i + step]
-            m = G.shape[0]
-            norms = np.abs(G[..., 0]) if k == 1 else grad_norms(G.reshape(m * K, k)).reshape(m, K)
-            hit = norms <= tol
-            if i + m > shortest:  # rows past a lane's end are not its own
-                hit &= np.arange(i, i + m)[:, None] < self.lengths[None, :]
-            new = np.logical_or.reduce(hit, axis=0) & (first < 0)
-            if new.any():
-                first[new] = i + hit.argmax(axis=0)[new]
-                if (first >= 0).all():
-                    break
+        # another tol: the first row of all rows with |gradient| ≤ tol, which is one of the
+        # lane's own where it lies before its length (none earlier can be)
+        rows = self.rows
+        K = len(self.lanes)
+        first = block_extremes(self._P[:rows], self._L[:rows], self._G[:rows],
+                               find_below=(tol, np.ones(K, dtype=bool))).first_below
+        first = np.where(first < self.lengths, first, -1)
         return self._summaries(first)
 
     def _summaries(self, first: np.ndarray) -> list[LaneSummary]:
@@ -755,7 +750,7 @@ def run_race(
     """Run every (optimizer, lr) lane together to the end."""
     lanes = make_lanes(config, lrs, optimizers)
     race = Race(config, lanes).run_to_end()
-    tol = report_tol if report_tol is not None else (config.tol or DEFAULT_REPORT_TOL)
+    tol = race.report_tol if report_tol is None else report_tol
     return RaceResult(
         lanes=race.lanes,
         histories=tuple(race.histories()),

@@ -224,6 +224,13 @@ def test_find_cycles_says_what_find_cycle_says_of_each_run():
     assert [c[0] if c else None for c in find_cycles(P)] == [2, 3, 4] + [None] * 6 + [2]
 
 
+def _rows_on_the_quadratic(x):
+    """Rows (P (n, K, 1), L, G) of K runs through the points ``x`` (n, K) of x² − 4x + 5."""
+    P = x[:, :, None]
+    with np.errstate(all="ignore"):
+        return P, x**2 - 4 * x + 5, 2 * P - 4
+
+
 def test_lanes_the_stop_screen_passes_over_would_not_have_stopped():
     # may_stop may flag more lanes than stop (a superset), never fewer: every lane it passes
     # over, scan_block (the single run's own rules) lets go on through the whole block.
@@ -242,10 +249,7 @@ def test_lanes_the_stop_screen_passes_over_would_not_have_stopped():
     P[:, kinds == 3] = (7.0 * (-1.0) ** t * 1.05 ** t)  # oscillating growth
     P[:, kinds == 4] = (2.0 + (-1.0) ** t * 5.0)  # a 2-cycle
     P[:, kinds == 5] = np.where(rng.random((n, K)) < 0.01, np.inf, 3.0)[:, kinds == 5]
-    P = P[:, :, None]
-    with np.errstate(all="ignore"):
-        L = (P[:, :, 0] ** 2 - 4 * P[:, :, 0] + 5)
-        G = 2 * P - 4
+    P, L, G = _rows_on_the_quadratic(P)
     loss0, p0max = 26.0, 7.0
     for tol in (0.0, 1e-6, 1e-2):
         flagged = may_stop(P, L, G, loss0, p0max, tol)
@@ -371,10 +375,7 @@ def test_screened_convergence_stops_where_scan_block_stops():
     P[:, kinds == 4] = (2.0 + (-1.0) ** t * 5.0)  # a 2-cycle
     P[:, kinds == 5] = np.where(rng.random((n, K)) < 0.02, np.nan, 2.0 + 0.9 ** t)[:, kinds == 5]
     P[:, kinds == 6] = 2.0 + 5.0 * 0.6 ** t - 1e7 * (t > 40)  # a jump past the floor
-    P = P[:, :, None]
-    with np.errstate(all="ignore"):
-        L = P[:, :, 0] ** 2 - 4 * P[:, :, 0] + 5
-        G = 2 * P - 4
+    P, L, G = _rows_on_the_quadratic(P)
     loss0, p0max = 26.0, 7.0
     fast = 0
     for tol in (0.0, 1e-12, 1e-6, 1e-2):
