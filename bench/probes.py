@@ -177,7 +177,7 @@ def _qt_platform() -> None:
 
 def _dismiss(window: object) -> None:
     """Stop the window's threads without closing it (closing may ask to save the session)."""
-    from gdstudio.ui.worker import stop_all_threads
+    from gdstudio.ui.threads.worker import stop_all_threads
 
     window.hide()  # type: ignore[attr-defined]
     window.controller.shutdown()  # type: ignore[attr-defined]
@@ -192,12 +192,12 @@ def probe_startup() -> dict[str, object]:
     """
     began = time.perf_counter()
     _qt_platform()
-    from gdstudio.ui.app import make_app
+    from gdstudio.ui.window.app import make_app
 
     app = make_app([sys.argv[0]])
     from PySide6.QtTest import QTest
 
-    from gdstudio.ui.main_window import MainWindow
+    from gdstudio.ui.window.main_window import MainWindow
 
     imported = time.perf_counter()
     window = MainWindow()
@@ -224,14 +224,14 @@ def probe_window(epochs: int) -> dict[str, object]:
     drawn. A 2 ms timer on the GUI thread records the longest gap between its ticks: a stall.
     """
     _qt_platform()
-    from gdstudio.ui.app import make_app
+    from gdstudio.ui.window.app import make_app
 
     app = make_app([sys.argv[0]])
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
     from PySide6.QtTest import QTest
 
     from gdstudio.core import FunctionProblem, RunConfig, run
-    from gdstudio.ui.main_window import MainWindow
+    from gdstudio.ui.window.main_window import MainWindow
 
     config = RunConfig(problem=FunctionProblem("x**2 - 4*x + 5"), x0=7.0, lr=1e-6, epochs=epochs)
     run(config.with_(epochs=1000))  # warm caches
@@ -256,7 +256,7 @@ def probe_window(epochs: int) -> dict[str, object]:
     ready = wait_for("ready", 30_000)
     # The window has finished starting: SymPy loaded (in the background, after the first
     # paint) and the analysis shown. Playing is measured, not start-up (that is row f).
-    from gdstudio.ui import symbolic
+    from gdstudio.ui.threads import symbolic
 
     settle = QEventLoop()
     poll = QTimer()

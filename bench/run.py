@@ -243,7 +243,7 @@ def rows_c(q: bool) -> list[Row]:
 
 def _race_row(engine: str, epochs: int, q: bool, *, problem: Any = None, optimizer: str = "gd",
               label: str = "f(x)", x0: Any = 7.0, lr_hi: float = 0.99, repeats: int = 3) -> Row:
-    from gdstudio.core.race import run_race
+    from gdstudio.core.race.race import run_race
 
     lrs = [float(v) for v in np.geomspace(1e-3 * lr_hi, lr_hi, 64)]
     cfg = RunConfig(problem=problem or FunctionProblem(QUADRATIC), x0=x0, lr=lrs[0], epochs=epochs,
@@ -264,7 +264,7 @@ def _race_row(engine: str, epochs: int, q: bool, *, problem: Any = None, optimiz
 def rows_d(q: bool) -> list[Row]:
     import importlib.util
 
-    if importlib.util.find_spec("gdstudio.core.race") is None:
+    if importlib.util.find_spec("gdstudio.core.race.race") is None:
         return [Row("d", "learning-rate race, K = 64 vs 64 runs one after another",
                     result="pending")]
     rosenbrock = FunctionProblem.preset("rosenbrock")
@@ -285,7 +285,7 @@ def _has_window() -> bool:
     import importlib.util
 
     try:
-        return importlib.util.find_spec("gdstudio.ui.main_window") is not None
+        return importlib.util.find_spec("gdstudio.ui.window.main_window") is not None
     except ImportError:
         return False
 

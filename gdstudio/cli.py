@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from . import __version__
+from gdstudio import __version__
 
 __all__ = ["main", "build_run_parser", "config_from_args"]
 
@@ -36,8 +36,8 @@ def _fail(message: str, code: int = 2) -> int:
 
 
 def build_run_parser() -> argparse.ArgumentParser:
-    from .core.engines import DTYPES, ENGINES, OPTIMIZERS
-    from .core.problems import FUNCTION_PRESETS, SURFACE_PRESETS
+    from gdstudio.core.descent.engines import DTYPES, ENGINES, OPTIMIZERS
+    from gdstudio.core.problems import FUNCTION_PRESETS, SURFACE_PRESETS
 
     p = _Parser(
         prog=f"{PROG} run",
@@ -135,7 +135,7 @@ def _int(value: str | None, what: str) -> int | None:
 
 def config_from_args(args: argparse.Namespace) -> Any:
     """Build the RunConfig a parsed ``gdstudio run`` command line asks for."""
-    from .core import FunctionProblem, RegressionProblem, RunConfig
+    from gdstudio.core import FunctionProblem, RegressionProblem, RunConfig
 
     kind = args.problem
     regression_opts = [o for o, v in (("--data", args.data), ("--synthetic", args.synthetic),
@@ -224,7 +224,7 @@ def _attach_values(argv: list[str]) -> list[str]:
 
 def _lists(args: argparse.Namespace) -> tuple[list[float], list[str]]:
     """--lr and --optimizer as lists (a comma list asks for a race)."""
-    from .core.engines import OPTIMIZERS
+    from gdstudio.core.descent.engines import OPTIMIZERS
 
     lrs: list[float] = []
     if args.lr is not None:
@@ -261,8 +261,8 @@ def config_from_session(args: argparse.Namespace, given: set[str]) -> Any:
     """The RunConfig of ``--session FILE``, with the run options typed alongside applied."""
     import dataclasses
 
-    from .core import FunctionProblem, RunConfig
-    from .core.session import load_session
+    from gdstudio.core import FunctionProblem, RunConfig
+    from gdstudio.core.io.session import load_session
 
     clash = [d for d in _PROBLEM_DESTS if d in given]
     if clash:
@@ -310,15 +310,15 @@ def _column(value: str | None) -> int | str | None:
 
 def _theory_lines(config: Any) -> list[str]:
     """One or two lines of analysis for the table footer (best effort)."""
-    from .core.analysis import analyze_function, analyze_regression
-    from .core.problems import FunctionProblem
+    from gdstudio.core.analysis import analyze_function, analyze_regression
+    from gdstudio.core.problems import FunctionProblem
 
     try:
         if config.optimizer != "gd":
             return []
         if isinstance(config.problem, FunctionProblem):
             if config.problem.dim != 1:
-                from .core.analysis import analyze_surface
+                from gdstudio.core.analysis import analyze_surface
 
                 sa = analyze_surface(config.problem, tuple(config.start_params()))
                 if sa.kind != "minimum":
@@ -345,7 +345,7 @@ def _theory_lines(config: Any) -> list[str]:
         where = ""
         regime_of = r
         if config.scale_x:
-            from .core.minibatch import scaled_problem
+            from gdstudio.core.descent.minibatch import scaled_problem
 
             regime_of = analyze_regression(scaled_problem(config.problem)[0])
             where = " on standardised x"
@@ -363,8 +363,8 @@ def _theory_lines(config: Any) -> list[str]:
 
 
 def run_command(argv: Sequence[str]) -> int:
-    from .core import InputError, run
-    from .core.export import write_csv, write_table, to_json
+    from gdstudio.core import InputError, run
+    from gdstudio.core.io.export import to_json, write_csv, write_table
 
     parser = build_run_parser()
     argv = _attach_values(list(argv))
@@ -380,7 +380,7 @@ def run_command(argv: Sequence[str]) -> int:
         if args.session is not None and "optimizer" not in given:
             optimizers = [config.optimizer]
         if len(lrs) > 1 or len(optimizers) > 1:
-            from .core.race import run_race
+            from gdstudio.core.race.race import run_race
 
             result = run_race(config, lrs or None, optimizers)
             _print_race(result, args.format)
@@ -410,7 +410,7 @@ def _print_race(result: Any, fmt: str) -> None:
     """One summary row per lane (a learning rate and/or an optimizer)."""
     import json
 
-    from .core.export import to_json_dict
+    from gdstudio.core.io.export import to_json_dict
 
     names = list(result.histories[0].param_names)
     cols = ["lr", "optimizer", "status", "epochs_run", "epochs_to_tol", *[f"final_{n}" for n in names], "final_loss"]
@@ -470,7 +470,7 @@ def _window_command(argv: Sequence[str]) -> int:
         args = parser.parse_args(list(argv))
     except _UsageError as err:
         return _fail(str(err))
-    from .ui.app import run_app
+    from gdstudio.ui.window.app import run_app
 
     return run_app(session=args.session)
 

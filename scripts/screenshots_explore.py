@@ -43,9 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from gdstudio.ui.app import make_app
-    from gdstudio.ui.controls import SURFACE_TAB
-    from gdstudio.ui.main_window import MainWindow
+    from gdstudio.ui.panels.control_panel import SURFACE_TAB
+    from gdstudio.ui.window.app import make_app
+    from gdstudio.ui.window.main_window import MainWindow
 
     app = make_app(sys.argv[:1])
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)

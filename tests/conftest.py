@@ -40,7 +40,7 @@ def _no_dangling_threads(request):
         return
     running = [t for t in app.findChildren(QThread) if t.isRunning()]
     try:
-        from gdstudio.ui import worker as _worker  # registry of threads the app started
+        from gdstudio.ui.threads import worker as _worker  # registry of threads the app started
         running += [t for t in _worker.live_threads() if t.isRunning() and t not in running]
     except ImportError:
         pass

@@ -6,10 +6,10 @@ torch engine is used.
 
 from __future__ import annotations
 
-from .descent import STATUSES, Descent, History, RunConfig, StepBatch, run, steps
-from .errors import ConfigError, DataError, DeviceError, ExpressionError, InputError
-from .expressions import Expression, parse_expression
-from .problems import FUNCTION_PRESETS, FunctionProblem, RegressionProblem
+from gdstudio.core.descent.loop import STATUSES, Descent, History, RunConfig, StepBatch, run, steps
+from gdstudio.core.errors import ConfigError, DataError, DeviceError, ExpressionError, InputError
+from gdstudio.core.expr.expression import Expression, parse_expression
+from gdstudio.core.problems import FUNCTION_PRESETS, FunctionProblem, RegressionProblem
 
 __all__ = [
     "FunctionProblem",

@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataError
-from .expressions import load_symbolic
-from .problems import FunctionProblem, RegressionProblem
+from gdstudio.core.errors import DataError
+from gdstudio.core.expr.expression import load_symbolic
+from gdstudio.core.problems import FunctionProblem, RegressionProblem
 
 __all__ = [
     "StationaryPoint",
@@ -290,7 +290,7 @@ def analyze_function(
     second_text = ""
     if fpp_sym is not None:
         _pretty = load_symbolic().pretty
-        from .expressions import ExpressionError, compile_sympy
+        from gdstudio.core.expr.expression import ExpressionError, compile_sympy
 
         try:
             f2 = compile_sympy([fpp_sym], ("x",), "math", single=True)
@@ -480,7 +480,7 @@ def analyze_surface(problem: FunctionProblem, start: tuple[float, ...] | None = 
     load_symbolic()  # one importer at a time (see expressions.load_symbolic)
     import sympy
 
-    from .expressions import compile_sympy
+    from gdstudio.core.expr.expression import compile_sympy
 
     expr = problem.expression
     syms = expr.symbols

@@ -34,10 +34,10 @@ from typing import Any
 
 import numpy as np
 
-from .descent import RunConfig
-from .errors import DataError, ExpressionError, InputError
-from .expressions import expression_source
-from .problems import FunctionProblem, RegressionProblem
+from gdstudio.core.descent.loop import RunConfig
+from gdstudio.core.errors import DataError, ExpressionError, InputError
+from gdstudio.core.expr.expression import expression_source
+from gdstudio.core.problems import FunctionProblem, RegressionProblem
 
 __all__ = [
     "CodegenError",
@@ -267,7 +267,7 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def _synthetic_matches(problem: RegressionProblem) -> bool:
-    from .data import synthetic_data
+    from gdstudio.core.data import synthetic_data
 
     s = problem.synthetic_spec
     if s is None:
@@ -289,7 +289,7 @@ def _synthetic_matches(problem: RegressionProblem) -> bool:
 
 def _csv_layout(problem: RegressionProblem) -> dict[str, Any] | None:
     """How the script can read the problem's CSV again, or None if the file no longer fits."""
-    from .data import preview_csv, read_xy_csv
+    from gdstudio.core.data import preview_csv, read_xy_csv
 
     source = problem.source
     if problem.synthetic_spec is not None or not source or not os.path.isfile(source):
@@ -388,7 +388,7 @@ def _data_lines(problem: RegressionProblem, mode: str) -> list[str]:
 
 
 def _docstring(config: RunConfig, backend: str, names: Sequence[str], what: str) -> list[str]:
-    from .. import __version__
+    from gdstudio import __version__
 
     engine = "PyTorch autograd" if backend == "torch" else "NumPy with the gradient written out"
     opt = (

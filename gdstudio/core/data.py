@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError
+from gdstudio.core.errors import DataError
 
 __all__ = [
     "XYData",

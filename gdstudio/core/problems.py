@@ -15,9 +15,9 @@ from typing import Any, Union
 
 import numpy as np
 
-from . import data as _data
-from .errors import ConfigError, DataError
-from .expressions import Expression, parse_expression
+from gdstudio.core import data as _data
+from gdstudio.core.errors import ConfigError, DataError
+from gdstudio.core.expr.expression import Expression, parse_expression
 
 __all__ = [
     "FunctionPreset",
@@ -191,7 +191,7 @@ class FunctionProblem:
     ----------
     expr
         The function as text (Python syntax, ``^`` accepted for powers) or a parsed
-        :class:`~gdstudio.core.expressions.Expression`.
+        :class:`~gdstudio.core.expr.expression.Expression`.
     variables
         ``("x",)`` for f(x); ``("x", "y")`` for f(x, y).
     """

@@ -6,7 +6,7 @@ from functools import cache
 
 from PySide6.QtGui import QIcon
 
-from gdstudio._resources import resource_path
+from gdstudio.resource_files import resource_path
 
 __all__ = ["icon", "icon_path", "ICON_NAMES"]
 

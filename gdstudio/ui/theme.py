@@ -91,7 +91,7 @@ def indicator_style(dark: bool) -> str:
     """
     if not dark:
         return ""
-    from .resources import icon_path
+    from gdstudio.ui.resources import icon_path
 
     tick = icon_path("tick").replace("\\", "/")
     return f"""
@@ -163,7 +163,7 @@ def style_plot(widget: pg.PlotWidget, palette: QPalette | None = None,
     old = QColor(old) if old is not None else None
     widget.setBackground(background)
     if hasattr(widget, "_foreground"):
-        # The plots of gdstudio.ui.plots label their axes and texts in this colour later on.
+        # The plots of gdstudio.ui.plots.problem_plots label their axes and texts in this colour later on.
         widget._foreground = QColor(foreground)  # noqa: SLF001
     item = widget.getPlotItem()
     font = QFont(QApplication.font())

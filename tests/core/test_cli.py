@@ -113,7 +113,7 @@ def test_subprocess_entry_points(tmp_path):
 
 def test_core_imports_no_qt_and_no_torch():
     code = (
-        "import sys, gdstudio.core, gdstudio.core.analysis, gdstudio.core.export, gdstudio.cli\n"
+        "import sys, gdstudio.core, gdstudio.core.analysis, gdstudio.core.io.export, gdstudio.cli\n"
         "from gdstudio.core import run, RunConfig\n"
         "run(RunConfig())\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'PyQt5', 'PyQt6', 'PySide2', 'shiboken6', 'pyqtgraph')]\n"
@@ -146,7 +146,7 @@ def test_values_starting_with_a_minus(capsys):
 
 def test_resources_are_found_installed_or_in_place(tmp_path):
     # From the installed package, and from a checkout run in place (cwd = the repository)
-    code = ("from gdstudio._resources import resource_dir, resource_path\n"
+    code = ("from gdstudio.resource_files import resource_dir, resource_path\n"
             "import sys\n"
             "assert resource_path('icons', 'gdstudio.svg').is_file(), resource_dir()\n"
             "print(resource_dir())\n")

@@ -22,9 +22,9 @@ import sympy
 from gdstudio.cli import main
 from gdstudio.core import FunctionProblem, RegressionProblem, RunConfig, codegen, run
 from gdstudio.core.codegen import CodegenError, numpy_script, python_expression, torch_script
-from gdstudio.core.descent import Descent
-from gdstudio.core.export import to_csv, to_json
-from gdstudio.core.expressions import Expression
+from gdstudio.core.descent.loop import Descent
+from gdstudio.core.expr.expression import Expression
+from gdstudio.core.io.export import to_csv, to_json
 
 QUAD = FunctionProblem("x**2 - 4*x + 5")
 WAVY = FunctionProblem("sin(3*x) + 0.1*x**2")

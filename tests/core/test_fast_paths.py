@@ -19,8 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gdstudio.core import Descent, FunctionProblem, RegressionProblem, RunConfig, run
-from gdstudio.core import engines as engines_module
-from gdstudio.core.engines import _replay_updates
+from gdstudio.core.descent import engines as engines_module
+from gdstudio.core.descent.engines import _replay_updates
 
 EXPRESSIONS = [
     "x**2 - 4*x + 5",

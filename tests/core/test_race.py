@@ -11,7 +11,7 @@ import pytest
 
 from gdstudio.cli import main
 from gdstudio.core import ConfigError, FunctionProblem, RegressionProblem, RunConfig, run
-from gdstudio.core.race import SOURCE_LEARNING_RATES, Race, make_lanes, run_race
+from gdstudio.core.race.race import SOURCE_LEARNING_RATES, Race, make_lanes, run_race
 
 
 @pytest.mark.parametrize("engine", ["manual", "torch"])
@@ -55,7 +55,7 @@ def test_optimizer_race_equals_single_runs(engine):
 def test_regression_race_with_chunked_torch_loss():
     problem = RegressionProblem.synthetic(n=3000, seed=2)
     cfg = RunConfig(problem=problem, epochs=20, engine="torch")
-    from gdstudio.core import race as race_mod
+    from gdstudio.core.race import race as race_mod
 
     old = race_mod._BatchedTorch.CHUNK
     race_mod._BatchedTorch.CHUNK = 1000  # force the chunked path
@@ -194,7 +194,7 @@ def _find_cycle_reference(params, *, max_period=32, repeats=3, dtype="float64"):
 
 
 def test_find_cycles_says_what_find_cycle_says_of_each_run():
-    from gdstudio.core.descent import find_cycle, find_cycles
+    from gdstudio.core.descent.loop import find_cycle, find_cycles
 
     rng = np.random.default_rng(7)
     n = 200
@@ -234,7 +234,7 @@ def _rows_on_the_quadratic(x):
 def test_lanes_the_stop_screen_passes_over_would_not_have_stopped():
     # may_stop may flag more lanes than stop (a superset), never fewer: every lane it passes
     # over, scan_block (the single run's own rules) lets go on through the whole block.
-    from gdstudio.core.descent import may_stop, scan_block
+    from gdstudio.core.descent.loop import may_stop, scan_block
 
     rng = np.random.default_rng(11)
     problem = FunctionProblem()
@@ -282,7 +282,7 @@ OUT_FORM_FUNCTIONS = [
 def test_out_form_computes_the_compiled_derivative_bit_for_bit(text):
     # The race's loop computes f' as one ufunc call per operation into buffers: against the
     # compiled NumPy f' itself, at ordinary points and at every edge a float has.
-    from gdstudio.core.expressions import OUT_FORM_UFUNCS, numpy_out_form, parse_expression
+    from gdstudio.core.expr.expression import OUT_FORM_UFUNCS, numpy_out_form, parse_expression
 
     e = parse_expression(text)
     form = numpy_out_form(e.numpy_gradient_bodies[0], {"_v0": "x"}, "out")
@@ -359,7 +359,7 @@ def test_screened_convergence_stops_where_scan_block_stops():
     # Where the first row the screen flags is a finite row with |gradient| ≤ tol, the race
     # stops the lane there without scan_block: scan_block (the single run's rules) must agree,
     # for lanes of every kind (noise, growth, convergence, oscillation, cycles, infinities).
-    from gdstudio.core.descent import converged_stop, scan_block, screened_convergence
+    from gdstudio.core.descent.loop import converged_stop, scan_block, screened_convergence
 
     rng = np.random.default_rng(12)
     problem = FunctionProblem()

@@ -7,7 +7,7 @@ import pytest
 
 from gdstudio.core import ConfigError, FunctionProblem, RegressionProblem, RunConfig, run
 from gdstudio.core.analysis import analyze_regression
-from gdstudio.core.minibatch import scaled_problem
+from gdstudio.core.descent.minibatch import scaled_problem
 
 
 @pytest.mark.parametrize("engine", ["manual", "torch"])

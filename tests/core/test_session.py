@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from gdstudio.cli import main
 from gdstudio.core import FunctionProblem, InputError, RegressionProblem, RunConfig, run
-from gdstudio.core import session as session_mod
-from gdstudio.core.descent import Descent
-from gdstudio.core.export import to_csv, to_json
-from gdstudio.core.session import (
+from gdstudio.core.io import session as session_mod
+from gdstudio.core.descent.loop import Descent
+from gdstudio.core.io.export import to_csv, to_json
+from gdstudio.core.io.session import (
     FORMAT,
     VERSION,
     Session,
@@ -715,7 +715,7 @@ def test_help_documents_session(capsys):
 
 
 def test_extreme_floats_round_trip_bit_for_bit():
-    from gdstudio.core.descent import History
+    from gdstudio.core.descent.loop import History
 
     values = np.array([0.1, -0.0, 5e-324, 1.7976931348623157e308, 2.0 / 3.0, -1e-310])
     config = RunConfig(epochs=len(values) - 1)

@@ -35,7 +35,7 @@ def window(qtbot, monkeypatch):
 
     The background torch-device probe is off (it imports torch: seconds); one test turns it on.
     """
-    from gdstudio.ui.main_window import MainWindow
+    from gdstudio.ui.window.main_window import MainWindow
 
     monkeypatch.setattr(MainWindow, "device_probe_delay_ms", None)
     win = MainWindow()
@@ -55,11 +55,11 @@ def shown_dialogs():
     """No modal question ever blocks a test: unsaved changes are discarded, errors recorded.
 
     Yields the list of ``(title, text)`` of the error and warning dialogs shown; a test that
-    wants another answer patches ``gdstudio.ui.dialogs`` with monkeypatch. Patched by hand, not
+    wants another answer patches ``gdstudio.ui.files.dialogs`` with monkeypatch. Patched by hand, not
     with monkeypatch: a test's ``monkeypatch.undo()`` must not remove this safety net, and
     pytest-qt closes the test's windows (which may ask) before fixtures end.
     """
-    from gdstudio.ui import dialogs
+    from gdstudio.ui.files import dialogs
 
     shown: list[tuple[str, str]] = []
     answers = {

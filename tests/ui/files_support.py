@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QDialogButtonBox
 
-from gdstudio.ui.main_window import MainWindow
+from gdstudio.ui.window.main_window import MainWindow
 
 TIMEOUT_MS = 30_000
 
 
 def started(win) -> bool:
     """The window has its first run at epoch 0 on screen (frame drawn) and SymPy loaded (the
-    derivative and the analysis shown: they follow the first paint, see gdstudio.ui.symbolic)."""
-    from gdstudio.ui import symbolic
+    derivative and the analysis shown: they follow the first paint, see gdstudio.ui.threads.symbolic)."""
+    from gdstudio.ui.threads import symbolic
 
     return (win.controller.state == "ready" and win.run_data.n == 1 and symbolic.is_ready()
             and "Working out" not in win.analysis.text()

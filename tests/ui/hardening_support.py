@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractSpinBox, QLineEdit, QWidget
 
-from gdstudio.ui.main_window import MainWindow
+from gdstudio.ui.window.main_window import MainWindow
 
 TIMEOUT_MS = 30_000
 #: The statuses a finished run can have (the CLI's and the core's four).

@@ -16,7 +16,8 @@ RUN_APP = textwrap.dedent(
     """
     import sys
     from PySide6.QtCore import QTimer
-    from gdstudio.ui.app import make_app, run_app
+    from gdstudio.ui.window.app import make_app
+    from gdstudio.ui.window.app import run_app
     app = make_app()
     # leave once the window is up and its first run is ready
     def leave():
@@ -42,7 +43,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 def test_run_app_opens_a_session_file(tmp_path):
     from gdstudio.core import FunctionProblem, RunConfig, run
-    from gdstudio.core.session import save_session, session_from_history
+    from gdstudio.core.io.session import save_session, session_from_history
 
     history = run(RunConfig(problem=FunctionProblem("x**4 - 3*x"), x0=2.0, lr=0.01, epochs=30))
     path = tmp_path / "quartic.gdstudio"

@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtGui import QValidator
 
 from gdstudio.core import RegressionProblem
-from gdstudio.ui.controls import FUNCTION_TAB, REGRESSION_TAB, SPEEDS, ControlPanel
-from gdstudio.ui.widgets import ScientificSpinBox, log_grid
+from gdstudio.ui.panels.control_panel import FUNCTION_TAB, REGRESSION_TAB, SPEEDS, ControlPanel
+from gdstudio.ui.panels.widgets import ScientificSpinBox, log_grid
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def test_scientific_spin_box_reads_what_is_typed(qtbot, text, value):
 
 
 def test_scientific_spin_box_explains_what_it_refuses(qtbot):
-    from gdstudio.core.descent import check_learning_rate
+    from gdstudio.core.descent.loop import check_learning_rate
 
     spin = ScientificSpinBox(minimum=1e-7, maximum=10, what="learning rate",
                              check=check_learning_rate, logarithmic=True)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gdstudio.ui.envelope import PeakEnvelope
+from gdstudio.ui.model.envelope import PeakEnvelope
 
 
 @settings(max_examples=150, deadline=None)

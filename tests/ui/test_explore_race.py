@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton
 
 from gdstudio.core import RunConfig, run
-from gdstudio.core.race import SOURCE_LEARNING_RATES
-from gdstudio.ui.race_panel import log_spaced, parse_learning_rates
+from gdstudio.core.race.race import SOURCE_LEARNING_RATES
+from gdstudio.ui.panels.race_panel import log_spaced, parse_learning_rates
 
 
 def start_race(qtbot, window, mode: str, lanes: int) -> None:
@@ -212,8 +212,8 @@ def test_switching_back_to_one_run(window, qtbot):
 
 
 def test_closing_mid_race_stops_the_thread(qtbot, monkeypatch):
-    from gdstudio.ui import worker
-    from gdstudio.ui.main_window import MainWindow
+    from gdstudio.ui.threads import worker
+    from gdstudio.ui.window.main_window import MainWindow
 
     monkeypatch.setattr(MainWindow, "device_probe_delay_ms", None)
     win = MainWindow()

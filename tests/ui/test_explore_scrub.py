@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from gdstudio.ui.scrubber import HistoryScrubber
+from gdstudio.ui.panels.scrubber import HistoryScrubber
 
 
 def steps(qtbot, window, count: int) -> None:

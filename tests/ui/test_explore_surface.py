@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from gdstudio.core import RunConfig, run
-from gdstudio.ui.controls import REGRESSION_TAB, SURFACE_TAB
+from gdstudio.ui.panels.control_panel import REGRESSION_TAB, SURFACE_TAB
 
 
 def ready(window) -> bool:

@@ -10,9 +10,9 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QPushButton
 
 from gdstudio.core import RegressionProblem
-from gdstudio.ui import dialogs
-from gdstudio.ui.controls import REGRESSION_TAB
-from gdstudio.ui.data_import import CsvPreviewDialog
+from gdstudio.ui.files import dialogs
+from gdstudio.ui.files.data_import import CsvPreviewDialog
+from gdstudio.ui.panels.control_panel import REGRESSION_TAB
 
 
 @pytest.fixture

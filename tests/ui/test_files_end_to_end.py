@@ -21,8 +21,8 @@ from files_support import (
 )
 
 from gdstudio.core import RegressionProblem
-from gdstudio.core.session import load_session
-from gdstudio.ui import dialogs
+from gdstudio.core.io.session import load_session
+from gdstudio.ui.files import dialogs
 
 
 # pyqtgraph's AxisItem.updateAutoSIPrefix computes 10**range of the old (linear) range when the

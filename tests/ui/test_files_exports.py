@@ -22,8 +22,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication, QImage
 
 from gdstudio import cli
-from gdstudio.ui import code_export, dialogs, exports
-from gdstudio.ui.controls import REGRESSION_TAB
+from gdstudio.ui.files import code_export, dialogs, exports
+from gdstudio.ui.panels.control_panel import REGRESSION_TAB
 
 
 @pytest.fixture
@@ -211,7 +211,7 @@ def test_code_export_of_an_unsupported_run_says_why(win, qtbot, tmp_path, shown_
     from files_support import open_session
 
     from gdstudio.core import RegressionProblem, RunConfig, run
-    from gdstudio.core.session import save_session, session_from_history
+    from gdstudio.core.io.session import save_session, session_from_history
 
     path = tmp_path / "scaled.gdstudio"
     save_session(path, session_from_history(run(RunConfig(

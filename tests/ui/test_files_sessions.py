@@ -19,9 +19,9 @@ from files_support import (
 )
 
 from gdstudio.core import FunctionProblem, RegressionProblem, RunConfig
-from gdstudio.core.session import load_session, save_session
-from gdstudio.ui import dialogs
-from gdstudio.ui.controls import REGRESSION_TAB
+from gdstudio.core.io.session import load_session, save_session
+from gdstudio.ui.files import dialogs
+from gdstudio.ui.panels.control_panel import REGRESSION_TAB
 
 
 @pytest.fixture
@@ -162,7 +162,7 @@ def test_a_bad_file_is_refused_and_changes_nothing(win, qtbot, monkeypatch, tmp_
     # A good session of another problem, then damaged.
     other = tmp_path / "other.gdstudio"
     from gdstudio.core import run
-    from gdstudio.core.session import session_from_history
+    from gdstudio.core.io.session import session_from_history
 
     save_session(other, session_from_history(run(RunConfig(
         problem=FunctionProblem("x**4 - 3*x"), x0=2.0, lr=0.01, epochs=30))))
@@ -191,7 +191,7 @@ def test_a_bad_file_is_refused_and_changes_nothing(win, qtbot, monkeypatch, tmp_
 
 def test_a_session_the_window_cannot_show_is_refused(win, qtbot, tmp_path, shown_dialogs):
     from gdstudio.core import run
-    from gdstudio.core.session import session_from_history
+    from gdstudio.core.io.session import session_from_history
 
     path = tmp_path / "bold.gdstudio"
     save_session(path, session_from_history(run(RunConfig(
@@ -205,8 +205,8 @@ def test_a_session_the_window_cannot_show_is_refused(win, qtbot, tmp_path, shown
 
 def test_a_surface_session_round_trips(win, qtbot, monkeypatch, tmp_path):
     from gdstudio.core import run
-    from gdstudio.core.session import session_from_history
-    from gdstudio.ui.controls import SURFACE_TAB
+    from gdstudio.core.io.session import session_from_history
+    from gdstudio.ui.panels.control_panel import SURFACE_TAB
 
     saved = run(RunConfig(problem=FunctionProblem("x**2 + 3*y**2", variables=("x", "y")),
                           x0=(1.0, -2.0), lr=0.05, epochs=25))
@@ -241,7 +241,7 @@ def test_a_race_setup_travels_in_the_session(win, qtbot, monkeypatch, tmp_path):
 
 def test_a_failed_write_keeps_the_old_file_and_says_so(win, qtbot, monkeypatch, tmp_path,
                                                        shown_dialogs):
-    import gdstudio.core.session as core_session
+    import gdstudio.core.io.session as core_session
 
     path = tmp_path / "keep.gdstudio"
     step(qtbot, win, 2)
@@ -387,7 +387,7 @@ def test_ui_state_registry_round_trips_unknown_and_broken_parts(win, qtbot, monk
 
 def test_every_setting_is_shown_or_kept_and_said(win, qtbot, tmp_path):
     from gdstudio.core import run
-    from gdstudio.core.session import session_from_history
+    from gdstudio.core.io.session import session_from_history
 
     path = tmp_path / "tol.gdstudio"
     save_session(path, session_from_history(run(RunConfig(

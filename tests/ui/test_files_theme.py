@@ -107,7 +107,7 @@ def test_system_theme_follows_the_colour_scheme(win, qtbot, monkeypatch):
 def test_landscape_plots_are_built_on_first_use_with_the_current_look(win, qtbot):
     # Neither landscape plot exists at start-up (the first screen shows neither); built later,
     # each takes the theme and text size chosen meanwhile, as the plots built at start did.
-    from gdstudio.ui.controls import REGRESSION_TAB, SURFACE_TAB
+    from gdstudio.ui.panels.control_panel import REGRESSION_TAB, SURFACE_TAB
 
     assert win.built_landscape_plots() == []
     base_size = QApplication.font().pointSizeF()

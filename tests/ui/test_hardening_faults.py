@@ -24,10 +24,10 @@ from hardening_support import (
 from PySide6.QtWidgets import QApplication
 
 from gdstudio.core import Descent, FunctionProblem, RunConfig
-from gdstudio.ui import worker as worker_module
-from gdstudio.ui.controls import FUNCTION_TAB, REGRESSION_TAB, SURFACE_TAB
-from gdstudio.ui.main_window import MainWindow
-from gdstudio.ui.race_run import RaceRun
+from gdstudio.ui.threads import worker as worker_module
+from gdstudio.ui.model.race_run import RaceRun
+from gdstudio.ui.panels.control_panel import FUNCTION_TAB, REGRESSION_TAB, SURFACE_TAB
+from gdstudio.ui.window.main_window import MainWindow
 
 
 def closed_form(t: np.ndarray) -> np.ndarray:
@@ -129,7 +129,7 @@ def test_an_exception_in_a_slot_of_the_gui_is_reported_not_fatal(window, qtbot, 
     """The worker's batch arrives in a slot that fails: the app's excepthook shows it."""
     import sys
 
-    from gdstudio.ui.app import install_excepthook
+    from gdstudio.ui.window.app import install_excepthook
 
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
     install_excepthook(window)
@@ -270,7 +270,7 @@ def test_a_cuda_device_that_is_not_there_is_refused_with_a_message(window, qtbot
                                                                    shown_dialogs, how):
     """The device list offers only what the probe found; a session from another machine, or a
     remembered setup, may still name a GPU this one lacks."""
-    from gdstudio.core import session as core_session
+    from gdstudio.core.io import session as core_session
 
     win = window
     config = RunConfig(problem=FunctionProblem("x**2 - 4*x + 5"), engine="torch",

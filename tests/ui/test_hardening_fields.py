@@ -25,8 +25,8 @@ from hardening_support import (
 from PySide6.QtWidgets import QAbstractSpinBox, QLabel, QWidget
 
 from gdstudio.core import RunConfig
-from gdstudio.ui.controls import FUNCTION_TAB, REGRESSION_TAB, SURFACE_TAB
-from gdstudio.ui.main_window import MainWindow
+from gdstudio.ui.panels.control_panel import FUNCTION_TAB, REGRESSION_TAB, SURFACE_TAB
+from gdstudio.ui.window.main_window import MainWindow
 
 #: A wait inside the matrix (a few milliseconds when all is well).
 STEP_MS = 5_000

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from gdstudio.core import Descent, FunctionProblem, RegressionProblem, RunConfig
-from gdstudio.ui.history import HistoryModel, HistoryView
-from gdstudio.ui.run_data import RunData
+from gdstudio.ui.model.run_data import RunData
+from gdstudio.ui.panels.history import HistoryModel, HistoryView
 
 
 def test_one_insert_per_batch_and_values_from_the_arrays(qtbot):

@@ -15,7 +15,7 @@ SCRIPT = textwrap.dedent(
     began = time.perf_counter()
     from PySide6.QtWidgets import QApplication
     app = QApplication([])
-    from gdstudio.ui.main_window import MainWindow
+    from gdstudio.ui.window.main_window import MainWindow
     imported = time.perf_counter()
     window = MainWindow()
     window.show()
@@ -50,7 +50,7 @@ def test_icons_are_shipped_and_load(qtbot):
 def test_the_binding_defect_guard(qtbot):
     """PySide6 6.12.0 loses references to None/True on Python 3.11; the guard keeps them."""
     import gdstudio.ui  # noqa: F401 - applies the guard
-    from gdstudio.ui._pyside_fixes import _applied, binding_drops_references
+    from gdstudio.ui.pyside_fixes import _applied, binding_drops_references
 
     if binding_drops_references():
         assert _applied
@@ -69,12 +69,12 @@ SYMPY_LATER = textwrap.dedent(
     from PySide6.QtWidgets import QApplication
     from PySide6.QtTest import QTest
     app = QApplication([])
-    from gdstudio.ui.main_window import MainWindow
+    from gdstudio.ui.window.main_window import MainWindow
     window = MainWindow()
     window.show()
     QTest.qWaitForWindowExposed(window)
     app.processEvents()
-    from gdstudio.ui import symbolic
+    from gdstudio.ui.threads import symbolic
     print("at first paint:", symbolic.is_ready(), window.controls.derivativeLabel.text(),
           "|", window.analysis.text())
     # A real event loop, as the app runs (QTest.qWait keeps the interpreter lock while it

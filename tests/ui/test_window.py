@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QWidget
 
 from gdstudio.core import Descent
-from gdstudio.ui.controls import REGRESSION_TAB
+from gdstudio.ui.panels.control_panel import REGRESSION_TAB
 
 
 def button(window: QWidget, name: str) -> QAbstractButton:
@@ -223,6 +223,8 @@ def test_learning_rate_change_while_playing(window, qtbot):
     c.lrSpin.setValue(0.7)
     qtbot.waitUntil(lambda: len(window.run_data.lr_changes) > 0)
     change = window.run_data.lr_changes[0]
+    # at least one step at the new rate before pausing (the pause may otherwise cross it)
+    qtbot.waitUntil(lambda: window.run_data.n > change.epoch + 2)
     click(qtbot, window, "playButton")
     qtbot.waitUntil(lambda: window.controller.state == "paused")
     p = window.run_data.params[:, 0]
@@ -241,8 +243,8 @@ def test_reset_starts_over(window, qtbot):
 
 
 def test_close_while_playing_stops_the_thread(qtbot, monkeypatch):
-    from gdstudio.ui import worker
-    from gdstudio.ui.main_window import MainWindow
+    from gdstudio.ui.threads import worker
+    from gdstudio.ui.window.main_window import MainWindow
 
     monkeypatch.setattr(MainWindow, "device_probe_delay_ms", None)
     win = MainWindow()
@@ -288,7 +290,7 @@ def test_exception_in_the_worker_is_shown_and_the_app_keeps_working(window, qtbo
 def test_excepthook_reports_in_the_window(window, monkeypatch):
     import sys
 
-    from gdstudio.ui.app import install_excepthook
+    from gdstudio.ui.window.app import install_excepthook
 
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
     install_excepthook(window)
@@ -342,7 +344,7 @@ def test_preset_sets_expression_start_and_learning_rate(window, qtbot):
 
 
 def test_device_combo_is_filled_after_start_up_without_blocking(qtbot):
-    from gdstudio.ui.main_window import MainWindow
+    from gdstudio.ui.window.main_window import MainWindow
 
     win = MainWindow()
     qtbot.addWidget(win)
@@ -363,7 +365,7 @@ def test_device_combo_is_filled_after_start_up_without_blocking(qtbot):
 
 def test_the_device_probe_waits_while_a_run_plays(qtbot):
     # The probe imports torch, which holds the interpreter for a second: never mid-play.
-    from gdstudio.ui.main_window import MainWindow
+    from gdstudio.ui.window.main_window import MainWindow
 
     win = MainWindow()
     qtbot.addWidget(win)

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from gdstudio.core import Descent, FunctionProblem, RegressionProblem, RunConfig
-from gdstudio.ui.worker import FRAME_SECONDS, RunController, live_threads, merge_batches
+from gdstudio.ui.threads.worker import FRAME_SECONDS, RunController, live_threads, merge_batches
 
 
 class Recorder:
@@ -203,8 +203,8 @@ def test_devices_are_probed_in_a_child_process(monkeypatch):
     # interpreter lock for a second); the child's answer is the core's own.
     import sys
 
-    from gdstudio.core.engines import available_devices
-    from gdstudio.ui.worker import probe_devices_in_subprocess
+    from gdstudio.core.descent.engines import available_devices
+    from gdstudio.ui.threads.worker import probe_devices_in_subprocess
 
     before = "torch" in sys.modules
     found = probe_devices_in_subprocess()

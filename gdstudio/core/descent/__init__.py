@@ -1,0 +1,1 @@
+"""gdstudio.core.descent."""

@@ -1,0 +1,628 @@
+"""Engines: who computes the gradient and applies the update.
+
+``manual``
+    Analytic gradients: SymPy's derivative of f, or the source's d_m, d_c formulas (from the
+    data's sums) for a regression. Plain gradient descent runs in a tight pure-Python loop; other
+    optimizers run on NumPy arrays with the same formulas as ``torch.optim``.
+``torch``
+    Autograd: the gradient of the loss at a leaf tensor (what ``loss.backward()`` leaves in
+    ``p.grad``), on a chosen device and dtype, with the plain update ``p - lr * grad`` (``gd``)
+    or a ``torch.optim`` optimizer. A large regression's MSE is evaluated in chunks (CPU).
+
+Both engines expose the same small interface: :meth:`Engine.start` evaluates the start point
+(row 0), :meth:`Engine.advance` makes ``n`` updates and returns the ``n`` new rows (parameters,
+loss, gradient at those parameters) as float64 NumPy arrays. Tensors never leave this module.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gdstudio.core.errors import ConfigError, DeviceError
+from gdstudio.core.expr.expression import expression_source
+from gdstudio.core.problems import FunctionProblem, Problem, RegressionProblem
+
+__all__ = [
+    "ENGINES",
+    "OPTIMIZERS",
+    "DTYPES",
+    "OptimizerSettings",
+    "Engine",
+    "ManualEngine",
+    "TorchEngine",
+    "make_engine",
+    "available_devices",
+    "check_device",
+]
+
+ENGINES = ("manual", "torch")
+OPTIMIZERS = ("gd", "sgd", "momentum", "nesterov", "adam", "rmsprop", "adagrad")
+DTYPES = ("float64", "float32")
+
+_DEFAULT_EPS = {"adam": 1e-8, "rmsprop": 1e-8, "adagrad": 1e-10}
+
+Rows = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class OptimizerSettings:
+    """An optimizer and its hyper-parameters (``torch.optim``'s defaults where not given)."""
+
+    name: str = "gd"
+    momentum: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    alpha: float = 0.99
+    eps: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.name not in OPTIMIZERS:
+            raise ConfigError(f"unknown optimizer {self.name!r}; choose from {', '.join(OPTIMIZERS)}")
+        for field_name, lo, hi in (
+            ("momentum", 0.0, 1.0),
+            ("beta1", 0.0, 1.0),
+            ("beta2", 0.0, 1.0),
+            ("alpha", 0.0, 1.0),
+        ):
+            v = getattr(self, field_name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v < hi:
+                raise ConfigError(f"{field_name} must be in [{lo:g}, {hi:g}), got {v!r}")
+        if self.eps is not None and (not math.isfinite(self.eps) or self.eps <= 0):
+            raise ConfigError(f"eps must be > 0, got {self.eps!r}")
+
+    @property
+    def eps_value(self) -> float:
+        return self.eps if self.eps is not None else _DEFAULT_EPS.get(self.name, 0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Devices (torch is imported only when asked about)
+# --------------------------------------------------------------------------------------------
+
+
+def available_devices() -> list[str]:
+    """Devices the torch engine can use here; ``cpu`` always, then CUDA devices and MPS."""
+    out = ["cpu"]
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return out
+    try:
+        if torch.cuda.is_available():
+            count = torch.cuda.device_count()
+            # one GPU: "cuda"; several: each by index ("cuda" would repeat "cuda:0")
+            out += ["cuda"] if count == 1 else [f"cuda:{i}" for i in range(count)]
+    except Exception:  # noqa: BLE001 - a broken driver must not break the app
+        pass
+    try:
+        if torch.backends.mps.is_available():
+            out.append("mps")
+    except Exception:  # noqa: BLE001
+        pass
+    return out
+
+
+def check_device(name: str) -> Any:
+    """The ``torch.device`` for ``name``, or :class:`DeviceError` with a clear reason."""
+    import torch
+
+    text = str(name).strip().lower()
+    if text == "cpu":
+        return torch.device("cpu")
+    if text == "cuda" or text.startswith("cuda:"):
+        index = 0
+        if text.startswith("cuda:"):
+            try:
+                index = int(text[5:])
+            except ValueError:
+                raise DeviceError(f"bad device {name!r}: write cuda or cuda:N") from None
+        if not torch.cuda.is_available():
+            built = "a CPU-only build" if torch.version.cuda is None else f"CUDA {torch.version.cuda}"
+            raise DeviceError(
+                f"device {name!r} is not available: this machine has no usable CUDA GPU "
+                f"(torch {torch.__version__}, {built})"
+            )
+        count = torch.cuda.device_count()
+        if not 0 <= index < count:
+            raise DeviceError(f"device {name!r} is not available: there are {count} CUDA device(s)")
+        return torch.device("cuda", index)
+    if text == "mps":
+        if not torch.backends.mps.is_available():
+            raise DeviceError("device 'mps' is not available: it needs Apple silicon with macOS 12.3+")
+        return torch.device("mps")
+    raise DeviceError(f"unknown device {name!r}; use cpu, cuda, cuda:N or mps")
+
+
+# --------------------------------------------------------------------------------------------
+# Engines
+# --------------------------------------------------------------------------------------------
+
+
+class Engine(ABC):
+    """Holds the current parameters (and optimizer state) of one run."""
+
+    name: str = ""
+
+    def __init__(self, problem: Problem, optimizer: OptimizerSettings, dtype: str) -> None:
+        if dtype not in DTYPES:
+            raise ConfigError(f"unknown dtype {dtype!r}; choose float64 or float32")
+        self.problem = problem
+        self.optimizer = optimizer
+        self.dtype = dtype
+        self.k = problem.dim
+
+    @abstractmethod
+    def start(self, params0: np.ndarray) -> tuple[float, np.ndarray]:
+        """Set the start point; return (loss, gradient) there."""
+
+    @abstractmethod
+    def advance(self, n: int, lr: float) -> Rows:
+        """Make ``n`` updates with learning rate ``lr``; return the new rows.
+
+        Returns ``(params (n, k), loss (n,), grad (n, k))``, float64. A row whose values are not
+        finite may end the returned block early (the caller stops the run there).
+        """
+
+
+class ManualEngine(Engine):
+    """Analytic gradients; pure-Python loop for plain descent, NumPy for the optimizers."""
+
+    name = "manual"
+
+    def __init__(self, problem: Problem, optimizer: OptimizerSettings, dtype: str = "float64") -> None:
+        super().__init__(problem, optimizer, dtype)
+        self._np_dtype = np.float64 if dtype == "float64" else np.float32
+        self._p = np.zeros((1, self.k), dtype=self._np_dtype)
+        self._g = np.zeros((1, self.k), dtype=self._np_dtype)
+        self._state: dict[str, Any] = {}
+        self._fast = None
+        if optimizer.name == "gd" and dtype == "float64":
+            if isinstance(problem, FunctionProblem) and problem.dim == 1:
+                self._fast = _function_loop(problem)
+            elif isinstance(problem, RegressionProblem):
+                self._fast = _regression_loop(problem)
+
+    def start(self, params0: np.ndarray) -> tuple[float, np.ndarray]:
+        p = np.asarray(params0, dtype=self._np_dtype).reshape(1, self.k)
+        loss, grad = self.problem.loss_and_grad(p)
+        self._p = p.copy()
+        self._g = np.asarray(grad, dtype=self._np_dtype).reshape(1, self.k).copy()
+        self._state = {}
+        return float(loss[0]), self._g[0].astype(np.float64)
+
+    def advance(self, n: int, lr: float) -> Rows:
+        if self._fast is not None:
+            return self._advance_fast(n, lr)
+        return self._advance_numpy(n, lr)
+
+    # -- plain gradient descent, Python floats ------------------------------------------------
+
+    def _advance_fast(self, n: int, lr: float) -> Rows:
+        # The generated loop writes only the gradients, straight into float64 arrays (no float
+        # objects kept alive, no list → array conversion); the parameters are then replayed
+        # from them exactly (see _replay_updates). The loss is evaluated vectorised afterwards.
+        assert self._fast is not None
+        k, n, lr = self.k, int(n), float(lr)
+        p0 = [float(v) for v in self._p[0]]
+        g0 = [float(v) for v in self._g[0]]
+        out = np.empty((k, n), dtype=np.float64)
+        p, g, rows = self._fast(p0, g0, lr, n, [memoryview(row) for row in out])
+        params = np.empty((rows, k), dtype=np.float64)
+        for j in range(k):
+            params[:, j] = _replay_updates(p0[j], g0[j], lr, out[j, :rows])
+        grad = out[:, :rows].T if k == 1 else np.ascontiguousarray(out[:, :rows].T)
+        self._p = np.array([p], dtype=np.float64)
+        self._g = np.array([g], dtype=np.float64)
+        with np.errstate(all="ignore"):
+            loss = np.asarray(self.problem.loss(params), dtype=np.float64)
+        return params, loss, grad
+
+    # -- optimizers on NumPy arrays ---------------------------------------------------------
+
+    def _advance_numpy(self, n: int, lr: float) -> Rows:
+        dt = self._np_dtype
+        P = np.empty((n, self.k), dtype=np.float64)
+        L = np.empty(n, dtype=np.float64)
+        G = np.empty((n, self.k), dtype=np.float64)
+        p, g = self._p, self._g
+        lr_t = dt(lr)
+        step = _numpy_update(self.optimizer, self._state, dt)
+        with np.errstate(all="ignore"):
+            for i in range(n):
+                p = step(p, g, lr_t)
+                loss, g = self.problem.loss_and_grad(p)
+                g = np.asarray(g, dtype=dt)
+                P[i] = p[0]
+                L[i] = loss[0]
+                G[i] = g[0]
+                if not (math.isfinite(L[i]) and np.isfinite(P[i]).all() and np.isfinite(G[i]).all()):
+                    n = i + 1
+                    break
+        self._p, self._g = p, g
+        return P[:n], L[:n], G[:n]
+
+
+def _numpy_update(opt: OptimizerSettings, state: dict[str, Any], dt: Any) -> Any:
+    """A function (p, g, lr) → new p implementing ``opt`` as ``torch.optim`` does."""
+    name = opt.name
+    one = dt(1.0)
+    if name in ("gd", "sgd"):
+        return lambda p, g, lr: (p - lr * g).astype(dt, copy=False)
+    if name in ("momentum", "nesterov"):
+        mu = dt(opt.momentum)
+
+        def momentum(p: np.ndarray, g: np.ndarray, lr: Any) -> np.ndarray:
+            buf = state.get("buf")
+            buf = g.copy() if buf is None else (mu * buf + g).astype(dt, copy=False)
+            state["buf"] = buf
+            d = (g + mu * buf).astype(dt, copy=False) if name == "nesterov" else buf
+            return (p - lr * d).astype(dt, copy=False)
+
+        return momentum
+    if name == "adam":
+        b1, b2, eps = dt(opt.beta1), dt(opt.beta2), dt(opt.eps_value)
+
+        def adam(p: np.ndarray, g: np.ndarray, lr: Any) -> np.ndarray:
+            t = state.get("t", 0) + 1
+            state["t"] = t
+            m = state.get("m", np.zeros_like(p))
+            v = state.get("v", np.zeros_like(p))
+            m = (m + (g - m) * (one - b1)).astype(dt, copy=False)  # torch: lerp
+            v = (v * b2 + (one - b2) * g * g).astype(dt, copy=False)
+            state["m"], state["v"] = m, v
+            bc1 = 1.0 - float(opt.beta1) ** t
+            bc2 = 1.0 - float(opt.beta2) ** t
+            # lr may be one number or a column of per-run rates (races)
+            step_size = (np.asarray(lr, dtype=np.float64) / bc1).astype(dt)
+            denom = (np.sqrt(v) / dt(math.sqrt(bc2)) + eps).astype(dt, copy=False)
+            return (p - step_size * (m / denom)).astype(dt, copy=False)
+
+        return adam
+    if name == "rmsprop":
+        a, eps = dt(opt.alpha), dt(opt.eps_value)
+
+        def rmsprop(p: np.ndarray, g: np.ndarray, lr: Any) -> np.ndarray:
+            v = state.get("v", np.zeros_like(p))
+            v = (v * a + (one - a) * g * g).astype(dt, copy=False)
+            state["v"] = v
+            return (p - lr * (g / (np.sqrt(v) + eps))).astype(dt, copy=False)
+
+        return rmsprop
+    if name == "adagrad":
+        eps = dt(opt.eps_value)
+
+        def adagrad(p: np.ndarray, g: np.ndarray, lr: Any) -> np.ndarray:
+            s = state.get("sum", np.zeros_like(p))
+            s = (s + g * g).astype(dt, copy=False)
+            state["sum"] = s
+            return (p - lr * (g / (np.sqrt(s) + eps))).astype(dt, copy=False)
+
+        return adagrad
+    raise ConfigError(f"unknown optimizer {name!r}")  # pragma: no cover
+
+
+def _replay_updates(p0: float, g0: float, lr: float, grads: np.ndarray) -> np.ndarray:
+    """The iterates p₁ … p_m of p_{t+1} = p_t − lr·g_t, given g₀ and grads = g₁ … g_m.
+
+    Bit for bit what the scalar loop computed: ``lr·g`` is one IEEE multiplication whether
+    Python or NumPy does it, and ``np.subtract.accumulate`` is the sequential recurrence
+    out[t] = out[t−1] − step[t], one rounding per subtraction, as in ``p = p - lr * g``.
+    (g_m, the last gradient, is not needed: it drives the next block's first update.)
+    """
+    m = grads.shape[0]
+    if m == 0:
+        return np.empty(0)
+    steps = np.empty(m + 1, dtype=np.float64)
+    steps[0] = p0
+    steps[1] = lr * g0
+    with np.errstate(all="ignore"):
+        np.multiply(lr, grads[: m - 1], out=steps[2:])
+        return np.subtract.accumulate(steps)[1:]
+
+
+def _function_loop(problem: FunctionProblem) -> Any:
+    """Generate a tight loop for plain descent on f(x): x ← x − lr·f'(x), recording f'(x).
+
+    The loop's source is generated from the checked SymPy derivative (never from user text).
+    ``loop([x], [g], lr, n, [out])`` makes n updates, writes each new gradient to ``out`` (a
+    float64 memoryview) and returns ``([x], [g], rows)``; rows < n when f' cannot be evaluated
+    at the last x (its gradient is then nan). The parameters are replayed from the gradients
+    and the loss is evaluated afterwards, vectorised, on them.
+    """
+    (grad_src,) = expression_source(problem.expression.gradient_sym, ("x",))
+    source = (
+        "def _loop(p, gr, lr, n, outs):\n"
+        "    (x,) = p\n"
+        "    (g,) = gr\n"
+        "    (out,) = outs\n"
+        "    i = -1\n"
+        "    try:\n"
+        "        for i in range(n):\n"
+        "            x = x - lr * g\n"
+        f"            g = {grad_src}\n"
+        "            out[i] = g\n"
+        "    except (ValueError, OverflowError, ZeroDivisionError):\n"
+        "        out[i] = nan\n"
+        "        return [x], [nan], i + 1\n"
+        "    return [x], [g], n\n"
+    )
+    from gdstudio.core.expr.expression import _namespace
+
+    namespace: dict[str, Any] = {
+        "__builtins__": {
+            "range": range,
+            "ValueError": ValueError,
+            "OverflowError": OverflowError,
+            "ZeroDivisionError": ZeroDivisionError,
+        }
+    }
+    namespace.update(_namespace("math"))
+    exec(compile(source, "<gdstudio-loop>", "exec"), namespace)  # noqa: S102 - generated
+    return namespace["_loop"]
+
+
+def _regression_loop(problem: RegressionProblem) -> Any:
+    """Plain descent on the MSE from the data's sums: O(1) per step, any n.
+
+    Same protocol as :func:`_function_loop`, with parameters (m, c): the loop writes d_m and
+    d_c (the source's formulas, from the sums) and the parameters are replayed from them.
+    """
+    n_pts = float(problem.n)
+    xm, ym = problem.x_mean, problem.y_mean
+    sxx, sxy, sx, sy = problem.sxx, problem.sxy, problem.sx, problem.sy
+    k2 = -2.0 / n_pts
+
+    def loop(
+        p: list[float], gr: list[float], lr: float, n: int, outs: list[memoryview]
+    ) -> tuple[list[float], list[float], int]:
+        m, c = p
+        gm, gc = gr
+        out_m, out_c = outs
+        for i in range(n):
+            m = m - lr * gm
+            c = c - lr * gc
+            d = ym - m * xm - c
+            sr = sy - m * sx + n_pts * d
+            gm = k2 * (sxy - m * sxx + d * sx + xm * sr)
+            gc = k2 * sr
+            out_m[i] = gm
+            out_c[i] = gc
+        return [m, c], [gm, gc], n
+
+    return loop
+
+
+#: Above this many points the torch engine's MSE (on the CPU) is evaluated in chunks of this size
+#: (2 MB of float64): see :func:`_torch_mse`.
+TORCH_MSE_CHUNK = 1 << 18
+
+
+def _gradient_function(torch: Any, dtype: Any, device: Any, direct: bool = True) -> Any:
+    """``grad_of(out, p, seed=1)`` → seed·∂out/∂p for a 0-d ``out``: ``torch.autograd.grad``.
+
+    ``torch.autograd.grad`` (like ``loss.backward()``) spends several microseconds per call in
+    Python (argument normalisation, making the ones seed, context bookkeeping) around the C++
+    autograd engine; for a 1-D function that is a large share of a step. Where this torch has
+    it, the engine's own entry point is called with the arguments ``torch.autograd.grad``
+    would pass (a prepared seed, no retained graph, ``accumulate_grad=False``): the same
+    gradient tensor, bit for bit. Otherwise (or with ``direct=False``) the public function.
+    """
+    one = torch.ones((), dtype=dtype, device=device)
+
+    def public(out: Any, p: Any, seed: Any = one) -> Any:
+        return torch.autograd.grad(out, p, grad_outputs=seed)[0]
+
+    if not direct:
+        return public
+    try:
+        from torch.autograd.variable import Variable
+
+        run_backward = Variable._execution_engine.run_backward
+    except (ImportError, AttributeError):  # pragma: no cover - other torch builds
+        return public
+    usable = [True]
+
+    def grad_of(out: Any, p: Any, seed: Any = one) -> Any:
+        if usable[0] and out.dim() == 0 and out.dtype == dtype:
+            try:
+                (g,) = run_backward(
+                    (out,), (seed,), False, False, (p,),
+                    allow_unreachable=True, accumulate_grad=False,
+                )
+            except TypeError:  # pragma: no cover - the private signature changed: go public
+                usable[0] = False
+                return public(out, p, seed)
+            return g if g is not None else torch.zeros_like(p)
+        return public(out, p, seed)
+
+    return grad_of
+
+
+def _torch_mse(X: Any, Y: Any, grad_of: Any, chunk: int = TORCH_MSE_CHUNK) -> Any:
+    """``loss_and_grad(p)`` for the source's loss ``((preds − Y)²).mean()``, preds = m·X + c.
+
+    Up to ``chunk`` points (or with ``chunk = 0``) it is exactly the source's expression and
+    one backward. Beyond, the same expression is evaluated one chunk of the data at a time,
+    each chunk's sum of squares differentiated (by autograd) as soon as it is made, seeded with
+    1/n as the mean's backward would, and the chunks' gradients added: the same loss and
+    gradient up to the order of summation (relative differences ~1e-16 in float64), but no
+    n-sized temporary is ever made. For 10⁷ float64 points the source's form holds ~4 × 80 MB of
+    temporaries at its peak; this holds a few 2 MB ones, which also stay in cache and make a
+    large-n step several times faster.
+    """
+    import torch
+
+    n = int(X.shape[0])
+    if chunk <= 0 or n <= chunk:
+
+        def loss_and_grad(p: Any) -> tuple[Any, Any]:
+            preds = p[0] * X + p[1]
+            loss = ((preds - Y) ** 2).mean()
+            return loss, grad_of(loss, p)
+
+        return loss_and_grad
+
+    pieces = [(X[i : i + chunk], Y[i : i + chunk]) for i in range(0, n, chunk)]
+    # 1/n as the mean's backward computes it (grad / n, in the data's dtype).
+    seed = torch.ones((), dtype=X.dtype, device=X.device) / n
+    # The chunks' sums and the gradient are accumulated in place, in buffers made once: a small
+    # tensor kept alive between two chunks would split the heap's free 2 MB blocks and make the
+    # allocator take fresh memory for every chunk (fragmentation).
+    sums = X.new_empty(len(pieces))
+    total = X.new_empty(2)
+
+    def chunked_loss_and_grad(p: Any) -> tuple[Any, Any]:
+        for j, (Xi, Yi) in enumerate(pieces):
+            preds = p[0] * Xi + p[1]
+            s = ((preds - Yi) ** 2).sum()
+            g = grad_of(s, p, seed)
+            if j:
+                total.add_(g)  # total = total + g, chunk after chunk
+            else:
+                total.copy_(g)
+            sums[j] = s.detach()
+        return sums.sum() / n, total.clone()
+
+    return chunked_loss_and_grad
+
+
+class TorchEngine(Engine):
+    """Autograd on a device: the gradient of the loss at leaf tensors, then the update."""
+
+    name = "torch"
+
+    def __init__(
+        self,
+        problem: Problem,
+        optimizer: OptimizerSettings,
+        dtype: str = "float64",
+        device: str = "cpu",
+    ) -> None:
+        super().__init__(problem, optimizer, dtype)
+        import torch
+
+        self.torch = torch
+        self.device = check_device(device)
+        self.tdtype = torch.float64 if dtype == "float64" else torch.float32
+        grad_of = _gradient_function(torch, self.tdtype, self.device)
+        if isinstance(problem, FunctionProblem):
+            fn = problem.expression.torch_function()
+            if problem.dim == 1:
+                loss_fn = fn  # p is a 0-d tensor, as in the source
+            else:
+                loss_fn = lambda p: fn(*p.unbind())  # noqa: E731
+
+            def loss_and_grad(p: Any) -> tuple[Any, Any]:
+                loss = loss_fn(p)
+                return loss, grad_of(loss, p)
+
+            self._loss_and_grad = loss_and_grad
+        else:
+            X = torch.from_numpy(problem.x).to(device=self.device, dtype=self.tdtype)
+            Y = torch.from_numpy(problem.y).to(device=self.device, dtype=self.tdtype)
+            self._X, self._Y = X, Y
+            # Chunks help the CPU (cache, memory); a GPU wants one big kernel per operation.
+            chunk = TORCH_MSE_CHUNK if self.device.type == "cpu" else 0
+            self._loss_and_grad = _torch_mse(X, Y, grad_of, chunk)
+        self._p: Any = None
+        self._g: Any = None
+        self._opt: Any = None
+
+    def _leaf(self, values: Any) -> Any:
+        t = self.torch.as_tensor(values, dtype=self.tdtype, device=self.device)
+        if self.k == 1 and isinstance(self.problem, FunctionProblem):
+            t = t.reshape(())
+        return t.detach().clone().requires_grad_()
+
+    def _make_optimizer(self, p: Any, lr: float) -> Any:
+        o = self.optimizer
+        optim = self.torch.optim
+        if o.name == "sgd":
+            return optim.SGD([p], lr=lr)
+        if o.name == "momentum":
+            return optim.SGD([p], lr=lr, momentum=o.momentum)
+        if o.name == "nesterov":
+            return optim.SGD([p], lr=lr, momentum=o.momentum, nesterov=True)
+        if o.name == "adam":
+            return optim.Adam([p], lr=lr, betas=(o.beta1, o.beta2), eps=o.eps_value)
+        if o.name == "rmsprop":
+            return optim.RMSprop([p], lr=lr, alpha=o.alpha, eps=o.eps_value)
+        if o.name == "adagrad":
+            return optim.Adagrad([p], lr=lr, eps=o.eps_value)
+        return None
+
+    def start(self, params0: np.ndarray) -> tuple[float, np.ndarray]:
+        p = self._leaf(np.asarray(params0, dtype=np.float64))
+        loss, g = self._loss_and_grad(p)
+        self._p, self._g = p, g
+        if self.optimizer.name == "gd":
+            self._opt = None
+        else:
+            p.grad = g  # what loss.backward() leaves there, for torch.optim
+            self._opt = self._make_optimizer(p, 0.0)
+        grad = g.detach().reshape(-1).to("cpu", self.torch.float64).numpy().copy()
+        return float(loss.detach()), grad
+
+    def advance(self, n: int, lr: float) -> Rows:
+        torch = self.torch
+        ps: list[Any] = []
+        losses: list[Any] = []
+        grads: list[Any] = []
+        p = self._p
+        loss_and_grad = self._loss_and_grad
+        if self._opt is None:
+            # Plain descent: a fresh leaf each step, p − lr·g computed on the detached values
+            # (no graph, no in-place write, nothing to copy for the record), in two roundings
+            # as the source writes it (sub(alpha=) would fuse them). The gradient is the
+            # autograd engine's (see _gradient_function), kept beside the leaf rather than in
+            # p.grad. The rows stay tensors and go to the host once per block.
+            g = self._g
+            for _ in range(n):
+                p = (p.detach() - lr * g).requires_grad_()
+                loss, g = loss_and_grad(p)
+                ps.append(p)
+                losses.append(loss)
+                grads.append(g)
+            self._p, self._g = p, g
+        else:
+            opt = self._opt
+            for group in opt.param_groups:
+                group["lr"] = lr
+            for _ in range(n):
+                opt.step()
+                loss, g = loss_and_grad(p)
+                p.grad = g
+                ps.append(p.detach().clone())
+                losses.append(loss)
+                grads.append(g)
+        with torch.no_grad():
+            P = torch.stack(ps).reshape(n, self.k)
+            L = torch.stack(losses).reshape(n)
+            G = torch.stack(grads).reshape(n, self.k)
+            # One device → host copy per block: no sync on every step.
+            P, L, G = (t.to("cpu", torch.float64).numpy() for t in (P, L, G))
+        return P, L, G
+
+
+def make_engine(
+    problem: Problem,
+    engine: str = "manual",
+    optimizer: OptimizerSettings | None = None,
+    dtype: str = "float64",
+    device: str = "cpu",
+) -> Engine:
+    optimizer = optimizer or OptimizerSettings()
+    if engine == "manual":
+        if device not in ("cpu", None, ""):
+            raise ConfigError(
+                f"the manual engine runs on the CPU; choose the torch engine for device {device!r}"
+            )
+        return ManualEngine(problem, optimizer, dtype)
+    if engine == "torch":
+        return TorchEngine(problem, optimizer, dtype, device)
+    raise ConfigError(f"unknown engine {engine!r}; choose manual or torch")

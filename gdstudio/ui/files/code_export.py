@@ -1,0 +1,105 @@
+"""Run › Copy as PyTorch / NumPy code, Save as … script: the current run as a Python script.
+
+The scripts come from :mod:`gdstudio.core.codegen`: self-contained, in the source tutorial's
+style, printing the run's CSV (the CLI's columns). They reproduce the configuration of the run
+shown and the learning-rate changes made during it. What a script cannot reproduce (feature
+scaling, mini-batches, …) is refused with the core's message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QGuiApplication
+
+from gdstudio.core import InputError, RunConfig
+from gdstudio.ui.files import dialogs
+from gdstudio.ui.files.exports import write_atomic
+
+if TYPE_CHECKING:  # pragma: no cover
+    from gdstudio.ui.window.main_window import MainWindow
+
+__all__ = ["BACKENDS", "script_for", "copy_script", "save_script"]
+
+#: backend → (label, default file name stem suffix)
+BACKENDS = {"torch": "PyTorch", "numpy": "NumPy"}
+
+
+def _current(window: MainWindow) -> tuple[RunConfig | None, list[tuple[int, float]]]:
+    """The configuration of the run shown (else the setup's), and the lr changes made in it."""
+    data = window.run_data
+    if isinstance(data.config, RunConfig):
+        return data.config, [(c.epoch, c.lr) for c in data.lr_changes]
+    return window.controls.config(), []
+
+
+def script_for(window: MainWindow, backend: str) -> str:
+    """The script for the run shown; raises InputError (CodegenError) when it cannot be made."""
+    from gdstudio.core.codegen import numpy_script, torch_script
+
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}")
+    config, changes = _current(window)
+    if config is None:
+        raise InputError("there is no valid setup to export: fix the input shown in red first")
+    make = torch_script if backend == "torch" else numpy_script
+    return make(config, lr_changes=changes)
+
+
+def _report(window: MainWindow, backend: str, err: Exception) -> None:
+    dialogs.show_error(window, f"Cannot export {BACKENDS[backend]} code",
+                       f"This run cannot be written as a {BACKENDS[backend]} script: {err}")
+
+
+def copy_script(window: MainWindow, backend: str) -> bool:
+    """Put the script on the clipboard; True when done."""
+    try:
+        text = script_for(window, backend)
+    except InputError as err:
+        _report(window, backend, err)
+        return False
+    QGuiApplication.clipboard().setText(text)
+    window.statusBar().showMessage(
+        f"Copied a {BACKENDS[backend]} script of this run ({text.count(chr(10))} lines)", 5000)
+    return True
+
+
+def _suggested_name(window: MainWindow, backend: str) -> str:
+    config, _ = _current(window)
+    stem = "gdstudio"
+    if config is not None:
+        problem = config.problem
+        if getattr(problem, "kind", "") == "regression":
+            stem = "regression"
+        else:
+            preset = getattr(problem, "preset_key", None)
+            stem = preset or "function"
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-") or "gdstudio"
+    return f"{stem}_{backend}.py"
+
+
+def save_script(window: MainWindow, backend: str, path: str | None = None) -> str:
+    """Ask where (unless ``path``), write the script; returns the path written ('' if not)."""
+    try:
+        text = script_for(window, backend)
+    except InputError as err:
+        _report(window, backend, err)
+        return ""
+    if path is None:
+        path = dialogs.ask_save_path(window, f"Save as {BACKENDS[backend]} script",
+                                     _suggested_name(window, backend),
+                                     "Python scripts (*.py);;All files (*)")
+        if not path:
+            return ""
+        if not os.path.splitext(path)[1]:
+            path += ".py"
+    try:
+        write_atomic(path, lambda fh: fh.write(text))
+    except OSError as err:
+        dialogs.show_error(window, "Could not save the script",
+                           f"{path}: {err.strerror or err}")
+        return ""
+    window.statusBar().showMessage(f"Saved {path}", 5000)
+    return path

@@ -1,0 +1,375 @@
+"""Regression data from a CSV file: a preview with a column chooser, then a load off the GUI thread.
+
+    File › Open data… / drop a file ──▶ preview_csv (the first lines; fast)
+        ──▶ CsvPreviewDialog: delimiter and header as detected, the first rows, x and y columns
+        ──▶ CsvLoadThread: RegressionProblem.from_csv(path, x, y, progress=…) in a QThread,
+            a QProgressDialog with Cancel (the core's progress callback returns False)
+        ──▶ the problem goes to the controls; the regression runs on it.
+
+Any error (unreadable file, a bad cell at line 81 234, …) is shown in a dialog naming the file,
+the line and the reason; the current problem is left as it was. Nothing here blocks the event
+loop: dialogs are opened with ``open()`` and answered through signals.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+
+import shiboken6
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QProgressDialog,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gdstudio.core import InputError, RegressionProblem
+from gdstudio.core.data import CsvPreview, LoadCancelled, preview_csv
+from gdstudio.ui.files import dialogs
+from gdstudio.ui.threads.worker import _register
+
+__all__ = ["CsvPreviewDialog", "CsvLoadThread", "CsvImporter", "DATA_FILTERS", "is_data_file"]
+
+DATA_FILTERS = "Data files (*.csv *.tsv *.txt);;All files (*)"
+_DATA_SUFFIXES = (".csv", ".tsv", ".txt")
+#: Rows of the file shown in the preview.
+PREVIEW_ROWS = 12
+#: Seconds the loading thread rests after each chunk, leaving the GIL to the GUI thread.
+GIL_REST_S = 0.004
+
+
+def is_data_file(path: str) -> bool:
+    return path.lower().endswith(_DATA_SUFFIXES)
+
+
+def _size_text(path: str) -> str:
+    try:
+        n = float(os.path.getsize(path))
+    except OSError:
+        return ""
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return ""  # pragma: no cover
+
+
+class CsvPreviewDialog(QDialog):
+    """What the file looks like, and which columns are x and y (the first two numeric ones)."""
+
+    def __init__(self, preview: CsvPreview, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("csvPreviewDialog")
+        self.preview = preview
+        name = os.path.basename(preview.path)
+        self.setWindowTitle(f"Open data: {name}")
+        layout = QVBoxLayout(self)
+
+        numeric = preview.numeric_columns()
+        header = "a header row" if preview.has_header else "no header row"
+        decimal = ", decimal comma" if preview.decimal_comma else ""
+        size = _size_text(preview.path)
+        self.summaryLabel = QLabel(
+            f"<b>{_escape(name)}</b>{f' ({size})' if size else ''}: {preview.n_columns} "
+            f"column{'s' if preview.n_columns != 1 else ''} separated by "
+            f"<b>{preview.delimiter_name}</b>, {header}{decimal}."
+        )
+        self.summaryLabel.setObjectName("csvSummaryLabel")
+        self.summaryLabel.setWordWrap(True)
+        self.summaryLabel.setToolTip(preview.path)
+        layout.addWidget(self.summaryLabel)
+
+        table = QTableWidget(min(len(preview.rows), PREVIEW_ROWS), preview.n_columns)
+        table.setObjectName("csvPreviewTable")
+        table.setHorizontalHeaderLabels(preview.names)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        table.setToolTip("The first rows of the file, as read (the whole file is checked when "
+                         "it loads)")
+        first = preview.first_data_line
+        table.setVerticalHeaderLabels([f"line {first + i}" if i == 0 else str(first + i)
+                                       for i in range(table.rowCount())])
+        for i, row in enumerate(preview.rows[:PREVIEW_ROWS]):
+            for j in range(preview.n_columns):
+                cell = row[j] if j < len(row) else ""
+                item = QTableWidgetItem(cell)
+                if j not in numeric:
+                    item.setForeground(self.palette().color(self.palette().ColorRole.PlaceholderText))
+                table.setItem(i, j, item)
+        table.resizeColumnsToContents()
+        self.table = table
+        layout.addWidget(table, 1)
+
+        form = QFormLayout()
+        self.xCombo = QComboBox()
+        self.xCombo.setObjectName("csvXCombo")
+        self.yCombo = QComboBox()
+        self.yCombo.setObjectName("csvYCombo")
+        for combo in (self.xCombo, self.yCombo):
+            for j, column in enumerate(preview.names):
+                label = column if j in numeric else f"{column} (not numeric)"
+                combo.addItem(label, j)
+        self.xCombo.setToolTip("The column of x, the input (the horizontal axis)")
+        self.yCombo.setToolTip("The column of y, what the line y = m·x + c should predict")
+        defaults = numeric[:2] if len(numeric) >= 2 else [0, min(1, preview.n_columns - 1)]
+        self.xCombo.setCurrentIndex(defaults[0])
+        self.yCombo.setCurrentIndex(defaults[1])
+        form.addRow("x column", self.xCombo)
+        form.addRow("y column", self.yCombo)
+        layout.addLayout(form)
+
+        self.problemLabel = QLabel()
+        self.problemLabel.setObjectName("csvProblemLabel")
+        self.problemLabel.setWordWrap(True)
+        self.problemLabel.setStyleSheet("color: #c62828;")
+        layout.addWidget(self.problemLabel)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Load and fit")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.buttons = buttons
+        layout.addWidget(buttons)
+        self.resize(620, 460)
+        for combo in (self.xCombo, self.yCombo):
+            combo.currentIndexChanged.connect(self._check)
+        self._check()
+
+    def columns(self) -> tuple[int, int]:
+        """The chosen (x, y) column indices."""
+        return int(self.xCombo.currentData()), int(self.yCombo.currentData())
+
+    def _check(self, *_args: object) -> None:
+        x, y = self.columns()
+        numeric = self.preview.numeric_columns()
+        if self.preview.n_columns < 2:
+            problem = "The file has one column; x and y need two."
+        elif x == y:
+            problem = "Choose two different columns for x and y."
+        elif x not in numeric or y not in numeric:
+            problem = ("The first rows of a chosen column are not all numbers; loading will "
+                       "say which line is not.")
+        else:
+            problem = ""
+        self.problemLabel.setText(problem)
+        self.problemLabel.setVisible(bool(problem))
+        ok = self.preview.n_columns >= 2 and x != y
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# --------------------------------------------------------------------------------------------
+
+
+class CsvLoadThread(QThread):
+    """Reads the file in its own thread; reports progress; stops when cancelled."""
+
+    progressed = Signal(int, int)  # bytes done, bytes in all
+    loaded = Signal(object)  # RegressionProblem
+    failed = Signal(str)  # a message naming the file, the line and the reason
+    cancelled = Signal()
+
+    def __init__(self, path: str, x_column: int | str, y_column: int | str,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("gdstudioCsvLoad")
+        self.path = path
+        self.columns = (x_column, y_column)
+        self.stop = threading.Event()
+
+    def cancel(self) -> None:
+        self.stop.set()
+
+    def _progress(self, done: int, total: int) -> bool:
+        self.progressed.emit(int(done), int(total))
+        # Parsing holds Python's GIL for whole chunks; a short rest after each hands it to the
+        # GUI thread, which needs it for every paint and every click (as the worker does).
+        time.sleep(GIL_REST_S)
+        return not self.stop.is_set()
+
+    def run(self) -> None:  # in the new thread
+        try:
+            problem = RegressionProblem.from_csv(self.path, *self.columns, progress=self._progress)
+        except LoadCancelled:
+            self.cancelled.emit()
+        except InputError as err:
+            self.failed.emit(str(err))
+        except OSError as err:
+            self.failed.emit(f"{self.path}: {err.strerror or err}")
+        except MemoryError:
+            self.failed.emit(f"{self.path}: not enough memory to load this file")
+        else:
+            if self.stop.is_set():
+                self.cancelled.emit()
+            else:
+                self.loaded.emit(problem)
+
+
+class CsvImporter(QObject):
+    """Open data: choose a file, preview it, load it in the background, hand the problem on.
+
+    ``apply`` receives the loaded :class:`RegressionProblem` (on the GUI thread). ``finished``
+    tells how it ended: ``"loaded"``, ``"cancelled"`` or ``"failed"`` (with the message).
+    """
+
+    finished = Signal(str, str)  # outcome, message
+
+    def __init__(self, parent: QWidget, apply: Callable[[RegressionProblem], None]) -> None:
+        super().__init__(parent)
+        self._parent = parent
+        self._apply = apply
+        self.dialog: CsvPreviewDialog | None = None
+        self.progress: QProgressDialog | None = None
+        self.thread: CsvLoadThread | None = None
+        self._folder = ""
+
+    @property
+    def busy(self) -> bool:
+        return self.dialog is not None or self.thread is not None
+
+    # --- steps -------------------------------------------------------------------------------
+
+    def choose_file(self) -> None:
+        """File › Open data…: ask for a file, then preview it."""
+        if self.busy:
+            return
+        path = dialogs.ask_open_path(self._parent, "Open data", self._folder, DATA_FILTERS)
+        if path:
+            self.preview_file(path)
+
+    def preview_file(self, path: str) -> CsvPreviewDialog | None:
+        """Show the preview dialog for ``path`` (errors in a dialog); returns the dialog."""
+        if self.busy:
+            return None
+        self._folder = os.path.dirname(os.path.abspath(path))
+        try:
+            preview = preview_csv(path)
+        except InputError as err:
+            self._fail(str(err))
+            return None
+        except OSError as err:
+            self._fail(f"{path}: {err.strerror or err}")
+            return None
+        dialog = CsvPreviewDialog(preview, self._parent)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.accepted.connect(self._on_preview_accepted)
+        dialog.rejected.connect(self._on_preview_rejected)
+        dialog.finished.connect(dialog.deleteLater)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    @Slot()
+    def _on_preview_accepted(self) -> None:
+        dialog = self.dialog
+        self.dialog = None
+        if dialog is not None:
+            self.load(dialog.preview.path, *dialog.columns())
+
+    @Slot()
+    def _on_preview_rejected(self) -> None:
+        self.dialog = None
+        self.finished.emit("cancelled", "")
+
+    def load(self, path: str, x_column: int | str, y_column: int | str) -> CsvLoadThread | None:
+        """Load columns ``x_column``, ``y_column`` (indices or names) of ``path`` in a thread,
+        with a progress dialog."""
+        if self.thread is not None:
+            return None
+        thread = CsvLoadThread(path, x_column, y_column)
+        progress = QProgressDialog(f"Reading {os.path.basename(path)}…", "Cancel", 0, 1000,
+                                   self._parent)
+        progress.setObjectName("csvLoadProgress")
+        progress.setWindowTitle("Open data")
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(400)  # small files load before it would show
+        progress.setAutoClose(False)
+        progress.setAutoReset(False)
+        progress.setValue(0)
+        progress.canceled.connect(thread.cancel)
+        thread.progressed.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
+        thread.loaded.connect(self._on_loaded, Qt.ConnectionType.QueuedConnection)
+        thread.failed.connect(self._fail, Qt.ConnectionType.QueuedConnection)
+        thread.cancelled.connect(self._on_cancelled, Qt.ConnectionType.QueuedConnection)
+        thread.finished.connect(self._on_thread_finished)
+        self.thread, self.progress = thread, progress
+        _register(thread, None, thread.stop)
+        thread.start()
+        return thread
+
+    def cancel(self) -> None:
+        """Stop a load in progress (as the Cancel button does)."""
+        if self.thread is not None:
+            self.thread.cancel()
+
+    # --- results (GUI thread) ------------------------------------------------------------------
+
+    @Slot(int, int)
+    def _on_progress(self, done: int, total: int) -> None:
+        # A report queued before the window closed may arrive after its dialog is gone.
+        if self.progress is not None and total > 0 and shiboken6.isValid(self.progress):
+            self.progress.setValue(min(999, int(1000 * done / total)))
+
+    @Slot(object)
+    def _on_loaded(self, problem: RegressionProblem) -> None:
+        self._close_progress()
+        try:
+            self._apply(problem)
+        except InputError as err:
+            self._fail(str(err))
+            return
+        self.finished.emit("loaded", "")
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self._close_progress()
+        self.finished.emit("cancelled", "")
+
+    @Slot(str)
+    def _fail(self, message: str) -> None:
+        self._close_progress()
+        dialogs.show_error(self._parent, "Could not open the data",
+                           f"{message}\n\nThe current problem is unchanged.")
+        self.finished.emit("failed", message)
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        thread = self.thread
+        self.thread = None
+        if thread is not None:
+            thread.deleteLater()
+
+    def _close_progress(self) -> None:
+        progress, self.progress = self.progress, None
+        if progress is not None and shiboken6.isValid(progress):
+            progress.canceled.disconnect()
+            progress.close()
+            progress.deleteLater()
+
+    def shutdown(self) -> None:
+        """Cancel and wait for a load in progress (the window is closing)."""
+        thread = self.thread
+        if thread is not None:
+            thread.cancel()
+            thread.wait()
+            for signal in (thread.progressed, thread.loaded, thread.failed, thread.cancelled):
+                try:
+                    signal.disconnect()
+                except (RuntimeError, TypeError):
+                    pass
+        self._close_progress()

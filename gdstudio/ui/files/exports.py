@@ -1,0 +1,466 @@
+"""Exports: the plots (PNG, SVG), the window (PNG), the history (CSV, JSON), the run (GIF).
+
+* History files are exactly what ``gdstudio run --format csv|json`` prints for the same run
+  (:mod:`gdstudio.core.io.export`).
+* Every file is written next to its target and moved over it once complete, so a failed or
+  cancelled export never leaves half a file where a good one was.
+* The GIF replays the run epoch by epoch through the real panels: for each frame the history
+  slider is moved to that epoch, the window draws its frame (every panel: plots, landscape,
+  a race's lanes) and the plots are grabbed. Frames are drawn on the GUI thread a few at a time
+  (a QTimer), so the window keeps answering and the progress dialog's Cancel works; a thread
+  quantises and writes them with Pillow as they come.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QIODevice,
+    QObject,
+    QRectF,
+    QSize,
+    Qt,
+    QThread,
+    QTimer,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from gdstudio.core import History, RunConfig
+from gdstudio.ui.model.run_data import RunData
+from gdstudio.ui.threads.worker import _register
+
+if TYPE_CHECKING:  # pragma: no cover
+    from gdstudio.ui.window.main_window import MainWindow
+
+__all__ = [
+    "history_of",
+    "write_atomic",
+    "history_text",
+    "plot_png",
+    "plot_svg",
+    "window_png",
+    "GifExport",
+    "gif_frame_epochs",
+    "DEFAULT_GIF_FRAMES",
+]
+
+DEFAULT_GIF_FRAMES = 100
+#: At most this long (seconds) drawing frames before the event loop gets a turn.
+_FRAME_BUDGET_S = 0.04
+
+
+# --------------------------------------------------------------------------------------------
+# Files, atomically
+# --------------------------------------------------------------------------------------------
+
+
+def write_atomic(path: str | os.PathLike[str], write: Callable[[Any], None], *,
+                 binary: bool = False) -> Path:
+    """Call ``write(file)`` on a temporary file next to ``path``, then move it over ``path``.
+
+    On any failure the temporary file is removed and ``path`` is left as it was.
+    """
+    target = Path(os.path.realpath(os.fspath(path)))
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        if binary:
+            with open(tmp, "xb") as fh:
+                write(fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+        else:
+            with open(tmp, "x", encoding="utf-8", newline="") as fh:
+                write(fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return target
+
+
+def _write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    return write_atomic(path, lambda fh: fh.write(data), binary=True)
+
+
+# --------------------------------------------------------------------------------------------
+# The history
+# --------------------------------------------------------------------------------------------
+
+
+def history_of(data: RunData) -> History | None:
+    """The run shown (rows so far) as a core :class:`History`; None if there is none."""
+    if data.n == 0 or not isinstance(data.config, RunConfig):
+        return None
+    return History(
+        params=data.params.copy(),
+        loss=data.loss.copy(),
+        grad=data.grad.copy(),
+        status=data.status or "max_epochs",
+        config=data.config,
+        message=data.message,
+        param_names=tuple(data.param_names),
+        lr_changes=tuple((c.epoch, c.lr) for c in data.lr_changes),
+    )
+
+
+def history_text(history: History, fmt: str) -> str:
+    """The history as ``gdstudio run --format csv|json`` prints it."""
+    from gdstudio.core.io.export import to_csv, to_json
+
+    if fmt == "csv":
+        return to_csv(history)
+    if fmt == "json":
+        return to_json(history) + "\n"
+    raise ValueError(f"unknown history format {fmt!r}; choose csv or json")
+
+
+def save_history(history: History, path: str | os.PathLike[str], fmt: str) -> Path:
+    from gdstudio.core.io.export import to_json, write_csv
+
+    if fmt == "csv":
+        return write_atomic(path, lambda fh: write_csv(history, fh))
+    if fmt == "json":
+        return write_atomic(path, lambda fh: fh.write(to_json(history) + "\n"))
+    raise ValueError(f"unknown history format {fmt!r}; choose csv or json")
+
+
+# --------------------------------------------------------------------------------------------
+# Pictures
+# --------------------------------------------------------------------------------------------
+
+
+def plot_png(plot: pg.PlotWidget, path: str | os.PathLike[str], scale: float | None = None) -> Path:
+    """The plot as a PNG (pyqtgraph's ImageExporter), at the screen's pixel density by default."""
+    from pyqtgraph.exporters import ImageExporter
+
+    exporter = ImageExporter(plot.getPlotItem())
+    factor = scale if scale is not None else max(1.0, plot.devicePixelRatioF())
+    width = max(1, round(exporter.parameters()["width"] * factor))
+    exporter.parameters()["width"] = width
+    image = exporter.export(toBytes=True)
+    if not isinstance(image, QImage) or image.isNull():
+        raise OSError(f"{path}: the plot could not be drawn")
+    return _write_bytes(path, _png_bytes(image, str(path)))
+
+
+def _png_bytes(image: QImage, what: str) -> bytes:
+    array = QByteArray()
+    buffer = QBuffer(array)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise OSError(f"{what}: the picture could not be encoded as PNG")
+    buffer.close()
+    return bytes(array.data())
+
+
+def plot_svg(plot: pg.PlotWidget, path: str | os.PathLike[str]) -> Path:
+    """The plot as SVG: pyqtgraph's SVGExporter, or Qt's SVG generator where that fails.
+
+    pyqtgraph 0.14's exporter cannot parse the closed paths (``… Z``) that recent Qt versions
+    write (pyqtgraph issue #3495); Qt's own generator then draws the same scene as vectors.
+    """
+    from pyqtgraph.exporters import SVGExporter
+
+    try:
+        data = SVGExporter(plot.getPlotItem()).export(toBytes=True)
+    except (ValueError, IndexError):
+        data = _qt_svg(plot)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return _write_bytes(path, bytes(data))
+
+
+def _qt_svg(plot: pg.PlotWidget) -> bytes:
+    from PySide6.QtSvg import QSvgGenerator
+
+    array = QByteArray()
+    buffer = QBuffer(array)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    generator = QSvgGenerator()
+    generator.setOutputDevice(buffer)
+    size = plot.size()
+    generator.setSize(size)
+    generator.setViewBox(QRectF(0, 0, size.width(), size.height()))
+    generator.setTitle(plot.getPlotItem().titleLabel.text or plot.objectName())
+    generator.setDescription("Gradient Descent Studio")
+    painter = QPainter(generator)
+    try:
+        plot.render(painter)
+    finally:
+        painter.end()
+    buffer.close()
+    return bytes(array.data())
+
+
+def window_png(window: QWidget, path: str | os.PathLike[str]) -> Path:
+    """The whole window as it is on screen (``QWidget.grab()``)."""
+    pixmap = window.grab()
+    if pixmap.isNull():
+        raise OSError(f"{path}: the window could not be drawn")
+    return _write_bytes(path, _png_bytes(pixmap.toImage(), str(path)))
+
+
+# --------------------------------------------------------------------------------------------
+# The run as an animated GIF
+# --------------------------------------------------------------------------------------------
+
+
+def gif_frame_epochs(epochs_run: int, frames: int) -> np.ndarray:
+    """The epochs the frames show: ``frames`` of them, evenly spread, first and last included."""
+    count = max(1, min(int(frames), epochs_run + 1))
+    if count == 1:
+        return np.array([epochs_run])
+    return np.unique(np.round(np.linspace(0, epochs_run, count)).astype(np.int64))
+
+
+def load_pillow() -> Any:
+    """Pillow's Image module with its GIF writer loaded, or ImportError with a hint.
+
+    Imported here, on the GUI thread: a thread that imports while the GUI thread runs Python
+    paint callbacks can deadlock under PySide6 (seen with PySide6 6.11: both threads parked on
+    the GIL's futex). The encoder thread then only uses modules already loaded.
+    """
+    try:
+        from PIL import GifImagePlugin, Image  # noqa: F401 - GifImagePlugin: the writer
+    except ImportError:
+        raise ImportError("GIF export needs Pillow (pip install Pillow)") from None
+    Image.preinit()
+    return Image
+
+
+class _GifEncoder(QThread):
+    """Quantises frames as they arrive and writes the GIF at the end (Pillow)."""
+
+    encoded = Signal(int)  # frames done
+    done = Signal(str)  # the path written
+    failed = Signal(str)
+
+    def __init__(self, path: str, frame_ms: int, expected: int, image_module: Any) -> None:
+        super().__init__()
+        self.setObjectName("gdstudioGifEncoder")
+        self.image = image_module  # PIL.Image, imported on the GUI thread (see load_pillow)
+        self.path = path
+        self.frame_ms = frame_ms
+        self.expected = expected
+        self.frames: queue.Queue[tuple[bytes, int, int, int] | None] = queue.Queue()
+        self.stop = threading.Event()
+
+    def run(self) -> None:  # in the new thread: no import statement here (see load_pillow)
+        Image = self.image  # noqa: N806 - the module
+        images: list[Any] = []
+        try:
+            while not self.stop.is_set():
+                try:
+                    item = self.frames.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if item is None:
+                    break
+                raw, width, height, stride = item
+                rgb = Image.frombuffer("RGBA", (width, height), raw, "raw", "RGBA", stride,
+                                       1).convert("RGB")
+                images.append(rgb.quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+                                           dither=Image.Dither.NONE))
+                self.encoded.emit(len(images))
+                time.sleep(0.002)  # hand the GIL to the GUI thread, which is drawing frames
+            if self.stop.is_set() or not images:
+                return
+
+            def write(fh: Any) -> None:
+                images[0].save(fh, format="GIF", save_all=True, append_images=images[1:],
+                               duration=self.frame_ms, loop=0, optimize=False, disposal=1)
+
+            write_atomic(self.path, write, binary=True)
+        except OSError as err:
+            self.failed.emit(f"{self.path}: {err.strerror or err}")
+        except Exception as err:  # noqa: BLE001 - reported in the window, never lost
+            self.failed.emit(f"{self.path}: the GIF could not be written ({type(err).__name__}: "
+                             f"{err})")
+        else:
+            if not self.stop.is_set():
+                self.done.emit(self.path)
+
+
+class GifExport(QObject):
+    """Replay the window's run through its plots, frame by frame, into an animated GIF.
+
+    ``finished(outcome, text)``: ``("saved", path)``, ``("cancelled", "")`` or
+    ``("failed", message)``. The window's plots show the whole run again afterwards.
+    """
+
+    finished = Signal(str, str)
+    frameRendered = Signal(int)  # frames drawn so far
+
+    def __init__(self, window: MainWindow, path: str | os.PathLike[str], *,
+                 frames: int = DEFAULT_GIF_FRAMES, frame_ms: int = 80, width: int | None = None,
+                 show_progress: bool = True) -> None:
+        super().__init__(window)
+        self.window = window
+        self.path = os.fspath(path)
+        data = window.run_data
+        if data.n == 0:
+            raise ValueError("there is no run to export")
+        self.epochs = gif_frame_epochs(data.n - 1, frames)
+        self.frame_ms = max(20, int(frame_ms))
+        self.area = _panel_area(window)
+        self._shown_before = window.scrubber.epoch()  # the history slider, given back after
+        size = self.area.size()
+        if width is not None and width > 0 and width != size.width():
+            height = max(1, round(size.height() * width / max(1, size.width())))
+            self.size = QSize(int(width), int(height))
+        else:
+            self.size = QSize(size.width(), size.height())
+        self._next = 0
+        self._encoded = 0
+        self._outcome: tuple[str, str] | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._render_some)
+        self.encoder = _GifEncoder(self.path, self.frame_ms, len(self.epochs), load_pillow())
+        self.encoder.encoded.connect(self._on_encoded, Qt.ConnectionType.QueuedConnection)
+        self.encoder.done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
+        self.encoder.failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
+        self.encoder.finished.connect(self._on_encoder_finished)
+        self.progress: QProgressDialog | None = None
+        if show_progress:
+            progress = QProgressDialog("Drawing the frames…", "Cancel", 0, 2 * len(self.epochs),
+                                       window)
+            progress.setObjectName("gifProgress")
+            progress.setWindowTitle("Export the run as a GIF")
+            progress.setWindowModality(Qt.WindowModality.WindowModal)
+            progress.setMinimumDuration(300)
+            progress.setAutoClose(False)
+            progress.setAutoReset(False)
+            progress.canceled.connect(self.cancel)
+            self.progress = progress
+
+    @property
+    def frame_count(self) -> int:
+        return len(self.epochs)
+
+    def start(self) -> None:
+        if self.window.controller.state == "playing":
+            self.window.controller.pause()  # the frames replay the run as it is now
+        _register(self.encoder, None, self.encoder.stop)
+        self.encoder.start()
+        self._timer.start(0)
+
+    def cancel(self) -> None:
+        """Stop drawing and encoding; nothing is written (an existing file is kept)."""
+        if self._outcome is not None:
+            return
+        self._timer.stop()
+        self.encoder.stop.set()
+        self._finish("cancelled", "")
+
+    @Slot()
+    def _render_some(self) -> None:
+        if self._outcome is not None:
+            return
+        began = time.perf_counter()
+        while self._next < len(self.epochs):
+            self._draw(int(self.epochs[self._next]))
+            self.encoder.frames.put(self._grab())
+            self._next += 1
+            self.frameRendered.emit(self._next)
+            if self._outcome is not None:
+                return  # cancelled (or failed) by whoever heard of this frame
+            if time.perf_counter() - began > _FRAME_BUDGET_S:
+                break
+        self._show_progress()
+        if self._next < len(self.epochs):
+            self._timer.start(0)  # the event loop gets its turn: clicks, Cancel, repaints
+        else:
+            self._restore_plots()
+            self.encoder.frames.put(None)
+            if self.progress is not None:
+                self.progress.setLabelText("Writing the GIF…")
+
+    def _draw(self, epoch: int | None) -> None:
+        """Every panel as it was at ``epoch`` (None: now): the history slider moved there and
+        the window's own frame drawn at once."""
+        w = self.window
+        last = w.run_data.n - 1
+        w.scrubber.set_epoch(None if epoch is None or epoch >= last else epoch)
+        w._draw_frame()  # noqa: SLF001 - the window's drawing, synchronously, for this frame
+
+    def _grab(self) -> tuple[bytes, int, int, int]:
+        image = self.area.grab().toImage()
+        if image.size() != self.size:
+            image = image.scaled(self.size, Qt.AspectRatioMode.IgnoreAspectRatio,
+                                 Qt.TransformationMode.SmoothTransformation)
+        image = image.convertToFormat(QImage.Format.Format_RGBA8888)
+        return bytes(image.constBits()), image.width(), image.height(), image.bytesPerLine()
+
+    def _restore_plots(self) -> None:
+        self._draw(self._shown_before)
+
+    def _show_progress(self) -> None:
+        if self.progress is not None and self._outcome is None:
+            self.progress.setValue(min(self.progress.maximum() - 1, self._next + self._encoded))
+
+    @Slot(int)
+    def _on_encoded(self, count: int) -> None:
+        self._encoded = count
+        self._show_progress()
+
+    @Slot(str)
+    def _on_done(self, path: str) -> None:
+        self._finish("saved", path)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self._timer.stop()
+        self.encoder.stop.set()
+        self._finish("failed", message)
+
+    @Slot()
+    def _on_encoder_finished(self) -> None:
+        self.encoder.deleteLater()
+
+    def _finish(self, outcome: str, text: str) -> None:
+        if self._outcome is not None:
+            return
+        self._outcome = (outcome, text)
+        if self._next < len(self.epochs) or outcome != "saved":
+            self._restore_plots()
+        if self.progress is not None:
+            self.progress.canceled.disconnect()
+            self.progress.close()
+            self.progress.deleteLater()
+            self.progress = None
+        self.finished.emit(outcome, text)
+
+    def wait(self) -> None:
+        """Block until the encoder thread has ended (after a cancel, or at shutdown)."""
+        import shiboken6
+
+        if shiboken6.isValid(self.encoder):
+            self.encoder.stop.set()
+            self.encoder.wait()
+
+
+def _panel_area(window: MainWindow) -> QWidget:
+    """The panels a GIF shows: the plots in the middle of the window."""
+    area = getattr(window, "plots_splitter", None)
+    return area if isinstance(area, QWidget) else window.centralWidget()

@@ -1,0 +1,434 @@
+"""Sessions: File › New / Open / Open Recent / Save / Save As, and the remembered setup.
+
+A ``.gdstudio`` file (:mod:`gdstudio.core.io.session`) holds the problem (an expression, or the
+data itself), every setting, the run's history and the window's own state
+(:class:`~gdstudio.ui.model.state.UiState`). Saving is atomic (the core writes a temporary file and
+moves it over the old one); an error is shown and the file on disk is untouched. Opening checks
+the whole file first: a corrupt, truncated or newer-version file is refused with the core's
+message and the window is left exactly as it was.
+
+A reopened run is computed again by the worker to the saved epoch (with the learning-rate
+changes made at the same epochs), so it can go on from there; it is compared with the saved
+history and any difference is reported.
+
+The window's title shows the file's name and ``*`` while there are unsaved changes: a change
+of setup, a step of the run, a change of view state. Closing, New and Open ask first
+(Save / Discard / Cancel).
+
+The setup in use when the window closes (problem and parameters, without the run) is kept in
+QSettings and shown again at the next start.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QSettings, Signal, Slot
+
+from gdstudio.core import History, InputError, RegressionProblem, RunConfig
+from gdstudio.core.io.session import (
+    SUFFIX,
+    Session,
+    SessionError,
+    dumps_session,
+    load_session,
+    loads_session,
+    save_session,
+)
+from gdstudio.ui.files import dialogs
+from gdstudio.ui.files.exports import history_of
+from gdstudio.ui.model.state import UiState
+
+if TYPE_CHECKING:  # pragma: no cover
+    from gdstudio.ui.window.main_window import MainWindow
+
+__all__ = [
+    "SessionManager",
+    "SESSION_FILTERS",
+    "MAX_RECENT",
+    "LAST_SETUP_MAX_POINTS",
+    "settings",
+]
+
+log = logging.getLogger(__name__)
+
+SESSION_FILTERS = f"Gradient Descent Studio sessions (*{SUFFIX});;All files (*)"
+MAX_RECENT = 10
+#: Regression data up to this many points is remembered with the setup (in QSettings); larger
+#: data is remembered by its file, read again at the next start.
+LAST_SETUP_MAX_POINTS = 100_000
+
+_RECENT_KEY = "files/recent"
+_LAST_KEY = "session/last"
+
+
+def settings() -> QSettings:
+    """The application's settings (the same store as the window's)."""
+    from PySide6.QtCore import QCoreApplication
+
+    if QCoreApplication.organizationName() or QCoreApplication.applicationName():
+        return QSettings()
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "gdstudio", "gdstudio")
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
+
+
+class SessionManager(QObject):
+    """The window's file: its name, its modified state, saving and opening it."""
+
+    pathChanged = Signal(str)
+    #: A reopened run has been computed again and shown: (matches the saved history, message).
+    resumed = Signal(bool, str)
+
+    def __init__(self, window: MainWindow, ui_state: UiState, app_name: str) -> None:
+        super().__init__(window)
+        self.window = window
+        self.ui_state = ui_state
+        self.app_name = app_name
+        self.path: Path | None = None
+        self._restoring = 0
+        self._pending: tuple[RunConfig, History] | None = None
+        self.close_approved = False
+
+        controls = window.controls
+        controls.configChanged.connect(self._touch)
+        controls.lrChanged.connect(self._touch)
+        controls.speedChanged.connect(self._touch)
+        window.controller.stepsAdvanced.connect(self._touch)
+        window.logScaleAction.toggled.connect(self._touch)
+        # After the window's own slot: the rows are in run_data when this one runs.
+        window.controller.runReset.connect(self._on_run_reset)
+        self.update_title()
+
+    # ------------------------------------------------------------------------------------------
+    # name and modified state
+    # ------------------------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.path.name if self.path is not None else "Untitled"
+
+    def update_title(self) -> None:
+        self.window.setWindowTitle(f"{self.name}[*] — {self.app_name}")
+        self.window.setWindowFilePath(str(self.path) if self.path is not None else "")
+
+    @Slot()
+    def _touch(self, *_args: object) -> None:
+        if not self._restoring:
+            self.window.setWindowModified(True)
+
+    def mark_modified(self) -> None:
+        """Something a person made changed (for panels whose changes signal no one)."""
+        self._touch()
+
+    def set_clean(self) -> None:
+        self.window.setWindowModified(False)
+
+    @contextmanager
+    def restoring(self) -> Iterator[None]:
+        """Changes made inside are the file's, not the person's: the window stays unmodified."""
+        self._restoring += 1
+        try:
+            yield
+        finally:
+            self._restoring -= 1
+
+    def _set_path(self, path: Path | None) -> None:
+        self.path = path
+        self.update_title()
+        self.pathChanged.emit(str(path) if path is not None else "")
+
+    # ------------------------------------------------------------------------------------------
+    # saving
+    # ------------------------------------------------------------------------------------------
+
+    def snapshot(self) -> Session:
+        """Everything a session file holds, as the window shows it now."""
+        window = self.window
+        history = history_of(window.run_data)
+        if history is not None:
+            config = history.config
+        else:
+            config = window.controls.config()
+            if config is None:
+                raise SessionError("there is nothing to save yet: fix the input shown in red")
+        return Session(config=config, history=history, ui=self.ui_state.collect())
+
+    def save(self) -> bool:
+        """File › Save (Save As for a new window); True when saved."""
+        if self.path is None:
+            return self.save_as()
+        return self.write(self.path)
+
+    def save_as(self) -> bool:
+        """File › Save As…; True when saved."""
+        folder = str(self.path.parent) if self.path is not None else os.path.expanduser("~")
+        suggested = os.path.join(folder, self.path.name if self.path is not None
+                                 else f"{self._suggested_stem()}{SUFFIX}")
+        path = dialogs.ask_save_path(self.window, "Save session", suggested, SESSION_FILTERS)
+        if not path:
+            return False
+        if not os.path.splitext(path)[1]:
+            path += SUFFIX
+        return self.write(path)
+
+    def _suggested_stem(self) -> str:
+        data = self.window.run_data
+        problem = data.config.problem if isinstance(data.config, RunConfig) else None
+        if isinstance(problem, RegressionProblem):
+            return "regression"
+        key = getattr(problem, "preset_key", None)
+        return key or "session"
+
+    def write(self, path: str | os.PathLike[str]) -> bool:
+        """Save to ``path`` (atomically); errors in a dialog, the file on disk untouched."""
+        target = Path(path)
+        try:
+            written = save_session(target, self.snapshot())
+        except SessionError as err:
+            dialogs.show_error(self.window, "Could not save the session", str(err))
+            return False
+        except OSError as err:
+            dialogs.show_error(
+                self.window, "Could not save the session",
+                f"{target}: {err.strerror or err}\n\nNothing was written: the file on disk "
+                "(if there was one) is as it was.")
+            return False
+        self._set_path(Path(written))
+        self.set_clean()
+        self.add_recent(str(written))
+        self.window.statusBar().showMessage(f"Saved {written}", 5000)
+        return True
+
+    def maybe_save(self) -> bool:
+        """Before the window's contents go: ask about unsaved changes. True to go on."""
+        if not self.window.isWindowModified():
+            return True
+        answer = dialogs.ask_save_changes(self.window, self.name)
+        if answer == dialogs.SAVE:
+            return self.save()
+        return answer == dialogs.DISCARD
+
+    # ------------------------------------------------------------------------------------------
+    # opening
+    # ------------------------------------------------------------------------------------------
+
+    def new(self) -> bool:
+        """File › New: the first launch's example, no file."""
+        if not self.maybe_save():
+            return False
+        with self.restoring():
+            self.window.controls.reset_to_defaults(emit=False)
+            self.ui_state.restore({})
+            config = self.window.controls.config()
+            if config is not None:
+                self.window._start_run(config)  # noqa: SLF001
+        self._pending = None
+        self._set_path(None)
+        self.set_clean()
+        return True
+
+    def open(self, path: str | os.PathLike[str] | None = None) -> bool:
+        """File › Open…: ask (unless ``path``), check the file, show it. True when opened."""
+        if not self.maybe_save():
+            return False
+        if path is None:
+            folder = str(self.path.parent) if self.path is not None else ""
+            path = dialogs.ask_open_path(self.window, "Open session", folder, SESSION_FILTERS)
+            if not path:
+                return False
+        return self.open_file(path)
+
+    def open_file(self, path: str | os.PathLike[str], *, ask: bool = False,
+                  report: Callable[[str], None] | None = None) -> bool:
+        """Open ``path`` without asking about unsaved changes (unless ``ask``).
+
+        Why a file cannot be opened goes to ``report`` (default: an error dialog).
+        """
+        if ask and not self.maybe_save():
+            return False
+        if report is None:
+            def report(message: str) -> None:
+                dialogs.show_error(self.window, "Could not open the session", message)
+        try:
+            session = load_session(path)
+        except SessionError as err:
+            report(f"{err}\n\nNothing was changed.")
+            if not os.path.exists(path):
+                self.remove_recent(os.fspath(path))
+            return False
+        if not self.apply(session, os.fspath(path), report=report):
+            return False
+        self._set_path(Path(os.path.abspath(path)))
+        self.set_clean()
+        self.add_recent(os.path.abspath(path))
+        return True
+
+    def apply(self, session: Session, origin: str = "session",
+              report: Callable[[str], None] | None = None) -> bool:
+        """Show ``session``: setup, window state, and its run (computed again to its epoch)."""
+        window = self.window
+        config = session.config
+        why = window.controls.can_show(config)
+        if why:
+            message = (f"{origin}: this window cannot show it: {why}.\n\nNothing was changed. "
+                       "(gdstudio run --session FILE runs it headless.)")
+            if report is not None:
+                report(message)
+            else:
+                dialogs.show_error(window, "Could not open the session", message)
+            return False
+        history = session.history
+        current_lr = history.lr_changes[-1][1] if history is not None and history.lr_changes \
+            else None
+        with self.restoring():
+            window.controls.set_config(config, emit=False, lr=current_lr)
+            # The window's own state first: a race set up in it decides what runs.
+            failed = self.ui_state.restore(session.ui)
+            # The file's own config runs (the panel's copy carries the lr in force now, if the
+            # run changed it): computed again to the saved epoch, lr changes and all. A race
+            # starts again from its start (the file holds the history of the lane shown).
+            window._start_run(config)  # noqa: SLF001 - shows the problem, resets the plots
+            racing = window.controls.race() is not None
+            if history is not None and not racing \
+                    and (history.epochs_run > 0 or history.lr_changes):
+                self._pending = (config, history)
+                window.controller.resume(config, history.epochs_run, history.lr_changes)
+            else:
+                self._pending = None
+        notes = []
+        extra = window.controls.extra_settings()
+        if extra:
+            notes.append("settings without a control here are kept from the file: "
+                         + ", ".join(f"{k} = {v!r}" for k, v in sorted(extra.items())))
+        if failed:
+            notes.append(f"part of the window's state could not be restored ({', '.join(failed)})")
+        if notes:
+            window.message_bar.show_message(f"Opened {os.path.basename(origin)}; "
+                                            + "; ".join(notes) + ".", "info")
+        return True
+
+    @Slot(object, object)
+    def _on_run_reset(self, _batch: object, config: object) -> None:
+        pending = self._pending
+        if pending is None or config is not pending[0]:
+            return
+        self._pending = None
+        saved = pending[1]
+        data = self.window.run_data
+        same = (data.n == saved.epochs_run + 1 and _same(data.params, saved.params)
+                and _same(data.loss, saved.loss) and _same(data.grad, saved.grad))
+        if same:
+            message = ""
+        elif data.n != saved.epochs_run + 1:
+            message = (f"The saved run had {saved.epochs_run:,} epochs; computed again here it "
+                       f"stops at {data.n - 1:,} ({data.message or data.status}).")
+        else:
+            with np.errstate(all="ignore"):
+                gap = float(np.nanmax(np.abs(data.params - saved.params)))
+            message = (f"The run, computed again on this machine, differs from the saved one "
+                       f"(parameters by up to {gap:.3g}): it was probably made on other "
+                       "hardware or another version. The window shows the new computation.")
+        if message:
+            self.window.message_bar.show_message(message, "warning")
+        self.resumed.emit(same, message)
+
+    # ------------------------------------------------------------------------------------------
+    # recent files
+    # ------------------------------------------------------------------------------------------
+
+    def recent(self) -> list[str]:
+        raw = settings().value(_RECENT_KEY, "")
+        try:
+            items = json.loads(raw) if isinstance(raw, str) and raw else []
+        except ValueError:
+            items = []
+        return [p for p in items if isinstance(p, str)][:MAX_RECENT] if isinstance(items, list) \
+            else []
+
+    def _set_recent(self, items: list[str]) -> None:
+        s = settings()
+        s.setValue(_RECENT_KEY, json.dumps(items[:MAX_RECENT]))
+        s.sync()
+
+    def add_recent(self, path: str) -> None:
+        path = os.path.abspath(path)
+        self._set_recent([path, *[p for p in self.recent() if p != path]])
+
+    def remove_recent(self, path: str) -> None:
+        path = os.path.abspath(path)
+        self._set_recent([p for p in self.recent() if p != path])
+
+    def prune_recent(self) -> list[str]:
+        """Drop files that no longer exist; returns those dropped."""
+        items = self.recent()
+        missing = [p for p in items if not os.path.isfile(p)]
+        if missing:
+            self._set_recent([p for p in items if p not in missing])
+        return missing
+
+    def clear_recent(self) -> None:
+        self._set_recent([])
+
+    # ------------------------------------------------------------------------------------------
+    # the setup remembered between launches (QSettings)
+    # ------------------------------------------------------------------------------------------
+
+    def remember_setup(self) -> None:
+        """Keep the setup in use (problem and parameters, not the run) for the next start."""
+        window = self.window
+        config = window.controls.config()
+        if config is None and isinstance(window.run_data.config, RunConfig):
+            config = window.run_data.config
+        if config is None:
+            return
+        ui: dict[str, Any] = {}
+        problem = config.problem
+        if isinstance(problem, RegressionProblem) and problem.synthetic_spec is None \
+                and problem.n > LAST_SETUP_MAX_POINTS:
+            # Too large for the settings file: remember where it came from instead.
+            ui["data_file"] = {"path": problem.source, "x_column": problem.x_name,
+                               "y_column": problem.y_name}
+            config = config.with_(problem=RegressionProblem.synthetic())
+        try:
+            text = dumps_session(Session(config=config, history=None, ui=ui))
+        except (SessionError, ValueError):
+            log.exception("the setup could not be remembered")
+            return
+        s = settings()
+        s.setValue(_LAST_KEY, text)
+        s.sync()
+
+    def restore_setup(self) -> dict[str, Any] | None:
+        """Show the setup remembered at the last close (quietly).
+
+        Returns where the data comes from when it was too large to remember (``{"path",
+        "x_column", "y_column"}``: the caller reads it again), else None.
+
+        A remembered setup that cannot be read (another version, a damaged settings file) is
+        ignored: the window opens on the source's example.
+        """
+        raw = settings().value(_LAST_KEY, "")
+        if not isinstance(raw, str) or not raw:
+            return None
+        try:
+            session = loads_session(raw, origin="the remembered setup")
+        except (InputError, ValueError):
+            log.warning("the remembered setup could not be read; starting from the example")
+            return None
+        controls = self.window.controls
+        if controls.can_show(session.config):
+            return None
+        with self.restoring():
+            controls.set_config(session.config, emit=False)
+        data_file = session.ui.get("data_file")
+        return data_file if isinstance(data_file, dict) else None

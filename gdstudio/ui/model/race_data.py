@@ -1,0 +1,182 @@
+"""The GUI thread's copy of a race: every lane's rows, fed by the worker's :class:`RaceStep`\\ s.
+
+Like :class:`~gdstudio.ui.model.run_data.RunData` for a single run, the arrays grow by amortised
+doubling (a step costs O(its rows × lanes)) and the panels read views of them. Per lane it keeps
+its length (rows past it are not its history), status, message, whether it has stopped, and the
+first epoch at which |gradient| ≤ the report tolerance (found per step, never by rescanning).
+No Qt here, except the palette's darkness in :func:`lane_colours`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gdstudio.core import StepBatch
+from gdstudio.core.descent.loop import grad_norms
+from gdstudio.ui.model.race_run import RaceSpec, RaceStep
+
+__all__ = ["RaceData", "LANE_COLOURS", "lane_colours", "MAX_WINDOW_LANES"]
+
+#: Okabe & Ito's colour-blind-safe palette, strong contrasts first (the order of
+#: ``gdstudio.ui.theme.RUN_COLOR_ORDER``: blue, orange, bluish green, vermillion, reddish
+#: purple, sky blue, yellow, black).
+LANE_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
+                "#000000")
+#: Black is invisible on a dark background: this grey takes its place there.
+_DARK_BLACK = "#BBBBBB"
+#: Most lanes a race may have in the window (each is a curve on every plot).
+MAX_WINDOW_LANES = 24
+
+
+def lane_colours(count: int) -> list[str]:
+    """``count`` distinguishable colours: Okabe–Ito up to 8, then a cividis ramp (also safe)."""
+    if count <= len(LANE_COLOURS):
+        from PySide6.QtGui import QGuiApplication, QPalette
+
+        dark = QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
+        return [(_DARK_BLACK if dark and c == "#000000" else c) for c in LANE_COLOURS[:count]]
+    import pyqtgraph as pg
+
+    cmap = pg.colormap.get("cividis")
+    return [cmap.map(0.05 + 0.9 * i / max(count - 1, 1), mode="qcolor").name()
+            for i in range(count)]
+
+
+class RaceData:
+    """Rows 0…n−1 of every lane of the current race, and each lane's state."""
+
+    def __init__(self) -> None:
+        self.spec: RaceSpec | None = None
+        self._allocate(0, 1, 16)
+
+    def _allocate(self, lanes: int, k: int, capacity: int) -> None:
+        self.K = lanes
+        self.k = k
+        self.n = 0
+        self._params = np.empty((capacity, lanes, k))
+        self._loss = np.empty((capacity, lanes))
+        self._grad = np.empty((capacity, lanes, k))
+        self.lengths = np.zeros(lanes, dtype=np.int64)
+        self.statuses: tuple[str, ...] = ("",) * lanes
+        self.messages: tuple[str, ...] = ("",) * lanes
+        self.done = np.zeros(lanes, dtype=bool)
+        self.finished = False
+        #: First epoch with |gradient| ≤ report tol, per lane (−1: not yet).
+        self.epochs_to_tol = np.full(lanes, -1, dtype=np.int64)
+        self._scanned = np.zeros(lanes, dtype=np.int64)  # rows of each lane searched so far
+        #: Ranges of the finite values of each lane's history (for the plots' views).
+        self.param_min = np.full(k, np.inf)
+        self.param_max = np.full(k, -np.inf)
+
+    # --- views -------------------------------------------------------------------------------
+
+    @property
+    def params(self) -> np.ndarray:
+        return self._params[: self.n]
+
+    @property
+    def loss(self) -> np.ndarray:
+        return self._loss[: self.n]
+
+    @property
+    def grad(self) -> np.ndarray:
+        return self._grad[: self.n]
+
+    @property
+    def epoch(self) -> int:
+        return self.n - 1
+
+    @property
+    def active(self) -> bool:
+        return self.spec is not None
+
+    def row(self, j: int, epoch: int | None = None) -> int:
+        """The row that shows lane ``j`` at ``epoch`` (its last row once it has stopped)."""
+        last = int(self.lengths[j]) - 1
+        return last if epoch is None else max(0, min(int(epoch), last))
+
+    def lane_params(self, j: int, epoch: int | None = None) -> np.ndarray:
+        """Lane ``j``'s parameter rows up to ``epoch`` (all of its history when None)."""
+        return self._params[: self.row(j, epoch) + 1, j]
+
+    def lane_loss(self, j: int, epoch: int | None = None) -> np.ndarray:
+        return self._loss[: self.row(j, epoch) + 1, j]
+
+    def running(self, j: int, epoch: int | None = None) -> bool:
+        """Is lane ``j`` still going at ``epoch`` (the newest when None)?"""
+        if not self.done[j]:
+            return True
+        return epoch is not None and epoch < int(self.lengths[j]) - 1
+
+    # --- updates -----------------------------------------------------------------------------
+
+    def reset(self, spec: RaceSpec | None) -> None:
+        self.spec = spec
+        if spec is None:
+            self._allocate(0, 1, 16)
+            return
+        self._allocate(len(spec.lanes), len(spec.problem.param_names), 256)
+
+    def append(self, step: RaceStep) -> tuple[int, int]:
+        """Add a step's rows; return the range (first, last + 1) of new row indices."""
+        m = len(step)
+        if step.start != self.n:
+            raise ValueError(f"race step starts at epoch {step.start}, expected {self.n}")
+        need = self.n + m
+        cap = self._loss.shape[0]
+        if need > cap:
+            new = max(need, 2 * cap)
+            for name in ("_params", "_loss", "_grad"):
+                old = getattr(self, name)
+                grown = np.empty((new,) + old.shape[1:])
+                grown[: self.n] = old[: self.n]
+                setattr(self, name, grown)
+        first = self.n
+        if m:
+            self._params[first:need] = step.params
+            self._loss[first:need] = step.loss
+            self._grad[first:need] = step.grad
+        self.n = need
+        self.lengths = np.minimum(np.asarray(step.lengths, dtype=np.int64), self.n)
+        self.statuses = tuple(step.statuses)
+        self.messages = tuple(step.messages)
+        self.done = np.asarray(step.done, dtype=bool)
+        self.finished = bool(step.finished)
+        self._scan(first)
+        return first, need
+
+    def _scan(self, first: int) -> None:
+        """Update the ranges and the epochs-to-tol with each lane's new history rows."""
+        if self.spec is None:
+            return
+        tol = self.spec.report_tol
+        for j in range(self.K):
+            lo, hi = int(self._scanned[j]), int(self.lengths[j])
+            if hi <= lo:
+                continue
+            P = self._params[lo:hi, j]
+            with np.errstate(invalid="ignore"):
+                finite = np.where(np.isfinite(P), P, np.nan)
+                self.param_min = np.fmin(self.param_min, np.nanmin(finite, axis=0, initial=np.inf))
+                self.param_max = np.fmax(self.param_max, np.nanmax(finite, axis=0, initial=-np.inf))
+            if self.epochs_to_tol[j] < 0:
+                hits = np.nonzero(grad_norms(self._grad[lo:hi, j]) <= tol)[0]
+                if hits.size:
+                    self.epochs_to_tol[j] = lo + int(hits[0])
+            self._scanned[j] = hi
+
+    # --- one lane as a single run ------------------------------------------------------------
+
+    def lane_batch(self, j: int, start: int) -> StepBatch:
+        """Lane ``j``'s rows from ``start`` to its length, as a single run's StepBatch."""
+        stop = max(start, int(self.lengths[j]))
+        done = bool(self.done[j])
+        return StepBatch(
+            start=start,
+            params=self._params[start:stop, j].copy(),
+            loss=self._loss[start:stop, j].copy(),
+            grad=self._grad[start:stop, j].copy(),
+            status=self.statuses[j] if done else "",
+            finished=done,
+            message=self.messages[j] if done else "",
+        )

@@ -1,0 +1,388 @@
+"""What the mathematics says before any run: derivative, minima, critical learning rate, regime.
+
+Every number comes from :mod:`gdstudio.core.analysis`; this widget only lays them out. The
+analysis of a problem is computed once per problem and kept; a new learning rate, start or
+optimizer only asks the core for the regime again (cheap), so the panel follows the lr slider.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from gdstudio.core import FunctionProblem, RegressionProblem, RunConfig
+from gdstudio.core.analysis import (
+    FunctionAnalysis,
+    Regime,
+    RegressionAnalysis,
+    SurfaceAnalysis,
+    analyze_function,
+    analyze_regression,
+    analyze_surface,
+)
+from gdstudio.ui.model.formatting import number, pretty_math
+from gdstudio.ui.threads import symbolic
+
+__all__ = ["AnalysisPanel", "REGIME_COLOURS"]
+
+REGIME_COLOURS = {
+    "monotone": "#2e7d32",
+    "oscillating": "#ef6c00",
+    "cycling": "#6a1b9a",
+    "diverging": "#c62828",
+    "unknown": "#616161",
+}
+
+_REGIME_NAMES = {
+    "monotone": "converges smoothly",
+    "oscillating": "converges, oscillating",
+    "cycling": "cycles for ever",
+    "diverging": "diverges",
+    "unknown": "unknown",
+}
+
+
+def _math(text: str) -> str:
+    return html.escape(pretty_math(text))
+
+
+def _badge(regime: Regime) -> str:
+    colour = REGIME_COLOURS.get(regime.kind, REGIME_COLOURS["unknown"])
+    name = _REGIME_NAMES.get(regime.kind, regime.kind)
+    return (
+        f'<span style="background-color:{colour}; color:white; font-weight:600;">'
+        f"&nbsp;{html.escape(name)}&nbsp;</span>"
+    )
+
+
+#: A race lane whose optimizer plain gradient descent's theory does not describe.
+_NOT_PREDICTED = "<span style='color:#757575;'>not predicted: the theory is plain GD's</span>"
+
+
+def _row(label: str, value: str) -> str:
+    return (
+        f'<tr><td style="padding:2px 10px 2px 0; color:#757575; white-space:nowrap;"'
+        f' valign="top">{label}</td><td style="padding:2px 0;">{value}</td></tr>'
+    )
+
+
+class AnalysisPanel(QScrollArea):
+    """Read-only rich text: the theory for the current problem and learning rate.
+
+    A function's analysis needs SymPy; until it is loaded (the first second after start-up, see
+    :mod:`.symbolic`) the panel says so, and ``analysisChanged`` tells the window when the
+    analysis (the minimum, the loss there) has arrived.
+    """
+
+    analysisChanged = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("analysisPanel")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        inner = QWidget()
+        layout = QVBoxLayout(inner)
+        layout.setContentsMargins(8, 6, 8, 6)
+        self.label = QLabel()
+        self.label.setObjectName("analysisText")
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.label)
+        layout.addStretch(1)
+        self.setWidget(inner)
+        self._problem: FunctionProblem | RegressionProblem | None = None
+        self._analysis: FunctionAnalysis | RegressionAnalysis | SurfaceAnalysis | None = None
+        self._error = ""
+        self._config: RunConfig | None = None
+        self._lr = math.nan
+        self._start: tuple[float, ...] | None = None  # a surface's analysis depends on it
+        self._scaled: RegressionAnalysis | None = None  # the regression on standardised x
+        self._waiting = False  # for SymPy (a function's analysis), see set_config
+        self._race: list[tuple[str, float, str]] = []  # (label, lr, optimizer) of race lanes
+        self.label.setText("<i>Choose a problem to see its analysis.</i>")
+
+    # --- inputs ------------------------------------------------------------------------------
+
+    @property
+    def analysis(self) -> FunctionAnalysis | RegressionAnalysis | SurfaceAnalysis | None:
+        return self._analysis
+
+    def set_config(self, config: RunConfig | None) -> None:
+        """Show the analysis of ``config``'s problem (computed once per problem)."""
+        self._config = config
+        if config is None:
+            self._render()
+            return
+        self._lr = float(config.lr)  # type: ignore[arg-type]
+        surface = isinstance(config.problem, FunctionProblem) and config.problem.dim == 2
+        start = tuple(float(v) for v in config.start_params()) if surface else None
+        if isinstance(config.problem, FunctionProblem) and not symbolic.is_ready():
+            self._problem = None
+            self._analysis = None
+            self._error = ""
+            if not self._waiting:
+                self._waiting = True
+                symbolic.call_when_ready(self, self._on_symbolic_ready)
+            self._render()
+            return
+        if config.problem is not self._problem or start != self._start:
+            self._problem = config.problem
+            self._start = start
+            self._analysis = None
+            self._scaled = None
+            self._error = ""
+            try:
+                if isinstance(config.problem, RegressionProblem):
+                    self._analysis = analyze_regression(config.problem)
+                elif config.problem.dim == 1:
+                    self._analysis = analyze_function(config.problem)
+                elif surface:
+                    self._analysis = analyze_surface(config.problem, start)
+            except Exception as err:  # noqa: BLE001 - theory is a help; never break the window
+                self._error = f"{type(err).__name__}: {err}"
+        if config.scale_x and isinstance(config.problem, RegressionProblem) \
+                and self._scaled is None and not self._error:
+            from gdstudio.core.descent.minibatch import scaled_problem
+
+            try:
+                self._scaled = analyze_regression(scaled_problem(config.problem)[0])
+            except Exception:  # noqa: BLE001 - theory is a help; never break the window
+                self._scaled = None
+        self._render()
+
+    @property
+    def config(self) -> RunConfig | None:
+        """The configuration analysed (None while the input is invalid)."""
+        return self._config
+
+    def _on_symbolic_ready(self) -> None:
+        self._waiting = False
+        if self._config is not None:
+            self.set_config(self._config)
+            self.analysisChanged.emit()
+
+    def set_race(self, lanes: list[tuple[str, float, str]] | None) -> None:
+        """A race's lanes (label, learning rate, optimizer): each one's regime is listed."""
+        self._race = list(lanes or [])
+        self._render()
+
+    def set_lr(self, lr: float) -> None:
+        self._lr = float(lr)
+        self._render()
+
+    def optimum_loss(self) -> float:
+        """The loss at the minimum descent heads for (nan if unknown): for the log loss plot."""
+        a = self._analysis
+        if isinstance(a, RegressionAnalysis):
+            return a.loss
+        if isinstance(a, SurfaceAnalysis):
+            return float(a.f) if a.kind == "minimum" else math.nan
+        if isinstance(a, FunctionAnalysis) and self._config is not None:
+            target = a.minimum_for(float(self._config.start_params()[0]))
+            if target is not None:
+                return target.f
+        return math.nan
+
+    def condition_number(self, *, scaled: bool = False) -> float | None:
+        """The regression Hessian's condition number (on standardised x with ``scaled``)."""
+        a = self._scaled if scaled else self._analysis
+        return a.condition_number if isinstance(a, RegressionAnalysis) else None
+
+    def surface_point(self) -> tuple[tuple[float, float], str, float] | None:
+        """For f(x, y): (the stationary point descent heads for, its kind, f there)."""
+        a = self._analysis
+        if isinstance(a, SurfaceAnalysis) and all(math.isfinite(v) for v in a.point):
+            return (float(a.point[0]), float(a.point[1])), a.kind, float(a.f)
+        return None
+
+    def minimum_point(self) -> tuple[float, float] | None:
+        """(x*, f(x*)) of the minimum descent heads for, for the curve plot."""
+        a = self._analysis
+        if isinstance(a, FunctionAnalysis) and self._config is not None:
+            target = a.minimum_for(float(self._config.start_params()[0]))
+            if target is not None and math.isfinite(target.f):
+                return target.x, target.f
+        return None
+
+    # --- rendering ---------------------------------------------------------------------------
+
+    def text(self) -> str:
+        """The panel's text without markup (for tests and copying)."""
+        from PySide6.QtGui import QTextDocument
+
+        doc = QTextDocument()
+        doc.setHtml(self.label.text())
+        return doc.toPlainText()
+
+    def _render(self) -> None:
+        config = self._config
+        if config is None:
+            self.label.setText("<i>Fix the highlighted input to see the analysis.</i>")
+            return
+        if isinstance(config.problem, FunctionProblem) and not symbolic.is_ready():
+            self.label.setText("<i>Working out the derivative and the analysis…</i>")
+            return
+        if self._error:
+            self.label.setText(f"<i>No analysis for this problem ({html.escape(self._error)}).</i>")
+            return
+        a = self._analysis
+        if isinstance(a, FunctionAnalysis):
+            body = self._function_html(a, config)
+        elif isinstance(a, RegressionAnalysis):
+            body = self._regression_html(a, config)
+        elif isinstance(a, SurfaceAnalysis):
+            body = self._surface_html(a, config)
+        else:
+            body = "<i>The analysis covers functions of one variable and regressions.</i>"
+        body += self._race_html()
+        others = sorted({o for _l, _r, o in self._race if o != "gd"}) if self._race \
+            else ([config.optimizer] if config.optimizer != "gd" else [])
+        if others:
+            body += (
+                '<p style="color:#8d6e00;">The critical learning rate and regime are theory for '
+                f"plain gradient descent; <b>{html.escape(', '.join(others))}</b> change"
+                f"{'s' if len(others) == 1 else ''} the update, so read them as a guide "
+                "only.</p>"
+            )
+        self.label.setText(body)
+
+    def _function_html(self, a: FunctionAnalysis, config: RunConfig) -> str:
+        problem = config.problem
+        assert isinstance(problem, FunctionProblem)
+        x0 = float(config.start_params()[0])
+        rows = [
+            _row("f(x)", _math(problem.expression.pretty)),
+            _row("f′(x)", _math(a.derivative_text)),
+        ]
+        if a.second_derivative_text:
+            rows.append(_row("f″(x)", _math(a.second_derivative_text)))
+        if a.points:
+            shown = a.points[:6]
+            pts = "<br>".join(html.escape(p.describe()) for p in shown)
+            if len(a.points) > len(shown):
+                pts += f"<br>… and {len(a.points) - len(shown)} more"
+            where = "" if a.exact else (
+                f" <span style='color:#757575;'>(searched x in "
+                f"{number(a.search_range[0], 4)} … {number(a.search_range[1], 4)})</span>"
+            )
+            rows.append(_row("f′(x) = 0", pts + where))
+        else:
+            rows.append(_row("f′(x) = 0", "no stationary point found"))
+        target, regime = a.regime(self._lr, x0)
+        if target is not None:
+            rows.append(_row("Heads for", f"{html.escape(target.describe())} "
+                                          f"(from x₀ = {number(x0)})"))
+            if target.smooth:
+                rows.append(_row("Curvature", f"h = f″(x*) = {number(target.curvature)}"))
+            crit = regime.critical_lr
+            if math.isfinite(crit) and crit > 0:
+                rows.append(_row("Critical lr", f"<b>2/h = {number(crit)}</b> "
+                                                f"(above it descent diverges)"))
+        rows += self._regime_rows(regime)
+        return "<table>" + "".join(rows) + "</table>"
+
+    def _lane_regime(self, lr: float) -> Regime | None:
+        a = self._analysis
+        if isinstance(a, (RegressionAnalysis, SurfaceAnalysis)):
+            scaled = self._scaled if self._config is not None and self._config.scale_x else None
+            return (scaled or a).regime(lr)
+        if isinstance(a, FunctionAnalysis) and self._config is not None:
+            return a.regime(lr, float(self._config.start_params()[0]))[1]
+        return None
+
+    def _race_html(self) -> str:
+        """The regime of each plain-descent lane of a race (gradient descent's theory); the
+        other optimizers' lanes are not predicted by it: their outcome is in the race table."""
+        if not self._race:
+            return ""
+        rows = []
+        for label, lr, optimizer in self._race:
+            if optimizer not in ("gd", "sgd"):
+                rows.append(_row(html.escape(label), _NOT_PREDICTED))
+                continue
+            regime = self._lane_regime(lr)
+            if regime is not None:
+                rows.append(_row(html.escape(label), _badge(regime)))
+        if not rows:
+            return ""
+        return "<p style='margin-top:8px;'><b>The race</b></p><table>" + "".join(rows) \
+            + "</table>"
+
+    def _surface_html(self, a: SurfaceAnalysis, config: RunConfig) -> str:
+        problem = config.problem
+        assert isinstance(problem, FunctionProblem)
+        names = ", ".join(problem.variables)
+        start = ", ".join(number(float(v)) for v in config.start_params())
+        gradient = pretty_math(a.gradient_text).replace("(-", "(−").replace(", -", ", −")
+        rows = [
+            _row(f"f({names})", _math(problem.expression.pretty)),
+            _row("∇f", html.escape(gradient)),
+        ]
+        point = ", ".join(number(v) for v in a.point)
+        if a.kind == "none found":
+            rows.append(_row("Heads for", f"no stationary point found downhill from ({start}): "
+                                          "f may decrease without end that way"))
+        elif a.kind == "minimum":
+            rows.append(_row("Heads for", f"{html.escape(a.kind)} at ({point}), "
+                                          f"f = {number(a.f)} (from ({start}))"))
+        else:
+            rows.append(_row("Nearby", f"a {html.escape(a.kind)} at ({point}), f = {number(a.f)}: "
+                                       "no minimum downhill from "
+                                       f"({start}); descent slides past it"))
+        if np.isfinite(a.hessian).all() and a.kind != "none found":
+            h = a.hessian
+            matrix = (f"[{number(float(h[0, 0]), 5)}, {number(float(h[0, 1]), 5)}]<br>"
+                      f"[{number(float(h[1, 0]), 5)}, {number(float(h[1, 1]), 5)}]")
+            rows.append(_row("Hessian there", matrix))
+            lam = a.eigenvalues
+            rows.append(_row("Eigenvalues", f"λmin = {number(float(lam[0]))}, "
+                                            f"λmax = {number(float(lam[-1]))}"))
+        if a.kind == "minimum":
+            rows.append(_row("Condition", f"κ = λmax/λmin = {number(a.condition_number, 4)}"))
+            rows.append(_row("Critical lr", f"<b>2/λmax = {number(a.critical_lr)}</b> "
+                                            f"(above it descent diverges there)"))
+        rows += self._regime_rows(a.regime(self._lr))
+        return "<table>" + "".join(rows) + "</table>"
+
+    def _regression_html(self, a: RegressionAnalysis, config: RunConfig) -> str:
+        problem = config.problem
+        assert isinstance(problem, RegressionProblem)
+        lam = a.eigenvalues
+        rows = [
+            _row("Loss", "MSE = (1/n)·Σ (y − (m·x + c))²"),
+            _row("Gradient", "∂/∂m = (−2/n)·Σ x·(y − ŷ)<br>∂/∂c = (−2/n)·Σ (y − ŷ)"),
+            _row("Least squares", f"m* = {number(a.m, 8)}, c* = {number(a.c, 8)}"),
+            _row("Best MSE", number(a.loss, 8)),
+            _row("Hessian λ", f"λmin = {number(float(lam[0]))}, λmax = {number(float(lam[-1]))}"),
+            _row("Condition", f"κ = λmax/λmin = {number(a.condition_number, 4)}"),
+            _row("Critical lr", f"<b>2/λmax = {number(a.critical_lr)}</b> "
+                                f"(above it descent diverges)"),
+        ]
+        scaled = self._scaled if config.scale_x else None
+        if scaled is not None:
+            lam_s = scaled.eigenvalues
+            rows += [
+                _row("x standardised", f"λ = {number(float(lam_s[0]))}, "
+                                       f"{number(float(lam_s[-1]))}; κ = "
+                                       f"{number(scaled.condition_number, 4)}"),
+                _row("", f"critical lr <b>2/λmax = {number(scaled.critical_lr)}</b> "
+                         "(descent runs on the scaled x)"),
+            ]
+        rows += self._regime_rows((scaled or a).regime(self._lr))
+        return "<table>" + "".join(rows) + "</table>"
+
+    def _regime_rows(self, regime: Regime) -> list[str]:
+        rows = [_row(f"lr = {number(self._lr)}", _badge(regime)),
+                _row("", html.escape(regime.description))]
+        if (regime.converges and math.isfinite(regime.epochs_to_1e6)
+                and "epochs" not in regime.description):
+            rows.append(_row("", f"≈ {regime.epochs_to_1e6:,.0f} epochs to shrink the error "
+                                 f"a million-fold"))
+        return rows

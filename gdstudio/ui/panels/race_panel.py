@@ -1,0 +1,514 @@
+"""Races in the window: the "Compare" controls and the live summary table.
+
+:class:`RaceSetup` (a group in the control panel) says what to compare: one run, several
+learning rates (an editable list, checked as you type, with presets: the source's five, or K
+log-spaced values) or several optimizers (check boxes). It turns the panel's ``RunConfig`` into a
+:class:`~gdstudio.ui.model.race_run.RaceSpec` with the core's ``make_lanes``.
+
+:class:`RaceSummaryModel` / :class:`RaceSummaryView` (``raceTable``): one row per lane, in the
+lane's colour: learning rate, optimizer, status, epochs to |gradient| ≤ tol, loss. It shows the
+race at the epoch the history slider points to (the newest while following the run).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QFont, QFontDatabase
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QTableView,
+    QToolButton,
+    QWidget,
+)
+
+from gdstudio.core import ConfigError, InputError, RunConfig
+from gdstudio.core.descent.loop import check_learning_rate
+from gdstudio.core.race.race import SOURCE_LEARNING_RATES, make_lanes
+from gdstudio.ui.model.formatting import exact, lr_text, number
+from gdstudio.ui.model.race_data import MAX_WINDOW_LANES, RaceData, lane_colours
+from gdstudio.ui.model.race_run import OPTIMIZER_NAMES, RaceSpec
+
+__all__ = [
+    "RaceSetup",
+    "RaceSummaryModel",
+    "RaceSummaryView",
+    "RACE_MODES",
+    "RACE_OPTIMIZERS",
+    "parse_learning_rates",
+    "log_spaced",
+    "MAX_RACE_ROWS",
+]
+
+#: What can be compared: key → label in the mode combo.
+RACE_MODES = {
+    "single": "One run",
+    "lr": "Learning rates",
+    "optimizer": "Optimizers",
+}
+#: Optimizers offered for an optimizer race (sgd is gd under another name).
+RACE_OPTIMIZERS = ("gd", "momentum", "nesterov", "adam", "rmsprop", "adagrad")
+#: A race keeps lanes × epochs rows in the window (and as many in the worker).
+MAX_RACE_ROWS = 20_000_000
+
+_SPLIT = re.compile(r"[,;\s]+")
+
+STATUS_COLOURS = {
+    "converged": "#2e7d32",
+    "cycling": "#6a1b9a",
+    "diverged": "#c62828",
+    "max_epochs": "#424242",
+    "running": "#1565c0",
+}
+STATUS_NAMES = {
+    "converged": "converged",
+    "cycling": "cycling",
+    "diverged": "diverged",
+    "max_epochs": "epoch limit",
+    "running": "running…",
+}
+
+
+def parse_learning_rates(text: str, lowest: float | None = None,
+                         highest: float | None = None) -> tuple[list[float], str]:
+    """The learning rates in ``text`` ("0.01, 0.1, 0.3" or "1e-3 1e-2"), or ([], why).
+
+    ``lowest`` and ``highest``: the range offered (the window's learning-rate field's own).
+    """
+    parts = [p for p in _SPLIT.split(text.strip().replace("−", "-")) if p]
+    if not parts:
+        return [], "enter one or more learning rates, separated by commas"
+    rates: list[float] = []
+    for part in parts:
+        try:
+            value = float(part)
+        except ValueError:
+            return [], f"{part!r} is not a number (write 0.01, 0.1, 1e-3)"
+        try:
+            value = check_learning_rate(value)
+        except ValueError as err:
+            return [], str(err)
+        if lowest is not None and value < lowest:
+            return [], f"each learning rate must be at least {lr_text(lowest)}, got {part}"
+        if highest is not None and value > highest:
+            return [], f"each learning rate must be at most {lr_text(highest)}, got {part}"
+        if value not in rates:
+            rates.append(value)
+    if len(rates) > MAX_WINDOW_LANES:
+        return [], f"at most {MAX_WINDOW_LANES} learning rates in one race, got {len(rates)}"
+    return rates, ""
+
+
+def _nice(value: float, digits: int = 2) -> float:
+    """``value`` rounded to ``digits`` significant digits (as the float nearest that decimal)."""
+    return float(f"{value:.{digits}g}")
+
+
+def log_spaced(lo: float, hi: float, count: int) -> list[float]:
+    """``count`` learning rates evenly spaced on a log scale from ``lo`` to ``hi`` (rounded)."""
+    if count < 2 or not (0 < lo < hi):
+        return [_nice(lo)]
+    exps = np.linspace(math.log10(lo), math.log10(hi), count)
+    out: list[float] = []
+    for e in exps:
+        v = _nice(10.0**e)
+        if v not in out:
+            out.append(v)
+    return out
+
+
+def _rates_text(rates: list[float]) -> str:
+    return ", ".join(lr_text(v) for v in rates)
+
+
+class RaceSetup(QGroupBox):
+    """What to compare: one run, several learning rates, or several optimizers."""
+
+    #: The race changed (mode, rates, optimizers): the run must start again.
+    changed = Signal()
+    #: The mode changed (the panel enables the fields the mode uses).
+    modeChanged = Signal(str)
+    #: The text of the rates became (un)acceptable ("" when fine).
+    problemChanged = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, *,
+                 lr_range: tuple[float, float] | None = None) -> None:
+        super().__init__("Compare", parent)
+        self.setObjectName("raceSetup")
+        self._lr_range = lr_range or (None, None)
+        form = QFormLayout(self)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self._form = form
+
+        self.modeCombo = QComboBox()
+        self.modeCombo.setObjectName("raceModeCombo")
+        for key, label in RACE_MODES.items():
+            self.modeCombo.addItem(label, key)
+        self.modeCombo.setToolTip("Run the same descent several ways side by side: at several "
+                                  "learning rates, or with several optimizers")
+        self.modeCombo.currentIndexChanged.connect(self._on_mode_changed)
+        form.addRow("Race", self.modeCombo)
+
+        self.lrsEdit = QLineEdit(_rates_text(list(SOURCE_LEARNING_RATES)))
+        self.lrsEdit.setObjectName("raceLrsEdit")
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        mono.setPointSizeF(max(self.font().pointSizeF(), 1.0))
+        self.lrsEdit.setFont(mono)
+        self.lrsEdit.setToolTip("The learning rates to race, separated by commas (the source's "
+                                "five by default). Checked as you type.")
+        self.lrsEdit.textChanged.connect(self._on_rates_edited)
+        self.presetButton = QToolButton()
+        self.presetButton.setObjectName("raceLrPresets")
+        self.presetButton.setText("Presets")
+        self.presetButton.setToolTip("Ready-made lists: the source's five, or K values evenly "
+                                     "spaced on a log scale over the current range")
+        self.presetButton.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.presetButton.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.presetButton.setMinimumWidth(
+            self.presetButton.fontMetrics().horizontalAdvance("Presets") + 30)
+        menu = QMenu(self.presetButton)
+        source = QAction("The source's five: " + _rates_text(list(SOURCE_LEARNING_RATES)), menu)
+        source.triggered.connect(lambda: self.set_rates(list(SOURCE_LEARNING_RATES)))
+        menu.addAction(source)
+        menu.addSeparator()
+        for count in (3, 5, 8, 12):
+            action = QAction(f"Log-spaced ×{count} over the current range", menu)
+            action.triggered.connect(lambda _c=False, k=count: self.spread_rates(k))
+            menu.addAction(action)
+        self.presetButton.setMenu(menu)
+        row = QHBoxLayout()
+        row.addWidget(self.lrsEdit, 1)
+        row.addWidget(self.presetButton)
+        form.addRow("Rates", row)
+        self._rates_layout = row
+        self.lrsError = QLabel()
+        self.lrsError.setObjectName("raceLrsError")
+        self.lrsError.setWordWrap(True)
+        self.lrsError.setStyleSheet("color: #c62828;")
+        self.lrsError.hide()
+        form.addRow(self.lrsError)
+
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(2)
+        self.optimizerChecks: dict[str, QCheckBox] = {}
+        for i, name in enumerate(RACE_OPTIMIZERS):
+            box = QCheckBox(OPTIMIZER_NAMES[name] if name != "gd" else "Plain GD")
+            box.setObjectName(f"raceOpt_{name}")
+            box.setToolTip(f"Race {OPTIMIZER_NAMES[name]} (its hyper-parameters are in the "
+                           "Engine group)")
+            box.setChecked(name in ("gd", "momentum", "adam"))
+            box.toggled.connect(self._on_optimizers_toggled)
+            self.optimizerChecks[name] = box
+            grid.addWidget(box, i // 2, i % 2)
+        self._optimizer_grid = QWidget()
+        self._optimizer_grid.setLayout(grid)
+        form.addRow("Optimizers", self._optimizer_grid)
+        self.optimizersError = QLabel("choose at least one optimizer")
+        self.optimizersError.setObjectName("raceOptimizersError")
+        self.optimizersError.setStyleSheet("color: #c62828;")
+        self.optimizersError.hide()
+        form.addRow(self.optimizersError)
+        self._rates, self._problem = parse_learning_rates(self.lrsEdit.text(), *self._lr_range)
+        self._show_rows()
+
+    # --- API ---------------------------------------------------------------------------------
+
+    def mode(self) -> str:
+        return str(self.modeCombo.currentData())
+
+    def set_mode(self, mode: str) -> None:
+        index = self.modeCombo.findData(mode)
+        if index < 0:
+            raise KeyError(mode)
+        self.modeCombo.setCurrentIndex(index)
+
+    def rates(self) -> list[float]:
+        """The learning rates typed (empty while the text is not acceptable)."""
+        return list(self._rates)
+
+    def set_rates(self, rates: list[float]) -> None:
+        self.lrsEdit.setText(_rates_text(rates))
+
+    def spread_rates(self, count: int) -> None:
+        """``count`` log-spaced rates over the current list's range (or a decade below 1)."""
+        rates = self._rates or [0.01, 1.0]
+        lo, hi = min(rates), max(rates)
+        if lo == hi:
+            lo, hi = lo / 100, lo
+        self.set_rates(log_spaced(lo, hi, count))
+
+    def optimizers(self) -> list[str]:
+        return [name for name, box in self.optimizerChecks.items() if box.isChecked()]
+
+    def set_optimizers(self, names: list[str]) -> None:
+        for name, box in self.optimizerChecks.items():
+            box.blockSignals(True)
+            box.setChecked(name in names)
+            box.blockSignals(False)
+        self._on_optimizers_toggled()
+
+    def is_acceptable(self) -> bool:
+        mode = self.mode()
+        if mode == "lr":
+            return not self._problem
+        if mode == "optimizer":
+            return bool(self.optimizers())
+        return True
+
+    def spec(self, config: RunConfig) -> RaceSpec | None:
+        """The race for ``config`` (None for one run); raises InputError if it cannot run."""
+        mode = self.mode()
+        if mode == "single":
+            return None
+        if not self.is_acceptable():
+            raise InputError("")  # the field's own message is already shown
+        if mode == "lr":
+            lanes = make_lanes(config, self._rates, [config.optimizer_settings])
+        else:
+            lanes = make_lanes(config, [config.lr], self.optimizers())  # type: ignore[list-item]
+        if len(lanes) > MAX_WINDOW_LANES:
+            raise ConfigError(f"at most {MAX_WINDOW_LANES} runs in one race")
+        rows = len(lanes) * (config.epochs + 1)
+        if rows > MAX_RACE_ROWS:
+            raise ConfigError(
+                f"{len(lanes)} runs × {config.epochs:,} epochs is more history than the window "
+                f"keeps (at most {MAX_RACE_ROWS:,} rows): fewer epochs or fewer runs")
+        if config.scale_x or config.batch_size:
+            raise ConfigError("a race runs full-batch descent on unscaled data: turn off "
+                              "scaling and mini-batches to race")
+        return RaceSpec(config, tuple(lanes), mode)
+
+    def raced_optimizers(self, single: str) -> list[str]:
+        """The optimizers in play: those checked in an optimizer race, else ``single``."""
+        return self.optimizers() if self.mode() == "optimizer" else [single]
+
+    # --- edits -------------------------------------------------------------------------------
+
+    def _show_rows(self) -> None:
+        mode = self.mode()
+        self._form.setRowVisible(self._rates_layout, mode == "lr")
+        self._form.setRowVisible(self._optimizer_grid, mode == "optimizer")
+        self.lrsError.setVisible(mode == "lr" and bool(self._problem))
+        self.optimizersError.setVisible(mode == "optimizer" and not self.optimizers())
+
+    def _on_mode_changed(self, _index: int) -> None:
+        self._show_rows()
+        self.modeChanged.emit(self.mode())
+        self.changed.emit()
+
+    def _on_rates_edited(self, text: str) -> None:
+        self._rates, self._problem = parse_learning_rates(text, *self._lr_range)
+        self.lrsError.setText(self._problem)
+        self._show_rows()
+        self.problemChanged.emit(self._problem)
+        if self.mode() == "lr":
+            self.changed.emit()
+
+    def _on_optimizers_toggled(self, _on: bool = False) -> None:
+        self._show_rows()
+        if self.mode() == "optimizer":
+            self.changed.emit()
+
+
+# --------------------------------------------------------------------------------------------
+# The summary table
+# --------------------------------------------------------------------------------------------
+
+_COLUMNS = ("run", "lr", "optimizer", "status", "to tol", "loss")
+
+
+class RaceSummaryModel(QAbstractTableModel):
+    """One row per lane; the numbers at the epoch shown (the newest unless scrubbing)."""
+
+    def __init__(self, data: RaceData, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._data = data
+        self._rows = 0
+        self._epoch: int | None = None
+        self._colours: list[QColor] = []
+
+    @property
+    def race_data(self) -> RaceData:
+        return self._data
+
+    def reset(self) -> None:
+        """A new race (or none): new rows."""
+        self.beginResetModel()
+        spec = self._data.spec
+        self._rows = len(spec.lanes) if spec is not None else 0
+        self._colours = [QColor(c) for c in lane_colours(self._rows)]
+        self._epoch = None
+        self.endResetModel()
+
+    def show_epoch(self, epoch: int | None) -> None:
+        """Show the race at ``epoch`` (None: the newest rows); the cells change, not the rows."""
+        self._epoch = epoch
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(self._rows - 1, len(_COLUMNS) - 1))
+
+    # --- values ------------------------------------------------------------------------------
+
+    def status(self, j: int) -> str:
+        """"running" or the lane's final status, at the epoch shown."""
+        data = self._data
+        return "running" if data.running(j, self._epoch) else data.statuses[j]
+
+    def epochs_to_tol(self, j: int) -> int | None:
+        first = int(self._data.epochs_to_tol[j])
+        if first < 0 or (self._epoch is not None and first > self._epoch):
+            return None
+        return first
+
+    def loss(self, j: int) -> float:
+        data = self._data
+        if data.n == 0:
+            return math.nan
+        return float(data.loss[data.row(j, self._epoch), j])
+
+    def _tol_header(self) -> str:
+        spec = self._data.spec
+        tol = spec.report_tol if spec is not None else 0.0
+        return f"epochs to |∇| ≤ {number(tol, 3)}"
+
+    # --- Qt model API ------------------------------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self._rows
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(_COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(_COLUMNS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            names = {"run": "run", "lr": "learning rate", "optimizer": "optimizer",
+                     "status": "status", "to tol": self._tol_header(), "loss": "loss"}
+            return names[_COLUMNS[section]]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            tips = {
+                "run": "Each run's colour on every plot",
+                "lr": "The run's learning rate",
+                "optimizer": "The run's update rule",
+                "status": "How the run ended (or that it is still running)",
+                "to tol": "The first epoch at which |gradient| reached the tolerance (the stop "
+                          "rule's tol, or 10⁻⁶ when tol is 0); — if it never did",
+                "loss": "The loss at the epoch shown",
+            }
+            return tips[_COLUMNS[section]]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or self._data.spec is None:
+            return None
+        j, column = index.row(), _COLUMNS[index.column()]
+        if not 0 <= j < self._rows:
+            return None
+        spec = self._data.spec
+        lane = spec.lanes[j]
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == "run":
+                return spec.label(j)
+            if column == "lr":
+                return lr_text(lane.lr)
+            if column == "optimizer":
+                return OPTIMIZER_NAMES.get(lane.optimizer.name, lane.optimizer.name)
+            if column == "status":
+                status = self.status(j)
+                return STATUS_NAMES.get(status, status)
+            if column == "to tol":
+                first = self.epochs_to_tol(j)
+                return "—" if first is None else f"{first:,}"
+            if column == "loss":
+                return number(self.loss(j), 6)
+        if role == Qt.ItemDataRole.DecorationRole and column == "run":
+            return self._colours[j]
+        if role == Qt.ItemDataRole.ForegroundRole and column == "status":
+            return QColor(STATUS_COLOURS.get(self.status(j), "#424242"))
+        if role == Qt.ItemDataRole.FontRole and column == "run":
+            font = QFont()
+            font.setWeight(QFont.Weight.DemiBold)
+            return font
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == "status":
+                return self._data.messages[j] if not self._data.running(j, self._epoch) \
+                    else "still running"
+            if column == "loss":
+                return exact(self.loss(j))
+            if column == "run":
+                return f"{spec.label(j)}: click to show this run in the History table"
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in ("lr", "to tol", "loss"):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.UserRole:
+            return {"run": spec.label(j), "lr": lane.lr, "optimizer": lane.optimizer.name,
+                    "status": self.status(j), "to tol": self.epochs_to_tol(j),
+                    "loss": self.loss(j)}[column]
+        return None
+
+
+class RaceSummaryView(QTableView):
+    """The race's summary; selecting a row picks the lane shown in History (``laneSelected``)."""
+
+    laneSelected = Signal(int)
+
+    def __init__(self, model: RaceSummaryModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("raceTable")
+        self.setModel(model)
+        self.setToolTip("The race: one row per run, in its colour on the plots. Select a row to "
+                        "follow that run in the History table, the status bar and the tangent.")
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.setCornerButtonEnabled(False)
+        self.verticalHeader().hide()
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        header.setFont(QFont(self.font().family(), -1, QFont.Weight.DemiBold))
+        model.modelReset.connect(self._select_first)
+        self.selectionModel().currentRowChanged.connect(self._on_row_changed)
+
+    def _select_first(self) -> None:
+        rows = self.model().rowCount()
+        # As tall as its rows (up to 8 of them), so the plots above keep the space.
+        shown = max(1, min(rows, 8))
+        height = (self.horizontalHeader().sizeHint().height()
+                  + shown * self.verticalHeader().defaultSectionSize() + 2 * self.frameWidth() + 2)
+        self.setMinimumHeight(min(height, 3 * self.verticalHeader().defaultSectionSize() + 30))
+        self.setMaximumHeight(height)
+        if rows:
+            self.selectRow(0)
+
+    def selected_lane(self) -> int:
+        index = self.selectionModel().currentIndex()
+        return index.row() if index.isValid() else 0
+
+    def _on_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.laneSelected.emit(current.row())
