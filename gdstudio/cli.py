@@ -36,7 +36,8 @@ def _fail(message: str, code: int = 2) -> int:
 
 
 def build_run_parser() -> argparse.ArgumentParser:
-    from gdstudio.core.descent.engines import DTYPES, ENGINES, OPTIMIZERS
+    from gdstudio.core.descent.config import DTYPES, ENGINES
+    from gdstudio.core.descent.optimizers import OPTIMIZERS
     from gdstudio.core.problems import FUNCTION_PRESETS, SURFACE_PRESETS
 
     p = _Parser(
@@ -224,7 +225,7 @@ def _attach_values(argv: list[str]) -> list[str]:
 
 def _lists(args: argparse.Namespace) -> tuple[list[float], list[str]]:
     """--lr and --optimizer as lists (a comma list asks for a race)."""
-    from gdstudio.core.descent.engines import OPTIMIZERS
+    from gdstudio.core.descent.optimizers import OPTIMIZERS
 
     lrs: list[float] = []
     if args.lr is not None:

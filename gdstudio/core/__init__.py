@@ -6,7 +6,8 @@ torch engine is used.
 
 from __future__ import annotations
 
-from gdstudio.core.descent.loop import STATUSES, Descent, History, RunConfig, StepBatch, run, steps
+from gdstudio.core.descent.config import RunConfig
+from gdstudio.core.descent.loop import STATUSES, Descent, History, StepBatch, run, steps
 from gdstudio.core.errors import ConfigError, DataError, DeviceError, ExpressionError, InputError
 from gdstudio.core.expr.expression import Expression, parse_expression
 from gdstudio.core.problems import FUNCTION_PRESETS, FunctionProblem, RegressionProblem

@@ -120,8 +120,8 @@ def classify(lr: float, curvature: float, *, what: str = "f''(x*)") -> Regime:
     if math.isclose(rh, 2.0, rel_tol=1e-9):
         return Regime(
             "cycling", -1.0, crit,
-            f"r = 2/h exactly: each step overshoots by as much as it corrects; it jumps back "
-            f"and forth for ever", math.inf,
+            "r = 2/h exactly: each step overshoots by as much as it corrects; it jumps back "
+            "and forth for ever", math.inf,
         )
     if rh > 2.0:
         return Regime(
@@ -290,7 +290,8 @@ def analyze_function(
     second_text = ""
     if fpp_sym is not None:
         _pretty = load_symbolic().pretty
-        from gdstudio.core.expr.expression import ExpressionError, compile_sympy
+        from gdstudio.core.errors import ExpressionError
+        from gdstudio.core.expr.expression import compile_sympy
 
         try:
             f2 = compile_sympy([fpp_sym], ("x",), "math", single=True)

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from gdstudio.core.descent.loop import RunConfig
+from gdstudio.core.descent.config import RunConfig
 from gdstudio.core.errors import DataError, ExpressionError, InputError
 from gdstudio.core.expr.expression import expression_source
 from gdstudio.core.problems import FunctionProblem, RegressionProblem

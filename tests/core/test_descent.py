@@ -20,7 +20,7 @@ from gdstudio.core import (
     run,
     steps,
 )
-from gdstudio.core.descent.loop import find_cycle
+from gdstudio.core.descent.rules import find_cycle
 
 QUAD = FunctionProblem("x**2 - 4*x + 5")
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gdstudio.core import FunctionProblem, RegressionProblem, RunConfig, run
-from gdstudio.core.descent.engines import available_devices, check_device
+from gdstudio.core.descent.devices import available_devices, check_device
 from gdstudio.core.errors import DeviceError
 
 torch = pytest.importorskip("torch")

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gdstudio.core.errors import ExpressionError
-from gdstudio.core.expr.expression import MAX_LENGTH, parse_expression
+from gdstudio.core.expr.expression import parse_expression
+from gdstudio.core.expr.parse import MAX_LENGTH
 
 # text → (value at x = 1.5, derivative at x = 1.5), computed by hand / with math
 ACCEPT = [

@@ -11,7 +11,8 @@ import pytest
 
 from gdstudio.cli import main
 from gdstudio.core import ConfigError, FunctionProblem, RegressionProblem, RunConfig, run
-from gdstudio.core.race.race import SOURCE_LEARNING_RATES, Race, make_lanes, run_race
+from gdstudio.core.race.lanes import SOURCE_LEARNING_RATES, make_lanes
+from gdstudio.core.race.race import Race, run_race
 
 
 @pytest.mark.parametrize("engine", ["manual", "torch"])
@@ -52,17 +53,13 @@ def test_optimizer_race_equals_single_runs(engine):
         np.testing.assert_allclose(h.params, single.params, rtol=1e-9, atol=1e-12)
 
 
-def test_regression_race_with_chunked_torch_loss():
+def test_regression_race_with_chunked_torch_loss(monkeypatch):
     problem = RegressionProblem.synthetic(n=3000, seed=2)
     cfg = RunConfig(problem=problem, epochs=20, engine="torch")
-    from gdstudio.core.race import race as race_mod
+    from gdstudio.core.race.batched import BatchedTorch
 
-    old = race_mod._BatchedTorch.CHUNK
-    race_mod._BatchedTorch.CHUNK = 1000  # force the chunked path
-    try:
-        r = run_race(cfg, [1e-5, 1e-4, 1e-2])
-    finally:
-        race_mod._BatchedTorch.CHUNK = old
+    monkeypatch.setattr(BatchedTorch, "CHUNK", 1000)  # force the chunked path
+    r = run_race(cfg, [1e-5, 1e-4, 1e-2])
     for lr, h in zip([1e-5, 1e-4, 1e-2], r.histories):
         single = run(cfg.with_(lr=lr, engine="manual"))
         assert h.status == single.status
@@ -194,7 +191,7 @@ def _find_cycle_reference(params, *, max_period=32, repeats=3, dtype="float64"):
 
 
 def test_find_cycles_says_what_find_cycle_says_of_each_run():
-    from gdstudio.core.descent.loop import find_cycle, find_cycles
+    from gdstudio.core.descent.rules import find_cycle, find_cycles
 
     rng = np.random.default_rng(7)
     n = 200
@@ -234,7 +231,8 @@ def _rows_on_the_quadratic(x):
 def test_lanes_the_stop_screen_passes_over_would_not_have_stopped():
     # may_stop may flag more lanes than stop (a superset), never fewer: every lane it passes
     # over, scan_block (the single run's own rules) lets go on through the whole block.
-    from gdstudio.core.descent.loop import may_stop, scan_block
+    from gdstudio.core.descent.rules import scan_block
+    from gdstudio.core.race.screen import may_stop
 
     rng = np.random.default_rng(11)
     problem = FunctionProblem()
@@ -282,7 +280,8 @@ OUT_FORM_FUNCTIONS = [
 def test_out_form_computes_the_compiled_derivative_bit_for_bit(text):
     # The race's loop computes f' as one ufunc call per operation into buffers: against the
     # compiled NumPy f' itself, at ordinary points and at every edge a float has.
-    from gdstudio.core.expr.expression import OUT_FORM_UFUNCS, numpy_out_form, parse_expression
+    from gdstudio.core.expr.expression import parse_expression
+    from gdstudio.core.expr.outform import OUT_FORM_UFUNCS, numpy_out_form
 
     e = parse_expression(text)
     form = numpy_out_form(e.numpy_gradient_bodies[0], {"_v0": "x"}, "out")
@@ -310,17 +309,25 @@ def test_race_loop_writes_what_the_array_loop_computes(text):
     # the compiled f' on whole arrays: every row of every lane, bit for bit, stops included.
     lrs = list(np.geomspace(1e-3, 2.0, 24))
     cfg = RunConfig(problem=FunctionProblem(text), x0=0.7, epochs=300)
-    fast, plain = Race(cfg, make_lanes(cfg, lrs)), Race(cfg, make_lanes(cfg, lrs))
-    assert fast.engine._loop is not None
-    plain.engine._loop = None
+    fast = Race(cfg, make_lanes(cfg, lrs))
+    plain = Race(cfg, make_lanes(cfg, lrs), fast=False)
+    assert fast.engine.kernel is not None and plain.engine.kernel is None
+    handed_out = {}
     for race in (fast, plain):
+        batches = [race.initial_batch()]
         while not race.finished:
-            race.advance(61)
+            batches.append(race.advance(61))
+        handed_out[race] = [np.concatenate([getattr(b, name) for b in batches])
+                            for name in ("params", "loss", "grad")]
+    for a, b in zip(handed_out[fast], handed_out[plain], strict=True):
+        np.testing.assert_array_equal(a, b)  # every row handed out, stopped lanes' included
     assert fast.rows == plain.rows and fast.statuses == plain.statuses
     assert fast.messages == plain.messages
     np.testing.assert_array_equal(fast.lengths, plain.lengths)
-    for a, b in ((fast._P, plain._P), (fast._L, plain._L), (fast._G, plain._G)):
-        np.testing.assert_array_equal(a[: fast.rows], b[: plain.rows])
+    for a, b in zip(fast.histories(), plain.histories(), strict=True):
+        np.testing.assert_array_equal(a.params, b.params)
+        np.testing.assert_array_equal(a.loss, b.loss)
+        np.testing.assert_array_equal(a.grad, b.grad)
 
 
 def test_race_histories_share_the_race_rows_read_only():
@@ -359,7 +366,8 @@ def test_screened_convergence_stops_where_scan_block_stops():
     # Where the first row the screen flags is a finite row with |gradient| ≤ tol, the race
     # stops the lane there without scan_block: scan_block (the single run's rules) must agree,
     # for lanes of every kind (noise, growth, convergence, oscillation, cycles, infinities).
-    from gdstudio.core.descent.loop import converged_stop, scan_block, screened_convergence
+    from gdstudio.core.descent.rules import converged_stop, scan_block
+    from gdstudio.core.race.screen import screened_convergence
 
     rng = np.random.default_rng(12)
     problem = FunctionProblem()

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from gdstudio.cli import main
 from gdstudio.core import FunctionProblem, InputError, RegressionProblem, RunConfig, run
-from gdstudio.core.io import session as session_mod
 from gdstudio.core.descent.loop import Descent
+from gdstudio.core.io import session as session_mod
 from gdstudio.core.io.export import to_csv, to_json
 from gdstudio.core.io.session import (
     FORMAT,

@@ -32,7 +32,7 @@ def test_scientific_spin_box_reads_what_is_typed(qtbot, text, value):
 
 
 def test_scientific_spin_box_explains_what_it_refuses(qtbot):
-    from gdstudio.core.descent.loop import check_learning_rate
+    from gdstudio.core.descent.config import check_learning_rate
 
     spin = ScientificSpinBox(minimum=1e-7, maximum=10, what="learning rate",
                              check=check_learning_rate, logarithmic=True)

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton
 
 from gdstudio.core import RunConfig, run
-from gdstudio.core.race.race import SOURCE_LEARNING_RATES
+from gdstudio.core.race.lanes import SOURCE_LEARNING_RATES
 from gdstudio.ui.panels.race_panel import log_spaced, parse_learning_rates
 
 

@@ -24,9 +24,9 @@ from hardening_support import (
 from PySide6.QtWidgets import QApplication
 
 from gdstudio.core import Descent, FunctionProblem, RunConfig
-from gdstudio.ui.threads import worker as worker_module
 from gdstudio.ui.model.race_run import RaceRun
 from gdstudio.ui.panels.control_panel import FUNCTION_TAB, REGRESSION_TAB, SURFACE_TAB
+from gdstudio.ui.threads import worker as worker_module
 from gdstudio.ui.window.main_window import MainWindow
 
 

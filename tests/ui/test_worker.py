@@ -203,7 +203,7 @@ def test_devices_are_probed_in_a_child_process(monkeypatch):
     # interpreter lock for a second); the child's answer is the core's own.
     import sys
 
-    from gdstudio.core.descent.engines import available_devices
+    from gdstudio.core.descent.devices import available_devices
     from gdstudio.ui.threads.worker import probe_devices_in_subprocess
 
     before = "torch" in sys.modules

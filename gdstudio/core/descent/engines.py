@@ -18,124 +18,32 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from gdstudio.core.errors import ConfigError, DeviceError
+from gdstudio.core.descent.config import DTYPES
+from gdstudio.core.descent.devices import check_device
+from gdstudio.core.descent.optimizers import OptimizerSettings, numpy_update
+from gdstudio.core.errors import ConfigError
+from gdstudio.core.expr.compile import compile_generated, namespace
 from gdstudio.core.expr.expression import expression_source
 from gdstudio.core.problems import FunctionProblem, Problem, RegressionProblem
 
 __all__ = [
-    "ENGINES",
-    "OPTIMIZERS",
-    "DTYPES",
-    "OptimizerSettings",
     "Engine",
     "ManualEngine",
     "TorchEngine",
     "make_engine",
-    "available_devices",
-    "check_device",
 ]
 
-ENGINES = ("manual", "torch")
-OPTIMIZERS = ("gd", "sgd", "momentum", "nesterov", "adam", "rmsprop", "adagrad")
-DTYPES = ("float64", "float32")
-
-_DEFAULT_EPS = {"adam": 1e-8, "rmsprop": 1e-8, "adagrad": 1e-10}
 
 Rows = tuple[np.ndarray, np.ndarray, np.ndarray]
-
-
-@dataclass(frozen=True)
-class OptimizerSettings:
-    """An optimizer and its hyper-parameters (``torch.optim``'s defaults where not given)."""
-
-    name: str = "gd"
-    momentum: float = 0.9
-    beta1: float = 0.9
-    beta2: float = 0.999
-    alpha: float = 0.99
-    eps: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.name not in OPTIMIZERS:
-            raise ConfigError(f"unknown optimizer {self.name!r}; choose from {', '.join(OPTIMIZERS)}")
-        for field_name, lo, hi in (
-            ("momentum", 0.0, 1.0),
-            ("beta1", 0.0, 1.0),
-            ("beta2", 0.0, 1.0),
-            ("alpha", 0.0, 1.0),
-        ):
-            v = getattr(self, field_name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v < hi:
-                raise ConfigError(f"{field_name} must be in [{lo:g}, {hi:g}), got {v!r}")
-        if self.eps is not None and (not math.isfinite(self.eps) or self.eps <= 0):
-            raise ConfigError(f"eps must be > 0, got {self.eps!r}")
-
-    @property
-    def eps_value(self) -> float:
-        return self.eps if self.eps is not None else _DEFAULT_EPS.get(self.name, 0.0)
 
 
 # --------------------------------------------------------------------------------------------
 # Devices (torch is imported only when asked about)
 # --------------------------------------------------------------------------------------------
-
-
-def available_devices() -> list[str]:
-    """Devices the torch engine can use here; ``cpu`` always, then CUDA devices and MPS."""
-    out = ["cpu"]
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency
-        return out
-    try:
-        if torch.cuda.is_available():
-            count = torch.cuda.device_count()
-            # one GPU: "cuda"; several: each by index ("cuda" would repeat "cuda:0")
-            out += ["cuda"] if count == 1 else [f"cuda:{i}" for i in range(count)]
-    except Exception:  # noqa: BLE001 - a broken driver must not break the app
-        pass
-    try:
-        if torch.backends.mps.is_available():
-            out.append("mps")
-    except Exception:  # noqa: BLE001
-        pass
-    return out
-
-
-def check_device(name: str) -> Any:
-    """The ``torch.device`` for ``name``, or :class:`DeviceError` with a clear reason."""
-    import torch
-
-    text = str(name).strip().lower()
-    if text == "cpu":
-        return torch.device("cpu")
-    if text == "cuda" or text.startswith("cuda:"):
-        index = 0
-        if text.startswith("cuda:"):
-            try:
-                index = int(text[5:])
-            except ValueError:
-                raise DeviceError(f"bad device {name!r}: write cuda or cuda:N") from None
-        if not torch.cuda.is_available():
-            built = "a CPU-only build" if torch.version.cuda is None else f"CUDA {torch.version.cuda}"
-            raise DeviceError(
-                f"device {name!r} is not available: this machine has no usable CUDA GPU "
-                f"(torch {torch.__version__}, {built})"
-            )
-        count = torch.cuda.device_count()
-        if not 0 <= index < count:
-            raise DeviceError(f"device {name!r} is not available: there are {count} CUDA device(s)")
-        return torch.device("cuda", index)
-    if text == "mps":
-        if not torch.backends.mps.is_available():
-            raise DeviceError("device 'mps' is not available: it needs Apple silicon with macOS 12.3+")
-        return torch.device("mps")
-    raise DeviceError(f"unknown device {name!r}; use cpu, cuda, cuda:N or mps")
 
 
 # --------------------------------------------------------------------------------------------
@@ -174,14 +82,17 @@ class ManualEngine(Engine):
 
     name = "manual"
 
-    def __init__(self, problem: Problem, optimizer: OptimizerSettings, dtype: str = "float64") -> None:
+    def __init__(self, problem: Problem, optimizer: OptimizerSettings, dtype: str = "float64",
+                 *, fast: bool = True) -> None:
+        """``fast=False`` turns the generated loops off: every run then takes the plain NumPy
+        path (the tests compare the two)."""
         super().__init__(problem, optimizer, dtype)
         self._np_dtype = np.float64 if dtype == "float64" else np.float32
         self._p = np.zeros((1, self.k), dtype=self._np_dtype)
         self._g = np.zeros((1, self.k), dtype=self._np_dtype)
         self._state: dict[str, Any] = {}
         self._fast = None
-        if optimizer.name == "gd" and dtype == "float64":
+        if fast and optimizer.name == "gd" and dtype == "float64":
             if isinstance(problem, FunctionProblem) and problem.dim == 1:
                 self._fast = _function_loop(problem)
             elif isinstance(problem, RegressionProblem):
@@ -231,7 +142,7 @@ class ManualEngine(Engine):
         G = np.empty((n, self.k), dtype=np.float64)
         p, g = self._p, self._g
         lr_t = dt(lr)
-        step = _numpy_update(self.optimizer, self._state, dt)
+        step = numpy_update(self.optimizer, self._state, dt)
         with np.errstate(all="ignore"):
             for i in range(n):
                 p = step(p, g, lr_t)
@@ -245,65 +156,6 @@ class ManualEngine(Engine):
                     break
         self._p, self._g = p, g
         return P[:n], L[:n], G[:n]
-
-
-def _numpy_update(opt: OptimizerSettings, state: dict[str, Any], dt: Any) -> Any:
-    """A function (p, g, lr) → new p implementing ``opt`` as ``torch.optim`` does."""
-    name = opt.name
-    one = dt(1.0)
-    if name in ("gd", "sgd"):
-        return lambda p, g, lr: (p - lr * g).astype(dt, copy=False)
-    if name in ("momentum", "nesterov"):
-        mu = dt(opt.momentum)
-
-        def momentum(p: np.ndarray, g: np.ndarray, lr: Any) -> np.ndarray:
-            buf = state.get("buf")
-            buf = g.copy() if buf is None else (mu * buf + g).astype(dt, copy=False)
-            state["buf"] = buf
-            d = (g + mu * buf).astype(dt, copy=False) if name == "nesterov" else buf
-            return (p - lr * d).astype(dt, copy=False)
-
-        return momentum
-    if name == "adam":
-        b1, b2, eps = dt(opt.beta1), dt(opt.beta2), dt(opt.eps_value)
-
-        def adam(p: np.ndarray, g: np.ndarray, lr: Any) -> np.ndarray:
-            t = state.get("t", 0) + 1
-            state["t"] = t
-            m = state.get("m", np.zeros_like(p))
-            v = state.get("v", np.zeros_like(p))
-            m = (m + (g - m) * (one - b1)).astype(dt, copy=False)  # torch: lerp
-            v = (v * b2 + (one - b2) * g * g).astype(dt, copy=False)
-            state["m"], state["v"] = m, v
-            bc1 = 1.0 - float(opt.beta1) ** t
-            bc2 = 1.0 - float(opt.beta2) ** t
-            # lr may be one number or a column of per-run rates (races)
-            step_size = (np.asarray(lr, dtype=np.float64) / bc1).astype(dt)
-            denom = (np.sqrt(v) / dt(math.sqrt(bc2)) + eps).astype(dt, copy=False)
-            return (p - step_size * (m / denom)).astype(dt, copy=False)
-
-        return adam
-    if name == "rmsprop":
-        a, eps = dt(opt.alpha), dt(opt.eps_value)
-
-        def rmsprop(p: np.ndarray, g: np.ndarray, lr: Any) -> np.ndarray:
-            v = state.get("v", np.zeros_like(p))
-            v = (v * a + (one - a) * g * g).astype(dt, copy=False)
-            state["v"] = v
-            return (p - lr * (g / (np.sqrt(v) + eps))).astype(dt, copy=False)
-
-        return rmsprop
-    if name == "adagrad":
-        eps = dt(opt.eps_value)
-
-        def adagrad(p: np.ndarray, g: np.ndarray, lr: Any) -> np.ndarray:
-            s = state.get("sum", np.zeros_like(p))
-            s = (s + g * g).astype(dt, copy=False)
-            state["sum"] = s
-            return (p - lr * (g / (np.sqrt(s) + eps))).astype(dt, copy=False)
-
-        return adagrad
-    raise ConfigError(f"unknown optimizer {name!r}")  # pragma: no cover
 
 
 def _replay_updates(p0: float, g0: float, lr: float, grads: np.ndarray) -> np.ndarray:
@@ -351,19 +203,14 @@ def _function_loop(problem: FunctionProblem) -> Any:
         "        return [x], [nan], i + 1\n"
         "    return [x], [g], n\n"
     )
-    from gdstudio.core.expr.expression import _namespace
-
-    namespace: dict[str, Any] = {
-        "__builtins__": {
-            "range": range,
-            "ValueError": ValueError,
-            "OverflowError": OverflowError,
-            "ZeroDivisionError": ZeroDivisionError,
-        }
+    builtins = {
+        "range": range,
+        "ValueError": ValueError,
+        "OverflowError": OverflowError,
+        "ZeroDivisionError": ZeroDivisionError,
     }
-    namespace.update(_namespace("math"))
-    exec(compile(source, "<gdstudio-loop>", "exec"), namespace)  # noqa: S102 - generated
-    return namespace["_loop"]
+    return compile_generated(source, "_loop", namespace("math"), builtins=builtins,
+                             filename="<gdstudio-loop>")
 
 
 def _regression_loop(problem: RegressionProblem) -> Any:
@@ -615,14 +462,18 @@ def make_engine(
     optimizer: OptimizerSettings | None = None,
     dtype: str = "float64",
     device: str = "cpu",
+    *,
+    fast: bool = True,
 ) -> Engine:
+    """The engine named ``engine`` (``fast=False``: the manual engine without its generated
+    loops)."""
     optimizer = optimizer or OptimizerSettings()
     if engine == "manual":
         if device not in ("cpu", None, ""):
             raise ConfigError(
                 f"the manual engine runs on the CPU; choose the torch engine for device {device!r}"
             )
-        return ManualEngine(problem, optimizer, dtype)
+        return ManualEngine(problem, optimizer, dtype, fast=fast)
     if engine == "torch":
         return TorchEngine(problem, optimizer, dtype, device)
     raise ConfigError(f"unknown engine {engine!r}; choose manual or torch")

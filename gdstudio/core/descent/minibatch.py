@@ -18,13 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from gdstudio.core.descent.engines import (
-    Engine,
-    OptimizerSettings,
-    _numpy_update,
-    check_device,
-    make_engine,
-)
+from gdstudio.core.descent.devices import check_device
+from gdstudio.core.descent.engines import Engine, make_engine
+from gdstudio.core.descent.optimizers import OptimizerSettings, numpy_update
 from gdstudio.core.problems import RegressionProblem
 
 __all__ = ["ScaledEngine", "MiniBatchEngine", "scaled_problem", "make_regression_engine"]
@@ -113,7 +109,7 @@ class MiniBatchEngine(Engine):
             self.opt = _torch_optimizer(torch, self.p, self.optimizer)
         else:
             self.p = p.astype(self.dt)[None, :]
-            self.step = _numpy_update(self.optimizer, self.state, self.dt)
+            self.step = numpy_update(self.optimizer, self.state, self.dt)
         return float(loss[0]), G[0]
 
     def _epoch_manual(self, lr: float) -> None:

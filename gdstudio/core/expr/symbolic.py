@@ -14,7 +14,9 @@ from typing import Any
 import sympy
 
 from gdstudio.core.errors import ExpressionError
-from gdstudio.core.expr.expression import _Checker, _finish, _num, uses_all_variables
+from gdstudio.core.expr.compile import compile_function, uses_all_variables
+from gdstudio.core.expr.parse import Checker
+from gdstudio.core.expr.printing import number_literal
 
 __all__ = ["array_bodies", "build_sym", "compile_sympy", "expression_source", "pretty"]
 
@@ -77,7 +79,7 @@ class _SympyAlgebra:
 def build_sym(text: str, variables: Sequence[str], tree: Any) -> Any:
     """The SymPy expression of a checked tree; ExpressionError if it is nowhere defined."""
     try:
-        sym = _Checker(text, variables, _SympyAlgebra()).build(tree)
+        sym = Checker(text, variables, _SympyAlgebra()).build(tree)
     except RecursionError:  # pragma: no cover - depth is bounded before
         raise ExpressionError("the expression is nested too deeply") from None
     if not isinstance(sym, sympy.Expr):  # pragma: no cover - defensive
@@ -138,7 +140,7 @@ def _print(expr: Any, names: dict[Any, str]) -> str:
         return names[expr]
     if not expr.free_symbols:
         # Every constant sub-expression (2, 1/3, sqrt(2), pi, exp(3)) becomes one float literal.
-        return _num(_to_float(expr))
+        return number_literal(_to_float(expr))
     if expr.is_Add:
         return "(" + " + ".join(_print(a, names) for a in expr.args) + ")"
     if expr.is_Mul:
@@ -189,7 +191,7 @@ def compile_sympy(
     bodies = array_bodies(exprs, variables, backend)
     result = bodies[0] if single else "(" + ", ".join(bodies) + ",)"
     source = f"def _compiled({', '.join(args)}):\n    return {result}\n"
-    return _finish(source, backend)
+    return compile_function(source, backend)
 
 
 def expression_source(exprs: Sequence[Any], variables: Sequence[str]) -> list[str]:

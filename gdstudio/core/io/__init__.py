@@ -1,1 +1,1 @@
-"""gdstudio.core.io."""
+"""Files: sessions (``session``), history exports (``export``), atomic writes (``atomic``)."""

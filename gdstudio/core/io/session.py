@@ -57,10 +57,11 @@ from typing import Any
 import numpy as np
 
 from gdstudio.core.data import SyntheticSpec, available_memory
-from gdstudio.core.descent.engines import DTYPES, ENGINES, OPTIMIZERS
-from gdstudio.core.descent.loop import MAX_EPOCHS, STATUSES, History, RunConfig
+from gdstudio.core.descent.config import DTYPES, ENGINES, MAX_EPOCHS, RunConfig
+from gdstudio.core.descent.loop import STATUSES, History
+from gdstudio.core.descent.optimizers import OPTIMIZERS
 from gdstudio.core.errors import InputError
-from gdstudio.core.expr.expression import CONSTANTS, FUNCTIONS
+from gdstudio.core.expr.parse import CONSTANTS, FUNCTIONS
 from gdstudio.core.problems import (
     FUNCTION_PRESETS,
     SURFACE_PRESETS,

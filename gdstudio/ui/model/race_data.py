@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from gdstudio.core import StepBatch
-from gdstudio.core.descent.loop import grad_norms
+from gdstudio.core.descent.rules import grad_norms
 from gdstudio.ui.model.race_run import RaceSpec, RaceStep
 
 __all__ = ["RaceData", "LANE_COLOURS", "lane_colours", "MAX_WINDOW_LANES"]

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from gdstudio.core import RunConfig
-from gdstudio.core.race.race import DEFAULT_REPORT_TOL, Lane, Race
+from gdstudio.core.race.lanes import Lane
+from gdstudio.core.race.race import DEFAULT_REPORT_TOL, Race
 
 __all__ = ["RaceSpec", "RaceRun", "RaceStep", "merge_race_steps", "OPTIMIZER_NAMES"]
 

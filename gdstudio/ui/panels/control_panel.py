@@ -51,8 +51,8 @@ from gdstudio.core import (
     RunConfig,
 )
 from gdstudio.core.data import DEFAULT_SYNTHETIC
-from gdstudio.core.descent.engines import DTYPES, OPTIMIZERS
-from gdstudio.core.descent.loop import MAX_EPOCHS, check_learning_rate
+from gdstudio.core.descent.config import DTYPES, MAX_EPOCHS, check_learning_rate
+from gdstudio.core.descent.optimizers import OPTIMIZERS
 from gdstudio.ui.model.formatting import number, pretty_math, steps_per_second_text
 from gdstudio.ui.model.race_run import RaceSpec
 from gdstudio.ui.panels.optimizer_fields import OptimizerFields, RegressionOptions, make_tol_spin

@@ -37,8 +37,8 @@ from PySide6.QtWidgets import (
 )
 
 from gdstudio.core import ConfigError, InputError, RunConfig
-from gdstudio.core.descent.loop import check_learning_rate
-from gdstudio.core.race.race import SOURCE_LEARNING_RATES, make_lanes
+from gdstudio.core.descent.config import check_learning_rate
+from gdstudio.core.race.lanes import SOURCE_LEARNING_RATES, make_lanes
 from gdstudio.ui.model.formatting import exact, lr_text, number
 from gdstudio.ui.model.race_data import MAX_WINDOW_LANES, RaceData, lane_colours
 from gdstudio.ui.model.race_run import OPTIMIZER_NAMES, RaceSpec

@@ -609,7 +609,7 @@ class RunController(QObject):
 
 _PROBE_CODE = (
     "import json\n"
-    "from gdstudio.core.descent.engines import available_devices\n"
+    "from gdstudio.core.descent.devices import available_devices\n"
     "print(json.dumps(available_devices()))\n"
 )
 
