@@ -17,6 +17,7 @@ from gdstudio.core import (
     InputError,
     RegressionProblem,
     RunConfig,
+    StepBatch,
     run,
     steps,
 )
@@ -189,3 +190,37 @@ def test_steady_growth_is_divergence_before_overflow():
     # the rule never fires on converging runs, even slow ones whose loss falls a long way
     for lr in (1e-4, 0.01, 0.5, 0.99):
         assert run(RunConfig(problem=FunctionProblem("x**2 - 1e12*x"), x0=0.0, lr=lr, epochs=3000)).status != "diverged"
+
+
+def test_step_batches_concatenate_and_keep_the_final_state():
+    d = Descent(RunConfig(lr=0.1, epochs=5))
+    parts = [d.advance(2), d.advance(3)]
+    merged = StepBatch.concat(parts)
+    assert merged.start == 1 and len(merged) == 5 and merged.finished
+    np.testing.assert_array_equal(merged.params[:, 0], d.history().params[1:, 0])
+    assert StepBatch.concat(parts[:1]) is parts[0]
+
+
+def test_race_batches_concatenate_and_keep_the_final_state():
+    from gdstudio.core.race import Race, RaceBatch, make_lanes
+
+    cfg = RunConfig(epochs=30)
+    race = Race(cfg, make_lanes(cfg, [0.1, 0.7, 1.0]))
+    parts = [race.advance(10), race.advance(20)]
+    merged = RaceBatch.concat(parts)
+    assert merged.start == 1 and len(merged) == 30 and merged.finished
+    assert merged.statuses == parts[-1].statuses and merged.epochs_to_tol == parts[-1].epochs_to_tol
+    for j, h in enumerate(race.histories()):
+        n = h.epochs_run
+        np.testing.assert_array_equal(merged.params[: n, j], h.params[1:, :])
+
+
+def test_the_gradient_norm_never_overflows():
+    from gdstudio.core.descent.rules import grad_norm, grad_norms
+
+    big = np.array([[1e300, 1e300], [3e-300, 4e-300], [0.0, 0.0], [3.0, 4.0]])
+    np.testing.assert_allclose(grad_norms(big), [math.sqrt(2) * 1e300, 5e-300, 0.0, 5.0],
+                               rtol=1e-15)
+    with np.errstate(all="raise"):  # no overflow warning on the way
+        assert grad_norm(np.array([1e300, 1e300])) == pytest.approx(math.sqrt(2) * 1e300)
+        assert grad_norm(np.array([-2e308])) == 2e308

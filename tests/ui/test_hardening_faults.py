@@ -24,7 +24,7 @@ from hardening_support import (
 from PySide6.QtWidgets import QApplication
 
 from gdstudio.core import Descent, FunctionProblem, RunConfig
-from gdstudio.ui.model.race_run import RaceRun
+from gdstudio.core.race import Race
 from gdstudio.ui.panels.control_panel import FUNCTION_TAB, REGRESSION_TAB, SURFACE_TAB
 from gdstudio.ui.threads import worker as worker_module
 from gdstudio.ui.window.main_window import MainWindow
@@ -99,7 +99,7 @@ def test_an_exception_in_the_worker_is_shown_and_reset_recovers(window, qtbot, m
         monkeypatch.setattr(Descent, "__init__", broken)
         c.x0Spin.setValue(6.0)  # a new run: the worker builds a Descent, which fails
     else:
-        _fail_after(monkeypatch, RaceRun if where == "race" else Descent, 3)
+        _fail_after(monkeypatch, Race if where == "race" else Descent, 3)
         {"step": win.step, "play": win.toggle_play, "run to end": win.run_to_end,
          "race": win.toggle_play}[where]()
         if where == "step":

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from gdstudio.core import Descent, FunctionProblem, RegressionProblem, RunConfig
-from gdstudio.ui.threads.worker import FRAME_SECONDS, RunController, live_threads, merge_batches
+from gdstudio.ui.threads.worker import FRAME_SECONDS, RunController, live_threads
 
 
 class Recorder:
@@ -187,15 +187,6 @@ def test_shutdown_while_running_to_end(qtbot):
     assert c.shutdown(timeout_ms=10_000)
     assert thread.isFinished()
     assert thread not in live_threads()
-
-
-def test_merge_batches_concatenates_and_keeps_the_final_state():
-    d = Descent(quadratic(lr=0.1, epochs=5))
-    parts = [d.advance(2), d.advance(3)]
-    merged = merge_batches(parts)
-    assert merged.start == 1 and len(merged) == 5 and merged.finished
-    np.testing.assert_array_equal(merged.params[:, 0], d.history().params[1:, 0])
-    assert merge_batches(parts[:1]) is parts[0]
 
 
 def test_devices_are_probed_in_a_child_process(monkeypatch):

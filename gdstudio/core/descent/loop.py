@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -111,6 +111,22 @@ class StepBatch:
     @property
     def stop(self) -> int:
         return self.start + len(self)
+
+    @classmethod
+    def concat(cls, parts: Sequence[StepBatch]) -> StepBatch:
+        """One batch holding the rows of consecutive ``parts`` and the state after the last."""
+        if len(parts) == 1:
+            return parts[0]
+        last = parts[-1]
+        return StepBatch(
+            start=parts[0].start,
+            params=np.concatenate([p.params for p in parts]),
+            loss=np.concatenate([p.loss for p in parts]),
+            grad=np.concatenate([p.grad for p in parts]),
+            status=last.status,
+            finished=last.finished,
+            message=last.message,
+        )
 
 
 class _Buffer:

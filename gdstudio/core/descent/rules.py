@@ -134,6 +134,11 @@ def grad_norms(G: np.ndarray) -> np.ndarray:
         return scale * np.sqrt(np.sum((G / safe[:, None]) ** 2, axis=1))
 
 
+def grad_norm(g: np.ndarray) -> float:
+    """|g| of one gradient (any shape), without overflow: :func:`grad_norms` of one row."""
+    return float(grad_norms(np.asarray(g, dtype=np.float64).reshape(1, -1))[0])
+
+
 def short_number(v: float) -> str:
     return f"{v:.6g}"
 

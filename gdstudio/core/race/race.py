@@ -10,6 +10,7 @@ stop early stay frozen while the others go on.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from gdstudio.core.descent.rules import (
 )
 from gdstudio.core.errors import ConfigError, InputError
 from gdstudio.core.race.batched import BatchedNumpy, BatchedTorch
-from gdstudio.core.race.lanes import Lane, make_lanes
+from gdstudio.core.race.lanes import Lane, RaceSpec, make_lanes
 from gdstudio.core.race.screen import block_extremes, may_stop, screened_convergence
 
 __all__ = [
@@ -43,8 +44,6 @@ __all__ = [
     "run_race",
 ]
 
-#: |gradient| reported as "reached" in summaries when the run's own tol is 0.
-DEFAULT_REPORT_TOL = 1e-6
 #: Values (parameters, losses, gradients of every lane) a race reserves room for at its start.
 PREALLOCATE_VALUES = 1 << 24
 
@@ -78,6 +77,29 @@ class RaceBatch:
     finished: bool
     messages: tuple[str, ...] = ()  # why each finished lane ended ("" while running)
     done: tuple[bool, ...] = ()  # which lanes have finished
+    #: each lane's first epoch with |gradient| ≤ the race's report tol so far (−1: none yet)
+    epochs_to_tol: tuple[int, ...] = ()
+
+    def __len__(self) -> int:
+        return int(self.loss.shape[0])
+
+    @property
+    def stop(self) -> int:
+        return self.start + len(self)
+
+    @classmethod
+    def concat(cls, parts: Sequence[RaceBatch]) -> RaceBatch:
+        """One batch holding the rows of consecutive ``parts`` and the state after the last."""
+        if len(parts) == 1:
+            return parts[0]
+        last = parts[-1]
+        return dataclasses.replace(
+            last,
+            start=parts[0].start,
+            params=np.concatenate([p.params for p in parts]),
+            loss=np.concatenate([p.loss for p in parts]),
+            grad=np.concatenate([p.grad for p in parts]),
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -93,11 +115,16 @@ class RaceBatch:
 class Race:
     """K lanes advanced together; each with its own stop rules and history."""
 
-    def __init__(self, config: RunConfig, lanes: Sequence[Lane], *, fast: bool = True) -> None:
-        """``fast=False`` runs the race without its generated kernels (the plain array loops,
-        which the tests compare with the fast ones row for row)."""
+    def __init__(self, config: RunConfig | RaceSpec, lanes: Sequence[Lane] = (), *,
+                 fast: bool = True) -> None:
+        """A race of ``lanes`` on ``config`` (or of a :class:`RaceSpec`). ``fast=False`` runs it
+        without its generated kernels (the plain array loops, which the tests compare with the
+        fast ones row for row)."""
+        spec = config if isinstance(config, RaceSpec) else RaceSpec(config, tuple(lanes))
+        config = spec.config
+        self.spec = spec
         self.config = config
-        self.lanes = tuple(lanes)
+        self.lanes = spec.lanes
         if not self.lanes:
             raise ConfigError("a race needs at least one run")
         if config.scale_x or config.batch_size:
@@ -115,7 +142,6 @@ class Race:
         if not (np.isfinite(loss0).all() and np.isfinite(grad0).all()):
             raise InputError("f or its gradient is not finite at the start: choose a start where f is defined")
         self.names = tuple(problem.param_names)
-        self._optimizer_configs: dict[OptimizerSettings, RunConfig] = {}
         # Room for the whole race at once where that is moderate (np.empty's untouched pages
         # cost nothing); longer races grow by doubling.
         cap = max(1, min(config.epochs + 1, max(256, PREALLOCATE_VALUES // (K * (2 * self.k + 1)))))
@@ -132,7 +158,7 @@ class Race:
         norms = grad_norms(grad0)
         #: |gradient| counted as "reached" in the summaries (the stop rule's tol, or 10⁻⁶), and
         #: each lane's first row within it so far (−1: none yet), kept as the race goes
-        self.report_tol = config.tol or DEFAULT_REPORT_TOL
+        self.report_tol = spec.report_tol
         self._first_tol = np.where(norms <= self.report_tol, 0, -1)
         for j in range(K):
             if norms[j] <= config.tol:
@@ -275,6 +301,7 @@ class Race:
             finished=self.finished,
             messages=tuple(self.messages),
             done=tuple(bool(d) for d in self.done),
+            epochs_to_tol=tuple(self._first_tol.tolist()),
         )
 
     def initial_batch(self) -> RaceBatch:
@@ -307,10 +334,10 @@ class Race:
         """Every lane's :meth:`history`."""
         P, L, G = self._read_only()
         return [
-            History(P[:n, j], L[:n, j], G[:n, j], status, self._lane_config(lane), message,
+            History(P[:n, j], L[:n, j], G[:n, j], status, self.spec.lane_config(j), message,
                     self.names)
-            for j, (lane, n, status, message) in enumerate(
-                zip(self.lanes, self.lengths.tolist(), self.statuses, self.messages))
+            for j, (n, status, message) in enumerate(
+                zip(self.lengths.tolist(), self.statuses, self.messages, strict=True))
         ]
 
     def history(self, j: int) -> History:
@@ -320,17 +347,7 @@ class Race:
         n = int(self.lengths[j])
         P, L, G = self._read_only()
         return History(P[:n, j], L[:n, j], G[:n, j], self.statuses[j],
-                       self._lane_config(self.lanes[j]), self.messages[j], self.names)
-
-    def _lane_config(self, lane: Lane) -> RunConfig:
-        """The single run that ``lane`` is."""
-        o = lane.optimizer
-        base = self._optimizer_configs.get(o)
-        if base is None:  # validated once per optimizer; each lane then changes only its lr
-            base = self.config.with_(optimizer=o.name, momentum=o.momentum, beta1=o.beta1,
-                                     beta2=o.beta2, alpha=o.alpha, eps=o.eps)
-            self._optimizer_configs[o] = base
-        return base.with_lr(lane.lr)
+                       self.spec.lane_config(j), self.messages[j], self.names)
 
     def summaries(self, report_tol: float | None = None) -> list[LaneSummary]:
         tol = self.report_tol if report_tol is None else report_tol
@@ -353,11 +370,11 @@ class Race:
         final_params = self._P[last, lanes].tolist()
         # (fields in order, as plain Python values converted once for all lanes)
         return [
-            LaneSummary(lane.label, lane.lr, lane.optimizer.name, status, epochs_run,
+            LaneSummary(label, lane.lr, lane.optimizer.name, status, epochs_run,
                         reached if reached >= 0 else None, loss, tuple(params), message)
-            for lane, status, epochs_run, reached, loss, params, message in zip(
-                self.lanes, self.statuses, last.tolist(), first.tolist(), final_loss,
-                final_params, self.messages)
+            for label, lane, status, epochs_run, reached, loss, params, message in zip(
+                self.spec.labels(), self.lanes, self.statuses, last.tolist(), first.tolist(),
+                final_loss, final_params, self.messages, strict=True)
         ]
 
 

@@ -1,9 +1,10 @@
-"""The GUI thread's copy of a race: every lane's rows, fed by the worker's :class:`RaceStep`\\ s.
+"""The GUI thread's copy of a race: every lane's rows, fed by the worker's core
+:class:`~gdstudio.core.race.RaceBatch`\\ es.
 
 Like :class:`~gdstudio.ui.model.run_data.RunData` for a single run, the arrays grow by amortised
 doubling (a step costs O(its rows × lanes)) and the panels read views of them. Per lane it keeps
 its length (rows past it are not its history), status, message, whether it has stopped, and the
-first epoch at which |gradient| ≤ the report tolerance (found per step, never by rescanning).
+first epoch at which |gradient| ≤ the report tolerance (the core's race keeps it).
 No Qt here, except the palette's darkness in :func:`lane_colours`.
 """
 
@@ -12,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from gdstudio.core import StepBatch
-from gdstudio.core.descent.rules import grad_norms
-from gdstudio.ui.model.race_run import RaceSpec, RaceStep
+from gdstudio.core.race import RaceBatch
+from gdstudio.core.race.lanes import RaceSpec
 
 __all__ = ["RaceData", "LANE_COLOURS", "lane_colours", "MAX_WINDOW_LANES"]
 
@@ -115,9 +116,9 @@ class RaceData:
         if spec is None:
             self._allocate(0, 1, 16)
             return
-        self._allocate(len(spec.lanes), len(spec.problem.param_names), 256)
+        self._allocate(len(spec.lanes), len(spec.config.problem.param_names), 256)
 
-    def append(self, step: RaceStep) -> tuple[int, int]:
+    def append(self, step: RaceBatch) -> tuple[int, int]:
         """Add a step's rows; return the range (first, last + 1) of new row indices."""
         m = len(step)
         if step.start != self.n:
@@ -142,14 +143,15 @@ class RaceData:
         self.messages = tuple(step.messages)
         self.done = np.asarray(step.done, dtype=bool)
         self.finished = bool(step.finished)
+        if step.epochs_to_tol:
+            self.epochs_to_tol = np.asarray(step.epochs_to_tol, dtype=np.int64)
         self._scan(first)
         return first, need
 
     def _scan(self, first: int) -> None:
-        """Update the ranges and the epochs-to-tol with each lane's new history rows."""
+        """Update the ranges of the finite values with each lane's new history rows."""
         if self.spec is None:
             return
-        tol = self.spec.report_tol
         for j in range(self.K):
             lo, hi = int(self._scanned[j]), int(self.lengths[j])
             if hi <= lo:
@@ -159,10 +161,6 @@ class RaceData:
                 finite = np.where(np.isfinite(P), P, np.nan)
                 self.param_min = np.fmin(self.param_min, np.nanmin(finite, axis=0, initial=np.inf))
                 self.param_max = np.fmax(self.param_max, np.nanmax(finite, axis=0, initial=-np.inf))
-            if self.epochs_to_tol[j] < 0:
-                hits = np.nonzero(grad_norms(self._grad[lo:hi, j]) <= tol)[0]
-                if hits.size:
-                    self.epochs_to_tol[j] = lo + int(hits[0])
             self._scanned[j] = hi
 
     # --- one lane as a single run ------------------------------------------------------------

@@ -53,8 +53,8 @@ from gdstudio.core import (
 from gdstudio.core.data import DEFAULT_SYNTHETIC
 from gdstudio.core.descent.config import DTYPES, MAX_EPOCHS, check_learning_rate
 from gdstudio.core.descent.optimizers import OPTIMIZERS
+from gdstudio.core.race.lanes import RaceSpec
 from gdstudio.ui.model.formatting import number, pretty_math, steps_per_second_text
-from gdstudio.ui.model.race_run import RaceSpec
 from gdstudio.ui.panels.optimizer_fields import OptimizerFields, RegressionOptions, make_tol_spin
 from gdstudio.ui.panels.race_panel import RaceSetup
 from gdstudio.ui.panels.surface_tab import DEFAULT_SURFACE, SurfaceTab

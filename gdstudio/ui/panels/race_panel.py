@@ -3,7 +3,7 @@
 :class:`RaceSetup` (a group in the control panel) says what to compare: one run, several
 learning rates (an editable list, checked as you type, with presets: the source's five, or K
 log-spaced values) or several optimizers (check boxes). It turns the panel's ``RunConfig`` into a
-:class:`~gdstudio.ui.model.race_run.RaceSpec` with the core's ``make_lanes``.
+:class:`~gdstudio.core.race.lanes.RaceSpec` with the core's ``make_lanes``.
 
 :class:`RaceSummaryModel` / :class:`RaceSummaryView` (``raceTable``): one row per lane, in the
 lane's colour: learning rate, optimizer, status, epochs to |gradient| ≤ tol, loss. It shows the
@@ -38,10 +38,9 @@ from PySide6.QtWidgets import (
 
 from gdstudio.core import ConfigError, InputError, RunConfig
 from gdstudio.core.descent.config import check_learning_rate
-from gdstudio.core.race.lanes import SOURCE_LEARNING_RATES, make_lanes
+from gdstudio.core.race.lanes import OPTIMIZER_NAMES, SOURCE_LEARNING_RATES, RaceSpec, make_lanes
 from gdstudio.ui.model.formatting import exact, lr_text, number
 from gdstudio.ui.model.race_data import MAX_WINDOW_LANES, RaceData, lane_colours
-from gdstudio.ui.model.race_run import OPTIMIZER_NAMES, RaceSpec
 
 __all__ = [
     "RaceSetup",

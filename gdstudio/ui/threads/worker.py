@@ -29,12 +29,12 @@ from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar
 
-import numpy as np
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from gdstudio.core import Descent, InputError, RunConfig, StepBatch
-from gdstudio.ui.model.race_run import RaceRun, RaceSpec, RaceStep, merge_race_steps
+from gdstudio.core.race import Race, RaceBatch
+from gdstudio.core.race.lanes import RaceSpec
 
 __all__ = [
     "DescentWorker",
@@ -128,24 +128,6 @@ def _guarded(method: _F) -> _F:
     return wrapper  # type: ignore[return-value]
 
 
-def merge_batches(parts: Sequence[StepBatch]) -> StepBatch:
-    """One batch holding the rows of consecutive ``parts`` and the state after the last."""
-    if len(parts) == 1:
-        return parts[0]
-    if isinstance(parts[0], RaceStep):
-        return merge_race_steps(parts)  # type: ignore[arg-type,return-value]
-    last = parts[-1]
-    return StepBatch(
-        start=parts[0].start,
-        params=np.concatenate([p.params for p in parts]),
-        loss=np.concatenate([p.loss for p in parts]),
-        grad=np.concatenate([p.grad for p in parts]),
-        status=last.status,
-        finished=last.finished,
-        message=last.message,
-    )
-
-
 class DescentWorker(QObject):
     """Owns one :class:`~gdstudio.core.descent.loop.Descent` at a time; lives in the worker thread.
 
@@ -153,7 +135,7 @@ class DescentWorker(QObject):
     """
 
     # Results, each tagged with the run id it belongs to.
-    # A race sends RaceStep batches and its RaceSpec in place of StepBatch and RunConfig.
+    # A race sends the core's RaceBatch and its RaceSpec in place of StepBatch and RunConfig.
     runReset = Signal(int, object, object)  # run id, initial StepBatch (row 0), RunConfig
     stepsAdvanced = Signal(int, object)  # run id, StepBatch
     stateChanged = Signal(int, str)  # run id, one of STATES
@@ -173,7 +155,7 @@ class DescentWorker(QObject):
         if self._drawn is None:
             self._drawn = threading.Event()
             self._drawn.set()
-        self._descent: Descent | RaceRun | None = None  # a single run, or a race of several
+        self._descent: Descent | Race | None = None  # a single run, or a race of several
         self._run_id = 0
         self._state = "empty"
         self._speed = 10.0  # steps per second; <= 0: as fast as possible
@@ -231,7 +213,7 @@ class DescentWorker(QObject):
         self._to_end = False
         self._run_id = run_id
         self._descent = None
-        self._descent = RaceRun(config) if isinstance(config, RaceSpec) else Descent(config)
+        self._descent = Race(config) if isinstance(config, RaceSpec) else Descent(config)
         self.runReset.emit(run_id, self._descent.initial_batch(), config)
         self._set_state(self._state_after_batch())
 
@@ -382,13 +364,13 @@ class DescentWorker(QObject):
             spent_ms = 1000.0 * (time.perf_counter() - began)
             self._timer.start(max(0, round(self._period_ms() - spent_ms)))
 
-    def _advance_for(self, seconds: float) -> StepBatch:
+    def _advance_for(self, seconds: float) -> StepBatch | RaceBatch:
         """Advance in blocks for about ``seconds``; blocks grow while each is quick."""
         d = self._descent
         assert d is not None
         cap = 1 << 16 if d.config.engine == "manual" else 4096
         began = time.perf_counter()
-        parts: list[StepBatch] = []
+        parts: list[Any] = []
         while not d.finished and not self._stop.is_set():
             t = time.perf_counter()
             parts.append(d.advance(self._block))
@@ -403,7 +385,7 @@ class DescentWorker(QObject):
                 break  # a frame's worth, or the window is drawing: hand over what we have
         if not parts:
             parts.append(d.advance(0))
-        return merge_batches(parts)
+        return type(parts[0]).concat(parts)
 
     def _emit(self, batch: StepBatch) -> None:
         if len(batch) or batch.finished:

@@ -23,9 +23,11 @@ from PySide6.QtCore import QItemSelectionModel, QObject
 
 from gdstudio.core import FunctionProblem, RegressionProblem, RunConfig
 from gdstudio.core.analysis import RegressionAnalysis
+from gdstudio.core.descent.rules import grad_norm
+from gdstudio.core.race import RaceBatch
+from gdstudio.core.race.lanes import RaceSpec
 from gdstudio.ui.model.formatting import number
 from gdstudio.ui.model.race_data import lane_colours
-from gdstudio.ui.model.race_run import RaceSpec, RaceStep
 from gdstudio.ui.model.run_data import RunData
 from gdstudio.ui.panels.widgets import set_progress
 from gdstudio.ui.plots.landscape import LandscapePlot, regression_landscape, surface_landscape
@@ -179,7 +181,7 @@ class Explorer(QObject):
 
     # --- a race's results --------------------------------------------------------------------
 
-    def race_reset(self, spec: RaceSpec, step: RaceStep) -> None:
+    def race_reset(self, spec: RaceSpec, step: RaceBatch) -> None:
         w = self.w
         self._spec = spec
         w.race_data.reset(spec)
@@ -189,7 +191,7 @@ class Explorer(QObject):
         self._load_lane()
         w.race_table.selectRow(self.lane)
 
-    def race_steps(self, step: RaceStep) -> None:
+    def race_steps(self, step: RaceBatch) -> None:
         w = self.w
         if w.race_data.spec is None or step.start != w.race_data.n:
             return  # pragma: no cover - the worker keeps the order
@@ -215,7 +217,7 @@ class Explorer(QObject):
         spec = self._spec
         if spec is None:
             return
-        w.run_data.reset(spec.lane_config(self.lane), tuple(spec.problem.param_names))
+        w.run_data.reset(spec.lane_config(self.lane), tuple(spec.config.problem.param_names))
         if w.race_data.n:
             w.run_data.append(w.race_data.lane_batch(self.lane, 0))
         w.history_model.reset(w.run_data)
@@ -298,7 +300,7 @@ class Explorer(QObject):
         where = ", ".join(f"{name} = {number(float(v))}"
                           for name, v in zip(view.param_names, view.params[-1], strict=True))
         grad = view.grad[-1]
-        gnorm = float(math.sqrt(float((grad * grad).sum())))
+        gnorm = grad_norm(grad)
         point = (f"{where}  ·  loss {number(float(view.loss[-1]), 8)}  ·  "
                  f"|gradient| {number(gnorm, 4)}")
         colour = ""

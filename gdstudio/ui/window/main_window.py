@@ -13,7 +13,6 @@ list is filled by a background probe shortly after the window is first shown.
 
 from __future__ import annotations
 
-import math
 import platform
 import time
 
@@ -37,10 +36,12 @@ from PySide6.QtWidgets import (
 
 import gdstudio
 from gdstudio.core import FunctionProblem, RegressionProblem, RunConfig, StepBatch
+from gdstudio.core.descent.rules import grad_norm
+from gdstudio.core.race import RaceBatch
+from gdstudio.core.race.lanes import RaceSpec
 from gdstudio.ui.files.controller import DEFAULT_SIZE, FilesController
 from gdstudio.ui.model.formatting import number
 from gdstudio.ui.model.race_data import RaceData
-from gdstudio.ui.model.race_run import RaceSpec, RaceStep
 from gdstudio.ui.model.run_data import LrChange, RunData
 from gdstudio.ui.panels.analysis import AnalysisPanel
 from gdstudio.ui.panels.control_panel import ControlPanel
@@ -526,7 +527,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_steps(self, batch: StepBatch) -> None:
-        if isinstance(batch, RaceStep):
+        if isinstance(batch, RaceBatch):
             self.explorer.race_steps(batch)
             self._schedule_frame()
             return
@@ -702,7 +703,7 @@ class MainWindow(QMainWindow):
             where = ", ".join(f"{name} = {number(float(v))}"
                               for name, v in zip(data.param_names, data.params[-1], strict=True))
             grad = data.grad[-1]
-            gnorm = float(math.sqrt(float((grad * grad).sum())))
+            gnorm = grad_norm(grad)
             text = (f"Epoch {data.epoch:,} of {planned:,}  ·  {where}  ·  "
                     f"loss {number(float(data.loss[-1]), 8)}  ·  |gradient| {number(gnorm, 4)}")
             if data.finished:
