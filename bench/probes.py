@@ -252,7 +252,7 @@ def probe_window(epochs: int) -> dict[str, object]:
         loop.exec()
         return window.controller.state == state
 
-    window._start_run(config)
+    window.start_run(config)
     ready = wait_for("ready", 30_000)
     # The window has finished starting: SymPy loaded (in the background, after the first
     # paint) and the analysis shown. Playing is measured, not start-up (that is row f).

@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         c.epochsSpin.setValue(args.epochs)
     if args.lr is not None:
         c.lrSpin.setValue(args.lr)
-    window.logScaleAction.setChecked(args.log_loss)
+    window.action("logScale").setChecked(args.log_loss)
     wait_until(lambda: window.controller.state == "ready" and window.run_data.n == 1
                and window.run_data.config is c.config())
     if args.run_to_end:
@@ -96,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
             window.step()
             wait_until(lambda i=i: window.run_data.n == i + 2)
     # Let the last batch reach the plots, then one more frame for the table and status.
-    wait_until(lambda: not window._frame_timer.isActive())
-    window._draw_frame()
+    wait_until(lambda: not window.frames.pending)
+    window.draw_now()
     app.processEvents()
 
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -76,16 +76,16 @@ def main(argv: list[str] | None = None) -> int:
 
     def race_ready(window: MainWindow, lanes: int) -> bool:
         return (window.controller.state == "ready" and window.explorer.racing
-                and window.race_data.K == lanes and window.race_data.n == 1
-                and window.race_data.spec is window.controls.race())
+                and window.model.race_data.K == lanes and window.model.race_data.n == 1
+                and window.model.race_data.spec is window.controls.race())
 
     def finish_and_save(window: MainWindow, name: str) -> int:
         window.run_to_end()
         wait_until(lambda: window.controller.state == "finished", timeout=300)
-        wait_until(lambda: not window._frame_timer.isActive())
-        window._draw_frame()
+        wait_until(lambda: not window.frames.pending)
+        window.draw_now()
         app.processEvents()
-        window._draw_frame()
+        window.draw_now()
         out = args.out_dir / name
         out.parent.mkdir(parents=True, exist_ok=True)
         pixmap = window.grab()
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         c.tolSpin.setValue(1e-6)
         c.raceSetup.set_rates([0.01, 0.1, 0.3, 0.7, 1.0])
         c.raceSetup.set_mode("lr")
-        window.logScaleAction.setChecked(True)
+        window.action("logScale").setChecked(True)
         wait_until(lambda: race_ready(window, 5))
         status |= finish_and_save(window, "race.png")
 
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         window.resizeDocks([window.analysisDock], [520], Qt.Orientation.Horizontal)
         c.raceSetup.set_optimizers(["gd", "momentum", "adam"])
         c.raceSetup.set_mode("optimizer")
-        window.logScaleAction.setChecked(True)
+        window.action("logScale").setChecked(True)
         wait_until(lambda: race_ready(window, 3))
         status |= finish_and_save(window, "rosenbrock.png")
     return status

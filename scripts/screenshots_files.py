@@ -78,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     def settle() -> None:
         for _ in range(5):
             app.processEvents()
-        wait_until(lambda: not window._frame_timer.isActive())
-        window._draw_frame()
+        wait_until(lambda: not window.frames.pending)
+        window.draw_now()
         app.processEvents()
 
     window = MainWindow()
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                and window.run_data.config is c.config())
     window.run_to_end()
     wait_until(lambda: window.controller.state == "finished", timeout=120)
-    window.files.set_theme("dark")
+    window.appearance.choose_theme("dark")
     settle()
     shot = window.grab()
     if not shot.save(str(args.dark_out), "PNG"):

@@ -284,6 +284,13 @@ class Appearance(QObject):
 
     # --- changes -----------------------------------------------------------------------------
 
+    def configure(self, theme: str, text_size: str) -> None:
+        """Set both, then apply once (start-up)."""
+        if theme not in THEMES or text_size not in TEXT_SIZES:
+            raise ValueError(f"unknown theme or text size: {theme!r}, {text_size!r}")
+        self._theme, self._text_size = theme, text_size
+        self.apply()
+
     def set_theme(self, theme: str) -> None:
         if theme not in THEMES:
             raise ValueError(f"unknown theme {theme!r}; choose from {', '.join(THEMES)}")

@@ -37,8 +37,8 @@ def settle(qtbot, win: MainWindow) -> None:
     """The worker has answered the last command and the last frame is drawn."""
     qtbot.waitUntil(lambda: win.controller.state in ("ready", "paused", "finished")
                     and win.run_data.config is not None, timeout=TIMEOUT_MS)
-    qtbot.waitUntil(lambda: not win._frame_timer.isActive(), timeout=TIMEOUT_MS)
-    win._draw_frame()
+    qtbot.waitUntil(lambda: not win.frames.pending, timeout=TIMEOUT_MS)
+    win.draw_now()
 
 
 def step(qtbot, win: MainWindow, times: int = 1) -> None:

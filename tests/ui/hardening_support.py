@@ -49,8 +49,8 @@ def settle(qtbot, win: MainWindow) -> None:
     """The worker has answered the last command and a frame has been drawn since."""
     qtbot.waitUntil(lambda: win.controller.state in ("ready", "paused", "finished", "empty",
                                                      "error"), timeout=TIMEOUT_MS)
-    qtbot.waitUntil(lambda: not win._frame_timer.isActive(), timeout=TIMEOUT_MS)
-    win._draw_frame()
+    qtbot.waitUntil(lambda: not win.frames.pending, timeout=TIMEOUT_MS)
+    win.draw_now()
 
 
 def plot_widgets(win: MainWindow) -> list[pg.PlotWidget]:

@@ -15,9 +15,9 @@ from gdstudio.ui.panels.race_panel import log_spaced, parse_learning_rates
 
 def start_race(qtbot, window, mode: str, lanes: int) -> None:
     window.controls.raceSetup.set_mode(mode)
-    qtbot.waitUntil(lambda: window.explorer.racing and window.race_data.K == lanes
-                    and window.race_data.n == 1 and window.controller.state == "ready"
-                    and window.race_data.spec is window.controls.race())
+    qtbot.waitUntil(lambda: window.explorer.racing and window.model.race_data.K == lanes
+                    and window.model.race_data.n == 1 and window.controller.state == "ready"
+                    and window.model.race_data.spec is window.controls.race())
 
 
 def run_to_end(qtbot, window) -> None:
@@ -25,12 +25,12 @@ def run_to_end(qtbot, window) -> None:
     assert button.isEnabled()
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.controller.state == "finished", timeout=20_000)
-    qtbot.waitUntil(lambda: window.race_data.finished)
-    window._draw_frame()
+    qtbot.waitUntil(lambda: window.model.race_data.finished)
+    window.draw_now()
 
 
 def lane_rows(window, j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    race = window.race_data
+    race = window.model.race_data
     n = int(race.lengths[j])
     return race.params[:n, j], race.loss[:n, j], race.grad[:n, j]
 
@@ -45,7 +45,7 @@ def summary(window) -> list[dict]:
 def test_learning_rate_race_equals_the_runs_made_one_by_one(window, qtbot):
     window.controls.epochsSpin.setValue(60)
     start_race(qtbot, window, "lr", 5)
-    spec = window.race_data.spec
+    spec = window.model.race_data.spec
     assert [lane.lr for lane in spec.lanes] == list(SOURCE_LEARNING_RATES)
     assert window.race_table.isVisible()
     assert window.race_model.rowCount() == 5
@@ -57,7 +57,7 @@ def test_learning_rate_race_equals_the_runs_made_one_by_one(window, qtbot):
         np.testing.assert_allclose(params, alone.params, rtol=1e-13, atol=1e-13)
         np.testing.assert_allclose(loss, alone.loss, rtol=1e-13, atol=1e-13)
         np.testing.assert_allclose(grad, alone.grad, rtol=1e-13, atol=1e-13)
-        assert window.race_data.statuses[j] == alone.status
+        assert window.model.race_data.statuses[j] == alone.status
     # each lane has its own colour on the curve and the loss plot, and the table says which
     paths = window.explorer.curve_lanes
     colours = {paths.paths[j].opts["pen"].color().name() for j in range(5)}
@@ -101,9 +101,9 @@ def test_the_summary_updates_live(window, qtbot):
     assert model.index(0, 3).data() == "running…"
     for t in range(1, 4):
         window.step()
-        qtbot.waitUntil(lambda t=t: window.race_data.n == t + 1)
+        qtbot.waitUntil(lambda t=t: window.model.race_data.n == t + 1)
     qtbot.waitUntil(lambda: window.controller.state == "paused")
-    window._draw_frame()
+    window.draw_now()
     # lane lr 0.1 after three steps: 7 → 6 → 5.2 → 4.56, f = (x − 2)² + 1
     assert model.index(1, 5).data(Qt.ItemDataRole.UserRole) == pytest.approx(1 + 2.56**2)
     assert "Race of 5 runs" in window.statusLabel.text()
@@ -135,7 +135,7 @@ def test_optimizer_race_with_edited_hyper_parameters_equals_single_runs(window, 
                   "alpha": f.alphaSpin, "eps": f.epsEdit}[key]
         assert widget.isVisible(), key
     run_to_end(qtbot, window)
-    spec = window.race_data.spec
+    spec = window.model.race_data.spec
     assert [lane.optimizer.name for lane in spec.lanes] == names
     for j, name in enumerate(names):
         alone = run(RunConfig(problem=spec.config.problem, x0=7.0, lr=0.05, epochs=40,
@@ -176,7 +176,7 @@ def test_tolerance_stops_a_single_run(window, qtbot):
                     and window.controller.state == "ready")
     window.run_to_end()
     qtbot.waitUntil(lambda: window.controller.state == "finished")
-    window._draw_frame()
+    window.draw_now()
     assert window.run_data.status == "converged"
     assert "converged" in window.statusLabel.text().lower()
 
@@ -195,7 +195,7 @@ def test_rates_are_checked_as_typed(window, qtbot):
     assert parse_learning_rates("0.01, 0.1, 0.3, 0.7, 1")[0] == list(SOURCE_LEARNING_RATES)
     assert log_spaced(0.01, 1, 5) == [0.01, 0.032, 0.1, 0.32, 1.0]
     assert parse_learning_rates("x")[1]
-    qtbot.waitUntil(lambda: window.explorer.racing and window.race_data.K == 5)
+    qtbot.waitUntil(lambda: window.explorer.racing and window.model.race_data.K == 5)
 
 
 def test_switching_back_to_one_run(window, qtbot):
@@ -223,7 +223,7 @@ def test_closing_mid_race_stops_the_thread(qtbot, monkeypatch):
     win.controls.set_speed(0)
     start_race(qtbot, win, "lr", 5)
     win.toggle_play()
-    qtbot.waitUntil(lambda: win.race_data.n > 2_000)
+    qtbot.waitUntil(lambda: win.model.race_data.n > 2_000)
     assert win.controller.state == "playing"
     thread = win.controller.qthread
     win.setWindowModified(False)

@@ -15,7 +15,7 @@ def steps(qtbot, window, count: int) -> None:
         window.step()
         qtbot.waitUntil(lambda n=n: window.run_data.n == n + 1)
     qtbot.waitUntil(lambda: window.controller.state in ("paused", "finished"))
-    window._draw_frame()
+    window.draw_now()
 
 
 def x_t(t: int) -> float:
@@ -32,7 +32,7 @@ def test_scrubbing_shows_that_epochs_state(window, qtbot):
     assert scrubber.live and scrubber.slider.maximum() == 6
     scrubber.slider.setValue(3)  # as if dragged
     assert scrubber.epoch() == 3 and not scrubber.live
-    window._draw_frame()
+    window.draw_now()
     curve = window.curve_plot
     cx, cy = curve.current_item.getData()
     assert cx[0] == pytest.approx(x_t(3)) and cy[0] == pytest.approx((x_t(3) - 2) ** 2 + 1)
@@ -60,13 +60,13 @@ def test_scrubbing_shows_that_epochs_state(window, qtbot):
     assert scrubber.epoch() == 2
     scrubber.step(1)
     assert scrubber.epoch() == 3
-    window._draw_frame()
+    window.draw_now()
     assert selected_rows(window) == [3]
 
     # Live follows the newest again
     qtbot.mouseClick(scrubber.liveButton, Qt.MouseButton.LeftButton)
     assert scrubber.live and scrubber.epoch() is None
-    window._draw_frame()
+    window.draw_now()
     cx, _ = curve.current_item.getData()
     assert cx[0] == pytest.approx(x_t(8))
     assert selected_rows(window) == []
@@ -75,11 +75,11 @@ def test_scrubbing_shows_that_epochs_state(window, qtbot):
 
 def test_scrubbing_a_race_shows_every_lane_at_that_epoch(window, qtbot):
     window.controls.raceSetup.set_mode("lr")
-    qtbot.waitUntil(lambda: window.explorer.racing and window.race_data.n == 1
+    qtbot.waitUntil(lambda: window.explorer.racing and window.model.race_data.n == 1
                     and window.controller.state == "ready")
     steps(qtbot, window, 5)
     window.scrubber.set_epoch(2)
-    window._draw_frame()
+    window.draw_now()
     lanes = window.explorer.curve_lanes
     for j, lr in enumerate((0.01, 0.1, 0.3, 0.7, 1.0)):
         x = 7.0
@@ -150,7 +150,7 @@ def test_hover_readouts(window, qtbot):
     curve = window.explorer.curve_pointer
     curve.hover(3.0, 0.0)
     assert curve.text.startswith("x = 3  ·  f(x) = 2")
-    window.logScaleAction.setChecked(True)
-    window._draw_frame()
+    window.action("logScale").setChecked(True)
+    window.draw_now()
     loss.hover(1.0, 0.0)
     assert loss.text == "epoch 1  ·  loss 17"

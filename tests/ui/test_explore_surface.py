@@ -33,7 +33,7 @@ def steps(qtbot, window, count: int) -> None:
         window.step()
         qtbot.waitUntil(lambda n=n: window.run_data.n == n + 1)
     qtbot.waitUntil(lambda: window.controller.state in ("paused", "finished"))
-    window._draw_frame()
+    window.draw_now()
 
 
 def click_at(qtbot, plot, x: float, y: float) -> None:
@@ -83,11 +83,11 @@ def test_a_race_on_the_contour(window, qtbot):
     c.epochsSpin.setValue(20)
     c.raceSetup.set_rates([0.02, 0.08])
     c.raceSetup.set_mode("lr")
-    qtbot.waitUntil(lambda: window.explorer.racing and window.race_data.n == 1
-                    and window.race_data.K == 2 and window.controller.state == "ready")
+    qtbot.waitUntil(lambda: window.explorer.racing and window.model.race_data.n == 1
+                    and window.model.race_data.K == 2 and window.controller.state == "ready")
     window.run_to_end()
     qtbot.waitUntil(lambda: window.controller.state == "finished")
-    window._draw_frame()
+    window.draw_now()
     lanes = window.surface_plot.lanes
     for j, lr in enumerate((0.02, 0.08)):
         xs, ys = lanes.lane_data(j)

@@ -54,7 +54,7 @@ def test_load_fit_export_save_quit_reopen(qtbot, monkeypatch, tmp_path):
     step(qtbot, win, 10)
     set_lr_mid_run(qtbot, win, 2e-3)
     run_to_end(qtbot, win)
-    win.logScaleAction.setChecked(True)
+    win.action("logScale").setChecked(True)
     c.set_speed(50)
     settle(qtbot, win)
     assert win.isWindowModified()
@@ -71,7 +71,7 @@ def test_load_fit_export_save_quit_reopen(qtbot, monkeypatch, tmp_path):
 
     script = tmp_path / "fit_numpy.py"
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(script))
-    win.files.codeActions["save_numpy"].trigger()
+    win.action("saveNumPy").trigger()
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                          timeout=120, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
@@ -83,7 +83,7 @@ def test_load_fit_export_save_quit_reopen(qtbot, monkeypatch, tmp_path):
     # --- save the session, and quit
     session_path = tmp_path / "temperatures.gdstudio"
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(session_path))
-    win.files.saveAction.trigger()  # Save on an untitled window: Save As
+    win.action("save").trigger()  # Save on an untitled window: Save As
     assert not win.isWindowModified()
     assert win.windowTitle() == "temperatures.gdstudio[*] — Gradient Descent Studio"
     left = {
@@ -92,7 +92,7 @@ def test_load_fit_export_save_quit_reopen(qtbot, monkeypatch, tmp_path):
         "status": (win.run_data.status, win.run_data.message),
         "lr_changes": list(win.run_data.lr_changes),
         "lr": c.lrSpin.value(),
-        "log": win.logScaleAction.isChecked(),
+        "log": win.action("logScale").isChecked(),
         "speed": c.speed(),
         "ui": load_session(session_path).ui,
     }
@@ -120,7 +120,7 @@ def test_load_fit_export_save_quit_reopen(qtbot, monkeypatch, tmp_path):
     assert (again.run_data.status, again.run_data.message) == left["status"]
     assert again.run_data.lr_changes == left["lr_changes"]
     assert again.controls.lrSpin.value() == left["lr"]
-    assert again.logScaleAction.isChecked() == left["log"]
+    assert again.action("logScale").isChecked() == left["log"]
     assert again.controls.speed() == left["speed"]
     assert again.files.ui_state.collect() == left["ui"]
     assert again.controller.state == "finished"

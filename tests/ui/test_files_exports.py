@@ -54,10 +54,10 @@ def test_history_export_through_the_menu_and_the_dialog(win, qtbot, monkeypatch,
     step(qtbot, win, 3)
     target = tmp_path / "picked"
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(target))
-    win.exportAction.trigger()  # File › Export › History as CSV…
+    win.action("exportHistory").trigger()  # File › Export › History as CSV…
     assert (tmp_path / "picked.csv").read_text().splitlines()[0] == "epoch,x,loss,grad"
-    win.files.exportMenu.aboutToShow.emit()
-    texts = [a.text() for a in win.files.exportMenu.actions()]
+    win.export_menu.aboutToShow.emit()
+    texts = [a.text() for a in win.export_menu.actions()]
     for expected in ("History as CSV…", "History as JSON…", "f(x) and the iterates as PNG…",
                      "Loss per epoch as SVG…", "Window as PNG…", "Run as animated GIF…"):
         assert expected in texts, texts
@@ -120,7 +120,7 @@ def test_the_run_as_an_animated_gif(win, qtbot, tmp_path):
     rendered = []
     gif = win.files.export_gif(str(path), frames=20, frame_ms=60, width=480)
     gif.frameRendered.connect(lambda n: rendered.append(len(ticks)))
-    area = exports._panel_area(win)
+    area = win.plot_area()
     expected_size = (480, round(area.height() * 480 / area.width()))
     probe.start()
     with qtbot.waitSignal(gif.finished, timeout=60_000) as blocker:
@@ -137,7 +137,7 @@ def test_the_run_as_an_animated_gif(win, qtbot, tmp_path):
     # The plots show the whole run again, and the history slider follows it as before.
     assert win.curve_plot.iterates()[0].size == 51
     assert win.scrubber.epoch() is None
-    assert win.files._gif is None
+    assert not win.files.exporting_gif
 
 
 def test_a_gif_export_can_be_cancelled(win, qtbot, tmp_path):
@@ -200,10 +200,10 @@ def test_the_exported_script_prints_the_apps_trajectory(win, qtbot, tmp_path, ba
 
 def test_copy_code_puts_the_script_on_the_clipboard(win, qtbot):
     QGuiApplication.clipboard().setText("")
-    win.files.codeActions["copy_numpy"].trigger()
+    win.action("copyNumPy").trigger()
     text = QGuiApplication.clipboard().text()
     assert text.startswith("#!/usr/bin/env python3") and "import numpy as np" in text
-    win.files.codeActions["copy_torch"].trigger()
+    win.action("copyPyTorch").trigger()
     assert "import torch" in QGuiApplication.clipboard().text()
 
 

@@ -43,7 +43,7 @@ def test_title_shows_the_file_and_unsaved_changes(win, qtbot, monkeypatch, tmp_p
     assert win.windowTitle() == "lesson.gdstudio[*] — Gradient Descent Studio"
     assert (tmp_path / "lesson.gdstudio").is_file()  # the suffix is added
     assert not win.isWindowModified()
-    win.logScaleAction.setChecked(True)  # view state travels in the file too
+    win.action("logScale").setChecked(True)  # view state travels in the file too
     assert win.isWindowModified()
     win.files.sessions.save()
     assert not win.isWindowModified()
@@ -57,7 +57,7 @@ def test_round_trip_restores_settings_history_and_view(win, qtbot, monkeypatch, 
     c.epochsSpin.setValue(40)
     c.optimizerCombo.setCurrentIndex(c.optimizerCombo.findData("momentum"))
     c.set_speed(200)
-    win.logScaleAction.setChecked(True)
+    win.action("logScale").setChecked(True)
     settle(qtbot, win)
     step(qtbot, win, 6)
     set_lr_mid_run(qtbot, win, 0.002)
@@ -76,7 +76,7 @@ def test_round_trip_restores_settings_history_and_view(win, qtbot, monkeypatch, 
     win.files.sessions.new()
     settle(qtbot, win)
     assert c.expressionEdit.text() == "x**2 - 4*x + 5" and win.run_data.n == 1
-    win.logScaleAction.setChecked(False)
+    win.action("logScale").setChecked(False)
     c.set_speed(5)
     assert open_session(qtbot, win, path)
 
@@ -91,7 +91,7 @@ def test_round_trip_restores_settings_history_and_view(win, qtbot, monkeypatch, 
     assert win.run_data.lr_changes == changes
     assert c.lrSpin.value() == 0.002  # the rate in force when it was saved
     assert c.epochsSpin.value() == 40 and c.optimizerCombo.currentData() == "momentum"
-    assert win.logScaleAction.isChecked() and c.speed() == 200
+    assert win.action("logScale").isChecked() and c.speed() == 200
     assert win.controller.state == "paused"  # and the run goes on from where it was
     step(qtbot, win)
     assert win.run_data.n == 12
@@ -351,7 +351,7 @@ def test_reset_layout_brings_every_dock_back(win, qtbot):
     win.historyDock.close()
     win.controlsDock.hide()
     win.resize(700, 500)
-    win.files.reset_layout()
+    win.reset_layout()
     for dock in (win.controlsDock, win.analysisDock, win.historyDock):
         assert dock.isVisible() and not dock.isFloating(), dock.objectName()
     assert win.size().width() >= 1000
@@ -379,7 +379,7 @@ def test_ui_state_registry_round_trips_unknown_and_broken_parts(win, qtbot, monk
     assert open_session(qtbot, win, path)
     assert got == [{"answer": 42}]
     assert "broken" in win.message_bar.text
-    assert not win.logScaleAction.isChecked()
+    assert not win.action("logScale").isChecked()
     assert save_as(monkeypatch, win, tmp_path / "again.gdstudio")
     again = json.loads((tmp_path / "again.gdstudio").read_text())
     assert again["ui"]["from_the_future"] == {"keep": [1, 2]}  # kept for a newer version

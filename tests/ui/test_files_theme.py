@@ -15,8 +15,8 @@ def win(qtbot, monkeypatch):
     w = new_window(qtbot, monkeypatch)
     yield w
     # The look is the application's: leave it as the platform gave it for the next test.
-    w.files.set_theme("system")
-    w.files.set_text_size("normal")
+    w.appearance.choose_theme("system")
+    w.appearance.choose_text_size("normal")
 
 
 def _plot_background(plot) -> QColor:
@@ -37,9 +37,9 @@ def test_run_colors_are_okabe_ito():
 
 def test_dark_theme_changes_the_palette_and_the_plots(win, qtbot):
     app = QApplication.instance()
-    assert win.files.appearance.theme == "system" and not is_dark()
+    assert win.appearance.theme == "system" and not is_dark()
     light_bg = _plot_background(win.loss_plot)
-    win.files.themeActions["dark"].trigger()
+    win.action("themeDark").trigger()
     assert is_dark(app.palette())
     base = app.palette().color(QPalette.ColorRole.Base)
     text = app.palette().color(QPalette.ColorRole.Text)
@@ -50,33 +50,33 @@ def test_dark_theme_changes_the_palette_and_the_plots(win, qtbot):
         assert plot.getPlotItem().titleLabel.opts["color"] == text.name()
     assert win.curve_plot.label_item.color == text  # the iterate's label follows
     assert _plot_background(win.loss_plot) != light_bg
-    assert win.files.themeActions["dark"].isChecked()
+    assert win.action("themeDark").isChecked()
 
-    win.files.themeActions["light"].trigger()
+    win.action("themeLight").trigger()
     assert not is_dark(app.palette())
     assert _plot_background(win.loss_plot) == app.palette().color(QPalette.ColorRole.Base)
 
 
 def test_the_theme_and_text_size_are_remembered(qtbot, monkeypatch):
     first = new_window(qtbot, monkeypatch)
-    first.files.set_theme("dark")
-    first.files.set_text_size("large")
+    first.appearance.choose_theme("dark")
+    first.appearance.choose_text_size("large")
     first.close()
     second = new_window(qtbot, monkeypatch)
     try:
-        assert second.files.appearance.theme == "dark" and is_dark()
-        assert second.files.textSizeActions["large"].isChecked()
+        assert second.appearance.theme == "dark" and is_dark()
+        assert second.action("textLarge").isChecked()
         assert _plot_background(second.loss_plot) == QApplication.palette().color(
             QPalette.ColorRole.Base)
     finally:
-        second.files.set_theme("system")
-        second.files.set_text_size("normal")
+        second.appearance.choose_theme("system")
+        second.appearance.choose_text_size("normal")
 
 
 def test_text_size_scales_the_application_and_the_plots(win, qtbot):
     base = QApplication.font().pointSizeF()
     mono = win.controls.expressionEdit.font().pointSizeF()
-    win.files.textSizeActions["huge"].trigger()
+    win.action("textHuge").trigger()
     assert QApplication.font().pointSizeF() == pytest.approx(base * 1.7)
     # Widgets hear of the application's font through a posted event.
     qtbot.waitUntil(lambda: win.statusLabel.font().pointSizeF() == pytest.approx(base * 1.7))
@@ -85,7 +85,7 @@ def test_text_size_scales_the_application_and_the_plots(win, qtbot):
     tick_font = win.loss_plot.getPlotItem().getAxis("left").style["tickFont"]
     assert tick_font.pointSizeF() == pytest.approx(base * 1.7)
     assert win.loss_plot.getPlotItem().titleLabel.opts["size"] == f"{11 * 1.7:g}pt"
-    win.files.textSizeActions["normal"].trigger()
+    win.action("textNormal").trigger()
     assert QApplication.font().pointSizeF() == pytest.approx(base)
     assert win.controls.expressionEdit.font().pointSizeF() == pytest.approx(mono)
 
@@ -94,13 +94,13 @@ def test_system_theme_follows_the_colour_scheme(win, qtbot, monkeypatch):
     from PySide6.QtCore import Qt
 
     monkeypatch.setattr(Appearance, "_system_dark", staticmethod(lambda: True))
-    win.files.appearance._on_scheme_changed(Qt.ColorScheme.Dark)
+    win.appearance.look._on_scheme_changed(Qt.ColorScheme.Dark)
     assert is_dark()
     monkeypatch.setattr(Appearance, "_system_dark", staticmethod(lambda: False))
-    win.files.appearance._on_scheme_changed(Qt.ColorScheme.Light)
+    win.appearance.look._on_scheme_changed(Qt.ColorScheme.Light)
     assert not is_dark()
-    win.files.set_theme("dark")
-    win.files.appearance._on_scheme_changed(Qt.ColorScheme.Light)  # a chosen theme stays
+    win.appearance.choose_theme("dark")
+    win.appearance.look._on_scheme_changed(Qt.ColorScheme.Light)  # a chosen theme stays
     assert is_dark()
 
 
@@ -111,8 +111,8 @@ def test_landscape_plots_are_built_on_first_use_with_the_current_look(win, qtbot
 
     assert win.built_landscape_plots() == []
     base_size = QApplication.font().pointSizeF()
-    win.files.themeActions["dark"].trigger()
-    win.files.textSizeActions["large"].trigger()
+    win.action("themeDark").trigger()
+    win.action("textLarge").trigger()
     c = win.controls
     c.problemTabs.setCurrentIndex(REGRESSION_TAB)
     qtbot.waitUntil(lambda: win.landscape_shown() is not None, timeout=10_000)
@@ -143,7 +143,7 @@ def test_dark_theme_draws_check_box_and_radio_indicators_visibly(win, qtbot):
     box = controls.findChild(QCheckBox)
     assert box is not None
     assert box.styleSheet() == ""  # the light look: the style's own indicators
-    win.files.themeActions["dark"].trigger()
+    win.action("themeDark").trigger()
     sheet = box.styleSheet()
     assert "QCheckBox::indicator" in sheet and "QRadioButton::indicator" in sheet
     assert controls.styleSheet() == ""  # (the fields around keep the style's own look)
@@ -156,5 +156,5 @@ def test_dark_theme_draws_check_box_and_radio_indicators_visibly(win, qtbot):
     lightest = max(QColor(image.pixel(x, y)).lightness()
                    for x in range(min(11, image.width())) for y in range(image.height()))
     assert lightest > window_colour + 60
-    win.files.themeActions["light"].trigger()
+    win.action("themeLight").trigger()
     assert box.styleSheet() == ""

@@ -82,7 +82,7 @@ def test_an_attack_is_refused_beside_the_field_and_the_run_is_kept(window, qtbot
     assert c.expressionError.isVisible() and message
     assert len(message) < 300 and "Traceback" not in message
     assert not c.derivativeLabel.isVisible()
-    assert not any(run_buttons(win).values()) and not win.resetAction.isEnabled()
+    assert not any(run_buttons(win).values()) and not win.action("reset").isEnabled()
     win.step()
     win.run_to_end()
     settle(qtbot, win)
@@ -174,7 +174,7 @@ def test_a_step_into_the_undefined_region_ends_the_run_with_a_clear_status(
     assert np.isfinite(data.params).all() and np.isfinite(data.loss).all()
     status = win.statusLabel.text()
     assert status.startswith("Diverged at epoch") and "undefined" in status, status
-    assert not any(run_buttons(win).values()) and win.resetAction.isEnabled()
+    assert not any(run_buttons(win).values()) and win.action("reset").isEnabled()
     assert guard.bad == [] and shown_dialogs == []
     assert_plots_finite(win)
     win.reset()  # and it starts again

@@ -108,7 +108,7 @@ def test_an_exception_in_the_worker_is_shown_and_reset_recovers(window, qtbot, m
     qtbot.waitUntil(lambda: win.controller.state == "error", timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: win.message_bar.isVisible(), timeout=TIMEOUT_MS)
     assert "injected failure" in win.message_bar.text and "Reset" in win.message_bar.text
-    assert not any(run_buttons(win).values()) and win.resetAction.isEnabled()
+    assert not any(run_buttons(win).values()) and win.action("reset").isEnabled()
     settle(qtbot, win)
     assert "Reset" in win.statusLabel.text()
     assert np.isfinite(win.run_data.params).all()
@@ -163,7 +163,7 @@ def test_a_thousand_step_clicks_in_a_burst(window, qtbot, epochs):
     win.controls.epochsSpin.setValue(epochs)
     _ready(qtbot, win, epochs=epochs)
     for _ in range(1_000):
-        win.stepAction.trigger()  # no event is handled in between: 1,000 queued requests
+        win.action("step").trigger()  # no event is handled in between: 1,000 queued requests
     done = min(1_000, epochs)
     qtbot.waitUntil(lambda: win.run_data.n == done + 1, timeout=TIMEOUT_MS)
     if epochs > 1_000:
@@ -195,7 +195,7 @@ def test_play_pause_toggled_two_hundred_times(window, qtbot):
     win.controls.set_speed(1000)
     _ready(qtbot, win, epochs=100_000)
     for _ in range(200):
-        win.playAction.trigger()
+        win.action("play").trigger()
         QApplication.processEvents()  # as a person's clicks are: the window answers between
     # Every toggle is answered in order; the last left it playing or stopped (paused, or
     # "ready" when no step was made between the last play and pause). Then it plays on and
@@ -216,7 +216,7 @@ def test_play_pause_toggled_two_hundred_times(window, qtbot):
     np.testing.assert_array_equal(data.epochs, np.arange(data.n))
     np.testing.assert_allclose(data.params[:, 0], closed_form(np.arange(data.n)), rtol=1e-9,
                                atol=1e-12)
-    assert win.playAction.text() == "Play"
+    assert win.action("play").text() == "Play"
     assert all(run_buttons(win).values())
     n = data.n
     win.step()

@@ -146,7 +146,7 @@ def _check_value(qtbot, win: MainWindow, spec: Field, text: str, good: str) -> l
         qtbot.waitUntil(lambda: win.controller.state in ("ready", "finished")  # 0 epochs: over
                         and spec.used(win) == expected, timeout=STEP_MS)
         over = win.controller.state == "finished"  # zero epochs: nothing left to run
-        if set(run_buttons(win).values()) != {not over} or not win.resetAction.isEnabled():
+        if set(run_buttons(win).values()) != {not over} or not win.action("reset").isEnabled():
             fail(f"accepted, but the buttons are {run_buttons(win)} ({win.controller.state})")
         if win.run_data.config.epochs:
             n = win.run_data.n

@@ -97,7 +97,7 @@ def test_three_steps_match_the_closed_form(window, qtbot):
     tx, ty = curve.tangent_item.getData()
     assert (ty[1] - ty[0]) / (tx[1] - tx[0]) == pytest.approx(5.12)
     assert "Epoch 3 of 50" in window.statusLabel.text()
-    assert window.progressBar.value() == 3
+    assert window.progress_bar.value() == 3
 
 
 def test_play_pause_play(window, qtbot):
@@ -304,8 +304,8 @@ def test_excepthook_reports_in_the_window(window, monkeypatch):
 
 def test_shortcuts(window, qtbot):
     keys = {a.text(): [k.toString() for k in a.shortcuts()]
-            for a in (window.stepAction, window.playAction, window.resetAction,
-                      window.quitAction)}
+            for a in (window.action("step"), window.action("play"), window.action("reset"),
+                      window.action("quit"))}
     assert keys["Step"] == ["Right", "N"]
     assert keys["Play"] == ["Space"]
     assert keys["Reset"] == ["R"]
@@ -321,14 +321,14 @@ def test_shortcuts(window, qtbot):
 
 def test_log_scale_shows_the_distance_to_the_optimum(window, qtbot):
     step(qtbot, window, 4)
-    window.logScaleAction.setChecked(True)
+    window.action("logScale").setChecked(True)
     qtbot.waitUntil(lambda: window.loss_plot.log_scale)
-    window._draw_frame()
+    window.draw_now()
     x, y = window.loss_plot.loss_item.getData()  # log10 of loss − loss*, loss* = f(2) = 1
     expected = np.log10((closed_form(np.arange(5)) - 2) ** 2)
     np.testing.assert_allclose(y, expected, rtol=1e-12)
-    window.logScaleAction.setChecked(False)
-    window._draw_frame()
+    window.action("logScale").setChecked(False)
+    window.draw_now()
     x, y = window.loss_plot.loss_item.getData()
     np.testing.assert_allclose(y, (closed_form(np.arange(5)) - 2) ** 2 + 1, rtol=1e-12)
 
@@ -348,7 +348,7 @@ def test_device_combo_is_filled_after_start_up_without_blocking(qtbot):
 
     win = MainWindow()
     qtbot.addWidget(win)
-    win._probe_timer.setInterval(0)
+    win.device_probe_delay_ms = 0  # probe at once
     win.show()
     combo = win.controls.deviceCombo
     assert combo.itemData(0) == "cpu"
@@ -369,7 +369,7 @@ def test_the_device_probe_waits_while_a_run_plays(qtbot):
 
     win = MainWindow()
     qtbot.addWidget(win)
-    win._probe_timer.setInterval(600_000)  # not before the run plays
+    win.device_probe_delay_ms = None  # not before the run plays
     win.controls.epochsSpin.setValue(5_000_000)
     win.controls.set_speed(1)  # one step a second: it plays for the whole test
     win.show()
@@ -377,10 +377,10 @@ def test_the_device_probe_waits_while_a_run_plays(qtbot):
                     and win.run_data.planned_epochs == 5_000_000, timeout=30_000)
     win.toggle_play()
     qtbot.waitUntil(lambda: win.controller.state == "playing")
-    assert win._probe is None
-    win._probe_timer.start(20)
+    assert not win.devices.started
+    win.devices.start_later(20)
     qtbot.wait(300)  # many probe intervals
-    assert win._probe is None and win._probe_timer.isActive()  # postponed, not dropped
+    assert not win.devices.started and win.devices.pending  # postponed, not dropped
     win.toggle_play()
     qtbot.waitUntil(lambda: win.controller.state == "paused")
     qtbot.waitUntil(lambda: win.controls.deviceCombo.toolTip().endswith("on this machine"),
@@ -390,12 +390,12 @@ def test_the_device_probe_waits_while_a_run_plays(qtbot):
 def test_log_scale_toggled_with_no_rows_yet(window, qtbot):
     """Toggling the log scale while a new run has no rows must not fail (it once did)."""
     window.controls.x0Spin.setValue(6.0)  # a new run: its rows arrive shortly
-    window.logScaleAction.setChecked(True)
-    window.logScaleAction.setChecked(False)
-    window.logScaleAction.setChecked(True)
+    window.action("logScale").setChecked(True)
+    window.action("logScale").setChecked(False)
+    window.action("logScale").setChecked(True)
     qtbot.waitUntil(lambda: window.run_data.n == 1)
     step(qtbot, window, 2)
-    window._draw_frame()
+    window.draw_now()
     (_, _), (y0, y1) = window.loss_plot.vb.viewRange()
     assert math.isfinite(y0) and math.isfinite(y1) and y1 - y0 >= 1.0  # at least a decade
 

@@ -195,7 +195,7 @@ def test_devices_are_probed_in_a_child_process(monkeypatch):
     import sys
 
     from gdstudio.core.descent.devices import available_devices
-    from gdstudio.ui.threads.worker import probe_devices_in_subprocess
+    from gdstudio.ui.threads.devices import probe_devices_in_subprocess
 
     before = "torch" in sys.modules
     found = probe_devices_in_subprocess()

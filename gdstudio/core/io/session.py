@@ -48,7 +48,6 @@ import json
 import math
 import os
 import re
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +61,7 @@ from gdstudio.core.descent.loop import STATUSES, History
 from gdstudio.core.descent.optimizers import OPTIMIZERS
 from gdstudio.core.errors import InputError
 from gdstudio.core.expr.parse import CONSTANTS, FUNCTIONS
+from gdstudio.core.io.atomic import write_atomic
 from gdstudio.core.problems import (
     FUNCTION_PRESETS,
     SURFACE_PRESETS,
@@ -359,22 +359,6 @@ def _write_text(fh: Any, text: str) -> None:
         fh.write(text[start : start + _CHUNK_CHARS])
 
 
-def _open_temp(folder: Path, name: str) -> tuple[int, Path]:
-    """A new file next to the target, created exclusively (mode from the umask, like open())."""
-    for _ in range(100):
-        tmp = folder / f".{name}.{secrets.token_hex(6)}.tmp"
-        try:
-            fd = os.open(
-                tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666
-            )
-        except FileExistsError:  # pragma: no cover - 48 random bits
-            continue
-        return fd, tmp
-    raise SessionError(
-        f"cannot save in {folder}: no temporary file name is free"
-    )  # pragma: no cover
-
-
 def save_session(path: str | os.PathLike[str], session: Session) -> Path:
     """Write ``session`` to ``path`` atomically; return the path written.
 
@@ -383,43 +367,9 @@ def save_session(path: str | os.PathLike[str], session: Session) -> Path:
     and :class:`OSError` for the disk's own errors (no space, no permission).
     """
     text = dumps_session(session)
-    target = Path(os.path.realpath(os.fspath(path)))  # through a symlink: update its target
-    if target.is_dir():
-        raise SessionError(f"{target}: is a folder, not a session file")
-    fd, tmp = _open_temp(target.parent, target.name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            _write_text(fh, text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if target.exists():
-            try:
-                os.chmod(tmp, target.stat().st_mode & 0o7777)
-            except OSError:  # pragma: no cover - keep the umask's mode
-                pass
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_folder(target.parent)
-    return target
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename durable (POSIX); best effort elsewhere."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - Windows cannot open folders
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
+    if Path(os.path.realpath(os.fspath(path))).is_dir():
+        raise SessionError(f"{os.path.realpath(os.fspath(path))}: is a folder, not a session file")
+    return write_atomic(path, lambda fh: _write_text(fh, text), newline="\n")
 
 
 # ==============================================================================================

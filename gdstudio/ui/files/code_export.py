@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QGuiApplication
 
 from gdstudio.core import InputError, RunConfig
+from gdstudio.core.io.atomic import write_atomic
 from gdstudio.ui.files import dialogs
-from gdstudio.ui.files.exports import write_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
-    from gdstudio.ui.window.main_window import MainWindow
+    from gdstudio.ui.host import FilesHost
 
 __all__ = ["BACKENDS", "script_for", "copy_script", "save_script"]
 
@@ -27,47 +27,47 @@ __all__ = ["BACKENDS", "script_for", "copy_script", "save_script"]
 BACKENDS = {"torch": "PyTorch", "numpy": "NumPy"}
 
 
-def _current(window: MainWindow) -> tuple[RunConfig | None, list[tuple[int, float]]]:
+def _current(host: FilesHost) -> tuple[RunConfig | None, list[tuple[int, float]]]:
     """The configuration of the run shown (else the setup's), and the lr changes made in it."""
-    data = window.run_data
+    data = host.model.run
     if isinstance(data.config, RunConfig):
         return data.config, [(c.epoch, c.lr) for c in data.lr_changes]
-    return window.controls.config(), []
+    return host.controls.config(), []
 
 
-def script_for(window: MainWindow, backend: str) -> str:
+def script_for(host: FilesHost, backend: str) -> str:
     """The script for the run shown; raises InputError (CodegenError) when it cannot be made."""
     from gdstudio.core.codegen import numpy_script, torch_script
 
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}")
-    config, changes = _current(window)
+    config, changes = _current(host)
     if config is None:
         raise InputError("there is no valid setup to export: fix the input shown in red first")
     make = torch_script if backend == "torch" else numpy_script
     return make(config, lr_changes=changes)
 
 
-def _report(window: MainWindow, backend: str, err: Exception) -> None:
-    dialogs.show_error(window, f"Cannot export {BACKENDS[backend]} code",
+def _report(host: FilesHost, backend: str, err: Exception) -> None:
+    dialogs.show_error(host.main_window(), f"Cannot export {BACKENDS[backend]} code",
                        f"This run cannot be written as a {BACKENDS[backend]} script: {err}")
 
 
-def copy_script(window: MainWindow, backend: str) -> bool:
+def copy_script(host: FilesHost, backend: str) -> bool:
     """Put the script on the clipboard; True when done."""
     try:
-        text = script_for(window, backend)
+        text = script_for(host, backend)
     except InputError as err:
-        _report(window, backend, err)
+        _report(host, backend, err)
         return False
     QGuiApplication.clipboard().setText(text)
-    window.statusBar().showMessage(
-        f"Copied a {BACKENDS[backend]} script of this run ({text.count(chr(10))} lines)", 5000)
+    host.show_status(
+        f"Copied a {BACKENDS[backend]} script of this run ({text.count(chr(10))} lines)")
     return True
 
 
-def _suggested_name(window: MainWindow, backend: str) -> str:
-    config, _ = _current(window)
+def _suggested_name(host: FilesHost, backend: str) -> str:
+    config, _ = _current(host)
     stem = "gdstudio"
     if config is not None:
         problem = config.problem
@@ -80,16 +80,16 @@ def _suggested_name(window: MainWindow, backend: str) -> str:
     return f"{stem}_{backend}.py"
 
 
-def save_script(window: MainWindow, backend: str, path: str | None = None) -> str:
+def save_script(host: FilesHost, backend: str, path: str | None = None) -> str:
     """Ask where (unless ``path``), write the script; returns the path written ('' if not)."""
     try:
-        text = script_for(window, backend)
+        text = script_for(host, backend)
     except InputError as err:
-        _report(window, backend, err)
+        _report(host, backend, err)
         return ""
     if path is None:
-        path = dialogs.ask_save_path(window, f"Save as {BACKENDS[backend]} script",
-                                     _suggested_name(window, backend),
+        path = dialogs.ask_save_path(host.main_window(), f"Save as {BACKENDS[backend]} script",
+                                     _suggested_name(host, backend),
                                      "Python scripts (*.py);;All files (*)")
         if not path:
             return ""
@@ -98,8 +98,8 @@ def save_script(window: MainWindow, backend: str, path: str | None = None) -> st
     try:
         write_atomic(path, lambda fh: fh.write(text))
     except OSError as err:
-        dialogs.show_error(window, "Could not save the script",
+        dialogs.show_error(host.main_window(), "Could not save the script",
                            f"{path}: {err.strerror or err}")
         return ""
-    window.statusBar().showMessage(f"Saved {path}", 5000)
+    host.show_status(f"Saved {path}")
     return path

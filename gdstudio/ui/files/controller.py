@@ -1,18 +1,15 @@
-"""Files and persistence, wired into the window: menus, drag and drop, closing, appearance.
+"""Files and persistence: sessions, data, exports, code, drag and drop, closing.
 
-:class:`FilesController` is made by the window (``window.files``) once its panels and menus
-exist. It adds
+:class:`FilesController` is made by the window (``window.files``) and sees it only through a
+:class:`~gdstudio.ui.host.FilesHost`. Its commands are declared with the window's others
+(:mod:`gdstudio.ui.window.actions`): File › New, Open…, Open Recent, Save, Save As…, Open data…,
+Export (history CSV/JSON, each plot as PNG/SVG, the window as PNG, the run as an animated GIF)
+and Run › Copy as / Save as PyTorch and NumPy code. It owns the window's
+:class:`~gdstudio.ui.model.state.UiState` (``window.files.ui_state``): panels register their
+own state there and it travels in session files.
 
-* File: New, Open…, Open Recent, Save, Save As…, Open data…, Export (history CSV/JSON, each
-  plot as PNG/SVG, the window as PNG, the run as an animated GIF);
-* Run: Copy as / Save as PyTorch and NumPy code;
-* View: Theme (System / Light / Dark), Text size (Normal / Large / Huge), Reset layout;
-
-and it owns the window's :class:`~gdstudio.ui.model.state.UiState` (``window.files.ui_state``):
-panels register their own state there and it travels in session files.
-
-Settings (QSettings) it keeps: recent files, theme, text size, the setup in use at the last
-close (problem and parameters). The window itself keeps geometry, docks, speed and log scale.
+Settings (QSettings) it keeps: recent files and the setup in use at the last close (problem and
+parameters). The window itself keeps geometry, docks, speed, log scale and the look.
 """
 
 from __future__ import annotations
@@ -22,28 +19,24 @@ from typing import TYPE_CHECKING, Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QSize, QTimer, Slot
-from PySide6.QtGui import QAction, QActionGroup, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMenu
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QMenu
 
 from gdstudio.core import RegressionProblem
 from gdstudio.core.io.session import SUFFIX
 from gdstudio.ui.files import code_export, dialogs, exports
 from gdstudio.ui.files.data_import import CsvImporter, is_data_file
-from gdstudio.ui.files.sessions import SessionManager, settings
+from gdstudio.ui.files.sessions import SessionManager
 from gdstudio.ui.model.state import UiState, get_bool, get_float, get_str
 from gdstudio.ui.panels.race_panel import RACE_MODES
-from gdstudio.ui.theme import TEXT_SIZES, THEMES, Appearance
 
 if TYPE_CHECKING:  # pragma: no cover
-    from gdstudio.ui.window.main_window import MainWindow
+    from gdstudio.ui.host import FilesHost
 
 __all__ = ["FilesController", "DEFAULT_SIZE"]
 
 #: The window's size on a first launch and after View › Reset layout.
 DEFAULT_SIZE = QSize(1440, 900)
-
-_THEME_LABELS = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
-_SIZE_LABELS = {"normal": "Normal", "large": "Large (projector)", "huge": "Huge (big room)"}
 
 
 def _dropped_path(event: QDropEvent | QDragEnterEvent) -> str:
@@ -62,35 +55,32 @@ def _is_session(path: str) -> bool:
 class FilesController(QObject):
     """Everything of the File menu, plus appearance; see the module's docstring."""
 
-    def __init__(self, window: MainWindow, app_name: str) -> None:
-        super().__init__(window)
+    def __init__(self, host: FilesHost, app_name: str) -> None:
+        super().__init__(host.main_window())
         self.setObjectName("filesController")
-        self.window = window
+        self.host = host
         self._gif: exports.GifExport | None = None
         self._closing_done = False
         self._data_file: dict[str, Any] | None = None
-        # Before the window restores its saved layout: this is the default one.
-        self._default_state = window.saveState()
 
         self.ui_state = UiState()
         self.ui_state.register("view", self._view_state, self._restore_view_state)
         self.ui_state.register("race", self._race_state, self._restore_race_state)
-        self.sessions = SessionManager(window, self.ui_state, app_name)
-        self.importer = CsvImporter(window, self._use_data)
-        self.appearance = Appearance(self)
-        self.appearance.add_root(window)
-        self.appearance.add_indicator_host(window.controls)
+        self.sessions = SessionManager(host, self.ui_state, app_name)
+        self.importer = CsvImporter(host.main_window(), self._use_data)
+        self.recentMenu = QMenu("Open &Recent", host.main_window())
+        self.recentMenu.setObjectName("recentMenu")
+        self.recentMenu.aboutToShow.connect(self._fill_recent_menu)
 
-        self._build_actions()
-        self._build_menus()
+    def attach(self) -> None:
+        """The window's actions and panels exist: listen to them; drops; the last setup."""
+        host = self.host
+        self.sessions.attach()
         # The setup panel's own "Load CSV…" goes through the preview and the background load.
-        controls = window.controls
-        controls.loadCsvButton.clicked.disconnect(controls.choose_csv)
-        controls.loadCsvButton.clicked.connect(self.importer.choose_file)
-
+        host.controls.loadDataRequested.connect(self.importer.choose_file)
+        window = host.main_window()
         window.setAcceptDrops(True)
         window.installEventFilter(self)
-        self._restore_appearance()
         self._data_file = self.sessions.restore_setup()
 
     def finish_startup(self) -> None:
@@ -105,140 +95,17 @@ class FilesController(QObject):
                 if os.path.isfile(path):
                     QTimer.singleShot(0, lambda: self._reload(path, x, y))
                 else:
-                    self.window.message_bar.show_message(
+                    self.host.show_message(
                         f"The data used last time ({path}) is no longer there; showing the "
                         "synthetic data instead.", "warning")
 
     def _reload(self, path: str, x: str, y: str) -> None:
         self._quiet_data = True
-        self.importer.load(path, x, y)  # type: ignore[arg-type]
+        self.importer.load(path, x, y)
 
     # ------------------------------------------------------------------------------------------
-    # actions and menus
+    # menus filled when they open
     # ------------------------------------------------------------------------------------------
-
-    def _action(self, text: str, tip: str, slot: Any, shortcut: Any = None,
-                icon_name: str | None = None, name: str = "") -> QAction:
-        from gdstudio.ui.resources import icon
-
-        action = QAction(text, self.window)
-        if name:
-            action.setObjectName(name)
-        if icon_name:
-            action.setIcon(icon(icon_name))
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-            native = QKeySequence.SequenceFormat.NativeText
-            tip += f" ({QKeySequence(shortcut).toString(native)})"
-        action.setToolTip(tip)
-        action.setStatusTip(tip)
-        action.triggered.connect(lambda _checked=False: slot())
-        return action
-
-    def _build_actions(self) -> None:
-        w = self.window
-        s = self.sessions
-        self.newAction = self._action("&New", "Start again from the source's example",
-                                      s.new, QKeySequence.StandardKey.New, name="newAction")
-        self.openAction = self._action("&Open…", f"Open a session ({SUFFIX} file)", s.open,
-                                       QKeySequence.StandardKey.Open, "open", "openAction")
-        self.saveAction = self._action("&Save", "Save the problem, the settings and the run",
-                                       s.save, QKeySequence.StandardKey.Save, name="saveAction")
-        self.saveAsAction = self._action("Save &As…", "Save the session under a new name",
-                                         s.save_as, QKeySequence("Ctrl+Shift+S"),
-                                         name="saveAsAction")
-        self.exportJsonAction = self._action(
-            "History as JSON…", "Save every epoch of the run as JSON (gdstudio run --format "
-            "json)", lambda: self.export_history("json"), name="exportJsonAction")
-        self.exportWindowAction = self._action(
-            "Window as PNG…", "A picture of the whole window", self.export_window,
-            name="exportWindowAction")
-        self.exportGifAction = self._action(
-            "Run as animated GIF…", "The run replayed epoch by epoch through the plots",
-            self.export_gif, name="exportGifAction")
-        self.codeActions: dict[str, QAction] = {}
-        for backend, label in code_export.BACKENDS.items():
-            self.codeActions[f"copy_{backend}"] = self._action(
-                f"Copy as {label} code", f"A {label} script that reproduces this run, on the "
-                "clipboard", lambda b=backend: code_export.copy_script(w, b),
-                name=f"copy{label}Action")
-            self.codeActions[f"save_{backend}"] = self._action(
-                f"Save as {label} script…", f"Save a {label} script that reproduces this run",
-                lambda b=backend: code_export.save_script(w, b), name=f"save{label}Action")
-        self.resetLayoutAction = self._action(
-            "Reset layout", "Put every panel back where it was at the first launch",
-            self.reset_layout, name="resetLayoutAction")
-
-        self.themeGroup = QActionGroup(self)
-        self.themeActions: dict[str, QAction] = {}
-        for theme in THEMES:
-            action = QAction(_THEME_LABELS[theme], self.window, checkable=True)
-            action.setObjectName(f"theme{theme.capitalize()}Action")
-            action.triggered.connect(lambda _c=False, t=theme: self.set_theme(t))
-            self.themeGroup.addAction(action)
-            self.themeActions[theme] = action
-        self.textSizeGroup = QActionGroup(self)
-        self.textSizeActions: dict[str, QAction] = {}
-        for size in TEXT_SIZES:
-            action = QAction(_SIZE_LABELS[size], self.window, checkable=True)
-            action.setObjectName(f"text{size.capitalize()}Action")
-            action.triggered.connect(lambda _c=False, z=size: self.set_text_size(z))
-            self.textSizeGroup.addAction(action)
-            self.textSizeActions[size] = action
-
-    def _menu(self, title: str) -> QMenu:
-        for action in self.window.menuBar().actions():
-            menu = action.menu()
-            if menu is not None and action.text().replace("&", "") == title:
-                return menu
-        return self.window.menuBar().addMenu(title)
-
-    def _build_menus(self) -> None:
-        w = self.window
-        file_menu = self._menu("File")
-        first = file_menu.actions()[0] if file_menu.actions() else None
-        self.recentMenu = QMenu("Open &Recent", file_menu)
-        self.recentMenu.setObjectName("recentMenu")
-        self.recentMenu.aboutToShow.connect(self._fill_recent_menu)
-        for item in (self.newAction, self.openAction, self.recentMenu, None, self.saveAction,
-                     self.saveAsAction, None):
-            if item is None:
-                file_menu.insertSeparator(first) if first else file_menu.addSeparator()
-            elif isinstance(item, QMenu):
-                file_menu.insertMenu(first, item) if first else file_menu.addMenu(item)
-            else:
-                file_menu.insertAction(first, item) if first else file_menu.addAction(item)
-        # Export: after the window's own export entry (history as CSV), before Quit.
-        self.exportMenu = QMenu("&Export", file_menu)
-        self.exportMenu.setObjectName("exportMenu")
-        self.exportMenu.aboutToShow.connect(self._fill_export_menu)
-        quit_action = getattr(w, "quitAction", None)
-        anchor = quit_action if quit_action in file_menu.actions() else None
-        if anchor is not None:
-            actions = file_menu.actions()
-            index = actions.index(anchor)
-            if index > 0 and actions[index - 1].isSeparator():
-                anchor = actions[index - 1]
-            file_menu.insertMenu(anchor, self.exportMenu)
-        else:
-            file_menu.addMenu(self.exportMenu)
-
-        run_menu = self._menu("Run")
-        run_menu.addSeparator()
-        for key in ("copy_torch", "save_torch", "copy_numpy", "save_numpy"):
-            run_menu.addAction(self.codeActions[key])
-
-        view_menu = self._menu("View")
-        view_menu.addSeparator()
-        theme_menu = view_menu.addMenu("&Theme")
-        theme_menu.setObjectName("themeMenu")
-        for action in self.themeActions.values():
-            theme_menu.addAction(action)
-        size_menu = view_menu.addMenu("Te&xt size")
-        size_menu.setObjectName("textSizeMenu")
-        for action in self.textSizeActions.values():
-            size_menu.addAction(action)
-        view_menu.addAction(self.resetLayoutAction)
 
     @Slot()
     def _fill_recent_menu(self) -> None:
@@ -247,7 +114,7 @@ class FilesController(QObject):
         missing = self.sessions.prune_recent()
         if missing:
             names = ", ".join(os.path.basename(p) for p in missing)
-            self.window.message_bar.show_message(
+            self.host.show_message(
                 f"Removed from Open Recent (the file{'s are' if len(missing) > 1 else ' is'} no "
                 f"longer there): {names}", "info")
         items = self.sessions.recent()
@@ -265,36 +132,23 @@ class FilesController(QObject):
         clear.setEnabled(bool(items))
         clear.triggered.connect(self.sessions.clear_recent)
 
-    def plots(self) -> list[pg.PlotWidget]:
-        """The plots on screen, for exports."""
-        return [p for p in self.window.findChildren(pg.PlotWidget) if p.isVisible()]
-
     @staticmethod
     def plot_title(plot: pg.PlotWidget) -> str:
         title = plot.getPlotItem().titleLabel.text
         return title or plot.objectName() or "plot"
 
-    @Slot()
-    def _fill_export_menu(self) -> None:
-        menu = self.exportMenu
-        menu.clear()
-        has_run = self.window.run_data.n > 0
-        export_csv = getattr(self.window, "exportAction", None)
-        if isinstance(export_csv, QAction):
-            export_csv.setText("History as CSV…")
-            menu.addAction(export_csv)
-        menu.addAction(self.exportJsonAction)
-        self.exportJsonAction.setEnabled(has_run)
-        menu.addSeparator()
-        for plot in self.plots():
+    @property
+    def exporting_gif(self) -> bool:
+        """A GIF export is under way (one at a time)."""
+        return self._gif is not None
+
+    def add_plot_exports(self, menu: QMenu) -> None:
+        """File › Export: each plot on screen as PNG and as SVG."""
+        for plot in self.host.plots():
             title = self.plot_title(plot)
             for fmt in ("png", "svg"):
                 action = menu.addAction(f"{title} as {fmt.upper()}…")
                 action.triggered.connect(lambda _c=False, p=plot, f=fmt: self.export_plot(p, f))
-        menu.addAction(self.exportWindowAction)
-        menu.addSeparator()
-        menu.addAction(self.exportGifAction)
-        self.exportGifAction.setEnabled(has_run and self._gif is None)
 
     # ------------------------------------------------------------------------------------------
     # data
@@ -310,16 +164,16 @@ class FilesController(QObject):
         quiet, self._quiet_data = self._quiet_data, False
         if quiet:  # the data of the last launch, read again: not a change
             with self.sessions.restoring():
-                self.window.controls.use_csv_problem(problem)
+                self.host.controls.use_csv_problem(problem)
         else:
-            self.window.controls.use_csv_problem(problem)
+            self.host.controls.use_csv_problem(problem)
 
     # ------------------------------------------------------------------------------------------
     # exports
     # ------------------------------------------------------------------------------------------
 
     def _save_path(self, title: str, name: str, filters: str, suffix: str) -> str:
-        path = dialogs.ask_save_path(self.window, title, name, filters)
+        path = dialogs.ask_save_path(self.host.main_window(), title, name, filters)
         if path and not os.path.splitext(path)[1]:
             path += suffix
         return path
@@ -330,9 +184,9 @@ class FilesController(QObject):
 
     def export_history(self, fmt: str, path: str | None = None) -> str:
         """The history as CSV or JSON, exactly as ``gdstudio run --format`` prints it."""
-        history = exports.history_of(self.window.run_data)
+        history = exports.history_of(self.host.model.run)
         if history is None:
-            dialogs.show_error(self.window, "Nothing to export", "There is no run to export yet.")
+            dialogs.show_error(self.host.main_window(), "Nothing to export", "There is no run to export yet.")
             return ""
         if path is None:
             filters = "CSV files (*.csv);;All files (*)" if fmt == "csv" \
@@ -344,10 +198,9 @@ class FilesController(QObject):
         try:
             exports.save_history(history, path, fmt)
         except OSError as err:
-            dialogs.show_error(self.window, "Could not export", f"{path}: {err.strerror or err}")
+            dialogs.show_error(self.host.main_window(), "Could not export", f"{path}: {err.strerror or err}")
             return ""
-        self.window.statusBar().showMessage(f"Saved {history.epochs_run + 1:,} rows to {path}",
-                                            5000)
+        self.host.show_status(f"Saved {history.epochs_run + 1:,} rows to {path}")
         return path
 
     def export_plot(self, plot: pg.PlotWidget, fmt: str, path: str | None = None) -> str:
@@ -362,9 +215,9 @@ class FilesController(QObject):
         try:
             (exports.plot_png if fmt == "png" else exports.plot_svg)(plot, path)
         except OSError as err:
-            dialogs.show_error(self.window, "Could not export", f"{path}: {err.strerror or err}")
+            dialogs.show_error(self.host.main_window(), "Could not export", f"{path}: {err.strerror or err}")
             return ""
-        self.window.statusBar().showMessage(f"Saved {path}", 5000)
+        self.host.show_status(f"Saved {path}")
         return path
 
     def export_window(self, path: str | None = None) -> str:
@@ -374,26 +227,26 @@ class FilesController(QObject):
             if not path:
                 return ""
         try:
-            exports.window_png(self.window, path)
+            exports.window_png(self.host.main_window(), path)
         except OSError as err:
-            dialogs.show_error(self.window, "Could not export", f"{path}: {err.strerror or err}")
+            dialogs.show_error(self.host.main_window(), "Could not export", f"{path}: {err.strerror or err}")
             return ""
-        self.window.statusBar().showMessage(f"Saved {path}", 5000)
+        self.host.show_status(f"Saved {path}")
         return path
 
     def export_gif(self, path: str | None = None, *, frames: int | None = None,
                    frame_ms: int = 80, width: int | None = None,
                    show_progress: bool = True) -> exports.GifExport | None:
         """The run as an animated GIF, drawn without blocking; returns the export under way."""
-        data = self.window.run_data
+        data = self.host.model.run
         if data.n == 0:
-            dialogs.show_error(self.window, "Nothing to export", "There is no run to export yet.")
+            dialogs.show_error(self.host.main_window(), "Nothing to export", "There is no run to export yet.")
             return None
         if self._gif is not None:
             return None
         if path is None:
-            options = dialogs.ask_gif_options(self.window, data.n - 1,
-                                              exports._panel_area(self.window).width())
+            options = dialogs.ask_gif_options(self.host.main_window(), data.n - 1,
+                                              self.host.plot_area().width())
             if options is None:
                 return None
             frames, frame_ms, width = options
@@ -402,11 +255,11 @@ class FilesController(QObject):
             if not path:
                 return None
         try:
-            gif = exports.GifExport(self.window, path,
+            gif = exports.GifExport(self.host, path,
                                     frames=frames or exports.DEFAULT_GIF_FRAMES,
                                     frame_ms=frame_ms, width=width, show_progress=show_progress)
         except ImportError as err:
-            dialogs.show_error(self.window, "Could not export the GIF", str(err))
+            dialogs.show_error(self.host.main_window(), "Could not export the GIF", str(err))
             return None
         gif.finished.connect(self._on_gif_finished)
         self._gif = gif
@@ -418,75 +271,44 @@ class FilesController(QObject):
         gif, self._gif = self._gif, None
         if outcome == "saved":
             count = gif.frame_count if gif is not None else 0
-            self.window.statusBar().showMessage(f"Saved {text} ({count} frames)", 5000)
+            self.host.show_status(f"Saved {text} ({count} frames)")
         elif outcome == "failed":
-            dialogs.show_error(self.window, "Could not export the GIF", text)
+            dialogs.show_error(self.host.main_window(), "Could not export the GIF", text)
         if gif is not None:
             gif.deleteLater()
 
     # ------------------------------------------------------------------------------------------
-    # appearance and layout
+    # code
     # ------------------------------------------------------------------------------------------
 
-    def _restore_appearance(self) -> None:
-        s = settings()
-        theme = s.value("view/theme", "system")
-        size = s.value("view/textSize", "normal")
-        theme = theme if theme in THEMES else "system"
-        size = size if size in TEXT_SIZES else "normal"
-        self.appearance._theme = theme  # noqa: SLF001 - both set, then one apply()
-        self.appearance._text_size = size  # noqa: SLF001
-        self.appearance.apply()
-        self.themeActions[theme].setChecked(True)
-        self.textSizeActions[size].setChecked(True)
+    def copy_script(self, backend: str) -> bool:
+        """Run › Copy as … code: the script on the clipboard."""
+        return code_export.copy_script(self.host, backend)
 
-    def set_theme(self, theme: str) -> None:
-        self.appearance.set_theme(theme)
-        self.themeActions[theme].setChecked(True)
-        s = settings()
-        s.setValue("view/theme", theme)
-        s.sync()
-
-    def set_text_size(self, size: str) -> None:
-        self.appearance.set_text_size(size)
-        self.textSizeActions[size].setChecked(True)
-        s = settings()
-        s.setValue("view/textSize", size)
-        s.sync()
-
-    def reset_layout(self) -> None:
-        """View › Reset layout: every dock back in place and shown, the default size."""
-        w = self.window
-        for dock in w.findChildren(QDockWidget):
-            dock.setFloating(False)
-        w.restoreState(self._default_state)
-        for dock in w.findChildren(QDockWidget):
-            dock.show()
-        w.resize(DEFAULT_SIZE)
-        default_sizes = getattr(w, "default_dock_sizes", None)
-        if callable(default_sizes):
-            default_sizes()
+    def save_script(self, backend: str, path: str | None = None) -> str:
+        """Run › Save as … script."""
+        return code_export.save_script(self.host, backend, path)
 
     # ------------------------------------------------------------------------------------------
     # the window's view state (in session files)
     # ------------------------------------------------------------------------------------------
 
     def _view_state(self) -> dict[str, Any]:
-        w = self.window
+        host = self.host
         plots: dict[str, Any] = {}
-        for plot in w.findChildren(pg.PlotWidget):
+        for plot in host.main_window().findChildren(pg.PlotWidget):
             name = plot.objectName()
             if name and not getattr(plot, "following", True):
                 (x0, x1), (y0, y1) = plot.getPlotItem().getViewBox().viewRange()
                 plots[name] = {"follow": False, "x": [float(x0), float(x1)],
                                "y": [float(y0), float(y1)]}
-        return {"log_scale": w.logScaleAction.isChecked(), "speed": w.controls.speed(),
-                "plots": plots}
+        return {"log_scale": host.action("logScale").isChecked(),
+                "speed": host.controls.speed(), "plots": plots}
 
     def _restore_view_state(self, state: dict[str, Any]) -> None:
-        w = self.window
-        w.logScaleAction.setChecked(get_bool(state, "log_scale", False))
-        w.controls.set_speed(get_float(state, "speed", float(w.controls.speed())))
+        host = self.host
+        host.action("logScale").setChecked(get_bool(state, "log_scale", False))
+        host.controls.set_speed(get_float(state, "speed", float(host.controls.speed())))
         plots = state.get("plots")
         if isinstance(plots, dict) and plots:
             # After the run that is being set up has framed its plots (a new problem makes them
@@ -494,8 +316,7 @@ class FilesController(QObject):
             QTimer.singleShot(0, lambda: self._restore_plot_views(plots))
 
     def _restore_plot_views(self, plots: dict[str, Any]) -> None:
-        w = self.window
-        for plot in w.findChildren(pg.PlotWidget):
+        for plot in self.host.main_window().findChildren(pg.PlotWidget):
             view = plots.get(plot.objectName())
             if not isinstance(view, dict) or view.get("follow", True):
                 continue
@@ -508,11 +329,11 @@ class FilesController(QObject):
             vb.sigRangeChangedManually.emit(vb.mouseEnabled())
 
     def _race_state(self) -> dict[str, Any]:
-        race = self.window.controls.raceSetup
+        race = self.host.controls.raceSetup
         return {"mode": race.mode(), "rates": race.rates(), "optimizers": race.optimizers()}
 
     def _restore_race_state(self, state: dict[str, Any]) -> None:
-        race = self.window.controls.raceSetup
+        race = self.host.controls.raceSetup
         rates = state.get("rates")
         if isinstance(rates, list) and rates and all(
                 isinstance(r, (int, float)) and not isinstance(r, bool) and r > 0 for r in rates):
@@ -531,7 +352,7 @@ class FilesController(QObject):
     # ------------------------------------------------------------------------------------------
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is not self.window:
+        if watched is not self.host.main_window():
             return False
         kind = event.type()
         if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
@@ -548,13 +369,18 @@ class FilesController(QObject):
                 QTimer.singleShot(0, lambda: self.open_dropped(path))
                 return True
             return False
-        if kind == QEvent.Type.Close and not self._closing_done:
-            if not self.sessions.maybe_save():
-                event.ignore()
-                return True  # the window stays open, as it was
-            self._closing_done = True
-            self._on_closing()
         return False
+
+    def may_close(self) -> bool:
+        """The window is asked to close: unsaved changes first (False: it stays open, as it
+        was); then exports and loads under way stop and the setup is remembered."""
+        if self._closing_done:
+            return True
+        if not self.sessions.maybe_save():
+            return False
+        self._closing_done = True
+        self._on_closing()
+        return True
 
     def open_dropped(self, path: str) -> None:
         """A file dropped on the window: a session opens, data goes to the preview."""

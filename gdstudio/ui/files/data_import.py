@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from gdstudio.core import InputError, RegressionProblem
 from gdstudio.core.data import CsvPreview, LoadCancelled, preview_csv
 from gdstudio.ui.files import dialogs
-from gdstudio.ui.threads.worker import _register
+from gdstudio.ui.threads.worker import register_thread
 
 __all__ = ["CsvPreviewDialog", "CsvLoadThread", "CsvImporter", "DATA_FILTERS", "is_data_file"]
 
@@ -308,7 +308,7 @@ class CsvImporter(QObject):
         thread.cancelled.connect(self._on_cancelled, Qt.ConnectionType.QueuedConnection)
         thread.finished.connect(self._on_thread_finished)
         self.thread, self.progress = thread, progress
-        _register(thread, None, thread.stop)
+        register_thread(thread, None, thread.stop)
         thread.start()
         return thread
 

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import os
 import queue
-import secrets
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,15 +39,15 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from gdstudio.core import History, RunConfig
+from gdstudio.core.io.atomic import write_atomic, write_bytes
 from gdstudio.ui.model.run_data import RunData
-from gdstudio.ui.threads.worker import _register
+from gdstudio.ui.threads.worker import register_thread
 
 if TYPE_CHECKING:  # pragma: no cover
-    from gdstudio.ui.window.main_window import MainWindow
+    from gdstudio.ui.host import FilesHost
 
 __all__ = [
     "history_of",
-    "write_atomic",
     "history_text",
     "plot_png",
     "plot_svg",
@@ -62,44 +60,6 @@ __all__ = [
 DEFAULT_GIF_FRAMES = 100
 #: At most this long (seconds) drawing frames before the event loop gets a turn.
 _FRAME_BUDGET_S = 0.04
-
-
-# --------------------------------------------------------------------------------------------
-# Files, atomically
-# --------------------------------------------------------------------------------------------
-
-
-def write_atomic(path: str | os.PathLike[str], write: Callable[[Any], None], *,
-                 binary: bool = False) -> Path:
-    """Call ``write(file)`` on a temporary file next to ``path``, then move it over ``path``.
-
-    On any failure the temporary file is removed and ``path`` is left as it was.
-    """
-    target = Path(os.path.realpath(os.fspath(path)))
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        if binary:
-            with open(tmp, "xb") as fh:
-                write(fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-        else:
-            with open(tmp, "x", encoding="utf-8", newline="") as fh:
-                write(fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return target
-
-
-def _write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    return write_atomic(path, lambda fh: fh.write(data), binary=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -160,7 +120,7 @@ def plot_png(plot: pg.PlotWidget, path: str | os.PathLike[str], scale: float | N
     image = exporter.export(toBytes=True)
     if not isinstance(image, QImage) or image.isNull():
         raise OSError(f"{path}: the plot could not be drawn")
-    return _write_bytes(path, _png_bytes(image, str(path)))
+    return write_bytes(path, _png_bytes(image, str(path)))
 
 
 def _png_bytes(image: QImage, what: str) -> bytes:
@@ -187,7 +147,7 @@ def plot_svg(plot: pg.PlotWidget, path: str | os.PathLike[str]) -> Path:
         data = _qt_svg(plot)
     if isinstance(data, str):
         data = data.encode("utf-8")
-    return _write_bytes(path, bytes(data))
+    return write_bytes(path, bytes(data))
 
 
 def _qt_svg(plot: pg.PlotWidget) -> bytes:
@@ -217,7 +177,7 @@ def window_png(window: QWidget, path: str | os.PathLike[str]) -> Path:
     pixmap = window.grab()
     if pixmap.isNull():
         raise OSError(f"{path}: the window could not be drawn")
-    return _write_bytes(path, _png_bytes(pixmap.toImage(), str(path)))
+    return write_bytes(path, _png_bytes(pixmap.toImage(), str(path)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,19 +271,20 @@ class GifExport(QObject):
     finished = Signal(str, str)
     frameRendered = Signal(int)  # frames drawn so far
 
-    def __init__(self, window: MainWindow, path: str | os.PathLike[str], *,
+    def __init__(self, host: FilesHost, path: str | os.PathLike[str], *,
                  frames: int = DEFAULT_GIF_FRAMES, frame_ms: int = 80, width: int | None = None,
                  show_progress: bool = True) -> None:
+        window = host.main_window()
         super().__init__(window)
-        self.window = window
+        self.host = host
         self.path = os.fspath(path)
-        data = window.run_data
+        data = host.model.run
         if data.n == 0:
             raise ValueError("there is no run to export")
         self.epochs = gif_frame_epochs(data.n - 1, frames)
         self.frame_ms = max(20, int(frame_ms))
-        self.area = _panel_area(window)
-        self._shown_before = window.scrubber.epoch()  # the history slider, given back after
+        self.area = host.plot_area()
+        self._shown_before = host.model.epoch  # the epoch looked at, given back after
         size = self.area.size()
         if width is not None and width > 0 and width != size.width():
             height = max(1, round(size.height() * width / max(1, size.width())))
@@ -359,9 +320,8 @@ class GifExport(QObject):
         return len(self.epochs)
 
     def start(self) -> None:
-        if self.window.controller.state == "playing":
-            self.window.controller.pause()  # the frames replay the run as it is now
-        _register(self.encoder, None, self.encoder.stop)
+        self.host.pause_run()  # the frames replay the run as it is now
+        register_thread(self.encoder, None, self.encoder.stop)
         self.encoder.start()
         self._timer.start(0)
 
@@ -397,12 +357,12 @@ class GifExport(QObject):
                 self.progress.setLabelText("Writing the GIF…")
 
     def _draw(self, epoch: int | None) -> None:
-        """Every panel as it was at ``epoch`` (None: now): the history slider moved there and
-        the window's own frame drawn at once."""
-        w = self.window
-        last = w.run_data.n - 1
-        w.scrubber.set_epoch(None if epoch is None or epoch >= last else epoch)
-        w._draw_frame()  # noqa: SLF001 - the window's drawing, synchronously, for this frame
+        """Every panel as it was at ``epoch`` (None: now): the model looks at that epoch (the
+        history slider follows) and the window's frame is drawn at once."""
+        host = self.host
+        last = host.model.run.n - 1
+        host.model.select_epoch(None if epoch is None or epoch >= last else epoch)
+        host.draw_now()
 
     def _grab(self) -> tuple[bytes, int, int, int]:
         image = self.area.grab().toImage()
@@ -458,9 +418,3 @@ class GifExport(QObject):
         if shiboken6.isValid(self.encoder):
             self.encoder.stop.set()
             self.encoder.wait()
-
-
-def _panel_area(window: MainWindow) -> QWidget:
-    """The panels a GIF shows: the plots in the middle of the window."""
-    area = getattr(window, "plots_splitter", None)
-    return area if isinstance(area, QWidget) else window.centralWidget()

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QSettings, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from gdstudio.core import History, InputError, RegressionProblem, RunConfig
 from gdstudio.core.io.session import (
@@ -45,9 +45,10 @@ from gdstudio.core.io.session import (
 from gdstudio.ui.files import dialogs
 from gdstudio.ui.files.exports import history_of
 from gdstudio.ui.model.state import UiState
+from gdstudio.ui.settings import settings
 
 if TYPE_CHECKING:  # pragma: no cover
-    from gdstudio.ui.window.main_window import MainWindow
+    from gdstudio.ui.host import FilesHost
 
 __all__ = [
     "SessionManager",
@@ -69,15 +70,6 @@ _RECENT_KEY = "files/recent"
 _LAST_KEY = "session/last"
 
 
-def settings() -> QSettings:
-    """The application's settings (the same store as the window's)."""
-    from PySide6.QtCore import QCoreApplication
-
-    if QCoreApplication.organizationName() or QCoreApplication.applicationName():
-        return QSettings()
-    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "gdstudio", "gdstudio")
-
-
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
     return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
 
@@ -89,9 +81,10 @@ class SessionManager(QObject):
     #: A reopened run has been computed again and shown: (matches the saved history, message).
     resumed = Signal(bool, str)
 
-    def __init__(self, window: MainWindow, ui_state: UiState, app_name: str) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, host: FilesHost, ui_state: UiState, app_name: str) -> None:
+        super().__init__(host.main_window())
+        self.host = host
+        self.window = host.main_window()
         self.ui_state = ui_state
         self.app_name = app_name
         self.path: Path | None = None
@@ -99,15 +92,19 @@ class SessionManager(QObject):
         self._pending: tuple[RunConfig, History] | None = None
         self.close_approved = False
 
-        controls = window.controls
+        self.update_title()
+
+    def attach(self) -> None:
+        """Listen for changes: the setup, the run's rows, the view (the window's actions and
+        panels exist now)."""
+        host = self.host
+        controls = host.controls
         controls.configChanged.connect(self._touch)
         controls.lrChanged.connect(self._touch)
         controls.speedChanged.connect(self._touch)
-        window.controller.stepsAdvanced.connect(self._touch)
-        window.logScaleAction.toggled.connect(self._touch)
-        # After the window's own slot: the rows are in run_data when this one runs.
-        window.controller.runReset.connect(self._on_run_reset)
-        self.update_title()
+        host.model.events.rows.connect(self._touch)
+        host.action("logScale").toggled.connect(self._touch)
+        host.model.events.reset.connect(self._on_run_reset)
 
     # ------------------------------------------------------------------------------------------
     # name and modified state
@@ -153,12 +150,11 @@ class SessionManager(QObject):
 
     def snapshot(self) -> Session:
         """Everything a session file holds, as the window shows it now."""
-        window = self.window
-        history = history_of(window.run_data)
+        history = history_of(self.host.model.run)
         if history is not None:
             config = history.config
         else:
-            config = window.controls.config()
+            config = self.host.controls.config()
             if config is None:
                 raise SessionError("there is nothing to save yet: fix the input shown in red")
         return Session(config=config, history=history, ui=self.ui_state.collect())
@@ -182,7 +178,7 @@ class SessionManager(QObject):
         return self.write(path)
 
     def _suggested_stem(self) -> str:
-        data = self.window.run_data
+        data = self.host.model.run
         problem = data.config.problem if isinstance(data.config, RunConfig) else None
         if isinstance(problem, RegressionProblem):
             return "regression"
@@ -206,7 +202,7 @@ class SessionManager(QObject):
         self._set_path(Path(written))
         self.set_clean()
         self.add_recent(str(written))
-        self.window.statusBar().showMessage(f"Saved {written}", 5000)
+        self.host.show_status(f"Saved {written}")
         return True
 
     def maybe_save(self) -> bool:
@@ -227,11 +223,11 @@ class SessionManager(QObject):
         if not self.maybe_save():
             return False
         with self.restoring():
-            self.window.controls.reset_to_defaults(emit=False)
+            self.host.controls.reset_to_defaults(emit=False)
             self.ui_state.restore({})
-            config = self.window.controls.config()
+            config = self.host.controls.config()
             if config is not None:
-                self.window._start_run(config)  # noqa: SLF001
+                self.host.start_run(config)
         self._pending = None
         self._set_path(None)
         self.set_clean()
@@ -276,9 +272,9 @@ class SessionManager(QObject):
     def apply(self, session: Session, origin: str = "session",
               report: Callable[[str], None] | None = None) -> bool:
         """Show ``session``: setup, window state, and its run (computed again to its epoch)."""
-        window = self.window
+        host, window = self.host, self.window
         config = session.config
-        why = window.controls.can_show(config)
+        why = host.controls.can_show(config)
         if why:
             message = (f"{origin}: this window cannot show it: {why}.\n\nNothing was changed. "
                        "(gdstudio run --session FILE runs it headless.)")
@@ -291,40 +287,39 @@ class SessionManager(QObject):
         current_lr = history.lr_changes[-1][1] if history is not None and history.lr_changes \
             else None
         with self.restoring():
-            window.controls.set_config(config, emit=False, lr=current_lr)
+            host.controls.set_config(config, emit=False, lr=current_lr)
             # The window's own state first: a race set up in it decides what runs.
             failed = self.ui_state.restore(session.ui)
             # The file's own config runs (the panel's copy carries the lr in force now, if the
             # run changed it): computed again to the saved epoch, lr changes and all. A race
             # starts again from its start (the file holds the history of the lane shown).
-            window._start_run(config)  # noqa: SLF001 - shows the problem, resets the plots
-            racing = window.controls.race() is not None
+            host.start_run(config)  # shows the problem, resets the plots
+            racing = host.controls.race() is not None
             if history is not None and not racing \
                     and (history.epochs_run > 0 or history.lr_changes):
                 self._pending = (config, history)
-                window.controller.resume(config, history.epochs_run, history.lr_changes)
+                host.resume_run(config, history.epochs_run, history.lr_changes)
             else:
                 self._pending = None
         notes = []
-        extra = window.controls.extra_settings()
+        extra = host.controls.extra_settings()
         if extra:
             notes.append("settings without a control here are kept from the file: "
                          + ", ".join(f"{k} = {v!r}" for k, v in sorted(extra.items())))
         if failed:
             notes.append(f"part of the window's state could not be restored ({', '.join(failed)})")
         if notes:
-            window.message_bar.show_message(f"Opened {os.path.basename(origin)}; "
-                                            + "; ".join(notes) + ".", "info")
+            host.show_message(f"Opened {os.path.basename(origin)}; " + "; ".join(notes) + ".",
+                              "info")
         return True
 
-    @Slot(object, object)
-    def _on_run_reset(self, _batch: object, config: object) -> None:
+    def _on_run_reset(self) -> None:
         pending = self._pending
-        if pending is None or config is not pending[0]:
+        data = self.host.model.run
+        if pending is None or data.config is not pending[0]:
             return
         self._pending = None
         saved = pending[1]
-        data = self.window.run_data
         same = (data.n == saved.epochs_run + 1 and _same(data.params, saved.params)
                 and _same(data.loss, saved.loss) and _same(data.grad, saved.grad))
         if same:
@@ -339,7 +334,7 @@ class SessionManager(QObject):
                        f"(parameters by up to {gap:.3g}): it was probably made on other "
                        "hardware or another version. The window shows the new computation.")
         if message:
-            self.window.message_bar.show_message(message, "warning")
+            self.host.show_message(message, "warning")
         self.resumed.emit(same, message)
 
     # ------------------------------------------------------------------------------------------
@@ -385,10 +380,9 @@ class SessionManager(QObject):
 
     def remember_setup(self) -> None:
         """Keep the setup in use (problem and parameters, not the run) for the next start."""
-        window = self.window
-        config = window.controls.config()
-        if config is None and isinstance(window.run_data.config, RunConfig):
-            config = window.run_data.config
+        config = self.host.controls.config()
+        if config is None and isinstance(self.host.model.run.config, RunConfig):
+            config = self.host.model.run.config
         if config is None:
             return
         ui: dict[str, Any] = {}
@@ -425,7 +419,7 @@ class SessionManager(QObject):
         except (InputError, ValueError):
             log.warning("the remembered setup could not be read; starting from the example")
             return None
-        controls = self.window.controls
+        controls = self.host.controls
         if controls.can_show(session.config):
             return None
         with self.restoring():

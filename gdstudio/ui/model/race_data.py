@@ -15,6 +15,7 @@ import numpy as np
 from gdstudio.core import StepBatch
 from gdstudio.core.race import RaceBatch
 from gdstudio.core.race.lanes import RaceSpec
+from gdstudio.core.rows import GrowingRows
 
 __all__ = ["RaceData", "LANE_COLOURS", "lane_colours", "MAX_WINDOW_LANES"]
 
@@ -53,10 +54,8 @@ class RaceData:
     def _allocate(self, lanes: int, k: int, capacity: int) -> None:
         self.K = lanes
         self.k = k
-        self.n = 0
-        self._params = np.empty((capacity, lanes, k))
-        self._loss = np.empty((capacity, lanes))
-        self._grad = np.empty((capacity, lanes, k))
+        self._rows = GrowingRows({"params": (lanes, k), "loss": (lanes,), "grad": (lanes, k)},
+                                 capacity)
         self.lengths = np.zeros(lanes, dtype=np.int64)
         self.statuses: tuple[str, ...] = ("",) * lanes
         self.messages: tuple[str, ...] = ("",) * lanes
@@ -72,16 +71,20 @@ class RaceData:
     # --- views -------------------------------------------------------------------------------
 
     @property
+    def n(self) -> int:
+        return self._rows.n
+
+    @property
     def params(self) -> np.ndarray:
-        return self._params[: self.n]
+        return self._rows.view("params")
 
     @property
     def loss(self) -> np.ndarray:
-        return self._loss[: self.n]
+        return self._rows.view("loss")
 
     @property
     def grad(self) -> np.ndarray:
-        return self._grad[: self.n]
+        return self._rows.view("grad")
 
     @property
     def epoch(self) -> int:
@@ -98,10 +101,10 @@ class RaceData:
 
     def lane_params(self, j: int, epoch: int | None = None) -> np.ndarray:
         """Lane ``j``'s parameter rows up to ``epoch`` (all of its history when None)."""
-        return self._params[: self.row(j, epoch) + 1, j]
+        return self._rows.store("params")[: self.row(j, epoch) + 1, j]
 
     def lane_loss(self, j: int, epoch: int | None = None) -> np.ndarray:
-        return self._loss[: self.row(j, epoch) + 1, j]
+        return self._rows.store("loss")[: self.row(j, epoch) + 1, j]
 
     def running(self, j: int, epoch: int | None = None) -> bool:
         """Is lane ``j`` still going at ``epoch`` (the newest when None)?"""
@@ -120,24 +123,9 @@ class RaceData:
 
     def append(self, step: RaceBatch) -> tuple[int, int]:
         """Add a step's rows; return the range (first, last + 1) of new row indices."""
-        m = len(step)
         if step.start != self.n:
             raise ValueError(f"race step starts at epoch {step.start}, expected {self.n}")
-        need = self.n + m
-        cap = self._loss.shape[0]
-        if need > cap:
-            new = max(need, 2 * cap)
-            for name in ("_params", "_loss", "_grad"):
-                old = getattr(self, name)
-                grown = np.empty((new,) + old.shape[1:])
-                grown[: self.n] = old[: self.n]
-                setattr(self, name, grown)
-        first = self.n
-        if m:
-            self._params[first:need] = step.params
-            self._loss[first:need] = step.loss
-            self._grad[first:need] = step.grad
-        self.n = need
+        first, need = self._rows.append(params=step.params, loss=step.loss, grad=step.grad)
         self.lengths = np.minimum(np.asarray(step.lengths, dtype=np.int64), self.n)
         self.statuses = tuple(step.statuses)
         self.messages = tuple(step.messages)
@@ -156,7 +144,7 @@ class RaceData:
             lo, hi = int(self._scanned[j]), int(self.lengths[j])
             if hi <= lo:
                 continue
-            P = self._params[lo:hi, j]
+            P = self._rows.store("params")[lo:hi, j]
             with np.errstate(invalid="ignore"):
                 finite = np.where(np.isfinite(P), P, np.nan)
                 self.param_min = np.fmin(self.param_min, np.nanmin(finite, axis=0, initial=np.inf))
@@ -171,9 +159,9 @@ class RaceData:
         done = bool(self.done[j])
         return StepBatch(
             start=start,
-            params=self._params[start:stop, j].copy(),
-            loss=self._loss[start:stop, j].copy(),
-            grad=self._grad[start:stop, j].copy(),
+            params=self._rows.store("params")[start:stop, j].copy(),
+            loss=self._rows.store("loss")[start:stop, j].copy(),
+            grad=self._rows.store("grad")[start:stop, j].copy(),
             status=self.statuses[j] if done else "",
             finished=done,
             message=self.messages[j] if done else "",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gdstudio.core import RunConfig, StepBatch
+from gdstudio.core.rows import GrowingRows
 
 #: Rows allocated up front for a run's planned epochs (more grow by doubling).
 PREALLOCATE_ROWS = 1 << 22
@@ -39,14 +40,12 @@ class RunData:
         self.message = ""
         self.finished = False
         self.lr_changes: list[LrChange] = []
+        self._shown: int | None = None  # a view of the first rows only (see upto)
         self._allocate(k, capacity)
 
     def _allocate(self, k: int, capacity: int) -> None:
         self.k = k
-        self.n = 0
-        self._params = np.empty((capacity, k))
-        self._loss = np.empty(capacity)
-        self._grad = np.empty((capacity, k))
+        self._rows = GrowingRows({"params": (k,), "loss": (), "grad": (k,)}, capacity)
         #: Running ranges of the finite values (updated per batch: O(batch), never O(n)).
         self.param_min = np.full(k, np.inf)
         self.param_max = np.full(k, -np.inf)
@@ -56,16 +55,21 @@ class RunData:
     # --- views -------------------------------------------------------------------------------
 
     @property
+    def n(self) -> int:
+        """Rows held (the last one may be hidden in a view made by :meth:`upto`)."""
+        return self._shown if self._shown is not None else self._rows.n
+
+    @property
     def params(self) -> np.ndarray:
-        return self._params[: self.n]
+        return self._rows.store("params")[: self.n]
 
     @property
     def loss(self) -> np.ndarray:
-        return self._loss[: self.n]
+        return self._rows.store("loss")[: self.n]
 
     @property
     def grad(self) -> np.ndarray:
-        return self._grad[: self.n]
+        return self._rows.store("grad")[: self.n]
 
     @property
     def epochs(self) -> np.ndarray:
@@ -98,7 +102,7 @@ class RunData:
         for the history slider. Ranges (param_min, …) stay those of the whole run, so views
         do not jump while scrubbing."""
         view = copy.copy(self)
-        view.n = max(0, min(self.n, int(epoch) + 1))
+        view._shown = max(0, min(self.n, int(epoch) + 1))  # noqa: SLF001 - a copy of itself
         return view
 
     # --- updates -----------------------------------------------------------------------------
@@ -121,33 +125,21 @@ class RunData:
         m = len(batch)
         if batch.start != self.n:
             raise ValueError(f"batch starts at epoch {batch.start}, expected {self.n}")
-        need = self.n + m
-        capacity = self._loss.shape[0]
-        if need > capacity:
-            new = max(need, 2 * capacity)
-            for name in ("_params", "_loss", "_grad"):
-                old = getattr(self, name)
-                grown = np.empty((new,) + old.shape[1:])
-                grown[: self.n] = old[: self.n]
-                setattr(self, name, grown)
-        first = self.n
+        params = np.asarray(batch.params, dtype=np.float64).reshape(m, self.k)
+        loss = np.asarray(batch.loss, dtype=np.float64)
+        first, stop = self._rows.append(params=params, loss=loss, grad=batch.grad)
         if m:
-            params = np.asarray(batch.params, dtype=np.float64).reshape(m, self.k)
-            loss = np.asarray(batch.loss, dtype=np.float64)
-            self._params[first:need] = params
-            self._loss[first:need] = loss
-            self._grad[first:need] = np.asarray(batch.grad).reshape(m, self.k)
             with np.errstate(invalid="ignore"):
-                self.param_min = np.fmin(self.param_min, np.nanmin(
-                    np.where(np.isfinite(params), params, np.nan), axis=0, initial=np.inf))
-                self.param_max = np.fmax(self.param_max, np.nanmax(
-                    np.where(np.isfinite(params), params, np.nan), axis=0, initial=-np.inf))
-            finite = loss[np.isfinite(loss)]
-            if finite.size:
-                self.loss_min = min(self.loss_min, float(finite.min()))
-                self.loss_max = max(self.loss_max, float(finite.max()))
-        self.n = need
+                finite = np.where(np.isfinite(params), params, np.nan)
+                self.param_min = np.fmin(self.param_min,
+                                         np.nanmin(finite, axis=0, initial=np.inf))
+                self.param_max = np.fmax(self.param_max,
+                                         np.nanmax(finite, axis=0, initial=-np.inf))
+            losses = loss[np.isfinite(loss)]
+            if losses.size:
+                self.loss_min = min(self.loss_min, float(losses.min()))
+                self.loss_max = max(self.loss_max, float(losses.max()))
         self.status = batch.status
         self.message = batch.message
         self.finished = batch.finished
-        return first, need
+        return first, stop

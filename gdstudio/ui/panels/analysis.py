@@ -190,6 +190,11 @@ class AnalysisPanel(QScrollArea):
                 return target.f
         return math.nan
 
+    def least_squares(self) -> tuple[float, float] | None:
+        """A regression's optimum (m*, c*), for the fit plot's least-squares line."""
+        a = self._analysis
+        return (a.m, a.c) if isinstance(a, RegressionAnalysis) else None
+
     def condition_number(self, *, scaled: bool = False) -> float | None:
         """The regression Hessian's condition number (on standardised x with ``scaled``)."""
         a = self._scaled if scaled else self._analysis

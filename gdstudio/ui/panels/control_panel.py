@@ -134,6 +134,8 @@ class ControlPanel(QWidget):
 
     configChanged = Signal(object)
     lrChanged = Signal(float)
+    #: "Load CSV…" was pressed: the window's data import takes over (preview, background load)
+    loadDataRequested = Signal()
     validityChanged = Signal(bool)
     speedChanged = Signal(float)
 
@@ -312,7 +314,7 @@ class ControlPanel(QWidget):
         self.loadCsvButton.setObjectName("loadCsvButton")
         self.loadCsvButton.setToolTip("Read two numeric columns x, y from a CSV file "
                                       "(header optional; comma, semicolon or tab separated)")
-        self.loadCsvButton.clicked.connect(self.choose_csv)
+        self.loadCsvButton.clicked.connect(self.loadDataRequested.emit)
         row.addStretch(1)
         row.addWidget(self.loadCsvButton)
         outer.addLayout(row)

@@ -108,7 +108,16 @@ class HistoryScrubber(QWidget):
             return
         self._hold(int(epoch))
 
-    def _hold(self, epoch: int) -> None:
+    def show_epoch(self, epoch: int | None) -> None:
+        """Show ``epoch`` (None: follow) without announcing it: the model chose it."""
+        if epoch == self.epoch():
+            return
+        if epoch is None:
+            self._set_live(True, emit=False)
+        else:
+            self._hold(int(epoch), emit=False)
+
+    def _hold(self, epoch: int, *, emit: bool = True) -> None:
         """Stop following; show ``epoch`` while the run goes on."""
         self._live = False
         self.liveButton.blockSignals(True)
@@ -118,7 +127,8 @@ class HistoryScrubber(QWidget):
         self.slider.setValue(max(0, int(epoch)))
         self.slider.blockSignals(False)
         self._update_label()
-        self.epochChanged.emit(self.epoch())
+        if emit:
+            self.epochChanged.emit(self.epoch())
 
     def step(self, delta: int) -> None:
         current = self.slider.value() if not self._live else max(0, self._rows - 1)

@@ -554,6 +554,14 @@ class LossPlot(_Plot):
         self.addItem(line, ignoreBounds=True)
         self._lr_lines.append(line)
 
+    def shown_loss(self, loss: np.ndarray) -> np.ndarray:
+        """The loss as the plot shows it (log scale: loss − loss*)."""
+        return self._shown(loss)
+
+    def mode_key(self) -> tuple[bool, float]:
+        """What the drawn curve depends on besides the rows (scale, optimum)."""
+        return self._mode_key()
+
     def _shown(self, loss: np.ndarray) -> np.ndarray:
         """The values plotted for these losses: loss, or on a log scale loss − loss* (> 0)."""
         if not self._log:

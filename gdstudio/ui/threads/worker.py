@@ -35,11 +35,11 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from gdstudio.core import Descent, InputError, RunConfig, StepBatch
 from gdstudio.core.race import Race, RaceBatch
 from gdstudio.core.race.lanes import RaceSpec
+from gdstudio.ui.model.run_model import STATES
 
 __all__ = [
     "DescentWorker",
     "RunController",
-    "DeviceProbe",
     "live_threads",
     "stop_all_threads",
     "FRAME_SECONDS",
@@ -63,8 +63,6 @@ FAST_BUDGET_SECONDS = FRAME_SECONDS - FAST_IDLE_MS / 1000.0
 FRAME_WAIT_SECONDS = 0.05
 #: A full-speed tick advances in blocks whose size adapts to take between these times.
 BLOCK_SECONDS = (0.0015, 0.004)
-#: Worker states: no usable run / at epoch 0 / stopped mid-run / playing / run over / broken.
-STATES = ("empty", "ready", "paused", "playing", "finished", "error")
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -75,7 +73,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 _REGISTRY: list[tuple[QThread, QObject | None, threading.Event | None]] = []
 
 
-def _register(
+def register_thread(
     thread: QThread, worker: QObject | None = None, stop: threading.Event | None = None
 ) -> None:
     _REGISTRY.append((thread, worker, stop))
@@ -454,7 +452,7 @@ class RunController(QObject):
 
         self._thread.finished.connect(self._worker.deleteLater)
         self._thread.finished.connect(self._thread.deleteLater)
-        _register(self._thread, self._worker, self._stop)
+        register_thread(self._thread, self._worker, self._stop)
         self._thread.start()
 
     # --- commands ----------------------------------------------------------------------------
@@ -582,88 +580,3 @@ class RunController(QObject):
     def _on_failed(self, run_id: int, message: str, internal: bool) -> None:
         if self._current(run_id):
             self.failed.emit(message, internal)
-
-
-# --------------------------------------------------------------------------------------------
-# Devices: the torch import takes seconds, so it happens on a thread of its own, after start-up
-# --------------------------------------------------------------------------------------------
-
-
-_PROBE_CODE = (
-    "import json\n"
-    "from gdstudio.core.descent.devices import available_devices\n"
-    "print(json.dumps(available_devices()))\n"
-)
-
-
-def probe_devices_in_subprocess(timeout: float = 120.0) -> list[str]:
-    """The torch devices of this machine, asked of a separate Python process.
-
-    Importing torch takes a second or two, most of it holding the interpreter lock: done in
-    this process it would stall the window's thread (hundreds of milliseconds at a time) even
-    from a background thread. A child process costs the window nothing. ``["cpu"]`` if the
-    child fails.
-    """
-    import json
-    import os
-    import subprocess
-    import sys
-
-    import gdstudio
-
-    env = dict(os.environ)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(gdstudio.__file__)))
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
-    try:
-        with subprocess.Popen([sys.executable, "-c", _PROBE_CODE], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, env=env) as child:
-            if hasattr(os, "setpriority"):  # behind the window and its run for the CPU
-                try:
-                    os.setpriority(os.PRIO_PROCESS, child.pid, 10)
-                except OSError:
-                    pass
-            try:
-                stdout, stderr = child.communicate(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                raise
-        lines = stdout.strip().splitlines()
-        devices = json.loads(lines[-1]) if child.returncode == 0 and lines else None
-    except (OSError, subprocess.SubprocessError, ValueError) as err:
-        log.warning("could not list torch devices: %s", err)
-        return ["cpu"]
-    if not (isinstance(devices, list) and devices and devices[0] == "cpu"
-            and all(isinstance(d, str) for d in devices)):
-        log.warning("could not list torch devices: %s", (stderr or stdout)[-300:])
-        return ["cpu"]
-    return devices
-
-
-class DeviceProbe(QThread):
-    """Asks which torch devices exist (in a child process, see
-    :func:`probe_devices_in_subprocess`) from a thread that only waits; emits
-    :attr:`devicesFound`."""
-
-    devicesFound = Signal(list)
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("gdstudioDeviceProbe")
-
-    def run(self) -> None:  # runs in the new thread
-        try:
-            devices = probe_devices_in_subprocess()
-        except Exception:  # noqa: BLE001 - the CPU is always there
-            log.exception("could not list torch devices")
-            devices = ["cpu"]
-        self.devicesFound.emit(devices)
-
-    @classmethod
-    def launch(cls, receiver: Callable[[list], None]) -> DeviceProbe:
-        """Start a probe whose result goes to ``receiver`` (in the GUI thread)."""
-        probe = cls()
-        probe.devicesFound.connect(receiver, Qt.ConnectionType.QueuedConnection)
-        probe.finished.connect(probe.deleteLater)
-        _register(probe)
-        probe.start()
-        return probe

@@ -1,12 +1,18 @@
-"""The studio window: wiring between the controls, the worker, the plots and the tables.
+"""The studio window: the shell that lays the panels out and wires them to one model.
 
-Data flows one way: :class:`ControlPanel` → ``RunConfig`` → :class:`RunController` (worker
-thread runs the core's Descent) → ``StepBatch`` → :class:`RunData` → plots, table, status.
-The window redraws at most once per frame whatever the rate of batches.
+Data flows one way::
+
+    ControlPanel ─ RunConfig ─▶ RunController (worker thread: the core's Descent or Race)
+        ─ StepBatch / RaceBatch ─▶ RunModel ─ events ─▶ plots, tables, status, analysis
+
+The window holds no state of the run itself: :class:`~gdstudio.ui.model.run_model.RunModel`
+does, and the views observe it. Redraws go through the :class:`~.frames.FrameScheduler` (at most
+one per frame); commands are declared once in :mod:`.actions`; controllers (files, explorer)
+get the narrow interfaces of :mod:`gdstudio.ui.host`, which this class implements.
 
 ``MainWindow()`` needs only a QApplication. Its only side effects are reading QSettings (view
 settings: geometry, dock layout, speed, log scale; theme and text size, applied to the
-application; the setup in use at the last close, see :mod:`gdstudio.ui.files.controller`) and starting
+application; the setup in use at the last close, see :mod:`gdstudio.ui.files`) and starting
 the worker thread, which it stops again in ``closeEvent``. torch is not imported: the device
 list is filled by a background probe shortly after the window is first shown.
 """
@@ -14,15 +20,18 @@ list is filled by a background probe shortly after the window is first shown.
 from __future__ import annotations
 
 import platform
-import time
+from collections.abc import Sequence
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+import pyqtgraph as pg
+from PySide6.QtCore import QByteArray, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFrame,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QScrollArea,
@@ -36,13 +45,12 @@ from PySide6.QtWidgets import (
 
 import gdstudio
 from gdstudio.core import FunctionProblem, RegressionProblem, RunConfig, StepBatch
-from gdstudio.core.descent.rules import grad_norm
 from gdstudio.core.race import RaceBatch
 from gdstudio.core.race.lanes import RaceSpec
 from gdstudio.ui.files.controller import DEFAULT_SIZE, FilesController
-from gdstudio.ui.model.formatting import number
-from gdstudio.ui.model.race_data import RaceData
 from gdstudio.ui.model.run_data import LrChange, RunData
+from gdstudio.ui.model.run_model import RunModel
+from gdstudio.ui.model.status import status_line
 from gdstudio.ui.panels.analysis import AnalysisPanel
 from gdstudio.ui.panels.control_panel import ControlPanel
 from gdstudio.ui.panels.history import HistoryModel, HistoryView
@@ -52,26 +60,20 @@ from gdstudio.ui.panels.widgets import MessageBar, set_progress
 from gdstudio.ui.plots.landscape import LandscapePlot
 from gdstudio.ui.plots.problem_plots import CurvePlot, FitPlot, LossPlot
 from gdstudio.ui.resources import icon
+from gdstudio.ui.settings import settings
 from gdstudio.ui.threads import collector, symbolic
-from gdstudio.ui.threads.worker import DeviceProbe, RunController
+from gdstudio.ui.threads.devices import DeviceLister
+from gdstudio.ui.threads.worker import RunController
+from gdstudio.ui.window import actions as declared
+from gdstudio.ui.window.appearance import AppearanceController
 from gdstudio.ui.window.explore import Explorer
+from gdstudio.ui.window.frames import FrameScheduler
 
 __all__ = ["MainWindow", "APP_NAME"]
 
 APP_NAME = "Gradient Descent Studio"
 #: Delay before the background probe for torch devices (it imports torch: seconds of CPU).
 DEVICE_PROBE_DELAY_MS = 3000
-_FRAME_MS = 16
-
-
-def _settings() -> QSettings:
-    if QCoreApplication.organizationName() or QCoreApplication.applicationName():
-        return QSettings()
-    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "gdstudio", "gdstudio")
-
-
-def _capitalised(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 class MainWindow(QMainWindow):
@@ -89,69 +91,44 @@ class MainWindow(QMainWindow):
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
                             | QMainWindow.DockOption.AllowNestedDocks)
         self._closing = False
-        self._probe: DeviceProbe | None = None
-        self._state = "empty"
-        self._last_frame_ms = 0.0
-        self._unpainted: set[QWidget] = set()  # plots of the frame drawn not yet repainted
         self._shown_once = False
         self._to_end = False  # Run to end is under way
-        self.run_data = RunData()
+        self.model = RunModel()
 
         # Start-up: SymPy (about a second to import) waits until the window is on screen, and so
         # does the first run (its first row needs the derivative); see _after_first_show.
         symbolic.hold()
         self._holding_symbolic = True
         self._build_widgets()
-        self._build_actions()
-        self._build_menus_and_toolbar()
-        self._build_status_bar()
-        # Races, landscapes, the history slider, clicks and hover readouts (gdstudio.ui.window.explore).
-        self.explorer = Explorer(self)
-
-        self._frame_timer = QTimer(self)
-        self._frame_timer.setSingleShot(True)
-        self._frame_timer.setInterval(_FRAME_MS)
-        self._frame_timer.timeout.connect(self._begin_staged_frame)
-        # A frame's stages run one per turn of the event loop (see _begin_staged_frame).
-        self._stage_timer = QTimer(self)
-        self._stage_timer.setSingleShot(True)
-        self._stage_timer.setInterval(0)
-        self._stage_timer.timeout.connect(self._next_stage)
-        self._frame: tuple[RunData, int | None] | None = None  # the frame being drawn
-        self._stage = 0
-        self._frame_ms = 0.0
-        self._paint_deadline = QTimer(self)
-        self._paint_deadline.setSingleShot(True)
-        self._paint_deadline.setInterval(3 * _FRAME_MS)
-        self._paint_deadline.timeout.connect(self._frame_painted)
-        self._probe_timer = QTimer(self)
-        self._probe_timer.setSingleShot(True)
-        self._probe_timer.setInterval(self.device_probe_delay_ms or 0)
-        self._probe_timer.timeout.connect(self._probe_devices)
-
+        self.frames = FrameScheduler(
+            self, (self._stage_main_plot, self._stage_loss_plot, self._stage_table,
+                   self._stage_explorer),
+            plots=self._plots_repainted, costs=self._paint_costs, fast=self._full_speed,
+            minimized=self.isMinimized, on_pending=lambda: self.controller.frame_pending(),
+            on_drawn=lambda: self.controller.frame_drawn())
         self.controller = RunController(self)
         self.controller.hold()
-        self.controller.runReset.connect(self._on_run_reset)
-        self.controller.stepsAdvanced.connect(self._on_steps)
-        self.controller.stateChanged.connect(self._on_state)
-        self.controller.lrApplied.connect(self._on_lr_applied)
-        self.controller.failed.connect(self._on_failed)
-
-        for plot in (self.curve_plot, self.fit_plot, self.loss_plot):
-            plot.after_paint = lambda plot=plot: self._plot_painted(plot)
-        self.controls.configChanged.connect(self._start_run)
-        self.analysis.analysisChanged.connect(self._on_analysis_ready)
-        self.controls.lrChanged.connect(self._on_lr_changed)
-        self.controls.validityChanged.connect(lambda _ok: self._update_actions())
-        self.controls.speedChanged.connect(self.controller.set_speed)
-
-        # Files, sessions, exports, appearance (and the setup remembered at the last close).
+        self.appearance = AppearanceController(self, settings, self.action)
+        # Races, landscapes, the history slider, clicks and hover readouts.
+        self.explorer = Explorer(self)
+        # Files, sessions, exports, code (and the setup remembered at the last close).
         self.files = FilesController(self, APP_NAME)
+        self.actions = declared.build_actions(self)
+        self._build_menus_and_toolbar()
+        self._build_status_bar()
+        self.devices = DeviceLister(self, self.controls.set_devices,
+                                    busy=lambda: self.controller.state == "playing")
+        self._wire()
+        self.files.attach()
+
+        self._default_state = self.saveState()  # before the saved layout: View › Reset layout
+        self.appearance.restore()
+        self.appearance.add_indicator_host(self.controls)
         self._restore_settings()
         self.controller.set_speed(self.controls.speed())
         config = self.controls.config()
         if config is not None:
-            self._start_run(config)
+            self.start_run(config)
         self._update_actions()
         self.files.finish_startup()
 
@@ -174,7 +151,7 @@ class MainWindow(QMainWindow):
         self.analysis = AnalysisPanel()
         self.analysisDock = self._dock("analysisDock", "Analysis", self.analysis,
                                        Qt.DockWidgetArea.RightDockWidgetArea)
-        self.history_model = HistoryModel(self.run_data, self)
+        self.history_model = HistoryModel(self.model.run, self)
         self.history_view = HistoryView(self.history_model)
         self.historyDock = self._dock("historyDock", "History", self.history_view,
                                       Qt.DockWidgetArea.RightDockWidgetArea)
@@ -196,6 +173,8 @@ class MainWindow(QMainWindow):
                                  "Drag to pan, wheel to zoom; Fit view (F) to reset.")
         self.loss_plot.setToolTip("The loss per epoch. Log scale (L) shows loss − loss*, "
                                   "the distance to the optimum; dotted lines mark lr changes.")
+        for plot in (self.curve_plot, self.fit_plot, self.loss_plot):
+            plot.after_paint = lambda plot=plot: self.frames.plot_painted(plot)
         self.plot_stack = QStackedWidget()
         self.plot_stack.setObjectName("problemPlots")
         self.plot_stack.addWidget(self.curve_plot)
@@ -210,8 +189,7 @@ class MainWindow(QMainWindow):
         self.top_splitter.setObjectName("topSplitter")
         self.top_splitter.addWidget(self.plot_stack)
         self.top_splitter.setChildrenCollapsible(False)
-        self.race_data = RaceData()
-        self.race_model = RaceSummaryModel(self.race_data, self)
+        self.race_model = RaceSummaryModel(self.model.race_data, self)
         self.race_table = RaceSummaryView(self.race_model)
         self.race_table.hide()
         self.plots_splitter = QSplitter(Qt.Orientation.Vertical)
@@ -257,13 +235,9 @@ class MainWindow(QMainWindow):
 
     def _new_landscape_plot(self, name: str) -> LandscapePlot:
         plot = LandscapePlot(name, self)
-        plot.after_paint = lambda: self._plot_painted(plot)
-        files = getattr(self, "files", None)
-        if files is not None:  # the current theme and text size
-            files.appearance.style_new_plot(plot)
-        explorer = getattr(self, "explorer", None)
-        if explorer is not None:
-            plot.startClicked.connect(explorer.move_start)
+        plot.after_paint = lambda: self.frames.plot_painted(plot)
+        self.appearance.style_new_plot(plot)  # the current theme and text size
+        plot.startClicked.connect(self.explorer.move_start)
         return plot
 
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -276,129 +250,107 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
-    def _action(self, text: str, icon_name: str | None, tip: str,
-                shortcuts: list[QKeySequence | str] | None = None, slot: object = None,
-                checkable: bool = False) -> QAction:
-        action = QAction(text, self)
-        if icon_name:
-            action.setIcon(icon(icon_name))
-        keys = [QKeySequence(k) for k in (shortcuts or [])]
-        if keys:
-            action.setShortcuts(keys)
-            native = QKeySequence.SequenceFormat.NativeText
-            tip += f" ({', '.join(k.toString(native) for k in keys)})"
-        action.setToolTip(tip)
-        action.setStatusTip(tip)
-        action.setCheckable(checkable)
-        if slot is not None:
-            action.triggered.connect(slot)
-        return action
-
-    def _build_actions(self) -> None:
-        self.stepAction = self._action(
-            "Step", "step", "Make one update: x ← x − r·f′(x)", ["Right", "N"], self.step)
-        self.playAction = self._action(
-            "Play", "play", "Play the run at the chosen speed, or pause it", ["Space"],
-            self.toggle_play)
-        self.runToEndAction = self._action(
-            "Run to end", "run-to-end", "Run all remaining epochs as fast as possible", ["E"],
-            self.run_to_end)
-        self.resetAction = self._action(
-            "Reset", "reset", "Start the run again from the start point", ["R"], self.reset)
-        self.loadCsvAction = self._action(
-            "Open data…", "open", "Load regression data (two numeric columns x, y) from a CSV "
-            "file, and fit it", [QKeySequence("Ctrl+Shift+O")], lambda: self.files.open_data())
-        self.exportAction = self._action(
-            "Export history…", "export", "Save every epoch of the run as CSV (exact numbers)",
-            [QKeySequence("Ctrl+E")], self.export_history)
-        self.quitAction = self._action("Quit", "quit", "Close Gradient Descent Studio",
-                                       ["Ctrl+Q"], self.close)
-        self.quitAction.setMenuRole(QAction.MenuRole.QuitRole)
-        self.logScaleAction = self._action(
-            "Log-scale loss", "log-scale",
-            "Show the loss on a log scale (as loss − loss*, when the optimum is known)", ["L"],
-            None, checkable=True)
-        self.logScaleAction.toggled.connect(self.loss_plot.set_log_scale)
-        self.fitViewAction = self._action(
-            "Fit view", "fit-view", "Frame the plots on the run and follow it again", ["F"],
-            self.fit_views)
-        self.aboutAction = self._action("About Gradient Descent Studio", "about",
-                                        "Version and credits", None, self.show_about)
-        self.aboutAction.setMenuRole(QAction.MenuRole.AboutRole)
-        self.aboutQtAction = self._action("About Qt", None, "The Qt toolkit's version",
-                                          None, QApplication_aboutQt)
+    def action(self, key: str) -> QAction:
+        """The declared action ``key`` (see :mod:`gdstudio.ui.window.actions`)."""
+        return self.actions[key]
 
     def _build_menus_and_toolbar(self) -> None:
+        self.export_menu = QMenu("&Export", self)
+        self.export_menu.setObjectName("exportMenu")
+        self.export_menu.aboutToShow.connect(self._fill_export_menu)
+        parts = {
+            "recent": lambda menu: menu.addMenu(self.files.recentMenu),
+            "export": lambda menu: menu.addMenu(self.export_menu),
+            "docks": self._add_dock_toggles,
+            "theme": lambda menu: self._add_choices(menu, "&Theme", "themeMenu", "theme"),
+            "textSize": lambda menu: self._add_choices(menu, "Te&xt size", "textSizeMenu",
+                                                       "text"),
+        }
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction(self.loadCsvAction)
-        file_menu.addAction(self.exportAction)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quitAction)
-        run_menu = bar.addMenu("&Run")
-        for action in (self.stepAction, self.playAction, self.runToEndAction, self.resetAction):
-            run_menu.addAction(action)
-        view_menu = bar.addMenu("&View")
-        view_menu.addAction(self.logScaleAction)
-        view_menu.addAction(self.fitViewAction)
-        view_menu.addSeparator()
-        for dock in (self.controlsDock, self.analysisDock, self.historyDock):
-            toggle = dock.toggleViewAction()
-            toggle.setStatusTip(f"Show or hide the {dock.windowTitle()} panel")
-            view_menu.addAction(toggle)
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.aboutAction)
-        help_menu.addAction(self.aboutQtAction)
-
+        for title, entries in declared.MENUS:
+            declared.fill_menu(bar.addMenu(title), entries, self.actions, parts)
         toolbar = QToolBar("Run")
         toolbar.setObjectName("runToolBar")
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.setMovable(False)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
-        names = {
-            self.stepAction: "stepButton",
-            self.playAction: "playButton",
-            self.runToEndAction: "runToEndButton",
-            self.resetAction: "resetButton",
-        }
-        for action, name in names.items():
-            toolbar.addAction(action)
-            button = toolbar.widgetForAction(action)
-            button.setObjectName(name)
+        declared.fill_toolbar(toolbar, declared.TOOLBAR, self.actions)
         # Play ↔ Pause changes width; keep the toolbar still.
-        play = toolbar.widgetForAction(self.playAction)
+        play = toolbar.widgetForAction(self.action("play"))
         assert isinstance(play, QToolButton)
         play.setMinimumWidth(
             play.fontMetrics().horizontalAdvance("Pause") + play.iconSize().width() + 24)
-        toolbar.addSeparator()
-        toolbar.addAction(self.logScaleAction)
-        toolbar.addAction(self.fitViewAction)
-        toolbar.addSeparator()
-        toolbar.addAction(self.loadCsvAction)
-        toolbar.addAction(self.exportAction)
         self.run_toolbar = toolbar
+
+    @Slot()
+    def _fill_export_menu(self) -> None:
+        menu = self.export_menu
+        menu.clear()
+        self.action("exportGif").setEnabled(self.model.run.n > 0 and not self.files.exporting_gif)
+        declared.fill_menu(menu, declared.EXPORT_MENU, self.actions,
+                           {"plots": self.files.add_plot_exports})
+
+    def _add_dock_toggles(self, menu: QMenu) -> None:
+        for dock in (self.controlsDock, self.analysisDock, self.historyDock):
+            toggle = dock.toggleViewAction()
+            toggle.setStatusTip(f"Show or hide the {dock.windowTitle()} panel")
+            menu.addAction(toggle)
+
+    def _add_choices(self, menu: QMenu, title: str, name: str, prefix: str) -> None:
+        sub = menu.addMenu(title)
+        sub.setObjectName(name)
+        for spec in declared.ACTIONS:
+            if spec.key.startswith(prefix) and spec.group:
+                sub.addAction(self.action(spec.key))
 
     def _build_status_bar(self) -> None:
         status = self.statusBar()
         self.statusLabel = QLabel()
         self.statusLabel.setObjectName("statusLabel")
+        self.statusLabel.setTextFormat(Qt.TextFormat.PlainText)
         self.statusLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusLabel.setToolTip("The run: epoch, parameters, loss and how it ended")
-        self.progressBar = QProgressBar()
-        self.progressBar.setObjectName("progressBar")
-        self.progressBar.setMaximumWidth(220)
-        self.progressBar.setMinimumWidth(160)
-        self.progressBar.setFormat("%v / %m epochs")
-        self.progressBar.setToolTip("Epochs run of those planned")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setObjectName("progressBar")
+        self.progress_bar.setMaximumWidth(220)
+        self.progress_bar.setMinimumWidth(160)
+        self.progress_bar.setFormat("%v / %m epochs")
+        self.progress_bar.setToolTip("Epochs run of those planned")
         status.addWidget(self.statusLabel, 1)
-        status.addPermanentWidget(self.progressBar)
+        status.addPermanentWidget(self.progress_bar)
+
+    def _wire(self) -> None:
+        """Who tells whom: the worker → the model → the views; the setup → a new run."""
+        c = self.controller
+        c.runReset.connect(self.model.take_reset)
+        c.stepsAdvanced.connect(self._on_steps)
+        c.stateChanged.connect(self.model.set_state)
+        c.lrApplied.connect(self.model.apply_lr)
+        c.failed.connect(self._on_failed)
+
+        events = self.model.events
+        events.began.connect(self._on_began)
+        events.reset.connect(lambda: self.history_model.reset(self.model.run))
+        events.lane.connect(lambda _j: self.history_model.reset(self.model.run))
+        events.rows.connect(self._on_rows)
+        events.state.connect(self._on_state)
+        events.lr.connect(self._on_lr_applied)
+        for event in (events.reset, events.lane, events.epoch):
+            event.connect(lambda *_: self.schedule_frame())
+
+        controls = self.controls
+        controls.configChanged.connect(self.start_run)
+        controls.lrChanged.connect(self._on_lr_changed)
+        controls.validityChanged.connect(lambda _ok: self._update_actions())
+        controls.speedChanged.connect(c.set_speed)
+        self.analysis.analysisChanged.connect(self._on_analysis_ready)
 
     # ------------------------------------------------------------------------------------------
     # settings (view settings only: the first launch always shows the source's example)
     # ------------------------------------------------------------------------------------------
 
     def _restore_settings(self) -> None:
-        s = _settings()
+        s = settings()
         geometry = s.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
@@ -416,7 +368,7 @@ class MainWindow(QMainWindow):
         except (TypeError, ValueError):
             pass
         log = s.value("plots/logLoss", False)
-        self.logScaleAction.setChecked(log in (True, "true", "1", 1))
+        self.action("logScale").setChecked(log in (True, "true", "1", 1))
 
     def default_dock_sizes(self) -> None:
         """The docks' sizes on a first launch (and after View › Reset layout)."""
@@ -425,13 +377,71 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.analysisDock, self.historyDock], [330, 560],
                          Qt.Orientation.Vertical)
 
+    def reset_layout(self) -> None:
+        """View › Reset layout: every dock back in place and shown, the default size."""
+        for dock in self.findChildren(QDockWidget):
+            dock.setFloating(False)
+        self.restoreState(self._default_state)
+        for dock in self.findChildren(QDockWidget):
+            dock.show()
+        self.resize(DEFAULT_SIZE)
+        self.default_dock_sizes()
+
     def _save_settings(self) -> None:
-        s = _settings()
+        s = settings()
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/state", self.saveState())
         s.setValue("playback/speed", self.controls.speed())
-        s.setValue("plots/logLoss", self.logScaleAction.isChecked())
+        s.setValue("plots/logLoss", self.action("logScale").isChecked())
         s.sync()
+
+    # ------------------------------------------------------------------------------------------
+    # what controllers may ask (gdstudio.ui.host)
+    # ------------------------------------------------------------------------------------------
+
+    @property
+    def run_data(self) -> RunData:
+        """The run shown (a race: its selected lane): the model's rows."""
+        return self.model.run
+
+    def main_window(self) -> QMainWindow:
+        return self
+
+    def start_run(self, config: RunConfig) -> None:
+        """A new run of ``config`` (a race, if the setup asks for one): show its problem now,
+        and ask the worker for row 0."""
+        self.message_bar.clear()
+        self.model.begin(config, self.controls.race())
+        race = self.model.race
+        self.controller.configure(race if race is not None else config)
+        self._update_actions()
+        self.schedule_frame()
+
+    def resume_run(self, config: RunConfig, epochs: int,
+                   lr_changes: Sequence[tuple[int, float]]) -> None:
+        self.controller.resume(config, epochs, lr_changes)
+
+    def pause_run(self) -> None:
+        if self.controller.state == "playing":
+            self.controller.pause()
+
+    def schedule_frame(self) -> None:
+        self.frames.schedule()
+
+    def draw_now(self) -> None:
+        self.frames.draw_now()
+
+    def show_message(self, text: str, level: str = "info") -> None:
+        self.message_bar.show_message(text, level)
+
+    def show_status(self, text: str, ms: int = 5000) -> None:
+        self.statusBar().showMessage(text, ms)
+
+    def plots(self) -> list[pg.PlotWidget]:
+        return [p for p in self.findChildren(pg.PlotWidget) if p.isVisible()]
+
+    def plot_area(self) -> QWidget:
+        return self.plots_splitter
 
     # ------------------------------------------------------------------------------------------
     # commands
@@ -439,21 +449,21 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def step(self) -> None:
-        if self.stepAction.isEnabled():
+        if self.action("step").isEnabled():
             self.controller.step()
 
     @Slot()
     def toggle_play(self) -> None:
-        if not self.playAction.isEnabled():
+        if not self.action("play").isEnabled():
             return
-        if self._state == "playing":
+        if self.model.state == "playing":
             self.controller.pause()
         else:
             self.controller.play()
 
     @Slot()
     def run_to_end(self) -> None:
-        if self.runToEndAction.isEnabled():
+        if self.action("runToEnd").isEnabled():
             self._to_end = True
             self.controller.run_to_end()
 
@@ -461,40 +471,57 @@ class MainWindow(QMainWindow):
     def reset(self) -> None:
         config = self.controls.config()
         if config is not None:
-            self._start_run(config)
+            self.start_run(config)
 
     @Slot()
     def fit_views(self) -> None:
         for plot in (self.curve_plot, self.fit_plot, self.loss_plot,
                      *self.built_landscape_plots()):
             plot.fit_view()
-        self._schedule_frame()
+        self.schedule_frame()
 
-    def _start_run(self, config: RunConfig) -> None:
-        """A new run of ``config``: show its problem now, and ask the worker for row 0."""
-        self.message_bar.clear()
+    @Slot()
+    def show_about(self) -> None:
+        from PySide6 import __version__ as pyside_version
+        from PySide6.QtCore import qVersion
+
+        QMessageBox.about(
+            self,
+            f"About {APP_NAME}",
+            f"<h3>{APP_NAME} {gdstudio.__version__}</h3>"
+            "<p>Watch gradient descent work, step by step, and learn why the learning rate "
+            "matters: x ← x − r·f′(x) on a function, and m, c ← m, c − r·∇MSE on a "
+            "regression, with analytic gradients or PyTorch's autograd.</p>"
+            f"<p>Python {platform.python_version()} · Qt {qVersion()} · PySide6 "
+            f"{pyside_version} · pyqtgraph {pg.__version__}</p>"
+            "<p>MIT licence.</p>",
+        )
+
+    @Slot()
+    def show_about_qt(self) -> None:
+        QApplication.aboutQt()
+
+    # ------------------------------------------------------------------------------------------
+    # the model's events and the worker's results
+    # ------------------------------------------------------------------------------------------
+
+    def _on_began(self, config: RunConfig, race: RaceSpec | None) -> None:
+        """A new run is set up: the analysis, the problem's plots, the loss plot, the table."""
         self.analysis.set_config(config)
         problem = config.problem
         if isinstance(problem, RegressionProblem):
             self.plot_stack.setCurrentWidget(self.fit_plot)
-            ls = (self.analysis.analysis.m, self.analysis.analysis.c) \
-                if self.analysis.analysis is not None else None  # type: ignore[union-attr]
+            ls = self.analysis.least_squares()
             self.fit_plot.set_problem(problem, ls)
         else:
             self.plot_stack.setCurrentWidget(self.curve_plot)
             if isinstance(problem, FunctionProblem) and problem.dim == 1:
                 self.curve_plot.set_problem(problem, float(config.start_params()[0]),
                                             self.analysis.minimum_point())
-        race = self.controls.race()
-        shown = self.explorer.begin(config, race)  # a race: the History shows one of its lanes
+        self.explorer.begin(config, race)
         self.loss_plot.reset()
         self.loss_plot.set_optimum(self.analysis.optimum_loss())
-        self.run_data.reset(shown, tuple(problem.param_names))
-        self.history_model.reset(self.run_data)
-        self._state = "empty"
-        self.controller.configure(race if race is not None else config)
-        self._update_actions()
-        self._schedule_frame()
+        self.history_model.reset(self.model.run)
 
     @Slot()
     def _on_analysis_ready(self) -> None:
@@ -508,217 +535,89 @@ class MainWindow(QMainWindow):
         else:
             self.explorer.show_surface(config)
         self.loss_plot.set_optimum(self.analysis.optimum_loss())
-        self._schedule_frame()
-
-    # ------------------------------------------------------------------------------------------
-    # results from the worker
-    # ------------------------------------------------------------------------------------------
-
-    @Slot(object, object)
-    def _on_run_reset(self, batch: StepBatch, config: RunConfig) -> None:
-        if isinstance(config, RaceSpec):
-            self.explorer.race_reset(config, batch)  # type: ignore[arg-type]
-            self._schedule_frame()
-            return
-        self.run_data.reset(config, tuple(config.problem.param_names))
-        self.run_data.append(batch)
-        self.history_model.reset(self.run_data)
-        self._schedule_frame()
+        self.schedule_frame()
 
     @Slot(object)
-    def _on_steps(self, batch: StepBatch) -> None:
-        if isinstance(batch, RaceBatch):
-            self.explorer.race_steps(batch)
-            self._schedule_frame()
-            return
-        if batch.start != self.run_data.n:  # pragma: no cover - the worker's order is kept
-            return
+    def _on_steps(self, batch: StepBatch | RaceBatch) -> None:
         self.controller.frame_pending()  # the worker waits while the rows are taken in
-        self.run_data.append(batch)
-        if self._state != "playing":  # (while playing, the table follows frame by frame)
-            self.history_model.rows_appended()
-        self._schedule_frame()
-        if not self._unpainted:  # (else it waits for the frame being painted)
+        if not self.model.take_rows(batch):  # pragma: no cover - the worker keeps the order
+            self.controller.frame_drawn()
+            return
+        self.schedule_frame()
+        if not self.frames.waiting_for_paint:  # (else it waits for the frame being painted)
             self.controller.frame_drawn()
 
-    @Slot(str)
+    def _on_rows(self, _first: int, _stop: int) -> None:
+        if self.model.state != "playing":  # (while playing, the table follows frame by frame)
+            self.history_model.rows_appended()
+        if self.model.racing:
+            self.race_model.refresh()
+
     def _on_state(self, state: str) -> None:
-        self._state = state
         if state != "playing":
             self._to_end = False
         self._update_actions()
-        self._schedule_frame()
+        self.schedule_frame()
 
-    @Slot(int, float)
-    def _on_lr_applied(self, epoch: int, lr: float) -> None:
-        change = LrChange(epoch, lr)
-        self.run_data.lr_changes.append(change)
+    def _on_lr_applied(self, change: LrChange) -> None:
         self.loss_plot.mark_lr_change(change)
 
     @Slot(str, bool)
     def _on_failed(self, message: str, internal: bool) -> None:
         self.message_bar.show_message(message, "error" if internal else "warning")
-        self._schedule_frame()
+        self.schedule_frame()
 
     @Slot(float)
     def _on_lr_changed(self, lr: float) -> None:
         self.analysis.set_lr(lr)
-        if self.explorer.racing:  # each lane keeps its rate: a new rate is a new race
+        if self.model.racing:  # each lane keeps its rate: a new rate is a new race
             config = self.controls.config()
             if config is not None:
-                self._start_run(config)
+                self.start_run(config)
             return
-        if self._state in ("paused", "playing"):
+        if self.model.state in ("paused", "playing"):
             self.controller.set_lr(lr)  # applies from the next update of this run
         else:
             config = self.controls.config()
             if config is not None:  # nothing run yet, or the run is over: a fresh run
-                self._start_run(config)
+                self.start_run(config)
 
     # ------------------------------------------------------------------------------------------
-    # drawing (at most once per frame)
+    # a frame's stages (see FrameScheduler)
     # ------------------------------------------------------------------------------------------
 
-    def _schedule_frame(self) -> None:
-        if not self._frame_timer.isActive():
-            # A frame costs its updates plus the repaints they cause. Frames that cost more
-            # than a third of their interval space themselves out, so that clicks, keys and
-            # the worker's batches are always served in between.
-            cost = self._last_frame_ms + sum(
-                plot.paint_ms for plot in (self.plot_stack.currentWidget(), self.loss_plot,
-                                           self.landscape_shown())
-                if isinstance(plot, (CurvePlot, FitPlot, LossPlot, LandscapePlot))
-                and plot.isVisible()
-            )
-            # At full speed (Run to end, or the fastest speed) the worker waits while a frame
-            # is drawn, so frames are spaced further: the run gets ~80 % of the time.
-            fast = self._state == "playing" and (self._to_end or self.controls.speed() <= 0)
-            self._frame_timer.start(max(_FRAME_MS, int((5 if fast else 3) * cost)))
+    def _plots_repainted(self) -> list[QWidget]:
+        """The plots a frame repaints: the problem's page, the loss, a shown landscape."""
+        return [p for p in (self.plot_stack.currentWidget(), self.loss_plot,
+                            self.landscape_shown()) if p is not None and p.isVisible()]
 
-    #: A frame's stages, in order. Each one's changes repaint before the next begins: a
-    #: QGraphicsScene repaints the whole window's dirty part at once when it has processed its
-    #: changed items, so plots changed together would repaint together, one long stall.
-    _FRAME_STAGES = ("_stage_main_plot", "_stage_loss_plot", "_stage_table", "_stage_explorer")
+    def _paint_costs(self) -> float:
+        return sum(plot.paint_ms for plot in self._plots_repainted()
+                   if isinstance(plot, (CurvePlot, FitPlot, LossPlot, LandscapePlot)))
 
-    @Slot()
-    def _draw_frame(self) -> None:
-        """Draw a whole frame now (the frame timer draws it in stages)."""
-        self._stage_timer.stop()
-        began = time.perf_counter()
-        self._begin_frame()
-        for name in self._FRAME_STAGES:
-            getattr(self, name)()
-        self._frame_ms = 1000 * (time.perf_counter() - began)
-        self._end_frame()
-
-    @Slot()
-    def _begin_staged_frame(self) -> None:
-        """The frame timer: a frame, one stage per turn of the event loop, so that clicks, keys,
-        the worker's batches and each stage's repaint are served in between."""
-        self._stage_timer.stop()
-        began = time.perf_counter()
-        self._begin_frame()
-        self._stage = 0
-        self._frame_ms = 1000 * (time.perf_counter() - began)
-        self._next_stage()
-
-    @Slot()
-    def _next_stage(self) -> None:
-        if self._frame is None:  # pragma: no cover - a stage left from a frame drawn at once
-            return
-        began = time.perf_counter()
-        getattr(self, self._FRAME_STAGES[self._stage])()
-        self._frame_ms += 1000 * (time.perf_counter() - began)
-        self._stage += 1
-        if self._stage < len(self._FRAME_STAGES):
-            self._stage_timer.start()
-        else:
-            self._end_frame()
-
-    def _begin_frame(self) -> None:
-        self.controller.frame_pending()  # the worker pauses (briefly) while the frame is drawn
-        at = self.explorer.epoch_shown()  # the history slider's epoch (None: the newest)
-        self._frame = (self.explorer.shown_run(at), at)
-        # The worker waits until the plots have repainted (_plot_painted), or at most a few
-        # frames (a plot that did not need to, a window the system does not paint).
-        self._unpainted = set() if self.isMinimized() else {
-            p for p in (self.plot_stack.currentWidget(), self.loss_plot, self.landscape_shown())
-            if p is not None and p.isVisible()}
+    def _full_speed(self) -> bool:
+        """Run to end, or the fastest speed: the worker waits while a frame is drawn."""
+        return self.model.state == "playing" and (self._to_end or self.controls.speed() <= 0)
 
     def _stage_main_plot(self) -> None:
-        assert self._frame is not None
-        data, at = self._frame
-        if self.plot_stack.currentWidget() is self.fit_plot:
+        data = self.model.shown_run()
+        page = self.plot_stack.currentWidget()
+        if page is self.fit_plot:
             self.fit_plot.refresh(data)
-        elif self.plot_stack.currentWidget() is self.curve_plot:
+        elif page is self.curve_plot:
             self.curve_plot.refresh(data)
-        self._update_status()
-        status = self.explorer.status(at)
-        if status is not None:
-            self._set_status(status[0], status[1])
+        set_progress(self.progress_bar, self.model.run.epoch, self.model.run.planned_epochs)
+        text, colour = status_line(self.model, message_shown=self.message_bar.isVisible())
+        self._set_status(text, colour)
 
     def _stage_loss_plot(self) -> None:
-        assert self._frame is not None
-        self.loss_plot.refresh(self.run_data, self._frame[1])
+        self.loss_plot.refresh(self.model.run, self.model.epoch)
 
     def _stage_table(self) -> None:
         self.history_model.rows_appended()
 
     def _stage_explorer(self) -> None:
-        assert self._frame is not None
-        self.explorer.draw(*self._frame)
-
-    def _end_frame(self) -> None:
-        self._frame = None
-        self._last_frame_ms = self._frame_ms
-        if self._unpainted:
-            self._paint_deadline.start()
-        else:
-            self.controller.frame_drawn()
-
-    def _plot_painted(self, plot: QWidget) -> None:
-        """A plot has repainted; when all of the frame's have, the worker may compute again."""
-        if plot in self._unpainted:
-            self._unpainted.discard(plot)
-            if not self._unpainted:
-                self._paint_deadline.stop()
-                self.controller.frame_drawn()
-
-    def _frame_painted(self) -> None:
-        self._unpainted.clear()
-        self.controller.frame_drawn()
-
-    def _update_status(self) -> None:
-        data = self.run_data
-        planned = data.planned_epochs
-        set_progress(self.progressBar, data.epoch, planned)
-        state = self._state
-        colour = ""
-        if data.n == 0:
-            text = "Preparing the run…" if state == "empty" and not self.message_bar.isVisible() \
-                else "No run: fix the input shown above"
-            if state == "error":
-                text = "The run stopped on an internal error; press Reset"
-        else:
-            where = ", ".join(f"{name} = {number(float(v))}"
-                              for name, v in zip(data.param_names, data.params[-1], strict=True))
-            grad = data.grad[-1]
-            gnorm = grad_norm(grad)
-            text = (f"Epoch {data.epoch:,} of {planned:,}  ·  {where}  ·  "
-                    f"loss {number(float(data.loss[-1]), 8)}  ·  |gradient| {number(gnorm, 4)}")
-            if data.finished:
-                text = f"{_capitalised(data.message or data.status)}  ·  {where}  ·  " \
-                       f"loss {number(float(data.loss[-1]), 8)}"
-                colour = {"diverged": "#c62828", "converged": "#2e7d32",
-                          "cycling": "#6a1b9a"}.get(data.status, "")
-            elif state == "playing":
-                text = "Playing  ·  " + text
-            elif state == "ready":
-                text += "  ·  press Step or Play"
-            elif state == "error":
-                text = "Stopped by an internal error (press Reset)  ·  " + text
-                colour = "#c62828"
-        self._set_status(text, colour)
+        self.explorer.draw()
 
     def _set_status(self, text: str, colour: str) -> None:
         """The status line (unchanged text or colour is not set again: a style sheet costs)."""
@@ -730,21 +629,23 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         valid = self.controls.is_valid()
-        state = self._state
-        can_advance = valid and state in ("ready", "paused")
-        self.stepAction.setEnabled(can_advance)
-        self.playAction.setEnabled(valid and state in ("ready", "paused", "playing"))
-        self.runToEndAction.setEnabled(valid and state in ("ready", "paused", "playing"))
-        self.resetAction.setEnabled(valid)
+        state = self.model.state
+        self.action("step").setEnabled(valid and state in ("ready", "paused"))
+        self.action("play").setEnabled(valid and state in ("ready", "paused", "playing"))
+        self.action("runToEnd").setEnabled(valid and state in ("ready", "paused", "playing"))
+        self.action("reset").setEnabled(valid)
         playing = state == "playing"
-        self.playAction.setText("Pause" if playing else "Play")
-        self.playAction.setIcon(icon("pause" if playing else "play"))
+        play = self.action("play")
+        play.setText("Pause" if playing else "Play")
+        play.setIcon(icon("pause" if playing else "play"))
         tip = "Pause the run" if playing else "Play the run at the chosen speed"
-        self.playAction.setToolTip(f"{tip} (Space)")
-        self.exportAction.setEnabled(self.run_data.n > 0)
+        play.setToolTip(f"{tip} (Space)")
+        has_run = self.model.run.n > 0
+        for key in ("exportHistory", "exportCsv", "exportJson"):
+            self.action(key).setEnabled(has_run)
 
     # ------------------------------------------------------------------------------------------
-    # devices, export, about
+    # showing and closing
     # ------------------------------------------------------------------------------------------
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -752,14 +653,13 @@ class MainWindow(QMainWindow):
         if not self._shown_once:
             self._shown_once = True
             QTimer.singleShot(0, self._after_first_show)
-        if (self._probe is None and not self._closing and not self._probe_timer.isActive()
-                and self.device_probe_delay_ms is not None):
-            self._probe_timer.start()
+        if not self._closing and self.device_probe_delay_ms is not None:
+            self.devices.start_later(self.device_probe_delay_ms)
 
     @Slot()
     def _after_first_show(self) -> None:
         """The window is on screen: start the run shown and load SymPy, both in the
-        background (see :mod:`.symbolic`)."""
+        background (see :mod:`gdstudio.ui.threads.symbolic`)."""
         if self._closing:
             return
         self.controller.release()
@@ -770,62 +670,15 @@ class MainWindow(QMainWindow):
             self._holding_symbolic = False
             symbolic.release()
 
-    @Slot()
-    def _probe_devices(self) -> None:
-        if self.controller.state == "playing":
-            # Importing torch holds the interpreter for a second or so: never while a run
-            # plays (the window would stall); try again later.
-            self._probe_timer.start()
-            return
-        if self._probe is None and not self._closing:
-            self._probe = DeviceProbe.launch(self.controls.set_devices)
-
-    @Slot()
-    def export_history(self) -> None:
-        """File › Export › History as CSV… (exactly ``gdstudio run --format csv``)."""
-        if self.run_data.n:
-            self.files.export_history("csv")
-
-    @Slot()
-    def show_about(self) -> None:
-        import pyqtgraph
-        from PySide6 import __version__ as pyside_version
-        from PySide6.QtCore import qVersion
-
-        QMessageBox.about(
-            self,
-            f"About {APP_NAME}",
-            f"<h3>{APP_NAME} {gdstudio.__version__}</h3>"
-            "<p>Watch gradient descent work, step by step, and learn why the learning rate "
-            "matters: x ← x − r·f′(x) on a function, and m, c ← m, c − r·∇MSE on a "
-            "regression, with analytic gradients or PyTorch's autograd.</p>"
-            f"<p>Python {platform.python_version()} · Qt {qVersion()} · PySide6 "
-            f"{pyside_version} · pyqtgraph {pyqtgraph.__version__}</p>"
-            "<p>MIT licence.</p>",
-        )
-
-    # ------------------------------------------------------------------------------------------
-    # closing
-    # ------------------------------------------------------------------------------------------
-
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closing and not self.files.may_close():
+            event.ignore()  # unsaved changes, and the person chose Cancel
+            return
         if not self._closing:
             self._closing = True
             self._release_symbolic()  # a window closed before it was shown
-            self._probe_timer.stop()
-            self._frame_timer.stop()
-            self._stage_timer.stop()
+            self.devices.stop()
+            self.frames.stop()
             self._save_settings()
             self.controller.shutdown()
-            if self._probe is not None:
-                import shiboken6
-
-                if shiboken6.isValid(self._probe):
-                    self._probe.wait()
         super().closeEvent(event)
-
-
-def QApplication_aboutQt() -> None:  # noqa: N802 - a slot for the About Qt action
-    from PySide6.QtWidgets import QApplication
-
-    QApplication.aboutQt()
