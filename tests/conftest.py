@@ -40,8 +40,8 @@ def _no_dangling_threads(request):
         return
     running = [t for t in app.findChildren(QThread) if t.isRunning()]
     try:
-        from gdstudio.ui.threads import worker as _worker  # registry of threads the app started
-        running += [t for t in _worker.live_threads() if t.isRunning() and t not in running]
+        from gdstudio.ui.threads import registry as _registry  # the threads the app started
+        running += [t for t in _registry.live_threads() if t.isRunning() and t not in running]
     except ImportError:
         pass
     assert not running, f"test left {len(running)} QThread(s) running: {running}"

@@ -69,18 +69,20 @@ def is_dark(palette: QPalette | None = None) -> bool:
 
 
 def run_colors(n: int, *, dark: bool | None = None) -> list[str]:
-    """Colours (``#RRGGBB``) for ``n`` runs, Okabe–Ito, cycling after eight.
-
-    Beyond eight runs the colours repeat: tell runs apart by line style as well. ``dark``
-    (default: the current theme) swaps black for a light grey.
-    """
+    """Colours (``#RRGGBB``) for ``n`` runs (a race's lanes): Okabe–Ito up to eight, in
+    :data:`RUN_COLOR_ORDER`; more runs take as many steps of the cividis ramp (also safe for
+    the common colour-vision deficiencies), all different. ``dark`` (default: the current
+    theme) swaps black for a light grey."""
     if n < 0:
         raise ValueError(f"n must be ≥ 0, got {n}")
+    if n > len(RUN_COLOR_ORDER):
+        cmap = pg.colormap.get("cividis")
+        return [cmap.map(0.05 + 0.9 * i / max(n - 1, 1), mode="qcolor").name() for i in range(n)]
     dark = is_dark() if dark is None else dark
     order = [OKABE_ITO[name] for name in RUN_COLOR_ORDER]
     if dark:
         order[-1] = _DARK_BLACK
-    return [order[i % len(order)] for i in range(n)]
+    return order[:n]
 
 
 def indicator_style(dark: bool) -> str:

@@ -23,6 +23,16 @@ def torch_loaded_once():
     import torch  # noqa: F401
 
 
+@pytest.fixture(scope="session", autouse=True)
+def sympy_loaded_once():
+    """SymPy, too, as a session of the app has it after its first second (the window imports it
+    in a background task after it is shown; a test ending meanwhile would leave that task's
+    thread running). Its import in the background is tested in a subprocess: test_startup.py."""
+    from gdstudio.core.expr.expression import load_symbolic
+
+    load_symbolic()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/ui" in str(item.fspath).replace("\\", "/"):

@@ -72,7 +72,7 @@ def import_csv(qtbot, win: MainWindow, path, columns: tuple[int, int] | None = N
         dialog.yCombo.setCurrentIndex(dialog.yCombo.findData(columns[1]))
     with qtbot.waitSignal(importer.finished, timeout=TIMEOUT_MS) as blocker:
         dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
-    qtbot.waitUntil(lambda: importer.thread is None, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: importer.task is None, timeout=TIMEOUT_MS)
     return tuple(blocker.args)
 
 

@@ -212,7 +212,7 @@ def test_switching_back_to_one_run(window, qtbot):
 
 
 def test_closing_mid_race_stops_the_thread(qtbot, monkeypatch):
-    from gdstudio.ui.threads import worker
+    from gdstudio.ui.threads import registry
     from gdstudio.ui.window.main_window import MainWindow
 
     monkeypatch.setattr(MainWindow, "device_probe_delay_ms", None)
@@ -229,7 +229,7 @@ def test_closing_mid_race_stops_the_thread(qtbot, monkeypatch):
     win.setWindowModified(False)
     win.close()
     assert thread.isFinished()
-    assert all(not t.isRunning() for t in worker.live_threads())
+    assert all(not t.isRunning() for t in registry.live_threads())
 
 
 def test_analysis_predicts_only_the_plain_descent_lanes_of_an_optimizer_race(window, qtbot):

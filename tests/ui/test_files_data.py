@@ -156,24 +156,25 @@ def test_a_large_load_can_be_cancelled_and_the_window_keeps_answering(win, qtbot
     probe.setInterval(5)
     probe.timeout.connect(lambda: ticks.append(1))
     progress_seen = []
+    clicked = []
 
     def on_progress(done: int, total: int) -> None:
-        # A signal from the loading thread, handled on the GUI thread mid-load: press Cancel.
+        # A report of the loading task, handled on the GUI thread mid-load: press Cancel.
         progress_seen.append((done, total))
-        thread = importer.thread
-        if done > total // 2 and thread is not None and not thread.stop.is_set():
+        if done > total // 2 and importer.task is not None and not clicked:
             button = importer.progress.findChild(QPushButton)
             assert button is not None and button.text() == "Cancel"
+            clicked.append(1)
             button.click()
 
-    thread = importer.load(str(path), 0, 1)
-    thread.progressed.connect(on_progress)
+    task = importer.load(str(path), 0, 1)
+    task.progressed.connect(on_progress)
     probe.start()
     with qtbot.waitSignal(importer.finished, timeout=60_000) as blocker:
         pass
     probe.stop()
     assert tuple(blocker.args) == ("cancelled", "")
-    qtbot.waitUntil(lambda: importer.thread is None)
+    qtbot.waitUntil(lambda: importer.task is None)
     assert len(progress_seen) >= 2 and progress_seen[-1][0] < progress_seen[-1][1]  # part way
     assert len(ticks) >= 3  # the event loop ran during the load
     assert importer.progress is None

@@ -156,7 +156,7 @@ def test_a_gif_export_can_be_cancelled(win, qtbot, tmp_path):
     with qtbot.waitSignal(gif.finished, timeout=60_000) as blocker:
         pass
     assert blocker.args == ["cancelled", ""]
-    qtbot.waitUntil(lambda: not gif.encoder.isRunning() if _valid(gif.encoder) else True)
+    qtbot.waitUntil(lambda: not gif.encoder.running if _valid(gif.encoder) else True)
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["run.gif"]
     assert win.curve_plot.iterates()[0].size == 51

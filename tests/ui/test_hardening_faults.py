@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QApplication
 from gdstudio.core import Descent, FunctionProblem, RunConfig
 from gdstudio.core.race import Race
 from gdstudio.ui.panels.control_panel import FUNCTION_TAB, REGRESSION_TAB, SURFACE_TAB
-from gdstudio.ui.threads import worker as worker_module
+from gdstudio.ui.threads import registry
 from gdstudio.ui.window.main_window import MainWindow
 
 
@@ -56,7 +56,7 @@ def _ready(qtbot, win: MainWindow, **match: object) -> None:
 
 
 def _threads_stopped() -> bool:
-    return all(not t.isRunning() for t in worker_module.live_threads())
+    return all(not t.isRunning() for t in registry.live_threads())
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,7 +335,7 @@ def test_closing_mid_gif_export(qtbot, monkeypatch, tmp_path):
     encoder = gif.encoder
     win.close()
     assert outcomes == ["cancelled"]
-    assert not encoder.isRunning() and _threads_stopped()
+    assert not encoder.running and _threads_stopped()
     assert list(out.iterdir()) == []  # no GIF, no half-written temporary file
 
 
@@ -347,16 +347,16 @@ def test_closing_mid_csv_load(qtbot, monkeypatch, tmp_path):
         fh.writelines(f"{i},{2 * i + 1}\n" for i in range(400_000))
     importer = win.files.importer
     config = win.run_data.config
-    thread = importer.load(str(path), 0, 1)
+    task = importer.load(str(path), 0, 1)
     # Wait for the load's first report to reach the dialog. (Not qtbot.waitSignal on the
-    # thread's own signal: a report queued from the loading thread after the wait had ended
+    # task's own signal: a report queued from the loading thread after the wait had ended
     # reached the freed blocker once, in CI.)
     qtbot.waitUntil(lambda: importer.progress is not None and importer.progress.value() > 0,
                     timeout=TIMEOUT_MS)
-    assert thread.isRunning()
+    assert task.running
     win.close()
-    assert thread.isFinished() and _threads_stopped()
-    qtbot.waitUntil(lambda: importer.thread is None, timeout=TIMEOUT_MS)
+    assert not task.running and _threads_stopped()
+    qtbot.waitUntil(lambda: importer.task is None, timeout=TIMEOUT_MS)
     assert win.run_data.config is config  # the half-read file was not applied
     assert not win.controls.csvRadio.isEnabled()
 
@@ -370,11 +370,11 @@ def test_closing_with_everything_at_once(qtbot, monkeypatch, tmp_path):
     gif = win.files.export_gif(str(tmp_path / "run.gif"), frames=200, width=320)
     path = tmp_path / "big.csv"
     path.write_text("x,y\n" + "".join(f"{i},{i}\n" for i in range(300_000)))
-    thread = win.files.importer.load(str(path), 0, 1)
+    task = win.files.importer.load(str(path), 0, 1)
     with qtbot.waitSignal(gif.frameRendered, timeout=TIMEOUT_MS):
         pass
     win.close()
-    assert thread.isFinished() and _threads_stopped()
+    assert not task.running and _threads_stopped()
     assert not (tmp_path / "run.gif").exists()
 
 

@@ -243,7 +243,7 @@ def test_reset_starts_over(window, qtbot):
 
 
 def test_close_while_playing_stops_the_thread(qtbot, monkeypatch):
-    from gdstudio.ui.threads import worker
+    from gdstudio.ui.threads import registry
     from gdstudio.ui.window.main_window import MainWindow
 
     monkeypatch.setattr(MainWindow, "device_probe_delay_ms", None)
@@ -257,12 +257,12 @@ def test_close_while_playing_stops_the_thread(qtbot, monkeypatch):
     click(qtbot, win, "playButton")
     qtbot.waitUntil(lambda: win.run_data.n > 10_000)
     thread = win.controller.qthread
-    assert thread in worker.live_threads()
+    assert thread in registry.live_threads()
     assert win.controller.state == "playing"
     win.close()
     assert thread.isFinished()
     assert not win.controller.running
-    assert all(not t.isRunning() for t in worker.live_threads())
+    assert all(not t.isRunning() for t in registry.live_threads())
 
 
 def test_exception_in_the_worker_is_shown_and_the_app_keeps_working(window, qtbot, monkeypatch):

@@ -9,7 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from gdstudio.core import Descent, FunctionProblem, RegressionProblem, RunConfig
-from gdstudio.ui.threads.worker import FRAME_SECONDS, RunController, live_threads
+from gdstudio.ui.threads.registry import live_threads
+from gdstudio.ui.threads.worker import FRAME_SECONDS, RunController
 
 
 class Recorder:

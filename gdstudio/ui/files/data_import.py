@@ -2,7 +2,7 @@
 
     File › Open data… / drop a file ──▶ preview_csv (the first lines; fast)
         ──▶ CsvPreviewDialog: delimiter and header as detected, the first rows, x and y columns
-        ──▶ CsvLoadThread: RegressionProblem.from_csv(path, x, y, progress=…) in a QThread,
+        ──▶ a Task: RegressionProblem.from_csv(path, x, y, progress=…) off the GUI thread,
             a QProgressDialog with Cancel (the core's progress callback returns False)
         ──▶ the problem goes to the controls; the regression runs on it.
 
@@ -14,12 +14,11 @@ loop: dialogs are opened with ``open()`` and answered through signals.
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Callable
+from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -37,9 +36,9 @@ from PySide6.QtWidgets import (
 from gdstudio.core import InputError, RegressionProblem
 from gdstudio.core.data import CsvPreview, LoadCancelled, preview_csv
 from gdstudio.ui.files import dialogs
-from gdstudio.ui.threads.worker import register_thread
+from gdstudio.ui.threads.tasks import Task, TaskContext
 
-__all__ = ["CsvPreviewDialog", "CsvLoadThread", "CsvImporter", "DATA_FILTERS", "is_data_file"]
+__all__ = ["CsvPreviewDialog", "CsvImporter", "DATA_FILTERS", "is_data_file"]
 
 DATA_FILTERS = "Data files (*.csv *.tsv *.txt);;All files (*)"
 _DATA_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -176,48 +175,21 @@ def _escape(text: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-class CsvLoadThread(QThread):
-    """Reads the file in its own thread; reports progress; stops when cancelled."""
+def _read(path: str, x_column: int | str, y_column: int | str) -> Callable[[TaskContext], Any]:
+    """The load's work (in its task's thread): the problem, or a message naming the file, the
+    line and the reason (raised as :class:`InputError`)."""
 
-    progressed = Signal(int, int)  # bytes done, bytes in all
-    loaded = Signal(object)  # RegressionProblem
-    failed = Signal(str)  # a message naming the file, the line and the reason
-    cancelled = Signal()
-
-    def __init__(self, path: str, x_column: int | str, y_column: int | str,
-                 parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("gdstudioCsvLoad")
-        self.path = path
-        self.columns = (x_column, y_column)
-        self.stop = threading.Event()
-
-    def cancel(self) -> None:
-        self.stop.set()
-
-    def _progress(self, done: int, total: int) -> bool:
-        self.progressed.emit(int(done), int(total))
-        # Parsing holds Python's GIL for whole chunks; a short rest after each hands it to the
-        # GUI thread, which needs it for every paint and every click (as the worker does).
-        time.sleep(GIL_REST_S)
-        return not self.stop.is_set()
-
-    def run(self) -> None:  # in the new thread
+    def work(context: TaskContext) -> RegressionProblem | None:
         try:
-            problem = RegressionProblem.from_csv(self.path, *self.columns, progress=self._progress)
+            return RegressionProblem.from_csv(path, x_column, y_column, progress=context.report)
         except LoadCancelled:
-            self.cancelled.emit()
-        except InputError as err:
-            self.failed.emit(str(err))
+            return None
         except OSError as err:
-            self.failed.emit(f"{self.path}: {err.strerror or err}")
+            raise InputError(f"{path}: {err.strerror or err}") from None
         except MemoryError:
-            self.failed.emit(f"{self.path}: not enough memory to load this file")
-        else:
-            if self.stop.is_set():
-                self.cancelled.emit()
-            else:
-                self.loaded.emit(problem)
+            raise InputError(f"{path}: not enough memory to load this file") from None
+
+    return work
 
 
 class CsvImporter(QObject):
@@ -235,12 +207,12 @@ class CsvImporter(QObject):
         self._apply = apply
         self.dialog: CsvPreviewDialog | None = None
         self.progress: QProgressDialog | None = None
-        self.thread: CsvLoadThread | None = None
+        self.task: Task | None = None
         self._folder = ""
 
     @property
     def busy(self) -> bool:
-        return self.dialog is not None or self.thread is not None
+        return self.dialog is not None or self.task is not None
 
     # --- steps -------------------------------------------------------------------------------
 
@@ -286,12 +258,15 @@ class CsvImporter(QObject):
         self.dialog = None
         self.finished.emit("cancelled", "")
 
-    def load(self, path: str, x_column: int | str, y_column: int | str) -> CsvLoadThread | None:
-        """Load columns ``x_column``, ``y_column`` (indices or names) of ``path`` in a thread,
+    def load(self, path: str, x_column: int | str, y_column: int | str) -> Task | None:
+        """Load columns ``x_column``, ``y_column`` (indices or names) of ``path`` in a task,
         with a progress dialog."""
-        if self.thread is not None:
+        if self.task is not None:
             return None
-        thread = CsvLoadThread(path, x_column, y_column)
+        # Parsing holds Python's GIL for whole chunks; a short rest after each report hands it
+        # to the GUI thread, which needs it for every paint and every click.
+        task = Task(_read(path, x_column, y_column), name="gdstudioCsvLoad", rest_s=GIL_REST_S,
+                    parent=self)
         progress = QProgressDialog(f"Reading {os.path.basename(path)}…", "Cancel", 0, 1000,
                                    self._parent)
         progress.setObjectName("csvLoadProgress")
@@ -301,21 +276,19 @@ class CsvImporter(QObject):
         progress.setAutoClose(False)
         progress.setAutoReset(False)
         progress.setValue(0)
-        progress.canceled.connect(thread.cancel)
-        thread.progressed.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
-        thread.loaded.connect(self._on_loaded, Qt.ConnectionType.QueuedConnection)
-        thread.failed.connect(self._fail, Qt.ConnectionType.QueuedConnection)
-        thread.cancelled.connect(self._on_cancelled, Qt.ConnectionType.QueuedConnection)
-        thread.finished.connect(self._on_thread_finished)
-        self.thread, self.progress = thread, progress
-        register_thread(thread, None, thread.stop)
-        thread.start()
-        return thread
+        progress.canceled.connect(task.cancel)
+        task.progressed.connect(self._on_progress)
+        task.succeeded.connect(self._on_loaded)
+        task.failed.connect(lambda err: self._fail(str(err)))
+        task.cancelled.connect(self._on_cancelled)
+        task.finished.connect(self._on_task_finished)
+        self.task, self.progress = task, progress
+        return task.start()
 
     def cancel(self) -> None:
         """Stop a load in progress (as the Cancel button does)."""
-        if self.thread is not None:
-            self.thread.cancel()
+        if self.task is not None:
+            self.task.cancel()
 
     # --- results (GUI thread) ------------------------------------------------------------------
 
@@ -326,7 +299,10 @@ class CsvImporter(QObject):
             self.progress.setValue(min(999, int(1000 * done / total)))
 
     @Slot(object)
-    def _on_loaded(self, problem: RegressionProblem) -> None:
+    def _on_loaded(self, problem: RegressionProblem | None) -> None:
+        if problem is None:  # cancelled between two chunks
+            self._on_cancelled()
+            return
         self._close_progress()
         try:
             self._apply(problem)
@@ -348,28 +324,27 @@ class CsvImporter(QObject):
         self.finished.emit("failed", message)
 
     @Slot()
-    def _on_thread_finished(self) -> None:
-        thread = self.thread
-        self.thread = None
-        if thread is not None:
-            thread.deleteLater()
+    def _on_task_finished(self) -> None:
+        task, self.task = self.task, None
+        if task is not None:
+            task.deleteLater()
 
     def _close_progress(self) -> None:
         progress, self.progress = self.progress, None
         if progress is not None and shiboken6.isValid(progress):
             progress.canceled.disconnect()
+            # reset() stops the dialog's own timer: a dialog only closed would show itself
+            # again when its minimum duration is up, over the window, taking every click.
+            progress.reset()
             progress.close()
             progress.deleteLater()
 
     def shutdown(self) -> None:
         """Cancel and wait for a load in progress (the window is closing)."""
-        thread = self.thread
-        if thread is not None:
-            thread.cancel()
-            thread.wait()
-            for signal in (thread.progressed, thread.loaded, thread.failed, thread.cancelled):
-                try:
-                    signal.disconnect()
-                except (RuntimeError, TypeError):
-                    pass
+        task, self.task = self.task, None
+        if task is not None:
+            task.detach()  # the results still on their way go nowhere
+            task.cancel()
+            task.wait()
+            task.deleteLater()
         self._close_progress()

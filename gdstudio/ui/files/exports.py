@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import queue
-import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +29,6 @@ from PySide6.QtCore import (
     QRectF,
     QSize,
     Qt,
-    QThread,
     QTimer,
     Signal,
     Slot,
@@ -41,7 +39,7 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 from gdstudio.core import History, RunConfig
 from gdstudio.core.io.atomic import write_atomic, write_bytes
 from gdstudio.ui.model.run_data import RunData
-from gdstudio.ui.threads.worker import register_thread
+from gdstudio.ui.threads.tasks import Task, TaskContext
 
 if TYPE_CHECKING:  # pragma: no cover
     from gdstudio.ui.host import FilesHost
@@ -208,57 +206,47 @@ def load_pillow() -> Any:
     return Image
 
 
-class _GifEncoder(QThread):
-    """Quantises frames as they arrive and writes the GIF at the end (Pillow)."""
+class _GifEncoder:
+    """The encoding task's work: quantise the frames as they arrive (Pillow), write the GIF
+    at the end; the path written, or None when stopped."""
 
-    encoded = Signal(int)  # frames done
-    done = Signal(str)  # the path written
-    failed = Signal(str)
-
-    def __init__(self, path: str, frame_ms: int, expected: int, image_module: Any) -> None:
-        super().__init__()
-        self.setObjectName("gdstudioGifEncoder")
+    def __init__(self, path: str, frame_ms: int, image_module: Any) -> None:
         self.image = image_module  # PIL.Image, imported on the GUI thread (see load_pillow)
         self.path = path
         self.frame_ms = frame_ms
-        self.expected = expected
         self.frames: queue.Queue[tuple[bytes, int, int, int] | None] = queue.Queue()
-        self.stop = threading.Event()
 
-    def run(self) -> None:  # in the new thread: no import statement here (see load_pillow)
+    def __call__(self, context: TaskContext) -> str | None:  # no import statement here
         Image = self.image  # noqa: N806 - the module
         images: list[Any] = []
+        while not context.cancelled():
+            try:
+                item = self.frames.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if item is None:
+                break
+            raw, width, height, stride = item
+            rgb = Image.frombuffer("RGBA", (width, height), raw, "raw", "RGBA", stride,
+                                   1).convert("RGB")
+            images.append(rgb.quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+                                       dither=Image.Dither.NONE))
+            context.report(len(images), 0)  # rests: the GIL for the GUI thread, drawing frames
+        if context.cancelled() or not images:
+            return None
+
+        def write(fh: Any) -> None:
+            images[0].save(fh, format="GIF", save_all=True, append_images=images[1:],
+                           duration=self.frame_ms, loop=0, optimize=False, disposal=1)
+
         try:
-            while not self.stop.is_set():
-                try:
-                    item = self.frames.get(timeout=0.1)
-                except queue.Empty:
-                    continue
-                if item is None:
-                    break
-                raw, width, height, stride = item
-                rgb = Image.frombuffer("RGBA", (width, height), raw, "raw", "RGBA", stride,
-                                       1).convert("RGB")
-                images.append(rgb.quantize(colors=256, method=Image.Quantize.MEDIANCUT,
-                                           dither=Image.Dither.NONE))
-                self.encoded.emit(len(images))
-                time.sleep(0.002)  # hand the GIL to the GUI thread, which is drawing frames
-            if self.stop.is_set() or not images:
-                return
-
-            def write(fh: Any) -> None:
-                images[0].save(fh, format="GIF", save_all=True, append_images=images[1:],
-                               duration=self.frame_ms, loop=0, optimize=False, disposal=1)
-
             write_atomic(self.path, write, binary=True)
         except OSError as err:
-            self.failed.emit(f"{self.path}: {err.strerror or err}")
+            raise OSError(f"{self.path}: {err.strerror or err}") from None
         except Exception as err:  # noqa: BLE001 - reported in the window, never lost
-            self.failed.emit(f"{self.path}: the GIF could not be written ({type(err).__name__}: "
-                             f"{err})")
-        else:
-            if not self.stop.is_set():
-                self.done.emit(self.path)
+            raise RuntimeError(f"{self.path}: the GIF could not be written "
+                               f"({type(err).__name__}: {err})") from None
+        return self.path
 
 
 class GifExport(QObject):
@@ -297,11 +285,11 @@ class GifExport(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._render_some)
-        self.encoder = _GifEncoder(self.path, self.frame_ms, len(self.epochs), load_pillow())
-        self.encoder.encoded.connect(self._on_encoded, Qt.ConnectionType.QueuedConnection)
-        self.encoder.done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
-        self.encoder.failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
-        self.encoder.finished.connect(self._on_encoder_finished)
+        self._work = _GifEncoder(self.path, self.frame_ms, load_pillow())
+        self.encoder = Task(self._work, name="gdstudioGifEncoder", rest_s=0.002, parent=self)
+        self.encoder.progressed.connect(lambda done, _total: self._on_encoded(done))
+        self.encoder.succeeded.connect(self._on_done)
+        self.encoder.failed.connect(lambda err: self._on_failed(str(err)))
         self.progress: QProgressDialog | None = None
         if show_progress:
             progress = QProgressDialog("Drawing the frames…", "Cancel", 0, 2 * len(self.epochs),
@@ -321,7 +309,6 @@ class GifExport(QObject):
 
     def start(self) -> None:
         self.host.pause_run()  # the frames replay the run as it is now
-        register_thread(self.encoder, None, self.encoder.stop)
         self.encoder.start()
         self._timer.start(0)
 
@@ -330,7 +317,7 @@ class GifExport(QObject):
         if self._outcome is not None:
             return
         self._timer.stop()
-        self.encoder.stop.set()
+        self.encoder.cancel()
         self._finish("cancelled", "")
 
     @Slot()
@@ -340,7 +327,7 @@ class GifExport(QObject):
         began = time.perf_counter()
         while self._next < len(self.epochs):
             self._draw(int(self.epochs[self._next]))
-            self.encoder.frames.put(self._grab())
+            self._work.frames.put(self._grab())
             self._next += 1
             self.frameRendered.emit(self._next)
             if self._outcome is not None:
@@ -352,7 +339,7 @@ class GifExport(QObject):
             self._timer.start(0)  # the event loop gets its turn: clicks, Cancel, repaints
         else:
             self._restore_plots()
-            self.encoder.frames.put(None)
+            self._work.frames.put(None)
             if self.progress is not None:
                 self.progress.setLabelText("Writing the GIF…")
 
@@ -384,19 +371,16 @@ class GifExport(QObject):
         self._encoded = count
         self._show_progress()
 
-    @Slot(str)
-    def _on_done(self, path: str) -> None:
-        self._finish("saved", path)
+    @Slot(object)
+    def _on_done(self, path: str | None) -> None:
+        if path is not None:
+            self._finish("saved", path)
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self._timer.stop()
-        self.encoder.stop.set()
+        self.encoder.cancel()
         self._finish("failed", message)
-
-    @Slot()
-    def _on_encoder_finished(self) -> None:
-        self.encoder.deleteLater()
 
     def _finish(self, outcome: str, text: str) -> None:
         if self._outcome is not None:
@@ -413,8 +397,5 @@ class GifExport(QObject):
 
     def wait(self) -> None:
         """Block until the encoder thread has ended (after a cancel, or at shutdown)."""
-        import shiboken6
-
-        if shiboken6.isValid(self.encoder):
-            self.encoder.stop.set()
-            self.encoder.wait()
+        self.encoder.cancel()
+        self.encoder.wait()

@@ -5,7 +5,7 @@ Like :class:`~gdstudio.ui.model.run_data.RunData` for a single run, the arrays g
 doubling (a step costs O(its rows × lanes)) and the panels read views of them. Per lane it keeps
 its length (rows past it are not its history), status, message, whether it has stopped, and the
 first epoch at which |gradient| ≤ the report tolerance (the core's race keeps it).
-No Qt here, except the palette's darkness in :func:`lane_colours`.
+No Qt here (the lanes' colours are the theme's: :func:`gdstudio.ui.theme.run_colors`).
 """
 
 from __future__ import annotations
@@ -17,31 +17,10 @@ from gdstudio.core.race import RaceBatch
 from gdstudio.core.race.lanes import RaceSpec
 from gdstudio.core.rows import GrowingRows
 
-__all__ = ["RaceData", "LANE_COLOURS", "lane_colours", "MAX_WINDOW_LANES"]
+__all__ = ["RaceData", "MAX_WINDOW_LANES"]
 
-#: Okabe & Ito's colour-blind-safe palette, strong contrasts first (the order of
-#: ``gdstudio.ui.theme.RUN_COLOR_ORDER``: blue, orange, bluish green, vermillion, reddish
-#: purple, sky blue, yellow, black).
-LANE_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
-                "#000000")
-#: Black is invisible on a dark background: this grey takes its place there.
-_DARK_BLACK = "#BBBBBB"
 #: Most lanes a race may have in the window (each is a curve on every plot).
 MAX_WINDOW_LANES = 24
-
-
-def lane_colours(count: int) -> list[str]:
-    """``count`` distinguishable colours: Okabe–Ito up to 8, then a cividis ramp (also safe)."""
-    if count <= len(LANE_COLOURS):
-        from PySide6.QtGui import QGuiApplication, QPalette
-
-        dark = QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
-        return [(_DARK_BLACK if dark and c == "#000000" else c) for c in LANE_COLOURS[:count]]
-    import pyqtgraph as pg
-
-    cmap = pg.colormap.get("cividis")
-    return [cmap.map(0.05 + 0.9 * i / max(count - 1, 1), mode="qcolor").name()
-            for i in range(count)]
 
 
 class RaceData:

@@ -40,7 +40,8 @@ from gdstudio.core import ConfigError, InputError, RunConfig
 from gdstudio.core.descent.config import check_learning_rate
 from gdstudio.core.race.lanes import OPTIMIZER_NAMES, SOURCE_LEARNING_RATES, RaceSpec, make_lanes
 from gdstudio.ui.model.formatting import exact, lr_text, number
-from gdstudio.ui.model.race_data import MAX_WINDOW_LANES, RaceData, lane_colours
+from gdstudio.ui.model.race_data import MAX_WINDOW_LANES, RaceData
+from gdstudio.ui.theme import run_colors
 
 __all__ = [
     "RaceSetup",
@@ -351,7 +352,7 @@ class RaceSummaryModel(QAbstractTableModel):
         self.beginResetModel()
         spec = self._data.spec
         self._rows = len(spec.lanes) if spec is not None else 0
-        self._colours = [QColor(c) for c in lane_colours(self._rows)]
+        self._colours = [QColor(c) for c in run_colors(self._rows)]
         self._epoch = None
         self.endResetModel()
 

@@ -1,1 +1,7 @@
-"""gdstudio.ui.threads."""
+"""Work off the GUI thread: the run's worker, devices, SymPy's import, garbage collection."""
+
+from __future__ import annotations
+
+from gdstudio.ui.pyside_fixes import guard_singleton_refcounts
+
+guard_singleton_refcounts()  # before any Qt call of this package (PySide6 6.12.0's defect)

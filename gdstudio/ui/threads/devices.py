@@ -3,7 +3,7 @@
 Importing torch takes a second or two, most of it holding the interpreter lock: done in the
 window's process it would stall the GUI thread (hundreds of milliseconds at a time), even from
 a background thread. So a child process is asked (:func:`probe_devices_in_subprocess`), from a
-thread that only waits (:class:`DeviceProbe`), shortly after the window is first shown and never
+task whose thread only waits (:mod:`.tasks`), shortly after the window is first shown and never
 while a run plays (:class:`DeviceLister`).
 """
 
@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Slot
 
-from gdstudio.ui.threads.worker import register_thread
+from gdstudio.ui.threads.tasks import Task, TaskContext, start_task
 
-__all__ = ["DeviceLister", "DeviceProbe", "probe_devices_in_subprocess"]
+__all__ = ["DeviceLister", "probe_devices_in_subprocess"]
 
 log = logging.getLogger(__name__)
 
@@ -70,36 +70,6 @@ def probe_devices_in_subprocess(timeout: float = 120.0) -> list[str]:
     return devices
 
 
-class DeviceProbe(QThread):
-    """Asks which torch devices exist (in a child process, see
-    :func:`probe_devices_in_subprocess`) from a thread that only waits; emits
-    :attr:`devicesFound`."""
-
-    devicesFound = Signal(list)
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("gdstudioDeviceProbe")
-
-    def run(self) -> None:  # runs in the new thread
-        try:
-            devices = probe_devices_in_subprocess()
-        except Exception:  # noqa: BLE001 - the CPU is always there
-            log.exception("could not list torch devices")
-            devices = ["cpu"]
-        self.devicesFound.emit(devices)
-
-    @classmethod
-    def launch(cls, receiver: Callable[[list], None]) -> DeviceProbe:
-        """Start a probe whose result goes to ``receiver`` (in the GUI thread)."""
-        probe = cls()
-        probe.devicesFound.connect(receiver, Qt.ConnectionType.QueuedConnection)
-        probe.finished.connect(probe.deleteLater)
-        register_thread(probe)
-        probe.start()
-        return probe
-
-
 class DeviceLister(QObject):
     """Lists the devices once, ``delay_ms`` after :meth:`start_later`, postponed while
     ``busy()`` (a run plays); the list goes to ``deliver`` on the GUI thread."""
@@ -109,7 +79,7 @@ class DeviceLister(QObject):
         super().__init__(parent)
         self._deliver = deliver
         self._busy = busy
-        self._probe: DeviceProbe | None = None
+        self._probe: Task | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._probe_now)
@@ -133,10 +103,8 @@ class DeviceLister(QObject):
         """No probe any more; wait for one under way (the window closes)."""
         self._timer.stop()
         if self._probe is not None:
-            import shiboken6
-
-            if shiboken6.isValid(self._probe):
-                self._probe.wait()
+            self._probe.detach()
+            self._probe.wait()
 
     @Slot()
     def _probe_now(self) -> None:
@@ -146,4 +114,10 @@ class DeviceLister(QObject):
             self._timer.start(max(self._timer.interval(), 20))
             return
         if self._probe is None:
-            self._probe = DeviceProbe.launch(self._deliver)
+            self._probe = start_task(_probe, name="gdstudioDeviceProbe", parent=self,
+                                     on_success=self._deliver,
+                                     on_failure=lambda _err: self._deliver(["cpu"]))
+
+
+def _probe(_context: TaskContext) -> list[str]:
+    return probe_devices_in_subprocess()

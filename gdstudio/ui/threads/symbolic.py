@@ -4,7 +4,7 @@ SymPy takes about a second to import, longer than the rest of the window's start
 first paint needs comes from it: the curve is drawn from the parsed expression (plain Python),
 so the derivative label, the surface's gradient and the analysis panel ask for SymPy through
 :func:`call_when_ready`. Before the import has finished they show a placeholder, and the import
-runs in a background thread started once the window is on screen (:func:`start`). When it ends
+runs as a background task started once the window is on screen (:func:`start`). When it ends
 the callbacks run on the GUI thread, in the order they were registered.
 
 Callers that need SymPy at once (a session opened from the command line, a test) may still use
@@ -14,13 +14,13 @@ imports it; the others wait.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject
 
 from gdstudio.core.expr.expression import load_symbolic, symbolic_loaded
+from gdstudio.ui.threads.tasks import Task, TaskContext, start_task
 
 __all__ = ["call_when_ready", "hold", "is_ready", "release", "start", "PLACEHOLDER"]
 
@@ -29,32 +29,25 @@ PLACEHOLDER = "…"
 
 
 class _Loader(QObject):
-    """Lives in the GUI thread; ``loaded`` is emitted from the import thread (queued)."""
-
-    loaded = Signal(str)  # "" when the import succeeded, else the reason
+    """Lives in the GUI thread; the import runs as a :class:`~.tasks.Task`."""
 
     def __init__(self) -> None:
         super().__init__()
         self.pending: list[tuple[QObject, Callable[[], None]]] = []
-        self.thread: threading.Thread | None = None
+        self.task: Task | None = None
         self.error = ""
         self.held = 0
-        self.loaded.connect(self._flush)
 
-    def run(self) -> None:  # the import thread
-        try:
-            load_symbolic()
-        except Exception as err:  # noqa: BLE001 - reported in the window, never a crash
-            self.loaded.emit(f"{type(err).__name__}: {err}")
-        else:
-            self.loaded.emit("")
-
-    def _flush(self, error: str) -> None:
+    def flush(self, error: str) -> None:
         self.error = error
         pending, self.pending = self.pending, []
         for owner, callback in pending:
             if shiboken6.isValid(owner):  # not a panel deleted meanwhile
                 callback()
+
+
+def _import(_context: TaskContext) -> None:  # the import thread
+    load_symbolic()
 
 
 _loader: _Loader | None = None
@@ -78,11 +71,12 @@ def is_ready() -> bool:
 def start() -> None:
     """Import SymPy in a background thread (once); a no-op when it is loaded or loading."""
     loader = _instance()
-    if is_ready() or (loader.thread is not None and loader.thread.is_alive()):
+    if is_ready() or loader.task is not None:
         return
-    loader.thread = threading.Thread(target=loader.run, name="gdstudioSymPyImport",
-                                     daemon=True)
-    loader.thread.start()
+    loader.task = start_task(
+        _import, name="gdstudioSymPyImport", parent=loader,
+        on_success=lambda _none: loader.flush(""),
+        on_failure=lambda err: loader.flush(f"{type(err).__name__}: {err}"))
 
 
 def hold() -> None:

@@ -16,8 +16,9 @@ Wiring (superqt's pattern)::
   what belongs to an older run (a reset may cross batches already in flight).
 * Shutdown: a stop flag (``threading.Event``, read inside long ticks) → a queued ``shutdown``
   that stops the timer and quits the thread's loop → ``QThread.wait()`` in the GUI thread.
-* The threads started here are kept in a registry (:func:`live_threads`), never owned by a
-  widget, so no QThread can be destroyed while it runs; the app's ``aboutToQuit`` stops them.
+* The thread is kept in the registry (:mod:`.registry`), never owned by a widget, so it cannot
+  be destroyed while it runs; the app's ``aboutToQuit`` stops it. One-shot work off the GUI
+  thread goes through :mod:`.tasks` (the same registry).
 """
 
 from __future__ import annotations
@@ -36,12 +37,11 @@ from gdstudio.core import Descent, InputError, RunConfig, StepBatch
 from gdstudio.core.race import Race, RaceBatch
 from gdstudio.core.race.lanes import RaceSpec
 from gdstudio.ui.model.run_model import STATES
+from gdstudio.ui.threads.registry import register_thread
 
 __all__ = [
     "DescentWorker",
     "RunController",
-    "live_threads",
-    "stop_all_threads",
     "FRAME_SECONDS",
     "STATES",
 ]
@@ -65,47 +65,6 @@ FRAME_WAIT_SECONDS = 0.05
 BLOCK_SECONDS = (0.0015, 0.004)
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-
-# --------------------------------------------------------------------------------------------
-# Registry of the threads this app started
-# --------------------------------------------------------------------------------------------
-
-_REGISTRY: list[tuple[QThread, QObject | None, threading.Event | None]] = []
-
-
-def register_thread(
-    thread: QThread, worker: QObject | None = None, stop: threading.Event | None = None
-) -> None:
-    _REGISTRY.append((thread, worker, stop))
-
-
-def _prune() -> None:
-    _REGISTRY[:] = [
-        entry for entry in _REGISTRY if shiboken6.isValid(entry[0]) and not entry[0].isFinished()
-    ]
-
-
-def live_threads() -> list[QThread]:
-    """The QThreads gdstudio started that still exist (running, or not yet cleaned up)."""
-    _prune()
-    return [thread for thread, _, _ in _REGISTRY]
-
-
-def stop_all_threads(timeout_ms: int = 30_000) -> None:
-    """Ask every live thread to stop and wait for it (the app's last act before exit)."""
-    _prune()
-    for thread, worker, stop in list(_REGISTRY):
-        if stop is not None:
-            stop.set()
-        if isinstance(worker, DescentWorker) and shiboken6.isValid(worker):
-            worker.shutdownRequested.emit()
-        else:
-            thread.quit()
-    for thread, _, _ in list(_REGISTRY):
-        if shiboken6.isValid(thread):
-            thread.wait(timeout_ms)
-    _prune()
-
 
 # --------------------------------------------------------------------------------------------
 # The worker
@@ -452,7 +411,10 @@ class RunController(QObject):
 
         self._thread.finished.connect(self._worker.deleteLater)
         self._thread.finished.connect(self._thread.deleteLater)
-        register_thread(self._thread, self._worker, self._stop)
+        worker = self._worker
+        register_thread(self._thread, self._stop,
+                        lambda: worker.shutdownRequested.emit() if shiboken6.isValid(worker)
+                        else None)
         self._thread.start()
 
     # --- commands ----------------------------------------------------------------------------
@@ -547,7 +509,6 @@ class RunController(QObject):
             if not self._thread.wait(timeout_ms):  # pragma: no cover - a stuck engine
                 log.warning("the run's thread did not stop within %d ms", timeout_ms)
                 return False
-        _prune()
         return True
 
     # --- results -----------------------------------------------------------------------------

@@ -91,7 +91,7 @@ def _quit_on_signals(app: QApplication, window: object) -> QTimer:
 def run_app(session: str | os.PathLike[str] | None = None) -> int:
     """Open the studio window and run the event loop; returns the exit code."""
     app = make_app(sys.argv[:1])
-    from gdstudio.ui.threads.worker import stop_all_threads
+    from gdstudio.ui.threads.registry import stop_all_threads
     from gdstudio.ui.window.main_window import MainWindow
 
     window = MainWindow()

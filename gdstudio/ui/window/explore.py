@@ -27,11 +27,11 @@ from gdstudio.core.analysis import RegressionAnalysis
 from gdstudio.core.race.lanes import RaceSpec
 from gdstudio.ui.host import ExploreHost
 from gdstudio.ui.model.formatting import number
-from gdstudio.ui.model.race_data import lane_colours
 from gdstudio.ui.panels.widgets import set_progress
 from gdstudio.ui.plots.landscape import LandscapePlot, regression_landscape, surface_landscape
 from gdstudio.ui.plots.race_layers import FitLanes, LanePaths, LossLanes, shown_rows
 from gdstudio.ui.plots.readouts import PlotPointer
+from gdstudio.ui.theme import run_colors
 
 __all__ = ["Explorer"]
 
@@ -133,7 +133,7 @@ class Explorer(QObject):
                 host.landscape_plot.relabel_legend()
             return
         assert race is not None
-        colours = lane_colours(len(race.lanes))
+        colours = run_colors(len(race.lanes))
         labels = race.labels()
         self.loss_lanes.set_lanes(colours, labels)
         # The loss plot has no legend of its own: the summary table below names the colours.

@@ -113,7 +113,7 @@ class MainWindow(QMainWindow):
         self.explorer = Explorer(self)
         # Files, sessions, exports, code (and the setup remembered at the last close).
         self.files = FilesController(self, APP_NAME)
-        self.actions = declared.build_actions(self)
+        self.command_actions = declared.build_actions(self)
         self._build_menus_and_toolbar()
         self._build_status_bar()
         self.devices = DeviceLister(self, self.controls.set_devices,
@@ -252,7 +252,7 @@ class MainWindow(QMainWindow):
 
     def action(self, key: str) -> QAction:
         """The declared action ``key`` (see :mod:`gdstudio.ui.window.actions`)."""
-        return self.actions[key]
+        return self.command_actions[key]
 
     def _build_menus_and_toolbar(self) -> None:
         self.export_menu = QMenu("&Export", self)
@@ -268,13 +268,13 @@ class MainWindow(QMainWindow):
         }
         bar = self.menuBar()
         for title, entries in declared.MENUS:
-            declared.fill_menu(bar.addMenu(title), entries, self.actions, parts)
+            declared.fill_menu(bar.addMenu(title), entries, self.command_actions, parts)
         toolbar = QToolBar("Run")
         toolbar.setObjectName("runToolBar")
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.setMovable(False)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
-        declared.fill_toolbar(toolbar, declared.TOOLBAR, self.actions)
+        declared.fill_toolbar(toolbar, declared.TOOLBAR, self.command_actions)
         # Play ↔ Pause changes width; keep the toolbar still.
         play = toolbar.widgetForAction(self.action("play"))
         assert isinstance(play, QToolButton)
@@ -287,7 +287,7 @@ class MainWindow(QMainWindow):
         menu = self.export_menu
         menu.clear()
         self.action("exportGif").setEnabled(self.model.run.n > 0 and not self.files.exporting_gif)
-        declared.fill_menu(menu, declared.EXPORT_MENU, self.actions,
+        declared.fill_menu(menu, declared.EXPORT_MENU, self.command_actions,
                            {"plots": self.files.add_plot_exports})
 
     def _add_dock_toggles(self, menu: QMenu) -> None:
