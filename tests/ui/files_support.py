@@ -10,6 +10,13 @@ from gdstudio.ui.window.main_window import MainWindow
 TIMEOUT_MS = 30_000
 
 
+def analysis_text(qtbot, win) -> str:
+    """The analysis panel's text once the theory has arrived (it is worked out off the GUI
+    thread, after the run is set up)."""
+    qtbot.waitUntil(lambda: "Working out" not in win.analysis.text(), timeout=30_000)
+    return win.analysis.text()
+
+
 def started(win) -> bool:
     """The window has its first run at epoch 0 on screen (frame drawn) and SymPy loaded (the
     derivative and the analysis shown: they follow the first paint, see gdstudio.ui.threads.symbolic)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from files_support import analysis_text
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton
 
@@ -92,7 +93,7 @@ def test_the_source_lesson_in_the_summary(window, qtbot):
     assert model.index(0, 3).data() == "epoch limit"
     assert "Race over" in window.statusLabel.text()
     assert "cycling" in window.statusLabel.text()
-    assert "lr 1" in window.analysis.text()  # each lane's regime in the analysis
+    assert "lr 1" in analysis_text(qtbot, window)  # each lane's regime in the analysis
 
 
 def test_the_summary_updates_live(window, qtbot):
@@ -239,7 +240,7 @@ def test_analysis_predicts_only_the_plain_descent_lanes_of_an_optimizer_race(win
     window.controls.raceSetup.set_optimizers(["gd", "momentum", "adam"])
     start_race(qtbot, window, "optimizer", 3)
     qtbot.waitUntil(lambda: "The race" in window.analysis.text())
-    lines = [line.strip() for line in window.analysis.text().split("The race", 1)[1].splitlines()
+    lines = [line.strip() for line in analysis_text(qtbot, window).split("The race", 1)[1].splitlines()
              if line.strip()]
     # a table row reads as its label, then its value
     by_lane = {name: lines[lines.index(name) + 1]

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from files_support import analysis_text
 from PySide6.QtCore import QPointF, Qt
 
 from gdstudio.core import RunConfig, run
@@ -71,7 +72,7 @@ def test_bowl_trajectory_matches_the_closed_form(window, qtbot):
     sx, _sy = window.surface_plot.contour_item.getData()
     assert sx is not None and len(sx) > 100
     # analysis: the Hessian at the minimum, its eigenvalues, the critical rate 2/λmax
-    text = window.analysis.text()
+    text = analysis_text(qtbot, window)
     assert "λmin = 2, λmax = 20" in text
     assert "2/λmax = 0.1" in text
     assert "converges, oscillating" in text  # lr 0.08 > 1/20
@@ -136,7 +137,8 @@ def test_a_typed_surface_is_checked_as_you_type(window, qtbot):
     assert tab.surfaceCombo.currentData() is None  # custom
     qtbot.waitUntil(lambda: ready(window) and window.run_data.config.problem.text
                     == "(x - 1)**2 + 3*(y + 2)**2")
-    point = window.analysis.surface_point()
+    qtbot.waitUntil(lambda: window.model.analysis is not None)  # worked out off the GUI thread
+    point = window.model.analysis.surface_point()
     assert point is not None and point[1] == "minimum"
     assert point[0] == pytest.approx((1.0, -2.0), abs=1e-9)
     assert window.surface_plot.landscape.minimum == pytest.approx((1.0, -2.0), abs=1e-9)
@@ -148,7 +150,8 @@ def test_regression_landscape_shows_the_narrow_valley(window, qtbot):
     qtbot.waitUntil(lambda: ready(window) and window.run_data.k == 2)
     land = window.landscape_plot
     assert land.isVisible()
-    a = window.analysis.analysis
+    qtbot.waitUntil(lambda: window.model.analysis is not None)  # worked out off the GUI thread
+    a = window.model.analysis.analysis
     assert land.landscape.minimum == pytest.approx((a.m, a.c))
     assert "κ" in land.getPlotItem().titleLabel.text
     steps(qtbot, window, 5)
@@ -175,7 +178,7 @@ def test_scaling_and_mini_batches(window, qtbot):
     land = window.landscape_plot
     assert "standardised" in land.getPlotItem().titleLabel.text
     assert land.landscape.names == ("m′", "c′")
-    assert "x standardised" in window.analysis.text()
+    assert "x standardised" in analysis_text(qtbot, window)
     steps(qtbot, window, 3)
     reference = run(window.run_data.config.with_(epochs=3))
     np.testing.assert_allclose(window.run_data.params, reference.params, rtol=1e-12)
@@ -208,6 +211,6 @@ def test_surface_config_round_trips_through_run(window, qtbot):
     config = window.controls.config()
     assert isinstance(config, RunConfig) and config.x0 == (2.0, 0.01)
     # descent from (2, 0.01) slides off the saddle at (0, 0): no minimum, no critical rate
-    text = window.analysis.text()
+    text = analysis_text(qtbot, window)
     assert "saddle at (0, 0)" in text and "no minimum downhill" in text
     assert "Critical lr" not in text

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from files_support import analysis_text
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QWidget
 
@@ -55,7 +56,7 @@ def test_widgets_have_their_contract_names(window):
         assert widget.toolTip(), f"{name} has no tooltip"
 
 
-def test_first_launch_shows_the_source_example(window):
+def test_first_launch_shows_the_source_example(window, qtbot):
     c = window.controls
     assert c.expressionEdit.text() == "x**2 - 4*x + 5"
     assert c.x0Spin.value() == 7.0
@@ -65,7 +66,7 @@ def test_first_launch_shows_the_source_example(window):
     assert window.run_data.params[0, 0] == 7.0
     assert window.run_data.loss[0] == 26.0
     assert "Epoch 0 of 50" in window.statusLabel.text()
-    text = window.analysis.text()
+    text = analysis_text(qtbot, window)
     assert "2·x − 4" in text and "minimum at x = 2, f = 1" in text
     assert "2/h = 1" in text  # critical learning rate
     assert button(window, "stepButton").isEnabled()
@@ -136,7 +137,7 @@ def test_regression_run_to_end_at_lr_1e_2_diverges(window, qtbot):
     c.lrSpin.setValue(1e-2)
     qtbot.waitUntil(lambda: window.run_data.config.lr == 1e-2
                     and window.controller.state == "ready")
-    assert "diverges" in window.analysis.text()
+    assert "diverges" in analysis_text(qtbot, window)
     click(qtbot, window, "runToEndButton")
     qtbot.waitUntil(lambda: "diverged" in window.statusLabel.text().lower())
     status = window.statusLabel.text()
@@ -207,7 +208,7 @@ def test_learning_rate_change_mid_run_applies_to_the_next_step(window, qtbot):
     assert x4 == pytest.approx(x3 - 0.3 * (2 * x3 - 4), rel=1e-14)  # 3.024
     assert window.run_data.lr_changes[-1].epoch == 3
     assert window.run_data.lr_changes[-1].lr == 0.3
-    assert "lr = 0.3" in window.analysis.text()
+    assert "lr = 0.3" in analysis_text(qtbot, window)
     # and the next one too
     step(qtbot, window, 1)
     assert window.run_data.params[5, 0] == pytest.approx(x4 - 0.3 * (2 * x4 - 4), rel=1e-14)
@@ -416,3 +417,26 @@ def test_a_long_run_is_drawn_from_a_bounded_envelope(window, qtbot):
     assert len(xs) <= 2000
     table = window.findChild(QWidget, "historyTable").model()
     qtbot.waitUntil(lambda: table.rowCount() == 300_001)  # (the table's stage of the frame)
+
+
+def test_the_theory_is_worked_out_off_the_gui_thread(window, qtbot, monkeypatch):
+    # SymPy's solve and simplify never run on the GUI thread: the analysis of a new problem
+    # is made by a background task, and the window keeps answering meanwhile.
+    import threading
+
+    from gdstudio.core import theory as core_theory
+    from gdstudio.ui.threads import analysis as analysis_threads
+
+    threads = []
+    original = core_theory.theory_of
+
+    def recording(config):
+        threads.append(threading.current_thread() is threading.main_thread())
+        return original(config)
+
+    monkeypatch.setattr(analysis_threads, "theory_of", recording)
+    window.controls.expressionEdit.setText("x**4 - 3*x**2 + 1")
+    qtbot.waitUntil(lambda: "x**4" in window.run_data.config.problem.text
+                    and window.model.analysis is not None, timeout=30_000)
+    assert threads and not any(threads)
+    assert "minimum" in analysis_text(qtbot, window)

@@ -1,8 +1,8 @@
 """What the mathematics says before any run: derivative, minima, critical learning rate, regime.
 
-Every number comes from :mod:`gdstudio.core.analysis`; this widget only lays them out. The
-analysis of a problem is computed once per problem and kept; a new learning rate, start or
-optimizer only asks the core for the regime again (cheap), so the panel follows the lr slider.
+Every number comes from :mod:`gdstudio.core.analysis` through a
+:class:`~gdstudio.core.theory.Theory`, worked out off the GUI thread once per problem
+(:mod:`gdstudio.ui.threads.analysis`); this widget only lays it out.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import html
 import math
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from gdstudio.core import FunctionProblem, RegressionProblem, RunConfig
@@ -20,12 +20,9 @@ from gdstudio.core.analysis import (
     Regime,
     RegressionAnalysis,
     SurfaceAnalysis,
-    analyze_function,
-    analyze_regression,
-    analyze_surface,
 )
+from gdstudio.core.theory import Theory, theory_key
 from gdstudio.ui.model.formatting import number, pretty_math
-from gdstudio.ui.threads import symbolic
 
 __all__ = ["AnalysisPanel", "REGIME_COLOURS"]
 
@@ -73,12 +70,11 @@ def _row(label: str, value: str) -> str:
 class AnalysisPanel(QScrollArea):
     """Read-only rich text: the theory for the current problem and learning rate.
 
-    A function's analysis needs SymPy; until it is loaded (the first second after start-up, see
-    :mod:`.symbolic`) the panel says so, and ``analysisChanged`` tells the window when the
-    analysis (the minimum, the loss there) has arrived.
+    The theory (:class:`~gdstudio.core.theory.Theory`) is worked out off the GUI thread and
+    arrives after the run is set up (:meth:`set_theory`); meanwhile the panel says so. A new
+    learning rate only asks the theory for the regime again (cheap), so the panel follows the
+    lr slider.
     """
-
-    analysisChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -97,76 +93,40 @@ class AnalysisPanel(QScrollArea):
         layout.addWidget(self.label)
         layout.addStretch(1)
         self.setWidget(inner)
-        self._problem: FunctionProblem | RegressionProblem | None = None
-        self._analysis: FunctionAnalysis | RegressionAnalysis | SurfaceAnalysis | None = None
-        self._error = ""
         self._config: RunConfig | None = None
+        self._theory: Theory | None = None
         self._lr = math.nan
-        self._start: tuple[float, ...] | None = None  # a surface's analysis depends on it
-        self._scaled: RegressionAnalysis | None = None  # the regression on standardised x
-        self._waiting = False  # for SymPy (a function's analysis), see set_config
         self._race: list[tuple[str, float, str]] = []  # (label, lr, optimizer) of race lanes
         self.label.setText("<i>Choose a problem to see its analysis.</i>")
 
     # --- inputs ------------------------------------------------------------------------------
 
     @property
-    def analysis(self) -> FunctionAnalysis | RegressionAnalysis | SurfaceAnalysis | None:
-        return self._analysis
-
-    def set_config(self, config: RunConfig | None) -> None:
-        """Show the analysis of ``config``'s problem (computed once per problem)."""
-        self._config = config
-        if config is None:
-            self._render()
-            return
-        self._lr = float(config.lr)  # type: ignore[arg-type]
-        surface = isinstance(config.problem, FunctionProblem) and config.problem.dim == 2
-        start = tuple(float(v) for v in config.start_params()) if surface else None
-        if isinstance(config.problem, FunctionProblem) and not symbolic.is_ready():
-            self._problem = None
-            self._analysis = None
-            self._error = ""
-            if not self._waiting:
-                self._waiting = True
-                symbolic.call_when_ready(self, self._on_symbolic_ready)
-            self._render()
-            return
-        if config.problem is not self._problem or start != self._start:
-            self._problem = config.problem
-            self._start = start
-            self._analysis = None
-            self._scaled = None
-            self._error = ""
-            try:
-                if isinstance(config.problem, RegressionProblem):
-                    self._analysis = analyze_regression(config.problem)
-                elif config.problem.dim == 1:
-                    self._analysis = analyze_function(config.problem)
-                elif surface:
-                    self._analysis = analyze_surface(config.problem, start)
-            except Exception as err:  # noqa: BLE001 - theory is a help; never break the window
-                self._error = f"{type(err).__name__}: {err}"
-        if config.scale_x and isinstance(config.problem, RegressionProblem) \
-                and self._scaled is None and not self._error:
-            from gdstudio.core.descent.minibatch import scaled_problem
-
-            try:
-                self._scaled = analyze_regression(scaled_problem(config.problem)[0])
-            except Exception:  # noqa: BLE001 - theory is a help; never break the window
-                self._scaled = None
-        self._render()
-
-    @property
     def config(self) -> RunConfig | None:
         """The configuration analysed (None while the input is invalid)."""
         return self._config
 
-    def _on_symbolic_ready(self) -> None:
-        self._waiting = False
-        if self._config is not None:
-            self.set_config(self._config)
-            self.analysisChanged.emit()
+    @property
+    def theory(self) -> Theory | None:
+        """The theory shown (None while it is being worked out)."""
+        return self._theory
+
+    def set_config(self, config: RunConfig | None, theory: Theory | None = None) -> None:
+        """Show ``config``'s analysis: ``theory`` if it is known already, else a note until
+        :meth:`set_theory` brings it."""
+        self._config = config
+        if config is not None:
+            self._lr = float(config.lr)  # type: ignore[arg-type]
+        if theory is None or config is None or theory.key != theory_key(config):
+            theory = None
+        self._theory = theory
+        self._render()
+
+    def set_theory(self, theory: Theory) -> None:
+        """The theory of the problem set up has been worked out."""
+        if self._config is not None and theory.key == theory_key(self._config):
+            self._theory = theory
+            self._render()
 
     def set_race(self, lanes: list[tuple[str, float, str]] | None) -> None:
         """A race's lanes (label, learning rate, optimizer): each one's regime is listed."""
@@ -176,45 +136,6 @@ class AnalysisPanel(QScrollArea):
     def set_lr(self, lr: float) -> None:
         self._lr = float(lr)
         self._render()
-
-    def optimum_loss(self) -> float:
-        """The loss at the minimum descent heads for (nan if unknown): for the log loss plot."""
-        a = self._analysis
-        if isinstance(a, RegressionAnalysis):
-            return a.loss
-        if isinstance(a, SurfaceAnalysis):
-            return float(a.f) if a.kind == "minimum" else math.nan
-        if isinstance(a, FunctionAnalysis) and self._config is not None:
-            target = a.minimum_for(float(self._config.start_params()[0]))
-            if target is not None:
-                return target.f
-        return math.nan
-
-    def least_squares(self) -> tuple[float, float] | None:
-        """A regression's optimum (m*, c*), for the fit plot's least-squares line."""
-        a = self._analysis
-        return (a.m, a.c) if isinstance(a, RegressionAnalysis) else None
-
-    def condition_number(self, *, scaled: bool = False) -> float | None:
-        """The regression Hessian's condition number (on standardised x with ``scaled``)."""
-        a = self._scaled if scaled else self._analysis
-        return a.condition_number if isinstance(a, RegressionAnalysis) else None
-
-    def surface_point(self) -> tuple[tuple[float, float], str, float] | None:
-        """For f(x, y): (the stationary point descent heads for, its kind, f there)."""
-        a = self._analysis
-        if isinstance(a, SurfaceAnalysis) and all(math.isfinite(v) for v in a.point):
-            return (float(a.point[0]), float(a.point[1])), a.kind, float(a.f)
-        return None
-
-    def minimum_point(self) -> tuple[float, float] | None:
-        """(x*, f(x*)) of the minimum descent heads for, for the curve plot."""
-        a = self._analysis
-        if isinstance(a, FunctionAnalysis) and self._config is not None:
-            target = a.minimum_for(float(self._config.start_params()[0]))
-            if target is not None and math.isfinite(target.f):
-                return target.x, target.f
-        return None
 
     # --- rendering ---------------------------------------------------------------------------
 
@@ -227,17 +148,18 @@ class AnalysisPanel(QScrollArea):
         return doc.toPlainText()
 
     def _render(self) -> None:
-        config = self._config
+        config, theory = self._config, self._theory
         if config is None:
             self.label.setText("<i>Fix the highlighted input to see the analysis.</i>")
             return
-        if isinstance(config.problem, FunctionProblem) and not symbolic.is_ready():
+        if theory is None:
             self.label.setText("<i>Working out the derivative and the analysis…</i>")
             return
-        if self._error:
-            self.label.setText(f"<i>No analysis for this problem ({html.escape(self._error)}).</i>")
+        if theory.error:
+            self.label.setText(
+                f"<i>No analysis for this problem ({html.escape(theory.error)}).</i>")
             return
-        a = self._analysis
+        a = theory.analysis
         if isinstance(a, FunctionAnalysis):
             body = self._function_html(a, config)
         elif isinstance(a, RegressionAnalysis):
@@ -263,7 +185,7 @@ class AnalysisPanel(QScrollArea):
         assert isinstance(problem, FunctionProblem)
         x0 = float(config.start_params()[0])
         rows = [
-            _row("f(x)", _math(problem.expression.pretty)),
+            _row("f(x)", _math(self._theory.pretty if self._theory else problem.text)),
             _row("f′(x)", _math(a.derivative_text)),
         ]
         if a.second_derivative_text:
@@ -294,13 +216,11 @@ class AnalysisPanel(QScrollArea):
         return "<table>" + "".join(rows) + "</table>"
 
     def _lane_regime(self, lr: float) -> Regime | None:
-        a = self._analysis
-        if isinstance(a, (RegressionAnalysis, SurfaceAnalysis)):
-            scaled = self._scaled if self._config is not None and self._config.scale_x else None
-            return (scaled or a).regime(lr)
-        if isinstance(a, FunctionAnalysis) and self._config is not None:
-            return a.regime(lr, float(self._config.start_params()[0]))[1]
-        return None
+        config, theory = self._config, self._theory
+        if config is None or theory is None:
+            return None
+        start = tuple(float(v) for v in config.start_params())
+        return theory.regime(lr, start, scaled=config.scale_x)
 
     def _race_html(self) -> str:
         """The regime of each plain-descent lane of a race (gradient descent's theory); the
@@ -327,7 +247,7 @@ class AnalysisPanel(QScrollArea):
         start = ", ".join(number(float(v)) for v in config.start_params())
         gradient = pretty_math(a.gradient_text).replace("(-", "(−").replace(", -", ", −")
         rows = [
-            _row(f"f({names})", _math(problem.expression.pretty)),
+            _row(f"f({names})", _math(self._theory.pretty if self._theory else problem.text)),
             _row("∇f", html.escape(gradient)),
         ]
         point = ", ".join(number(v) for v in a.point)
@@ -370,7 +290,7 @@ class AnalysisPanel(QScrollArea):
             _row("Critical lr", f"<b>2/λmax = {number(a.critical_lr)}</b> "
                                 f"(above it descent diverges)"),
         ]
-        scaled = self._scaled if config.scale_x else None
+        scaled = self._theory.scaled if self._theory is not None and config.scale_x else None
         if scaled is not None:
             lam_s = scaled.eigenvalues
             rows += [

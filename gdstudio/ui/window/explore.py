@@ -25,6 +25,7 @@ from PySide6.QtCore import QItemSelectionModel, QObject
 from gdstudio.core import FunctionProblem, RegressionProblem, RunConfig
 from gdstudio.core.analysis import RegressionAnalysis
 from gdstudio.core.race.lanes import RaceSpec
+from gdstudio.core.theory import Theory
 from gdstudio.ui.host import ExploreHost
 from gdstudio.ui.model.formatting import number
 from gdstudio.ui.panels.widgets import set_progress
@@ -70,25 +71,35 @@ class Explorer(QObject):
 
     # --- a new run ---------------------------------------------------------------------------
 
-    def show_surface(self, config: RunConfig) -> None:
-        """f(x, y)'s contour map, with the stationary point the analysis found (if any)."""
+    def show_landscapes(self, config: RunConfig, theory: Theory | None) -> None:
+        """f(x, y)'s contour map with the stationary point the theory found, or the
+        regression's MSE landscape with its optimum (``theory`` None: not known yet)."""
         host = self.host
-        found = host.analysis.surface_point()
-        point, kind, f_min = found if found is not None else (None, "none", None)
+        problem = config.problem
         start = tuple(float(v) for v in config.start_params())
-        assert isinstance(config.problem, FunctionProblem)
-        host.surface_plot.set_landscape(
-            surface_landscape(config.problem, start, point, kind, f_min),  # type: ignore[arg-type]
-            start)  # type: ignore[arg-type]
+        if isinstance(problem, FunctionProblem) and problem.dim == 2:
+            found = theory.surface_point() if theory is not None else None
+            point, kind, f_min = found if found is not None else (None, "none", None)
+            host.surface_plot.set_landscape(
+                surface_landscape(problem, start, point, kind, f_min),  # type: ignore[arg-type]
+                start)  # type: ignore[arg-type]
+        elif isinstance(problem, RegressionProblem):
+            a = theory.analysis if theory is not None else None
+            optimum = (a.m, a.c) if isinstance(a, RegressionAnalysis) else None
+            loss_star = a.loss if isinstance(a, RegressionAnalysis) else None
+            condition = (theory.condition_number(scaled=config.scale_x)
+                         if theory is not None else None)
+            host.landscape_plot.set_landscape(
+                regression_landscape(problem, start, optimum, loss_star,  # type: ignore[arg-type]
+                                     scaled=config.scale_x, condition=condition), start)
 
-    def begin(self, config: RunConfig, race: RaceSpec | None) -> None:
+    def begin(self, config: RunConfig, race: RaceSpec | None, theory: Theory | None) -> None:
         """Set the views up for a run of ``config`` (or a race)."""
         host = self.host
         problem = config.problem
         surface = isinstance(problem, FunctionProblem) and problem.dim == 2
         if surface:
             host.plot_stack.setCurrentWidget(host.surface_plot)
-            self.show_surface(config)
         regression = isinstance(problem, RegressionProblem)
         if regression and host.landscape_plot.isHidden():  # share the width with the line
             host.landscape_plot.show()
@@ -96,16 +107,7 @@ class Explorer(QObject):
             host.top_splitter.setSizes([total - total // 2, total // 2])
         if not regression and host.landscape_shown() is not None:
             host.landscape_plot.hide()
-        if regression:
-            assert isinstance(problem, RegressionProblem)
-            a = host.analysis.analysis
-            optimum = (a.m, a.c) if isinstance(a, RegressionAnalysis) else None
-            loss_star = a.loss if isinstance(a, RegressionAnalysis) else None
-            condition = host.analysis.condition_number(scaled=config.scale_x)
-            start = tuple(float(v) for v in config.start_params())
-            host.landscape_plot.set_landscape(
-                regression_landscape(problem, start, optimum, loss_star,  # type: ignore[arg-type]
-                                     scaled=config.scale_x, condition=condition), start)
+        self.show_landscapes(config, theory)
         self._set_lanes(race, surface, regression)
         host.scrubber.reset()
         host.race_model.reset()
@@ -113,6 +115,15 @@ class Explorer(QObject):
         host.analysis.set_race([(race.label(j), lane.lr, lane.optimizer.name)
                                 for j, lane in enumerate(race.lanes)]
                                if race is not None else None)
+
+    def relabel_legends(self) -> None:
+        """The legends of a race's fit or curve plot again (after the plot was set up anew)."""
+        race, config = self.model.race, self.model.config
+        if race is None or config is None:
+            return
+        problem = config.problem
+        self._set_lanes(race, isinstance(problem, FunctionProblem) and problem.dim == 2,
+                        isinstance(problem, RegressionProblem))
 
     def _set_lanes(self, race: RaceSpec | None, surface: bool, regression: bool) -> None:
         host = self.host

@@ -19,6 +19,7 @@ list is filled by a background probe shortly after the window is first shown.
 
 from __future__ import annotations
 
+import math
 import platform
 from collections.abc import Sequence
 
@@ -47,6 +48,7 @@ import gdstudio
 from gdstudio.core import FunctionProblem, RegressionProblem, RunConfig, StepBatch
 from gdstudio.core.race import RaceBatch
 from gdstudio.core.race.lanes import RaceSpec
+from gdstudio.core.theory import Theory, theory_key
 from gdstudio.ui.files.controller import DEFAULT_SIZE, FilesController
 from gdstudio.ui.model.run_data import LrChange, RunData
 from gdstudio.ui.model.run_model import RunModel
@@ -62,6 +64,7 @@ from gdstudio.ui.plots.problem_plots import CurvePlot, FitPlot, LossPlot
 from gdstudio.ui.resources import icon
 from gdstudio.ui.settings import settings
 from gdstudio.ui.threads import collector, symbolic
+from gdstudio.ui.threads.analysis import AnalysisService
 from gdstudio.ui.threads.devices import DeviceLister
 from gdstudio.ui.threads.worker import RunController
 from gdstudio.ui.window import actions as declared
@@ -108,6 +111,10 @@ class MainWindow(QMainWindow):
             on_drawn=lambda: self.controller.frame_drawn())
         self.controller = RunController(self)
         self.controller.hold()
+        # The theory of each problem, worked out off the GUI thread (after the first show).
+        self.analyses = AnalysisService(self, self.model.set_analysis)
+        self.analyses.hold()
+        self._theory_shown: Theory | None = None  # the theory the plots were set up with
         self.appearance = AppearanceController(self, settings, self.action)
         # Races, landscapes, the history slider, clicks and hover readouts.
         self.explorer = Explorer(self)
@@ -335,6 +342,7 @@ class MainWindow(QMainWindow):
         events.rows.connect(self._on_rows)
         events.state.connect(self._on_state)
         events.lr.connect(self._on_lr_applied)
+        events.analysis.connect(self._on_analysis)
         for event in (events.reset, events.lane, events.epoch):
             event.connect(lambda *_: self.schedule_frame())
 
@@ -343,7 +351,6 @@ class MainWindow(QMainWindow):
         controls.lrChanged.connect(self._on_lr_changed)
         controls.validityChanged.connect(lambda _ok: self._update_actions())
         controls.speedChanged.connect(c.set_speed)
-        self.analysis.analysisChanged.connect(self._on_analysis_ready)
 
     # ------------------------------------------------------------------------------------------
     # settings (view settings only: the first launch always shows the source's example)
@@ -506,35 +513,65 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------------------
 
     def _on_began(self, config: RunConfig, race: RaceSpec | None) -> None:
-        """A new run is set up: the analysis, the problem's plots, the loss plot, the table."""
-        self.analysis.set_config(config)
+        """A new run is set up: the problem's plots, the loss plot, the table, its theory (known
+        already, or asked for: it arrives later, see _on_analysis)."""
+        theory = self.analyses.known(config)
         problem = config.problem
         if isinstance(problem, RegressionProblem):
             self.plot_stack.setCurrentWidget(self.fit_plot)
-            ls = self.analysis.least_squares()
-            self.fit_plot.set_problem(problem, ls)
         else:
             self.plot_stack.setCurrentWidget(self.curve_plot)
-            if isinstance(problem, FunctionProblem) and problem.dim == 1:
-                self.curve_plot.set_problem(problem, float(config.start_params()[0]),
-                                            self.analysis.minimum_point())
-        self.explorer.begin(config, race)
+        self._set_up_plots(config, theory)
+        self.explorer.begin(config, race, theory)
         self.loss_plot.reset()
-        self.loss_plot.set_optimum(self.analysis.optimum_loss())
+        self.loss_plot.set_optimum(self._optimum_loss(config, theory))
         self.history_model.reset(self.model.run)
-
-    @Slot()
-    def _on_analysis_ready(self) -> None:
-        """A function's analysis arrived after the run began (SymPy was still loading): mark
-        the minimum, the loss there, a surface's stationary point."""
-        config = self.analysis.config
-        if config is None or not isinstance(config.problem, FunctionProblem):
-            return
-        if config.problem.dim == 1:
-            self.curve_plot.set_minimum(self.analysis.minimum_point())
+        self.analysis.set_config(config, theory)
+        if theory is not None:
+            self.model.set_analysis(theory)
         else:
-            self.explorer.show_surface(config)
-        self.loss_plot.set_optimum(self.analysis.optimum_loss())
+            self.analyses.request(config)
+
+    def _set_up_plots(self, config: RunConfig, theory: Theory | None) -> None:
+        """The curve or the fit plot for ``config``'s problem, with what ``theory`` marks."""
+        self._theory_shown = theory
+        problem = config.problem
+        if isinstance(problem, RegressionProblem):
+            self.fit_plot.set_problem(problem,
+                                      theory.least_squares() if theory is not None else None)
+        elif isinstance(problem, FunctionProblem) and problem.dim == 1:
+            x0 = float(config.start_params()[0])
+            self.curve_plot.set_problem(problem, x0,
+                                        theory.minimum_for(x0) if theory is not None else None)
+
+    @staticmethod
+    def _optimum_loss(config: RunConfig, theory: Theory | None) -> float:
+        if theory is None:
+            return math.nan
+        return theory.optimum_loss(tuple(float(v) for v in config.start_params()))
+
+    def _on_analysis(self, theory: Theory) -> None:
+        """The theory of the problem set up has arrived: the panel, the minimum, the optimum
+        loss, the landscapes."""
+        config = self.model.config
+        if config is None or theory.key != theory_key(config):
+            return
+        self.analysis.set_theory(theory)
+        if theory is self._theory_shown:
+            return  # the plots were set up with it
+        page = self.plot_stack.currentWidget()
+        if isinstance(page, (CurvePlot, FitPlot)) and not page.following:
+            # the person has panned or zoomed meanwhile (or a session set the view): keep it
+            vb = page.getPlotItem().getViewBox()
+            (x0, x1), (y0, y1) = vb.viewRange()
+            self._set_up_plots(config, theory)
+            vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+            vb.sigRangeChangedManually.emit(vb.mouseEnabled())
+        else:
+            self._set_up_plots(config, theory)
+        self.explorer.show_landscapes(config, theory)
+        self.explorer.relabel_legends()
+        self.loss_plot.set_optimum(self._optimum_loss(config, theory))
         self.schedule_frame()
 
     @Slot(object)
@@ -663,6 +700,7 @@ class MainWindow(QMainWindow):
         if self._closing:
             return
         self.controller.release()
+        self.analyses.release()
         self._release_symbolic()
 
     def _release_symbolic(self) -> None:
@@ -678,6 +716,7 @@ class MainWindow(QMainWindow):
             self._closing = True
             self._release_symbolic()  # a window closed before it was shown
             self.devices.stop()
+            self.analyses.stop()
             self.frames.stop()
             self._save_settings()
             self.controller.shutdown()
