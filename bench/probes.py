@@ -177,7 +177,7 @@ def _qt_platform() -> None:
 
 def _dismiss(window: object) -> None:
     """Stop the window's threads without closing it (closing may ask to save the session)."""
-    from gdstudio.ui.threads.worker import stop_all_threads
+    from gdstudio.ui.threads.registry import stop_all_threads
 
     window.hide()  # type: ignore[attr-defined]
     window.controller.shutdown()  # type: ignore[attr-defined]
@@ -210,6 +210,74 @@ def probe_startup() -> dict[str, object]:
         "imported": imported,
         "shown": shown,
         "exposed": bool(exposed),
+        "torch_imported": "torch" in sys.modules,
+    }
+    _dismiss(window)
+    return result
+
+
+def probe_interactive() -> dict[str, object]:
+    """Start as ``gdstudio`` does and report the clock when the window is interactive: shown,
+    with Step enabled and the first row in the status line; the longest stall of the GUI
+    thread (gap between 2 ms timer ticks) from the first show to then, and from then until
+    start-up has settled (SymPy imported in the background and the analysis shown)."""
+    began = time.perf_counter()
+    _qt_platform()
+    from gdstudio.ui.window.app import make_app
+
+    app = make_app([sys.argv[0]])
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+
+    from gdstudio.ui.window.main_window import MainWindow
+
+    window = MainWindow()
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    ticker = QTimer()
+    ticker.setTimerType(Qt.TimerType.PreciseTimer)
+    ticker.setInterval(2)
+
+    def tick() -> None:
+        gaps.append(clock.nsecsElapsed() / 1e9)
+        clock.restart()
+
+    ticker.timeout.connect(tick)
+    marks: dict[str, float] = {}
+    ticks_at_interactive: list[int] = []
+    step = window.action("step")
+
+    def poll() -> None:
+        now = time.perf_counter()
+        if "interactive" not in marks and step.isEnabled() \
+                and window.statusLabel.text().startswith("Epoch 0"):
+            marks["interactive"] = now
+            ticks_at_interactive.append(len(gaps))
+        if "settled" not in marks and "Working out" not in window.analysis.text() \
+                and "interactive" in marks:
+            marks["settled"] = now
+            loop.quit()
+
+    poller = QTimer()
+    poller.setInterval(1)
+    poller.timeout.connect(poll)
+    loop = QEventLoop()
+    window.show()
+    marks["shown_call"] = time.perf_counter()
+    clock.start()
+    ticker.start()
+    poller.start()
+    QTimer.singleShot(30_000, loop.quit)
+    loop.exec()
+    ticker.stop()
+    poller.stop()
+    result = {
+        "began": began,
+        "interactive": marks.get("interactive", float("nan")),
+        "settled": marks.get("settled", float("nan")),
+        "stall_to_interactive": max(gaps[1:ticks_at_interactive[0] + 1] if ticks_at_interactive
+                                    else gaps[1:], default=0.0),
+        "stall_after": max(gaps[ticks_at_interactive[0] + 1:] if ticks_at_interactive else [],
+                           default=0.0),
         "torch_imported": "torch" in sys.modules,
     }
     _dismiss(window)
@@ -311,6 +379,8 @@ def _one(args: list[str]) -> dict[str, object]:
         return probe_csv(args[1], "numpy")
     if mode == "startup":
         return probe_startup()
+    if mode == "interactive":
+        return probe_interactive()
     if mode == "window":
         return probe_window(int(args[1]))
     raise SystemExit(f"unknown probe {mode!r}")

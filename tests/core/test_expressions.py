@@ -233,3 +233,43 @@ def test_a_derivative_that_cannot_be_compiled_is_an_input_error_not_a_crash():
     h = run(config.with_(engine="torch"))
     assert h.grad[0, 0] == pytest.approx(1 / (2 * math.sqrt(1.0)), rel=1e-12)
     assert h.params[1, 0] == pytest.approx(1.0 - 0.01 * 0.5, rel=1e-12)
+
+
+def test_the_known_preset_gradients_are_sympys_own():
+    # The presets' gradients are kept without SymPy (a first run needs no SymPy import); they
+    # must be exactly what SymPy's derivative prints, or runs would differ in their last bits.
+    from gdstudio.core.expr.expression import load_symbolic
+    from gdstudio.core.expr.known import KNOWN_GRADIENTS
+    from gdstudio.core.problems import FUNCTION_PRESETS, SURFACE_PRESETS
+
+    symbolic = load_symbolic()
+    presets = [(p.expr, ("x",)) for p in FUNCTION_PRESETS.values()]
+    presets += [(p.expr, ("x", "y")) for p in SURFACE_PRESETS.values()]
+    keys = set()
+    for text, variables in presets:
+        e = parse_expression(text, variables)
+        keys.add((e.text, e.variables))
+        want = tuple(symbolic.array_bodies(list(e.gradient_sym), e.variables, "math"))
+        assert KNOWN_GRADIENTS[(e.text, e.variables)] == want, text
+    assert keys == set(KNOWN_GRADIENTS)  # no stale entry
+
+
+def test_a_preset_runs_without_importing_sympy():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom gdstudio.core import RunConfig, run\n"
+            "h = run(RunConfig(lr=0.1, epochs=5))\n"
+            "assert abs(h.params[-1, 0] - 3.6384) < 1e-12, h.params[-1]\n"
+            "print('sympy' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+
+
+def test_a_typed_function_still_gets_sympys_derivative():
+    e = parse_expression("x**3 + exp(2*x)")
+    assert e.gradient_source() == ("((2.0*exp((2.0*x))) + (3.0*(x**2)))",) \
+        or "exp" in e.gradient_source()[0]
+    assert e.math_gradient(0.5) == pytest.approx(3 * 0.25 + 2 * math.exp(1.0), rel=1e-15)

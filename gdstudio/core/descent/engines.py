@@ -27,7 +27,6 @@ from gdstudio.core.descent.devices import check_device
 from gdstudio.core.descent.optimizers import OptimizerSettings, numpy_update
 from gdstudio.core.errors import ConfigError
 from gdstudio.core.expr.compile import compile_generated, namespace
-from gdstudio.core.expr.expression import expression_source
 from gdstudio.core.problems import FunctionProblem, Problem, RegressionProblem
 
 __all__ = [
@@ -186,7 +185,7 @@ def _function_loop(problem: FunctionProblem) -> Any:
     at the last x (its gradient is then nan). The parameters are replayed from the gradients
     and the loss is evaluated afterwards, vectorised, on them.
     """
-    (grad_src,) = expression_source(problem.expression.gradient_sym, ("x",))
+    (grad_src,) = problem.expression.gradient_source(("x",))
     source = (
         "def _loop(p, gr, lr, n, outs):\n"
         "    (x,) = p\n"

@@ -11,6 +11,7 @@ is first needed is the checked tree translated node by node into SymPy objects
 from __future__ import annotations
 
 import ast
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from gdstudio.core.errors import ExpressionError
-from gdstudio.core.expr.compile import array_body, compile_source
+from gdstudio.core.expr.compile import array_body, compile_function, compile_source
+from gdstudio.core.expr.known import known_gradient
 from gdstudio.core.expr.parse import (
     MAX_LENGTH,
     Checker,
@@ -132,9 +134,36 @@ class Expression:
         return compile_source(self.source, self.variables, "math")
 
     @cached_property
+    def gradient_bodies(self) -> tuple[str, ...]:
+        """Each gradient component as Python source of ``_v0``, ``_v1``, … (SymPy's derivative,
+        printed by :mod:`.symbolic`). The shipped presets' are known without SymPy
+        (:mod:`.known`, checked against SymPy by the tests), so a first run needs no SymPy."""
+        known = known_gradient(self.text, self.variables)
+        if known is not None:
+            return known
+        _symbolic = load_symbolic()
+
+        return tuple(_symbolic.array_bodies(list(self.gradient_sym), self.variables, "math"))
+
+    def gradient_source(self, names: Sequence[str] | None = None) -> tuple[str, ...]:
+        """The gradient components as source with the variables named ``names`` (default:
+        the variables' own names)."""
+        names = tuple(names or self.variables)
+        return tuple(re.sub(r"\b_v(\d+)\b", lambda m: names[int(m.group(1))], body)
+                     for body in self.gradient_bodies)
+
+    def _compiled_gradient(self, backend: str) -> Callable[..., Any]:
+        args = [f"_v{i}" for i in range(self.dim)]
+        bodies = [b if backend == "math" else array_body(b, self.dim)
+                  for b in self.gradient_bodies]
+        result = bodies[0] if self.dim == 1 else "(" + ", ".join(bodies) + ",)"
+        return compile_function(f"def _compiled({', '.join(args)}):\n    return {result}\n",
+                                backend)
+
+    @cached_property
     def math_gradient(self) -> Callable[..., Any]:
         """∇f(*scalars) on Python floats: a float (1-D) or a tuple of floats."""
-        return compile_sympy(list(self.gradient_sym), self.variables, "math", single=self.dim == 1)
+        return self._compiled_gradient("math")
 
     @cached_property
     def numpy_function(self) -> Callable[..., np.ndarray]:
@@ -149,7 +178,7 @@ class Expression:
     @cached_property
     def numpy_gradient_raw(self) -> Callable[..., Any]:
         """As :attr:`numpy_gradient`, for callers that already silence NumPy's warnings."""
-        return compile_sympy(list(self.gradient_sym), self.variables, "numpy-raw", single=self.dim == 1)
+        return self._compiled_gradient("numpy-raw")
 
     @property
     def numpy_function_body(self) -> str:
@@ -160,14 +189,12 @@ class Expression:
     def numpy_gradient_bodies(self) -> tuple[str, ...]:
         """The source of each gradient component as :attr:`numpy_gradient` computes it (one
         Python expression of ``_v0``, ``_v1``, …); see :func:`numpy_out_form`."""
-        _symbolic = load_symbolic()
-
-        return tuple(_symbolic.array_bodies(list(self.gradient_sym), self.variables, "numpy"))
+        return tuple(array_body(b, self.dim) for b in self.gradient_bodies)
 
     @cached_property
     def numpy_gradient(self) -> Callable[..., Any]:
         """∇f(*arrays): one array (1-D) or a tuple of arrays, elementwise."""
-        return compile_sympy(list(self.gradient_sym), self.variables, "numpy", single=self.dim == 1)
+        return self._compiled_gradient("numpy")
 
     def torch_function(self) -> Callable[..., Any]:
         """f(*tensors) built from torch operations (autograd-able)."""

@@ -4,11 +4,13 @@ stopped and joined before the app exits.
 A thread is registered with the way to stop it: a ``threading.Event`` that its work polls, and
 optionally a callable that asks it to end its event loop (the run's worker quits through a
 queued signal). :func:`stop_all_threads` (the app's ``aboutToQuit``) sets every event, asks
-every loop to end and waits; tests check :func:`live_threads` after each window test.
+every loop to end and waits (and so does the interpreter's exit, for scripts that never ran
+the app's event loop); tests check :func:`live_threads` after each window test.
 """
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,3 +64,8 @@ def stop_all_threads(timeout_ms: int = 30_000) -> None:
         if shiboken6.isValid(entry.thread):
             entry.thread.wait(timeout_ms)
     _prune()
+
+
+# A script that closes its window and returns (no QApplication.exec, no aboutToQuit) must not
+# have a QThread destroyed while it runs as the interpreter exits: the process would abort.
+atexit.register(stop_all_threads)

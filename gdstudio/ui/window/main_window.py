@@ -77,6 +77,9 @@ __all__ = ["MainWindow", "APP_NAME"]
 APP_NAME = "Gradient Descent Studio"
 #: Delay before the background probe for torch devices (it imports torch: seconds of CPU).
 DEVICE_PROBE_DELAY_MS = 3000
+#: Delay after the first show before SymPy is imported and the analysis worked out, both in
+#: the background: the first run's row is on screen by then (a few frames).
+SYMPY_DELAY_MS = 250
 
 
 class MainWindow(QMainWindow):
@@ -98,8 +101,10 @@ class MainWindow(QMainWindow):
         self._to_end = False  # Run to end is under way
         self.model = RunModel()
 
-        # Start-up: SymPy (about a second to import) waits until the window is on screen, and so
-        # does the first run (its first row needs the derivative); see _after_first_show.
+        # Start-up: the first run waits until the window is on screen (its first row needs no
+        # SymPy: the presets' derivatives are known); SymPy (half a second to import, which
+        # competes with the GUI thread for the interpreter) and the analysis wait a little
+        # longer, until the window is interactive; see _after_first_show.
         symbolic.hold()
         self._holding_symbolic = True
         self._build_widgets()
@@ -695,11 +700,17 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _after_first_show(self) -> None:
-        """The window is on screen: start the run shown and load SymPy, both in the
-        background (see :mod:`gdstudio.ui.threads.symbolic`)."""
+        """The window is on screen: start the run shown; SymPy and the analysis follow once
+        its first row is on screen (see :data:`SYMPY_DELAY_MS`)."""
         if self._closing:
             return
         self.controller.release()
+        QTimer.singleShot(SYMPY_DELAY_MS, self._start_background_work)
+
+    @Slot()
+    def _start_background_work(self) -> None:
+        if self._closing:
+            return
         self.analyses.release()
         self._release_symbolic()
 
