@@ -87,7 +87,7 @@ def open_session(qtbot, win: MainWindow, path) -> bool:
     """Open a session file and wait until its run is shown again."""
     sessions = win.files.sessions
     ok = sessions.open_file(path)
-    if ok and sessions._pending is not None:
+    if ok and sessions.resuming:
         with qtbot.waitSignal(sessions.resumed, timeout=TIMEOUT_MS):
             pass
     if ok:

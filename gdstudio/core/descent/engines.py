@@ -268,7 +268,7 @@ def _gradient_function(torch: Any, dtype: Any, device: Any, direct: bool = True)
     try:
         from torch.autograd.variable import Variable
 
-        run_backward = Variable._execution_engine.run_backward
+        run_backward = Variable._execution_engine.run_backward  # noqa: SLF001 - see above
     except (ImportError, AttributeError):  # pragma: no cover - other torch builds
         return public
     usable = [True]

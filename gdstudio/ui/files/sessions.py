@@ -111,6 +111,11 @@ class SessionManager(QObject):
     # ------------------------------------------------------------------------------------------
 
     @property
+    def resuming(self) -> bool:
+        """A reopened run is being made again (``resumed`` follows)."""
+        return self._pending is not None
+
+    @property
     def name(self) -> str:
         return self.path.name if self.path is not None else "Untitled"
 
