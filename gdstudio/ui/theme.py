@@ -374,8 +374,9 @@ class Appearance(QObject):
 
     @staticmethod
     def _system_dark() -> bool:
-        app = QApplication.instance()
-        scheme = app.styleHints().colorScheme() if app is not None else Qt.ColorScheme.Unknown
+        app = QGuiApplication.instance()
+        scheme = (app.styleHints().colorScheme() if isinstance(app, QGuiApplication)
+                  else Qt.ColorScheme.Unknown)
         if scheme == Qt.ColorScheme.Dark:
             return True
         if scheme == Qt.ColorScheme.Light:

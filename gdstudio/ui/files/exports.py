@@ -125,7 +125,7 @@ def _png_bytes(image: QImage, what: str) -> bytes:
     array = QByteArray()
     buffer = QBuffer(array)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buffer, "PNG"):
+    if not image.save(buffer, "PNG"):  # type: ignore[call-overload]  # stub: bytes; binding: str
         raise OSError(f"{what}: the picture could not be encoded as PNG")
     buffer.close()
     return bytes(array.data())

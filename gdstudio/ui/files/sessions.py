@@ -156,12 +156,9 @@ class SessionManager(QObject):
     def snapshot(self) -> Session:
         """Everything a session file holds, as the window shows it now."""
         history = history_of(self.host.model.run)
-        if history is not None:
-            config = history.config
-        else:
-            config = self.host.controls.config()
-            if config is None:
-                raise SessionError("there is nothing to save yet: fix the input shown in red")
+        config = history.config if history is not None else self.host.controls.config()
+        if config is None:
+            raise SessionError("there is nothing to save yet: fix the input shown in red")
         return Session(config=config, history=history, ui=self.ui_state.collect())
 
     def save(self) -> bool:

@@ -108,10 +108,10 @@ class DescentWorker(QObject):
         self.setObjectName("descentWorker")
         self._stop = stop or threading.Event()
         # Set while the window has drawn every batch sent (see FRAME_WAIT_SECONDS).
+        if drawn is None:
+            drawn = threading.Event()
+            drawn.set()
         self._drawn = drawn
-        if self._drawn is None:
-            self._drawn = threading.Event()
-            self._drawn.set()
         self._descent: Descent | Race | None = None  # a single run, or a race of several
         self._run_id = 0
         self._state = "empty"
@@ -215,7 +215,7 @@ class DescentWorker(QObject):
         """One update (ignored while playing or when there is nothing to advance)."""
         if self._descent is None or self._state in ("playing", "error") or self._descent.finished:
             return
-        self._emit(self._descent.advance(1))
+        self._emit(self._descent.advance(1))  # (a Descent's or a Race's batch)
         self._set_state(self._state_after_batch())
 
     @Slot()
@@ -296,6 +296,7 @@ class DescentWorker(QObject):
             if self._stop.is_set():
                 return
         began = time.perf_counter()
+        batch: StepBatch | RaceBatch | None
         if self._fast():
             batch = self._advance_for(FAST_BUDGET_SECONDS)
         else:
@@ -344,7 +345,7 @@ class DescentWorker(QObject):
             parts.append(d.advance(0))
         return type(parts[0]).concat(parts)
 
-    def _emit(self, batch: StepBatch) -> None:
+    def _emit(self, batch: StepBatch | RaceBatch) -> None:
         if len(batch) or batch.finished:
             self.stepsAdvanced.emit(self._run_id, batch)
 

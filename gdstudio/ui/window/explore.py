@@ -76,13 +76,15 @@ class Explorer(QObject):
         regression's MSE landscape with its optimum (``theory`` None: not known yet)."""
         host = self.host
         problem = config.problem
-        start = tuple(float(v) for v in config.start_params())
-        if isinstance(problem, FunctionProblem) and problem.dim == 2:
+        if isinstance(problem, FunctionProblem) and problem.dim != 2:
+            return  # f(x) has no landscape
+        x, y = (float(v) for v in config.start_params())
+        start = (x, y)
+        if isinstance(problem, FunctionProblem):
             found = theory.surface_point() if theory is not None else None
             point, kind, f_min = found if found is not None else (None, "none", None)
             host.surface_plot.set_landscape(
-                surface_landscape(problem, start, point, kind, f_min),  # type: ignore[arg-type]
-                start)  # type: ignore[arg-type]
+                surface_landscape(problem, start, point, kind, f_min), start)
         elif isinstance(problem, RegressionProblem):
             a = theory.analysis if theory is not None else None
             optimum = (a.m, a.c) if isinstance(a, RegressionAnalysis) else None
@@ -90,7 +92,7 @@ class Explorer(QObject):
             condition = (theory.condition_number(scaled=config.scale_x)
                          if theory is not None else None)
             host.landscape_plot.set_landscape(
-                regression_landscape(problem, start, optimum, loss_star,  # type: ignore[arg-type]
+                regression_landscape(problem, start, optimum, loss_star,
                                      scaled=config.scale_x, condition=condition), start)
 
     def begin(self, config: RunConfig, race: RaceSpec | None, theory: Theory | None) -> None:
@@ -127,8 +129,10 @@ class Explorer(QObject):
 
     def _set_lanes(self, race: RaceSpec | None, surface: bool, regression: bool) -> None:
         host = self.host
-        for layer in (self.curve_lanes, self.loss_lanes, self.fit_lanes,
-                      *(p.lanes for p in host.built_landscape_plots())):
+        layers: list[LanePaths | LossLanes | FitLanes] = [self.curve_lanes, self.loss_lanes,
+                                                          self.fit_lanes]
+        layers += [p.lanes for p in host.built_landscape_plots()]
+        for layer in layers:
             layer.clear()
         racing = race is not None
         curve = host.curve_plot

@@ -376,7 +376,7 @@ class MainWindow(QMainWindow):
         speed = s.value("playback/speed")
         try:
             if speed is not None:
-                self.controls.set_speed(float(speed))  # type: ignore[arg-type]
+                self.controls.set_speed(float(str(speed)))
         except (TypeError, ValueError):
             pass
         log = s.value("plots/logLoss", False)
