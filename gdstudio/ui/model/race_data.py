@@ -19,6 +19,8 @@ from gdstudio.core.rows import GrowingRows
 
 __all__ = ["RaceData", "MAX_WINDOW_LANES"]
 
+#: Numbers (every lane's parameters, loss, gradient) reserved for a race at its start.
+PREALLOCATE_VALUES = 1 << 25
 #: Most lanes a race may have in the window (each is a curve on every plot).
 MAX_WINDOW_LANES = 24
 
@@ -98,7 +100,13 @@ class RaceData:
         if spec is None:
             self._allocate(0, 1, 16)
             return
-        self._allocate(len(spec.lanes), len(spec.config.problem.param_names), 256)
+        # Room for the whole race at once where that is moderate (up to PREALLOCATE_VALUES
+        # numbers; untouched pages of np.empty cost nothing): growing a block of many lanes
+        # by copying, while the race runs, stalled the GUI thread for a second at a time.
+        lanes, k = len(spec.lanes), len(spec.config.problem.param_names)
+        per_row = lanes * (2 * k + 1)
+        rows = min(spec.epochs + 1, max(256, PREALLOCATE_VALUES // per_row))
+        self._allocate(lanes, k, max(256, rows))
 
     def append(self, step: RaceBatch) -> tuple[int, int]:
         """Add a step's rows; return the range (first, last + 1) of new row indices."""

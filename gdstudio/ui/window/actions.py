@@ -112,7 +112,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "appearance.choose_text_size", args=("large",), checkable=True, group="size"),
     ActionSpec("textHuge", "Huge (big room)", "Huge text, read from the back of a room",
                "appearance.choose_text_size", args=("huge",), checkable=True, group="size"),
+    # --- edit
+    ActionSpec("undo", "&Undo", "Undo the last change of the setup (the run starts again)",
+               "setup_history.stack.undo", shortcuts=(_STD.Undo,)),
+    ActionSpec("redo", "&Redo", "Redo the change undone", "setup_history.stack.redo",
+               shortcuts=(_STD.Redo,)),
     # --- help
+    ActionSpec("shortcuts", "&Keyboard shortcuts", "Every key of the window", "show_shortcuts",
+               shortcuts=(_STD.HelpContents,)),
     ActionSpec("about", "About Gradient Descent Studio", "Version and credits", "show_about",
                icon="about", role="about"),
     ActionSpec("aboutQt", "About Qt", "The Qt toolkit's version", "show_about_qt"),
@@ -122,11 +129,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
 MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("&File", ("new", "open", "@recent", "-", "save", "saveAs", "-", "openData", "@export", "-",
                "quit")),
+    ("&Edit", ("undo", "redo")),
     ("&Run", ("step", "play", "runToEnd", "reset", "-", "copyPyTorch", "savePyTorch",
               "copyNumPy", "saveNumPy")),
     ("&View", ("logScale", "fitView", "-", "@docks", "-", "@theme", "@textSize",
                "resetLayout")),
-    ("&Help", ("about", "aboutQt")),
+    ("&Help", ("shortcuts", "-", "about", "aboutQt")),
 )
 #: File › Export (``@plots``: each plot on screen as PNG and SVG, filled when it opens).
 EXPORT_MENU = ("exportCsv", "exportJson", "-", "@plots", "exportWindow", "-", "exportGif")
@@ -174,8 +182,9 @@ def build_actions(window: QWidget, specs: tuple[ActionSpec, ...] = ACTIONS
         if keys:
             action.setShortcuts(keys)
         tip = tip_with_keys(spec.tip, keys)
+        # (no status tip: passing over a toolbar button would replace the status line's account
+        # of the run with it)
         action.setToolTip(tip)
-        action.setStatusTip(tip)
         action.setCheckable(spec.checkable)
         if spec.role:
             action.setMenuRole(_ROLES[spec.role])

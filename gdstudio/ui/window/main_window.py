@@ -71,6 +71,8 @@ from gdstudio.ui.window import actions as declared
 from gdstudio.ui.window.appearance import AppearanceController
 from gdstudio.ui.window.explore import Explorer
 from gdstudio.ui.window.frames import FrameScheduler
+from gdstudio.ui.window.manners import DesktopManners
+from gdstudio.ui.window.undo import SetupHistory
 
 __all__ = ["MainWindow", "APP_NAME"]
 
@@ -121,6 +123,8 @@ class MainWindow(QMainWindow):
         self.analyses.hold()
         self._theory_shown: Theory | None = None  # the theory the plots were set up with
         self.appearance = AppearanceController(self, settings, self.action)
+        # Edit › Undo / Redo of every change of the setup.
+        self.setup_history = SetupHistory(self, self.controls, self.start_run)
         # Races, landscapes, the history slider, clicks and hover readouts.
         self.explorer = Explorer(self)
         # Files, sessions, exports, code (and the setup remembered at the last close).
@@ -132,6 +136,9 @@ class MainWindow(QMainWindow):
                                     busy=lambda: self.controller.state == "playing")
         self._wire()
         self.files.attach()
+        # Fields keep their keys while edited, give the keyboard back on Enter and Esc, and
+        # take the wheel only when focused.
+        self.manners = DesktopManners(self, self.plots_splitter)
 
         self._default_state = self.saveState()  # before the saved layout: View › Reset layout
         self.appearance.restore()
@@ -143,6 +150,7 @@ class MainWindow(QMainWindow):
             self.start_run(config)
         self._update_actions()
         self.files.finish_startup()
+        self.setup_history.begin()
 
     # ------------------------------------------------------------------------------------------
     # construction
@@ -305,7 +313,7 @@ class MainWindow(QMainWindow):
     def _add_dock_toggles(self, menu: QMenu) -> None:
         for dock in (self.controlsDock, self.analysisDock, self.historyDock):
             toggle = dock.toggleViewAction()
-            toggle.setStatusTip(f"Show or hide the {dock.windowTitle()} panel")
+            toggle.setToolTip(f"Show or hide the {dock.windowTitle()} panel")
             menu.addAction(toggle)
 
     def _add_choices(self, menu: QMenu, title: str, name: str, prefix: str) -> None:
@@ -356,6 +364,17 @@ class MainWindow(QMainWindow):
         controls.lrChanged.connect(self._on_lr_changed)
         controls.validityChanged.connect(lambda _ok: self._update_actions())
         controls.speedChanged.connect(c.set_speed)
+
+        stack = self.setup_history.stack
+        undo, redo = self.action("undo"), self.action("redo")
+        undo.setEnabled(False)
+        redo.setEnabled(False)
+        stack.canUndoChanged.connect(undo.setEnabled)
+        stack.canRedoChanged.connect(redo.setEnabled)
+        stack.undoTextChanged.connect(lambda text: undo.setText(f"&Undo {text}".strip()))
+        stack.redoTextChanged.connect(lambda text: redo.setText(f"&Redo {text}".strip()))
+        # a session opened, or File › New: a new history of changes
+        self.files.sessions.pathChanged.connect(lambda _path: self.setup_history.begin())
 
     # ------------------------------------------------------------------------------------------
     # settings (view settings only: the first launch always shows the source's example)
@@ -508,6 +527,15 @@ class MainWindow(QMainWindow):
             f"{pyside_version} · pyqtgraph {pg.__version__}</p>"
             "<p>MIT licence.</p>",
         )
+
+    @Slot()
+    def show_shortcuts(self) -> None:
+        """Help › Keyboard shortcuts: every key of the window, from the declared commands."""
+        from gdstudio.ui.window.shortcuts import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self.command_actions, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     @Slot()
     def show_about_qt(self) -> None:
