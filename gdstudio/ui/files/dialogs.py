@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -39,6 +40,7 @@ def ask_save_changes(parent: QWidget | None, name: str) -> str:
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle("Unsaved changes")
+    box.setTextFormat(Qt.TextFormat.PlainText)  # the name is a file's
     box.setText(f"Save the changes to {name}?")
     box.setInformativeText("Your changes (settings and the run) are lost if you don't save them.")
     box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
@@ -66,14 +68,22 @@ def ask_save_path(parent: QWidget | None, title: str, suggested: str, filters: s
     return path
 
 
+def _message(parent: QWidget | None, icon: QMessageBox.Icon, title: str, text: str) -> None:
+    # Plain text, always: a message may quote a file's content or a path (``<img src=…>`` in
+    # a CSV cell would otherwise be rendered, and Qt would read the file it names).
+    box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.exec()
+
+
 def show_error(parent: QWidget | None, title: str, text: str) -> None:
-    """Something could not be done; ``text`` says what and why."""
-    QMessageBox.warning(parent, title, text)
+    """Something could not be done; ``text`` (plain text) says what and why."""
+    _message(parent, QMessageBox.Icon.Warning, title, text)
 
 
 def show_warning(parent: QWidget | None, title: str, text: str) -> None:
-    """Something was done, with a caveat worth reading."""
-    QMessageBox.information(parent, title, text)
+    """Something was done, with a caveat worth reading (plain text)."""
+    _message(parent, QMessageBox.Icon.Information, title, text)
 
 
 def ask_gif_options(parent: QWidget | None, epochs_run: int,
