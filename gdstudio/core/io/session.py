@@ -48,7 +48,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -321,6 +321,9 @@ def session_to_dict(session: Session) -> dict[str, Any]:
     }
 
 
+_NUMBERS_PER_PIECE = 4096
+
+
 def _encode(value: Any, indent: int, ascii_only: bool) -> str:
     """JSON with small dicts indented and lists of numbers on one line (compact, readable)."""
     pad = "  " * (indent + 1)
@@ -334,7 +337,11 @@ def _encode(value: Any, indent: int, ascii_only: bool) -> str:
         items = [pad + _encode(v, indent + 1, ascii_only) for v in value]
         return "[\n" + ",\n".join(items) + "\n" + "  " * indent + "]"
     if isinstance(value, list) and all(type(v) is float for v in value):
-        return "[" + ",".join(map(float.__repr__, value)) + "]"
+        # In pieces: one C-level join over a long history would hold the interpreter lock for
+        # the whole list, and a window saving in the background would stall meanwhile.
+        step = _NUMBERS_PER_PIECE
+        return "[" + ",".join(",".join(map(float.__repr__, value[i : i + step]))
+                              for i in range(0, len(value), step)) + "]"
     return json.dumps(value, ensure_ascii=ascii_only, allow_nan=False)
 
 
@@ -359,17 +366,35 @@ def _write_text(fh: Any, text: str) -> None:
         fh.write(text[start : start + _CHUNK_CHARS])
 
 
-def save_session(path: str | os.PathLike[str], session: Session) -> Path:
+class SaveCancelled(Exception):
+    """A save stopped on request (the file on disk is as it was)."""
+
+
+def save_session(path: str | os.PathLike[str], session: Session, *,
+                 cancelled: Callable[[], bool] | None = None) -> Path:
     """Write ``session`` to ``path`` atomically; return the path written.
 
     The old file (if any) stays intact until the new one is complete on disk. Raises
     :class:`SessionError` for content that cannot be saved (checked before the disk is touched)
-    and :class:`OSError` for the disk's own errors (no space, no permission).
+    and :class:`OSError` for the disk's own errors (no space, no permission). ``cancelled()``
+    is asked between the steps of a long save: when True, :class:`SaveCancelled` is raised
+    and the old file stays.
     """
+    def check() -> None:
+        if cancelled is not None and cancelled():
+            raise SaveCancelled
+
     text = dumps_session(session)
+    check()
     if Path(os.path.realpath(os.fspath(path))).is_dir():
         raise SessionError(f"{os.path.realpath(os.fspath(path))}: is a folder, not a session file")
-    return write_atomic(path, lambda fh: _write_text(fh, text), newline="\n")
+
+    def write(fh: Any) -> None:
+        check()
+        _write_text(fh, text)
+        check()
+
+    return write_atomic(path, write, newline="\n")
 
 
 # ==============================================================================================

@@ -25,8 +25,9 @@ from PySide6.QtWidgets import QMenu
 from gdstudio.core import RegressionProblem
 from gdstudio.core.io.session import SUFFIX
 from gdstudio.ui.files import code_export, dialogs, exports
+from gdstudio.ui.files.background import run_with_progress
 from gdstudio.ui.files.data_import import CsvImporter, is_data_file
-from gdstudio.ui.files.sessions import SessionManager
+from gdstudio.ui.files.sessions import BACKGROUND_ROWS, SessionManager
 from gdstudio.ui.model.state import UiState, get_bool, get_float, get_str
 from gdstudio.ui.panels.race_panel import RACE_MODES
 
@@ -195,10 +196,17 @@ class FilesController(QObject):
                                    filters, f".{fmt}")
             if not path:
                 return ""
-        try:
-            exports.save_history(history, path, fmt)
-        except OSError as err:
-            dialogs.show_error(self.host.main_window(), "Could not export", f"{path}: {err.strerror or err}")
+        target = path
+        outcome, err = run_with_progress(
+            self.host.main_window(), "Export the history", f"Writing {os.path.basename(path)}…",
+            lambda context: exports.save_history(history, target, fmt, context.cancelled),
+            small=history.epochs_run < BACKGROUND_ROWS)
+        if outcome == "cancelled":
+            self.host.show_status("Not exported: cancelled")
+            return ""
+        if outcome == "failed":
+            reason = err.strerror or err if isinstance(err, OSError) else err
+            dialogs.show_error(self.host.main_window(), "Could not export", f"{path}: {reason}")
             return ""
         self.host.show_status(f"Saved {history.epochs_run + 1:,} rows to {path}")
         return path

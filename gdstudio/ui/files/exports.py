@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import queue
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from gdstudio.core import History, RunConfig
 from gdstudio.core.io.atomic import write_atomic, write_bytes
+from gdstudio.ui.files.background import Cancelled
 from gdstudio.ui.model.run_data import RunData
 from gdstudio.ui.threads.tasks import Task, TaskContext
 
@@ -92,13 +94,27 @@ def history_text(history: History, fmt: str) -> str:
     raise ValueError(f"unknown history format {fmt!r}; choose csv or json")
 
 
-def save_history(history: History, path: str | os.PathLike[str], fmt: str) -> Path:
+def save_history(history: History, path: str | os.PathLike[str], fmt: str,
+                 cancelled: Callable[[], bool] | None = None) -> Path:
+    """The history as ``gdstudio run --format csv|json`` prints it, written atomically;
+    ``cancelled()`` is asked before the file is written (the old one then stays)."""
     from gdstudio.core.io.export import to_json, write_csv
 
+    def check() -> None:
+        if cancelled is not None and cancelled():
+            raise Cancelled
+
     if fmt == "csv":
-        return write_atomic(path, lambda fh: write_csv(history, fh))
+        def write_rows(fh: Any) -> None:
+            check()
+            write_csv(history, fh)
+            check()
+
+        return write_atomic(path, write_rows)
     if fmt == "json":
-        return write_atomic(path, lambda fh: fh.write(to_json(history) + "\n"))
+        text = to_json(history) + "\n"
+        check()
+        return write_atomic(path, lambda fh: fh.write(text))
     raise ValueError(f"unknown history format {fmt!r}; choose csv or json")
 
 

@@ -35,6 +35,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from gdstudio.core import History, InputError, RegressionProblem, RunConfig
 from gdstudio.core.io.session import (
     SUFFIX,
+    SaveCancelled,
     Session,
     SessionError,
     dumps_session,
@@ -43,9 +44,11 @@ from gdstudio.core.io.session import (
     save_session,
 )
 from gdstudio.ui.files import dialogs
+from gdstudio.ui.files.background import Cancelled, run_with_progress
 from gdstudio.ui.files.exports import history_of
 from gdstudio.ui.model.state import UiState
 from gdstudio.ui.settings import settings
+from gdstudio.ui.threads.tasks import TaskContext
 
 if TYPE_CHECKING:  # pragma: no cover
     from gdstudio.ui.host import FilesHost
@@ -68,6 +71,19 @@ LAST_SETUP_MAX_POINTS = 100_000
 
 _RECENT_KEY = "files/recent"
 _LAST_KEY = "session/last"
+
+
+#: Sessions with more rows than this are saved off the GUI thread (with a progress dialog).
+BACKGROUND_ROWS = 20_000
+
+
+def _save(target: Path, session: Session, context: TaskContext) -> Path:
+    """The work of a save (off the GUI thread for a large session); Cancel leaves the file on
+    disk as it was."""
+    try:
+        return save_session(target, session, cancelled=context.cancelled)
+    except SaveCancelled:
+        raise Cancelled from None
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
@@ -188,18 +204,30 @@ class SessionManager(QObject):
         return key or "session"
 
     def write(self, path: str | os.PathLike[str]) -> bool:
-        """Save to ``path`` (atomically); errors in a dialog, the file on disk untouched."""
+        """Save to ``path`` (atomically); errors in a dialog, the file on disk untouched. A
+        large session is written off the GUI thread, with a progress dialog and Cancel."""
         target = Path(path)
         try:
-            written = save_session(target, self.snapshot())
+            session = self.snapshot()
         except SessionError as err:
             dialogs.show_error(self.window, "Could not save the session", str(err))
             return False
-        except OSError as err:
-            dialogs.show_error(
-                self.window, "Could not save the session",
-                f"{target}: {err.strerror or err}\n\nNothing was written: the file on disk "
-                "(if there was one) is as it was.")
+        rows = session.history.epochs_run + 1 if session.history is not None else 0
+        outcome, written = run_with_progress(
+            self.window, "Save session", f"Saving {target.name}…",
+            lambda context: _save(target, session, context),
+            small=rows <= BACKGROUND_ROWS)
+        if outcome == "cancelled":
+            self.host.show_status("Not saved: cancelled (the file on disk is as it was)")
+            return False
+        if outcome == "failed":
+            err = written
+            if isinstance(err, OSError):
+                message = (f"{target}: {err.strerror or err}\n\nNothing was written: the file on "
+                           "disk (if there was one) is as it was.")
+            else:
+                message = str(err)
+            dialogs.show_error(self.window, "Could not save the session", message)
             return False
         self._set_path(Path(written))
         self.set_clean()
