@@ -23,8 +23,10 @@ if TYPE_CHECKING:  # pragma: no cover - types only: this module imports nothing 
     from gdstudio.ui.panels.history import HistoryModel, HistoryView
     from gdstudio.ui.panels.race_panel import RaceSummaryModel, RaceSummaryView
     from gdstudio.ui.panels.scrubber import HistoryScrubber
+    from gdstudio.ui.plots.curve import CurvePlot
+    from gdstudio.ui.plots.fit import FitPlot
     from gdstudio.ui.plots.landscape import LandscapePlot
-    from gdstudio.ui.plots.problem_plots import CurvePlot, FitPlot, LossPlot
+    from gdstudio.ui.plots.loss import LossPlot
 
 __all__ = ["RunHost", "FilesHost", "ExploreHost"]
 

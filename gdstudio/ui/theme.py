@@ -165,7 +165,7 @@ def style_plot(widget: pg.PlotWidget, palette: QPalette | None = None,
     old = QColor(old) if old is not None else None
     widget.setBackground(background)
     if hasattr(widget, "_foreground"):
-        # The plots of gdstudio.ui.plots.problem_plots label their axes and texts in this colour later on.
+        # The plots (gdstudio.ui.plots) label their axes and texts in this colour later on.
         widget._foreground = QColor(foreground)  # noqa: SLF001
     item = widget.getPlotItem()
     font = QFont(QApplication.font())

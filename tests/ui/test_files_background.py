@@ -5,15 +5,17 @@ the file on disk as it was."""
 from __future__ import annotations
 
 import json
+import threading
 
 from files_support import new_window, settle
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QProgressDialog, QPushButton
 
 from gdstudio.core.io.session import load_session
+from gdstudio.ui.files import exports as exports_module
 from gdstudio.ui.files import sessions as sessions_module
 
-EPOCHS = 200_000
+EPOCHS = 30_000
 
 
 def _long_run(qtbot, win) -> None:
@@ -26,28 +28,44 @@ def _long_run(qtbot, win) -> None:
     settle(qtbot, win)
 
 
-class GapClock:
-    """The longest gap between the ticks of a 2 ms timer on the GUI thread."""
+class TickGate:
+    """Holds the file work on its worker until the GUI thread's timer has ticked ``ticks``
+    times: the work can only end if the GUI thread keeps answering while it runs (a save on
+    the GUI thread would wait out ``timeout`` and be reported). No clock is read: the check
+    holds on a slow machine and a fast one alike."""
 
-    def __init__(self) -> None:
-        self.gaps: list[float] = []
-        self.clock = QElapsedTimer()
+    def __init__(self, ticks: int = 20, timeout: float = 20.0) -> None:
+        self.ticks = 0
+        self.needed = ticks
+        self.timeout = timeout
+        self.enough = threading.Event()
+        self.threads: list[threading.Thread] = []
         self.timer = QTimer()
-        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self.timer.setInterval(2)
+        self.timer.setInterval(1)
         self.timer.timeout.connect(self._tick)
 
     def _tick(self) -> None:
-        self.gaps.append(self.clock.nsecsElapsed() / 1e9)
-        self.clock.restart()
+        self.ticks += 1
+        if self.ticks >= self.needed:
+            self.enough.set()
 
-    def __enter__(self) -> GapClock:
-        self.clock.start()
+    def hold(self, work):
+        def held(*args, **kwargs):
+            self.threads.append(threading.current_thread())
+            assert self.enough.wait(self.timeout), "the GUI thread stopped answering"
+            return work(*args, **kwargs)
+        return held
+
+    def __enter__(self) -> TickGate:
         self.timer.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.timer.stop()
+
+    def ran_off_the_gui_thread(self) -> bool:
+        return bool(self.threads) and all(
+            t is not threading.main_thread() for t in self.threads)
 
 
 def test_a_large_session_is_saved_off_the_gui_thread(qtbot, monkeypatch, tmp_path):
@@ -61,11 +79,14 @@ def test_a_large_session_is_saved_off_the_gui_thread(qtbot, monkeypatch, tmp_pat
         any(isinstance(w, QProgressDialog) and w.isVisible()
             for w in QApplication.topLevelWidgets())))
     probe.start()
-    with GapClock() as gaps:
+    with TickGate() as gate:
+        monkeypatch.setattr(sessions_module, "save_session",
+                            gate.hold(sessions_module.save_session))
         assert win.files.sessions.write(path)
     probe.stop()
     assert any(dialogs_seen)  # the progress dialog was up while the file was written
-    assert len(gaps.gaps) > 10  # the GUI thread's timer kept ticking during the save
+    assert gate.ran_off_the_gui_thread()
+    assert gate.ticks >= gate.needed  # the GUI thread's timer kept ticking during the save
     saved = load_session(path)
     assert saved.history is not None and saved.history.epochs_run == EPOCHS
     assert not win.isWindowModified()
@@ -76,16 +97,26 @@ def test_cancelling_a_large_save_keeps_the_old_file(qtbot, monkeypatch, tmp_path
     _long_run(qtbot, win)
     path = tmp_path / "keep.gdstudio"
     path.write_text("the old file")
+    pressed = threading.Event()
+    save = sessions_module.save_session
+
+    def save_after_cancel(*args, **kwargs):  # the save starts once Cancel was pressed
+        assert pressed.wait(20.0), "Cancel was never pressed"
+        return save(*args, **kwargs)
+
+    monkeypatch.setattr(sessions_module, "save_session", save_after_cancel)
 
     def press_cancel() -> None:
         for w in QApplication.topLevelWidgets():
             if isinstance(w, QProgressDialog) and w.isVisible():
                 w.findChild(QPushButton).click()  # as the person does
+                pressed.set()
                 return
         QTimer.singleShot(1, press_cancel)
 
     QTimer.singleShot(1, press_cancel)
     assert not win.files.sessions.write(path)
+    assert pressed.is_set()
     assert path.read_text() == "the old file"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.gdstudio"]  # no temporary left
 
@@ -94,9 +125,12 @@ def test_a_long_history_is_exported_off_the_gui_thread(qtbot, monkeypatch, tmp_p
     win = new_window(qtbot, monkeypatch)
     _long_run(qtbot, win)
     path = tmp_path / "history.json"
-    with GapClock() as gaps:
+    with TickGate() as gate:
+        monkeypatch.setattr(exports_module, "save_history",
+                            gate.hold(exports_module.save_history))
         assert win.files.export_history("json", str(path))
-    assert len(gaps.gaps) > 10
+    assert gate.ran_off_the_gui_thread()
+    assert gate.ticks >= gate.needed
     data = json.loads(path.read_text())
     assert data["epochs_run"] == EPOCHS and len(data["steps"]) == EPOCHS + 1
     assert sessions_module.BACKGROUND_ROWS < EPOCHS

@@ -33,12 +33,12 @@ from gdstudio.core import FunctionProblem, RegressionProblem
 from gdstudio.ui.model.contours import contour_levels, contour_segments, log_surface
 from gdstudio.ui.model.formatting import number, pretty_math
 from gdstudio.ui.model.run_data import RunData
-from gdstudio.ui.plots.problem_plots import (
-    _EPOCH_BRUSHES,
-    MAX_WIDEN,
+from gdstudio.ui.plots.base import (
+    EPOCH_BRUSHES,
     VIEW_LIMIT,
-    _Plot,
-    _show_indices,
+    FollowingPlot,
+    clamp_around,
+    show_indices,
 )
 from gdstudio.ui.plots.race_layers import LanePaths
 from gdstudio.ui.plots.readouts import PlotPointer
@@ -185,7 +185,7 @@ def regression_landscape(problem: RegressionProblem, start: tuple[float, float],
     )
 
 
-class LandscapePlot(_Plot):
+class LandscapePlot(FollowingPlot):
     """A heat map with contour lines of log₁₀(value − min), and the run (or race) on it."""
 
     #: The person clicked the map: the new start, in the problem's own coordinates.
@@ -331,12 +331,12 @@ class LandscapePlot(_Plot):
             self.update_view()
             return
         if single:
-            idx = _show_indices(n)
+            idx = show_indices(n)
             pts = self.view_points(data.params[idx])
             self.path_item.setData(pts[:, 0], pts[:, 1])
             scale = max(n - 1, 1)
             lut = np.minimum((data.epochs_at(idx) * 255) // scale, 255).astype(np.intp)
-            self.points_item.setData(x=pts[:, 0], y=pts[:, 1], brush=_EPOCH_BRUSHES[lut])
+            self.points_item.setData(x=pts[:, 0], y=pts[:, 1], brush=EPOCH_BRUSHES[lut])
             cur = pts[-1]
             if np.isfinite(cur).all():
                 self.current_item.setData([float(cur[0])], [float(cur[1])])
@@ -394,8 +394,8 @@ class LandscapePlot(_Plot):
         for bx_lo, bx_hi, by_lo, by_hi in boxes:
             x_lo, x_hi = min(x_lo, float(bx_lo)), max(x_hi, float(bx_hi))
             y_lo, y_hi = min(y_lo, float(by_lo)), max(y_hi, float(by_hi))
-        x_lo, x_hi = _clamp(x_lo, x_hi, land.x_range)
-        y_lo, y_hi = _clamp(y_lo, y_hi, land.y_range)
+        x_lo, x_hi = clamp_around(x_lo, x_hi, land.x_range)
+        y_lo, y_hi = clamp_around(y_lo, y_hi, land.y_range)
         if (x_lo, x_hi, y_lo, y_hi) != self._last_range():
             self._set_range((x_lo, x_hi), (y_lo, y_hi), pad=0.0)
 
@@ -473,8 +473,3 @@ class LandscapePlot(_Plot):
             a, b = float(f"{a:.4g}"), float(f"{b:.4g}")
         self.startClicked.emit(a, b)
 
-
-def _clamp(lo: float, hi: float, base: tuple[float, float]) -> tuple[float, float]:
-    centre = 0.5 * (base[0] + base[1])
-    half = 0.5 * MAX_WIDEN * (base[1] - base[0])
-    return max(lo, centre - half), min(hi, centre + half)

@@ -127,7 +127,7 @@ class LanePaths:
 
 
 class LossLanes:
-    """One loss curve per lane on the :class:`~gdstudio.ui.plots.problem_plots.LossPlot`."""
+    """One loss curve per lane on the :class:`~gdstudio.ui.plots.loss.LossPlot`."""
 
     def __init__(self, plot: pg.PlotWidget) -> None:
         self.plot = plot

@@ -59,8 +59,10 @@ from gdstudio.ui.panels.history import HistoryModel, HistoryView
 from gdstudio.ui.panels.race_panel import RaceSummaryModel, RaceSummaryView
 from gdstudio.ui.panels.scrubber import HistoryScrubber
 from gdstudio.ui.panels.widgets import MessageBar, set_progress
+from gdstudio.ui.plots.curve import CurvePlot
+from gdstudio.ui.plots.fit import FitPlot
 from gdstudio.ui.plots.landscape import LandscapePlot
-from gdstudio.ui.plots.problem_plots import CurvePlot, FitPlot, LossPlot
+from gdstudio.ui.plots.loss import LossPlot
 from gdstudio.ui.resources import icon
 from gdstudio.ui.settings import settings
 from gdstudio.ui.threads import collector, symbolic

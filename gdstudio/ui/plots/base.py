@@ -1,0 +1,186 @@
+"""What every plot shares: :class:`FollowingPlot` (a pyqtgraph plot that follows the run until
+the person pans or zooms, in the window's palette), the ranges it may show (always finite,
+clamped to ±``VIEW_LIMIT`` and to ``MAX_WIDEN`` base widths, so a diverging run cannot blow the
+view up to 10³⁰⁰), the colours of the epochs and which iterates to draw.
+
+Ranges are set by the plots, not by pyqtgraph's auto-range. The plots themselves:
+:mod:`~gdstudio.ui.plots.curve` (f(x)), :mod:`~gdstudio.ui.plots.fit` (regression),
+:mod:`~gdstudio.ui.plots.loss` (loss per epoch), :mod:`~gdstudio.ui.plots.landscape`
+(a surface or an MSE landscape seen from above). Each creates its items once and then only
+calls ``setData``; the window redraws them at most once per frame from
+:class:`~gdstudio.ui.model.run_data.RunData`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pyqtgraph as pg  # noqa: E402  (after PySide6 on purpose)
+
+# PySide6 first, so pyqtgraph binds to it (and not to another Qt binding it might find).
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QColor, QFont, QPaintEvent, QPalette
+from PySide6.QtWidgets import QWidget
+
+__all__ = [
+    "EPOCH_BRUSHES",
+    "EPOCH_LUT",
+    "MAX_MARKERS",
+    "MAX_SCATTER",
+    "MAX_WIDEN",
+    "VIEW_LIMIT",
+    "FollowingPlot",
+    "clamp_around",
+    "finite_range",
+    "nice_ceil",
+    "safe_range",
+    "show_indices",
+]
+
+
+
+#: Iterates drawn as markers (and joined) on the curve: the first and last half of this many.
+MAX_MARKERS = 400
+#: Data points drawn in the fit plot's scatter (an even subsample beyond).
+MAX_SCATTER = 20_000
+#: No view range ever extends beyond ±VIEW_LIMIT.
+VIEW_LIMIT = 1e30
+#: A following view widens to hold the iterates, but to at most this many times its base width.
+MAX_WIDEN = 25.0
+
+pg.setConfigOptions(antialias=True)
+
+_VIRIDIS = pg.colormap.get("viridis")
+EPOCH_LUT = _VIRIDIS.getLookupTable(0.0, 0.92, nPts=256, alpha=False)  # skip the palest yellow
+EPOCH_BRUSHES = np.array([pg.mkBrush(int(r), int(g), int(b)) for r, g, b in EPOCH_LUT],
+                          dtype=object)
+
+
+def finite_range(values: np.ndarray) -> tuple[float, float] | None:
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return None
+    return float(v.min()), float(v.max())
+
+
+def safe_range(lo: float, hi: float, pad: float = 0.05) -> tuple[float, float]:
+    """A finite, non-empty, padded range within ±VIEW_LIMIT."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        lo, hi = -1.0, 1.0
+    if hi < lo:
+        lo, hi = hi, lo
+    span = hi - lo
+    if span <= 1e-12 * max(1.0, abs(lo), abs(hi)):
+        half = max(1e-9, 0.05 * max(abs(lo), abs(hi)), 0.5 if abs(lo) < 1e-9 else 0.0)
+        lo, hi = lo - half, hi + half
+        span = hi - lo
+    lo, hi = lo - pad * span, hi + pad * span
+    return max(lo, -VIEW_LIMIT), min(hi, VIEW_LIMIT)
+
+
+def clamp_around(lo: float, hi: float, base: tuple[float, float]) -> tuple[float, float]:
+    """[lo, hi] cut to at most MAX_WIDEN base widths around the base range's centre."""
+    centre = 0.5 * (base[0] + base[1])
+    half = 0.5 * MAX_WIDEN * (base[1] - base[0])
+    return max(lo, centre - half), min(hi, centre + half)
+
+
+def nice_ceil(value: float) -> float:
+    """The smallest 1, 2 or 5 × 10^k that is ≥ value (value > 0)."""
+    exponent = math.floor(math.log10(value))
+    for mantissa in (1.0, 2.0, 5.0, 10.0):
+        candidate = mantissa * 10.0 ** exponent
+        if candidate >= value:
+            return candidate
+    return 10.0 ** (exponent + 1)  # pragma: no cover - rounding
+
+
+def show_indices(n: int, limit: int = MAX_MARKERS) -> np.ndarray | slice:
+    """Which of n iterates to draw: all, or the first and last limit/2."""
+    if n <= limit:
+        return slice(0, n)
+    half = limit // 2
+    return np.r_[0:half, n - half : n]
+
+
+class FollowingPlot(pg.PlotWidget):
+    """A plot that follows the run until the person pans or zooms, then leaves the view alone."""
+
+    followChanged = Signal(bool)
+    #: Legend entries per row (several: a compact legend across the top of the plot).
+    legend_columns = 1
+
+    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+        palette = parent.palette() if parent is not None else QPalette()
+        super().__init__(parent, background=palette.color(QPalette.ColorRole.Base))
+        self.setObjectName(name)
+        self._foreground = palette.color(QPalette.ColorRole.Text)
+        item = self.getPlotItem()
+        item.hideButtons()  # our "Fit view" replaces pyqtgraph's auto-range button
+        # Keep the view box's menu (view all, axes, export) but not "Plot Options": its log,
+        # FFT and downsampling switches would fight the ranges and modes this panel sets.
+        item.setMenuEnabled(enableMenu=False, enableViewBoxMenu=True)
+        item.showGrid(x=True, y=True, alpha=0.18)
+        self.vb = item.getViewBox()
+        self.vb.disableAutoRange()
+        self.vb.setLimits(xMin=-VIEW_LIMIT, xMax=VIEW_LIMIT, yMin=-VIEW_LIMIT, yMax=VIEW_LIMIT)
+        self.vb.sigRangeChangedManually.connect(self._on_manual_range)
+        font = QFont(self.font())
+        for axis_name in ("left", "bottom"):
+            axis = item.getAxis(axis_name)
+            axis.setPen(pg.mkPen(self._foreground, width=1))
+            axis.setTextPen(pg.mkPen(self._foreground))
+            axis.setTickFont(font)
+            # Major and minor grid lines, not the third level: it halves the cost of a repaint.
+            axis.setStyle(maxTickLevel=1)
+        base = QColor(palette.color(QPalette.ColorRole.Base))
+        base.setAlpha(225)
+        self.legend = item.addLegend(offset=(8, 8), labelTextColor=self._foreground,
+                                     brush=pg.mkBrush(base),
+                                     pen=pg.mkPen(palette.color(QPalette.ColorRole.Mid)),
+                                     colCount=self.legend_columns)
+        self.legend.setZValue(100)
+        self._follow = True
+        self.paint_ms = 0.0
+        #: Called after each repaint (the window uses it to tell the worker a frame is done).
+        self.after_paint: Callable[[], None] | None = None
+
+    @property
+    def following(self) -> bool:
+        return self._follow
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        began = time.perf_counter()
+        super().paintEvent(event)
+        #: How long the last repaint took, so the window can pace its frames.
+        self.paint_ms = 1000.0 * (time.perf_counter() - began)
+        if self.after_paint is not None:
+            self.after_paint()
+
+    def _on_manual_range(self, *_args: object) -> None:
+        if self._follow:
+            self._follow = False
+            self.followChanged.emit(False)
+
+    def fit_view(self) -> None:
+        """Follow the run again and frame it."""
+        self._follow = True
+        self.followChanged.emit(True)
+        self.update_view()
+
+    def update_view(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _set_range(self, x: tuple[float, float], y: tuple[float, float], pad: float = 0.05) -> None:
+        self.vb.setRange(xRange=safe_range(*x, pad=pad), yRange=safe_range(*y, pad=pad),
+                         padding=0, update=True)
+
+    def set_title(self, text: str) -> None:
+        self.getPlotItem().setTitle(text, color=self._foreground, size="11pt")
+
+    def _label(self, axis: str, text: str) -> None:
+        self.getPlotItem().setLabel(axis, text, color=self._foreground.name())

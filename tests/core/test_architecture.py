@@ -1,0 +1,55 @@
+"""The house rules, checked on the source: no module takes another module's private names,
+the core imports no Qt (also an import-linter contract in CI), one exec."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import gdstudio
+
+ROOT = Path(gdstudio.__file__).resolve().parent
+
+
+def _modules() -> list[tuple[str, ast.Module]]:
+    out = []
+    for path in sorted(ROOT.rglob("*.py")):
+        out.append((str(path.relative_to(ROOT.parent)), ast.parse(path.read_text())))
+    return out
+
+
+def test_no_module_imports_another_modules_private_names():
+    found = []
+    for name, tree in _modules():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("gdstudio"):
+                if any(part.startswith("_") for part in (node.module or "").split(".")):
+                    found.append(f"{name}: from {node.module}")
+                found += [f"{name}: {alias.name} from {node.module}" for alias in node.names
+                          if alias.name.startswith("_") and not alias.name.startswith("__")]
+    assert not found, found
+
+
+def test_the_only_exec_is_the_generated_code_module():
+    sites = []
+    for name, tree in _modules():
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in ("exec", "eval")):
+                sites.append(name)
+    assert sites == ["gdstudio/core/expr/compile.py"], sites
+
+
+def test_the_core_imports_no_qt():
+    for name, tree in _modules():
+        if not name.startswith("gdstudio/core/"):
+            continue
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            for imported in names:
+                assert not imported.startswith(("PySide6", "pyqtgraph", "shiboken6",
+                                                 "gdstudio.ui")), f"{name}: {imported}"
