@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover - types only: this module imports nothing 
     from gdstudio.ui.panels.analysis import AnalysisPanel
     from gdstudio.ui.panels.control_panel import ControlPanel
     from gdstudio.ui.panels.history import HistoryModel, HistoryView
-    from gdstudio.ui.panels.race_panel import RaceSummaryModel, RaceSummaryView
+    from gdstudio.ui.panels.race_summary import RaceSummaryModel, RaceSummaryView
     from gdstudio.ui.panels.scrubber import HistoryScrubber
     from gdstudio.ui.plots.curve import CurvePlot
     from gdstudio.ui.plots.fit import FitPlot

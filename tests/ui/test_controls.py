@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QValidator
 
 from gdstudio.core import RegressionProblem
@@ -132,17 +133,15 @@ def test_synthetic_data_fields(panel):
     assert "250 points" in panel.dataLabel.text()
 
 
-def test_csv_errors_are_shown_and_change_nothing(panel, tmp_path, monkeypatch):
-    from PySide6.QtWidgets import QMessageBox
-
-    shown = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *args: shown.append(args[1:]))
+def test_csv_errors_are_shown_and_change_nothing(panel, tmp_path):
     panel.problemTabs.setCurrentIndex(REGRESSION_TAB)
     before = panel.config().problem
     bad = tmp_path / "bad.csv"
     bad.write_text("x,y\n1,2\n3,oops\n")
     assert not panel.load_csv(str(bad))
-    assert shown and "line 3" in shown[0][1] and "oops" in shown[0][1]
+    shown = panel.dataError.text()
+    assert not panel.dataError.isHidden() and "line 3" in shown and "oops" in shown
+    assert panel.dataError.textFormat() == Qt.TextFormat.PlainText
     assert panel.config().problem is before
     assert not panel.csvRadio.isEnabled()
     assert not panel.load_csv(str(tmp_path / "missing.csv"))

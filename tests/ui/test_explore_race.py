@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QAbstractButton
 
 from gdstudio.core import RunConfig, run
 from gdstudio.core.race.lanes import SOURCE_LEARNING_RATES
-from gdstudio.ui.panels.race_panel import log_spaced, parse_learning_rates
+from gdstudio.ui.panels.race_setup import log_spaced, parse_learning_rates
 
 
 def start_race(qtbot, window, mode: str, lanes: int) -> None:

@@ -29,7 +29,7 @@ from gdstudio.ui.files.background import run_with_progress
 from gdstudio.ui.files.data_import import CsvImporter, is_data_file
 from gdstudio.ui.files.sessions import BACKGROUND_ROWS, SessionManager
 from gdstudio.ui.model.state import UiState, get_bool, get_float, get_str
-from gdstudio.ui.panels.race_panel import RACE_MODES
+from gdstudio.ui.panels.race_setup import RACE_MODES
 
 if TYPE_CHECKING:  # pragma: no cover
     from gdstudio.ui.host import FilesHost

@@ -1,5 +1,11 @@
 """The side panel: what to minimise and how, translated into a :class:`RunConfig`.
 
+The panel is the setup's frame: a page per problem (:mod:`.function_tab`,
+:mod:`.regression_tab`, :mod:`.surface_tab`), the descent's fields (learning rate, epochs,
+tolerance: here), the engine (:mod:`.engine_fields`), a race (:mod:`.race_setup`) and playback
+(:mod:`.playback`). It keeps each page's learning rate and epochs, and turns the pages' fields
+into one :class:`RunConfig`; its fields are reachable as attributes by their object names.
+
 The panel does no mathematics. It parses nothing itself (the core's ``FunctionProblem`` and
 ``RunConfig`` validate, and their messages are shown beside the field concerned) and it knows
 nothing of threads or plots. It emits:
@@ -17,27 +23,16 @@ nothing of threads or plots. It emits:
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QButtonGroup,
-    QComboBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QMessageBox,
-    QPushButton,
-    QRadioButton,
     QSizePolicy,
-    QSlider,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -50,83 +45,48 @@ from gdstudio.core import (
     RegressionProblem,
     RunConfig,
 )
-from gdstudio.core.data import DEFAULT_SYNTHETIC
-from gdstudio.core.descent.config import DTYPES, MAX_EPOCHS, check_learning_rate
-from gdstudio.core.descent.optimizers import OPTIMIZERS
+from gdstudio.core.descent.config import MAX_EPOCHS, check_learning_rate
+from gdstudio.core.problems import FunctionPreset
 from gdstudio.core.race.lanes import RaceSpec
-from gdstudio.ui.model.formatting import number, pretty_math, steps_per_second_text
-from gdstudio.ui.panels.optimizer_fields import OptimizerFields, RegressionOptions, make_tol_spin
-from gdstudio.ui.panels.race_panel import RaceSetup
+from gdstudio.ui.panels.engine_fields import EngineFields
+from gdstudio.ui.panels.field_labels import error_label, field_error, show_error
+from gdstudio.ui.panels.function_tab import DEFAULT_FUNCTION, FunctionTab
+from gdstudio.ui.panels.optimizer_fields import make_tol_spin
+from gdstudio.ui.panels.playback import DEFAULT_SPEED, SPEEDS, PlaybackBox
+from gdstudio.ui.panels.race_setup import RaceSetup
+from gdstudio.ui.panels.regression_tab import MAX_WINDOW_POINTS, RegressionTab
 from gdstudio.ui.panels.surface_tab import DEFAULT_SURFACE, SurfaceTab
 from gdstudio.ui.panels.widgets import IntegerSpinBox, LogSlider, ScientificSpinBox, log_grid
-from gdstudio.ui.threads import symbolic
 
 __all__ = ["ControlPanel", "SPEEDS", "DEFAULT_SPEED", "FUNCTION_TAB", "REGRESSION_TAB",
-           "SURFACE_TAB"]
+           "SURFACE_TAB", "MAX_WINDOW_EPOCHS", "MAX_WINDOW_POINTS"]
 
 FUNCTION_TAB, REGRESSION_TAB = 0, 1
 SURFACE_TAB = 2  # f(x, y)
 
-#: Speeds offered for Play, in steps per second; 0 is "as fast as possible".
-SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 20_000, 100_000, 0)
-DEFAULT_SPEED = 10
-
 #: More epochs than this would hold gigabytes of history in the window.
 MAX_WINDOW_EPOCHS = min(MAX_EPOCHS, 10_000_000)
-#: Synthetic points the window offers (the core refuses, up front, what memory cannot hold).
-MAX_WINDOW_POINTS = 10_000_000
 
 LR_MIN, LR_MAX = 1e-7, 10.0
 
-_ENGINE_LABELS = {"manual": "Manual (analytic gradient)", "torch": "PyTorch (autograd)"}
-_OPTIMIZER_LABELS = {
-    "gd": "Plain gradient descent",
-    "sgd": "SGD (torch.optim.SGD)",
-    "momentum": "Momentum (μ = 0.9)",
-    "nesterov": "Nesterov momentum (μ = 0.9)",
-    "adam": "Adam (β = 0.9, 0.999)",
-    "rmsprop": "RMSprop (α = 0.99)",
-    "adagrad": "Adagrad",
-}
-_DTYPE_LABELS = {"float64": "float64 (double)", "float32": "float32 (single)"}
 #: RunConfig fields the panel shows; the others are kept from a session (ControlPanel._extra).
 _WIDGET_FIELDS = frozenset(("problem", "x0", "m0", "c0", "lr", "epochs", "engine", "device",
                             "dtype", "optimizer", "tol", "momentum", "beta1", "beta2", "alpha",
                             "eps", "scale_x", "batch_size", "batch_seed"))
 _REGRESSION_ONLY = frozenset(("scale_x", "batch_size", "batch_seed"))
 _START_LIMIT = 1e9
-
-
-def _error_label(name: str) -> QLabel:
-    label = QLabel()
-    label.setObjectName(name)
-    label.setWordWrap(True)
-    label.setStyleSheet("color: #c62828;")
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.hide()
-    return label
-
-
-def _show_error(label: QLabel, message: str) -> None:
-    label.setText(message)
-    label.setVisible(bool(message))
-
-
-def _field_error(form: QFormLayout, spin: ScientificSpinBox | IntegerSpinBox,
-                 name: str) -> QLabel:
-    """A message row under ``spin`` saying why its text cannot be used (hidden when it can)."""
-    label = _error_label(name)
-    spin.problemChanged.connect(lambda message: _show_error(label, message))
-    form.addRow(label)
-    return label
-
-
-def _note_label(name: str) -> QLabel:
-    label = QLabel()
-    label.setObjectName(name)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
+#: The pages' fields, reachable on the panel by their object names (the window and tests).
+_PAGE_FIELDS = {
+    "functionTab": ("functionCombo", "expressionEdit", "expressionError", "derivativeLabel",
+                    "x0Spin", "x0Error", "lessonLabel"),
+    "regressionTab": ("syntheticRadio", "csvRadio", "pointsSpin", "noiseSpin", "seedSpin",
+                      "pointsError", "noiseError", "seedError", "loadCsvButton", "dataLabel",
+                      "dataError", "m0Spin", "c0Spin", "m0Error", "c0Error",
+                      "regressionOptions"),
+    "engineFields": ("engineCombo", "deviceCombo", "dtypeCombo", "optimizerCombo",
+                     "optimizerFields"),
+    "playbackBox": ("speedSlider", "speedLabel"),
+}
 
 
 class ControlPanel(QWidget):
@@ -145,10 +105,7 @@ class ControlPanel(QWidget):
         self._quiet = 0  # > 0 while several fields change as one edit
         self._built = False  # signals fired while the panel is being built are ignored
         self._valid = True
-        self._function: FunctionProblem | None = FunctionProblem.preset("quadratic")
-        self._synthetic: RegressionProblem | None = None  # built when the tab is first shown
-        self._csv: RegressionProblem | None = None
-        self._lr_by_tab = {FUNCTION_TAB: self._function.default_lr, REGRESSION_TAB: 1e-4}
+        self._lr_by_tab: dict[int, float] = {REGRESSION_TAB: 1e-4}
         # Each tab keeps its own learning rate and epochs (a surface preset brings its own).
         self._epochs_by_tab: dict[int, int] = {FUNCTION_TAB: 50, REGRESSION_TAB: 50}
         self._tab = FUNCTION_TAB
@@ -157,25 +114,57 @@ class ControlPanel(QWidget):
         #: RunConfig fields the panel has no widget for (tol, momentum, …), as a session set them.
         self._extra: dict[str, Any] = {}
 
+        self.functionTab = FunctionTab()
+        self.regressionTab = RegressionTab()
+        self.surfaceTab = SurfaceTab()
+        self.engineFields = EngineFields()
+        self.playbackBox = PlaybackBox()
+        self.raceSetup = RaceSetup(lr_range=(LR_MIN, LR_MAX))  # the learning rate field's range
+        for page in (self.functionTab, self.regressionTab, self.engineFields, self.playbackBox):
+            for name in _PAGE_FIELDS[page.objectName()]:
+                setattr(self, name, getattr(page, name))
+        self._connect_pages()
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(8)
         layout.addWidget(self._build_problem_tabs())
         layout.addWidget(self._build_run_group())
-        layout.addWidget(self._build_engine_group())
-        layout.addWidget(self._build_race_group())
-        layout.addWidget(self._build_playback_group())
-        self.configError = _error_label("configError")
+        layout.addWidget(self.engineFields)
+        layout.addWidget(self.raceSetup)
+        layout.addWidget(self.playbackBox)
+        self.configError = error_label("configError")
         layout.addWidget(self.configError)
         layout.addStretch(1)
 
         self._built = True
-        self._apply_preset("quadratic")
+        with self._batch():
+            self.functionTab.choose_preset(DEFAULT_FUNCTION, emit=False)
+            self._lr_by_tab[FUNCTION_TAB] = FUNCTION_PRESETS[DEFAULT_FUNCTION].lr
+            self.lrSpin.setValue(self._lr_by_tab[FUNCTION_TAB])
         self._refresh(reset=False)
 
     # ------------------------------------------------------------------------------------------
     # construction
     # ------------------------------------------------------------------------------------------
+
+    def _connect_pages(self) -> None:
+        for page in (self.functionTab, self.regressionTab, self.surfaceTab):
+            page.edited.connect(self._refresh)
+            page.fieldProblemChanged.connect(self._on_field_problem)
+        self.functionTab.presetChosen.connect(self._on_preset)
+        self.surfaceTab.presetChosen.connect(self._on_preset)
+        self.regressionTab.loadDataRequested.connect(self.loadDataRequested.emit)
+        self.engineFields.changed.connect(self._refresh)
+        self.engineFields.fieldProblemChanged.connect(self._on_field_problem)
+        self.engineFields.optimizerChosen.connect(self._show_race_mode)
+        self.raceSetup.changed.connect(self._refresh)
+        self.raceSetup.modeChanged.connect(lambda _m: self._show_race_mode())
+        self.raceSetup.problemChanged.connect(self._on_field_problem)
+        self.playbackBox.speedChanged.connect(self.speedChanged.emit)
+        surface = self.surfaceTab.problem()
+        self._lr_by_tab[SURFACE_TAB] = surface.default_lr if surface is not None else 0.01
+        self._epochs_by_tab[SURFACE_TAB] = surface.default_epochs if surface is not None else 50
 
     def _build_problem_tabs(self) -> QTabWidget:
         tabs = QTabWidget()
@@ -183,9 +172,9 @@ class ControlPanel(QWidget):
         tabs.setToolTip("What gradient descent minimises: a function f(x), or the mean squared "
                         "error of a straight line fitted to data")
         tabs.setDocumentMode(True)
-        tabs.addTab(self._build_function_tab(), "Function f(x)")
-        tabs.addTab(self._build_regression_tab(), "Regression")
-        tabs.addTab(self._build_surface_tab(), "Surface f(x, y)")
+        tabs.addTab(self.functionTab, "Function f(x)")
+        tabs.addTab(self.regressionTab, "Regression")
+        tabs.addTab(self.surfaceTab, "Surface f(x, y)")
         tabs.setTabToolTip(SURFACE_TAB, "Minimise a function of two variables, on its contour map")
         tabs.setTabToolTip(FUNCTION_TAB, "Minimise a function of one variable")
         tabs.setTabToolTip(REGRESSION_TAB, "Fit y = m·x + c by minimising the mean squared error")
@@ -197,153 +186,13 @@ class ControlPanel(QWidget):
 
     def _fit_tab_height(self, index: int) -> None:
         """The tab widget as tall as the current page (not the tallest one)."""
-        tabs = self.problemTabs if hasattr(self, "problemTabs") else None
-        if tabs is None:
-            return
+        tabs = self.problemTabs
         for i in range(tabs.count()):
             policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
-            tabs.widget(i).setSizePolicy(policy, policy)
+            page = tabs.widget(i)
+            if page is not None:
+                page.setSizePolicy(policy, policy)
         tabs.updateGeometry()
-
-    def _build_function_tab(self) -> QWidget:
-        page = QWidget()
-        form = QFormLayout(page)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-
-        combo = QComboBox()
-        combo.setObjectName("functionCombo")
-        for key, preset in FUNCTION_PRESETS.items():
-            combo.addItem(preset.title, key)
-        combo.addItem("Custom expression", None)
-        combo.setToolTip("Ready-made functions, each with a start and a learning rate that teach "
-                         "something; or type your own f(x) below")
-        combo.activated.connect(self._on_preset_chosen)
-        self.functionCombo = combo
-        form.addRow("Example", combo)
-
-        edit = QLineEdit()
-        edit.setObjectName("expressionEdit")
-        edit.setPlaceholderText("x**2 - 4*x + 5")
-        edit.setClearButtonEnabled(True)
-        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        mono.setPointSizeF(max(self.font().pointSizeF(), 1.0))
-        edit.setFont(mono)
-        edit.setToolTip(
-            "f(x) in Python syntax: + - * / ** (or ^), numbers, pi, e and sin cos tan exp log "
-            "sqrt abs tanh sinh cosh. Checked as you type."
-        )
-        edit.textChanged.connect(self._on_expression_edited)
-        self.expressionEdit = edit
-        form.addRow("f(x) =", edit)
-
-        self.expressionError = _error_label("expressionError")
-        form.addRow(self.expressionError)
-        self.derivativeLabel = _note_label("derivativeLabel")
-        self.derivativeLabel.setToolTip("The derivative SymPy finds for your f(x): the manual "
-                                        "engine's gradient")
-        form.addRow(self.derivativeLabel)
-
-        self.x0Spin = ScientificSpinBox(minimum=-1e9, maximum=1e9, what="start x₀")
-        self.x0Spin.setObjectName("x0Spin")
-        self.x0Spin.setSingleStep(0.5)
-        self.x0Spin.setToolTip("Where descent starts: the initial guess x₀ (scientific notation "
-                               "accepted)")
-        self.x0Spin.valueChanged.connect(lambda _v: self._refresh())
-        self.x0Spin.problemChanged.connect(self._on_field_problem)
-        form.addRow("Start x₀", self.x0Spin)
-        self.x0Error = _error_label("x0Error")
-        self.x0Spin.problemChanged.connect(lambda m: _show_error(self.x0Error, m))
-        form.addRow(self.x0Error)
-
-        self.lessonLabel = _note_label("lessonLabel")
-        self.lessonLabel.setStyleSheet("color: #5f6368; font-style: italic;")
-        form.addRow(self.lessonLabel)
-        return page
-
-    def _build_regression_tab(self) -> QWidget:
-        page = QWidget()
-        outer = QVBoxLayout(page)
-        outer.setContentsMargins(0, 4, 0, 0)
-
-        self.syntheticRadio = QRadioButton("Synthetic data")
-        self.syntheticRadio.setObjectName("syntheticRadio")
-        self.syntheticRadio.setToolTip("Seeded points around y = 2.5·x + 10 with Gaussian noise")
-        self.syntheticRadio.setChecked(True)
-        self.csvRadio = QRadioButton("CSV file")
-        self.csvRadio.setObjectName("csvRadio")
-        self.csvRadio.setToolTip("The data loaded from a CSV file (Load CSV… first)")
-        self.csvRadio.setEnabled(False)
-        group = QButtonGroup(self)
-        group.addButton(self.syntheticRadio)
-        group.addButton(self.csvRadio)
-        group.buttonToggled.connect(lambda _b, on: on and self._refresh())
-        self._sourceGroup = group
-
-        outer.addWidget(self.syntheticRadio)
-        synth = QFormLayout()
-        synth.setContentsMargins(18, 0, 0, 0)
-        self.pointsSpin = IntegerSpinBox(minimum=2, maximum=MAX_WINDOW_POINTS,
-                                         what="number of points")
-        self.pointsSpin.setObjectName("pointsSpin")
-        self.pointsSpin.setValue(DEFAULT_SYNTHETIC.n)
-        self.pointsSpin.setToolTip(f"How many synthetic points (at most {MAX_WINDOW_POINTS:,} "
-                                   "in the window)")
-        self.noiseSpin = ScientificSpinBox(minimum=0.0, maximum=1e6, what="noise")
-        self.noiseSpin.setObjectName("noiseSpin")
-        self.noiseSpin.setValue(DEFAULT_SYNTHETIC.noise)
-        self.noiseSpin.setToolTip("Standard deviation of the noise added to y")
-        self.seedSpin = IntegerSpinBox(minimum=0, maximum=2_147_483_647, what="seed",
-                                       grouped=False)
-        self.seedSpin.setObjectName("seedSpin")
-        self.seedSpin.setValue(DEFAULT_SYNTHETIC.seed)
-        self.seedSpin.setToolTip("Seed of the random generator: the same seed gives the same data")
-        for spin in (self.pointsSpin, self.noiseSpin, self.seedSpin):
-            spin.valueChanged.connect(self._on_synthetic_edited)
-            spin.problemChanged.connect(self._on_field_problem)
-        synth.addRow("Points N", self.pointsSpin)
-        self.pointsError = _field_error(synth, self.pointsSpin, "pointsError")
-        synth.addRow("Noise σ", self.noiseSpin)
-        self.noiseError = _field_error(synth, self.noiseSpin, "noiseError")
-        synth.addRow("Seed", self.seedSpin)
-        self.seedError = _field_error(synth, self.seedSpin, "seedError")
-        outer.addLayout(synth)
-
-        row = QHBoxLayout()
-        row.addWidget(self.csvRadio)
-        self.loadCsvButton = QPushButton("Load CSV…")
-        self.loadCsvButton.setObjectName("loadCsvButton")
-        self.loadCsvButton.setToolTip("Read two numeric columns x, y from a CSV file "
-                                      "(header optional; comma, semicolon or tab separated)")
-        self.loadCsvButton.clicked.connect(self.loadDataRequested.emit)
-        row.addStretch(1)
-        row.addWidget(self.loadCsvButton)
-        outer.addLayout(row)
-        self.dataLabel = _note_label("dataLabel")
-        outer.addWidget(self.dataLabel)
-        self.dataError = _error_label("dataError")
-        outer.addWidget(self.dataError)
-
-        start = QFormLayout()
-        self.m0Spin = ScientificSpinBox(minimum=-1e9, maximum=1e9, what="start m₀")
-        self.m0Spin.setObjectName("m0Spin")
-        self.m0Spin.setToolTip("Starting slope m₀ (the source starts at 0)")
-        self.c0Spin = ScientificSpinBox(minimum=-1e9, maximum=1e9, what="start c₀")
-        self.c0Spin.setObjectName("c0Spin")
-        self.c0Spin.setToolTip("Starting intercept c₀ (the source starts at 0)")
-        for spin in (self.m0Spin, self.c0Spin):
-            spin.setSingleStep(0.5)
-            spin.valueChanged.connect(lambda _v: self._refresh())
-            spin.problemChanged.connect(self._on_field_problem)
-        start.addRow("Start m₀", self.m0Spin)
-        self.m0Error = _field_error(start, self.m0Spin, "m0Error")
-        start.addRow("Start c₀", self.c0Spin)
-        self.c0Error = _field_error(start, self.c0Spin, "c0Error")
-        self.regressionOptions = RegressionOptions(start, self)
-        self.regressionOptions.changed.connect(self._refresh)
-        self.regressionOptions.problemChanged.connect(self._on_field_problem)
-        outer.addLayout(start)
-        outer.addStretch(1)
-        return page
 
     def _build_run_group(self) -> QGroupBox:
         box = QGroupBox("Descent")
@@ -369,9 +218,7 @@ class ControlPanel(QWidget):
         row.addWidget(self.lrSpin)
         row.addWidget(self.lrSlider, 1)
         form.addRow("Learning rate", row)
-        self.lrError = _error_label("lrError")
-        self.lrSpin.problemChanged.connect(lambda m: _show_error(self.lrError, m))
-        form.addRow(self.lrError)
+        self.lrError = field_error(form, self.lrSpin, "lrError")
 
         self.epochsSpin = IntegerSpinBox(minimum=0, maximum=MAX_WINDOW_EPOCHS,
                                          what="number of epochs")
@@ -383,99 +230,13 @@ class ControlPanel(QWidget):
         self.epochsSpin.valueChanged.connect(lambda _v: self._refresh())
         self.epochsSpin.problemChanged.connect(self._on_field_problem)
         form.addRow("Epochs", self.epochsSpin)
-        self.epochsError = _field_error(form, self.epochsSpin, "epochsError")
+        self.epochsError = field_error(form, self.epochsSpin, "epochsError")
 
         self.tolSpin = make_tol_spin()
         self.tolSpin.valueChanged.connect(lambda _v: self._refresh())
         self.tolSpin.problemChanged.connect(self._on_field_problem)
         form.addRow("Stop at |∇| ≤", self.tolSpin)
-        self.tolError = _field_error(form, self.tolSpin, "tolError")
-        return box
-
-    def _build_surface_tab(self) -> QWidget:
-        self.surfaceTab = SurfaceTab()
-        self.surfaceTab.edited.connect(self._refresh)
-        self.surfaceTab.presetChosen.connect(self._on_surface_preset)
-        self.surfaceTab.fieldProblemChanged.connect(self._on_field_problem)
-        preset = self.surfaceTab.problem()
-        self._lr_by_tab[SURFACE_TAB] = preset.default_lr if preset is not None else 0.01
-        self._epochs_by_tab[SURFACE_TAB] = preset.default_epochs if preset is not None else 50
-        return self.surfaceTab
-
-    def _build_race_group(self) -> RaceSetup:
-        self.raceSetup = RaceSetup(lr_range=(LR_MIN, LR_MAX))  # the learning rate field's range
-        self.raceSetup.changed.connect(self._refresh)
-        self.raceSetup.modeChanged.connect(lambda _m: self._show_race_mode())
-        self.raceSetup.problemChanged.connect(self._on_field_problem)
-        return self.raceSetup
-
-    def _build_engine_group(self) -> QGroupBox:
-        box = QGroupBox("Engine")
-        form = QFormLayout(box)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-
-        self.engineCombo = QComboBox()
-        self.engineCombo.setObjectName("engineCombo")
-        for key, label in _ENGINE_LABELS.items():
-            self.engineCombo.addItem(label, key)
-        self.engineCombo.setToolTip("Manual: the derivative worked out by hand (SymPy) or the "
-                                    "source's d_m, d_c formulas. PyTorch: loss.backward().")
-        self.engineCombo.currentIndexChanged.connect(self._on_engine_changed)
-        form.addRow("Engine", self.engineCombo)
-
-        self.deviceCombo = QComboBox()
-        self.deviceCombo.setObjectName("deviceCombo")
-        self.deviceCombo.addItem("cpu", "cpu")
-        self.deviceCombo.setToolTip("Where PyTorch computes (the devices this machine has; "
-                                    "the list fills in shortly after start-up)")
-        self.deviceCombo.setEnabled(False)
-        self.deviceCombo.currentIndexChanged.connect(lambda _i: self._refresh())
-        form.addRow("Device", self.deviceCombo)
-
-        self.dtypeCombo = QComboBox()
-        self.dtypeCombo.setObjectName("dtypeCombo")
-        for key in DTYPES:
-            self.dtypeCombo.addItem(_DTYPE_LABELS.get(key, key), key)
-        self.dtypeCombo.setToolTip("Floating-point precision of the computation")
-        self.dtypeCombo.currentIndexChanged.connect(lambda _i: self._refresh())
-        form.addRow("Precision", self.dtypeCombo)
-
-        self.optimizerCombo = QComboBox()
-        self.optimizerCombo.setObjectName("optimizerCombo")
-        for key in OPTIMIZERS:
-            self.optimizerCombo.addItem(_OPTIMIZER_LABELS.get(key, key), key)
-        self.optimizerCombo.setToolTip("Plain gradient descent is the source's update "
-                                       "x ← x − r·f′(x); the others follow torch.optim")
-        self.optimizerCombo.currentIndexChanged.connect(lambda _i: self._refresh())
-        form.addRow("Optimizer", self.optimizerCombo)
-        self.optimizerFields = OptimizerFields(form, self)
-        self.optimizerFields.changed.connect(self._refresh)
-        self.optimizerFields.problemChanged.connect(self._on_field_problem)
-        self.optimizerCombo.currentIndexChanged.connect(lambda _i: self._show_race_mode())
-        return box
-
-    def _build_playback_group(self) -> QGroupBox:
-        box = QGroupBox("Playback")
-        row = QHBoxLayout(box)
-        self.speedSlider = QSlider(Qt.Orientation.Horizontal)
-        self.speedSlider.setObjectName("speedSlider")
-        self.speedSlider.setRange(0, len(SPEEDS) - 1)
-        self.speedSlider.setPageStep(1)
-        self.speedSlider.setTickPosition(QSlider.TickPosition.TicksBelow)
-        self.speedSlider.setTickInterval(1)
-        self.speedSlider.setValue(SPEEDS.index(DEFAULT_SPEED))
-        self.speedSlider.setToolTip("Steps per second while playing, up to as fast as possible "
-                                    "(the window still redraws at most 60 times a second)")
-        self.speedLabel = QLabel()
-        self.speedLabel.setObjectName("speedLabel")
-        self.speedLabel.setMinimumWidth(self.speedLabel.fontMetrics().horizontalAdvance(
-            "as fast as possible"))
-        self.speedLabel.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
-        self.speedSlider.valueChanged.connect(self._on_speed_changed)
-        row.addWidget(QLabel("Speed"))
-        row.addWidget(self.speedSlider, 1)
-        row.addWidget(self.speedLabel)
-        self._on_speed_changed(self.speedSlider.value(), emit=False)
+        self.tolError = field_error(form, self.tolSpin, "tolError")
         return box
 
     # ------------------------------------------------------------------------------------------
@@ -495,29 +256,28 @@ class ControlPanel(QWidget):
         tab = self.problemTabs.currentIndex()
         with self._batch():
             if tab == FUNCTION_TAB:
-                self.x0Spin.setValue(values[0])
+                self.functionTab.set_start(values[0])
             elif tab == SURFACE_TAB:
                 self.surfaceTab.set_start(values[0], values[1])
             else:
-                self.m0Spin.setValue(values[0])
-                self.c0Spin.setValue(values[1])
+                self.regressionTab.set_start(values[0], values[1])
         self._refresh()
 
     def show_explore_fields(self, config: RunConfig) -> None:
         """Show ``config``'s tolerance, hyper-parameters, scaling and mini-batch settings in
         their fields (inside a batch of edits: no refresh here)."""
         self.tolSpin.setValue(float(config.tol))
-        self.optimizerFields.set_values(config)
+        self.engineFields.show_hyper_parameters(config)
         if isinstance(config.problem, RegressionProblem):
-            self.regressionOptions.set_values(config)
+            self.regressionTab.regressionOptions.set_values(config)
 
     def reset_explore_fields(self) -> None:
         """The first launch's values: one run, tol 0, torch.optim's hyper-parameters."""
         defaults = RunConfig()
         self.raceSetup.set_mode("single")
         self.tolSpin.setValue(defaults.tol)
-        self.optimizerFields.set_values(defaults)
-        self.regressionOptions.set_values(defaults)
+        self.engineFields.show_hyper_parameters(defaults)
+        self.regressionTab.regressionOptions.set_values(defaults)
 
     def race(self) -> RaceSpec | None:
         """The race to run with :meth:`config` (None: a single run, or invalid input)."""
@@ -531,71 +291,40 @@ class ControlPanel(QWidget):
 
     def speed(self) -> float:
         """Steps per second; 0 means as fast as possible."""
-        return float(SPEEDS[self.speedSlider.value()])
+        return self.playbackBox.speed()
 
     def set_speed(self, steps_per_second: float) -> None:
         """Move the speed slider to the offered speed nearest ``steps_per_second``."""
-        if steps_per_second <= 0:
-            index = SPEEDS.index(0)
-        else:
-            index = min(
-                (i for i, s in enumerate(SPEEDS) if s > 0),
-                key=lambda i: abs(SPEEDS[i] - steps_per_second),
-            )
-        self.speedSlider.setValue(index)
+        self.playbackBox.set_speed(steps_per_second)
 
     def set_devices(self, devices: list[str]) -> None:
         """Offer these torch devices (``cpu`` first, always); keeps the current choice."""
-        current = self.deviceCombo.currentData()
-        names = ["cpu", *[d for d in devices if d != "cpu"]]
-        with self._batch():
-            self.deviceCombo.clear()
-            for name in names:
-                self.deviceCombo.addItem(name, name)
-            index = self.deviceCombo.findData(current)
-            self.deviceCombo.setCurrentIndex(max(index, 0))
-        self.deviceCombo.setToolTip(f"Where PyTorch computes: {', '.join(names)} on this machine")
+        self.engineFields.set_devices(devices)
 
     def choose_preset(self, key: str) -> None:
         """Select a function preset (as if chosen in the combo)."""
-        index = self.functionCombo.findData(key)
-        if index < 0:
-            raise KeyError(key)
-        self.functionCombo.setCurrentIndex(index)
-        self._on_preset_chosen(index)
-
-    def choose_csv(self) -> None:
-        """Ask for a CSV file and load it (errors in a message box; the problem is kept)."""
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Load regression data", os.path.expanduser("~"),
-            "Data files (*.csv *.tsv *.txt);;All files (*)",
-        )
-        if path:
-            self.load_csv(path)
+        self.functionTab.choose_preset(key)
 
     def load_csv(self, path: str) -> bool:
-        """Load ``path`` as regression data; True on success. On failure nothing changes."""
+        """Read ``path`` as regression data at once (a small file; the window's File › Load
+        data reads in the background, with a preview). True on success; on failure the reason
+        is shown under the data and nothing else changes."""
         try:
             problem = RegressionProblem.from_csv(path)
         except InputError as err:
-            QMessageBox.warning(self, "Could not load the data", str(err))
+            show_error(self.regressionTab.dataError, str(err))
             return False
         except OSError as err:
-            QMessageBox.warning(self, "Could not load the data", f"{path}: {err.strerror or err}")
+            show_error(self.regressionTab.dataError, f"{path}: {err.strerror or err}")
             return False
         self.use_csv_problem(problem)
         return True
 
     def use_csv_problem(self, problem: RegressionProblem, *, emit: bool = True) -> None:
         """Make ``problem`` (data read from a file) the regression's data, and select it."""
-        path = problem.source
-        self._csv = problem
         with self._batch():
             self.problemTabs.setCurrentIndex(REGRESSION_TAB)
-            self.csvRadio.setEnabled(True)
-            self.csvRadio.setText(f"CSV file: {os.path.basename(path)}")
-            self.csvRadio.setToolTip(path)
-            self.csvRadio.setChecked(True)
+            self.regressionTab.use_csv(problem)
         self._refresh(reset=emit)
 
     # ------------------------------------------------------------------------------------------
@@ -611,63 +340,18 @@ class ControlPanel(QWidget):
         finally:
             self._quiet -= 1
 
-    def _on_preset_chosen(self, index: int) -> None:
-        key = self.functionCombo.itemData(index)
-        if key is None:  # "Custom": keep what is typed, let the person edit it
-            self.expressionEdit.setFocus()
-            self.expressionEdit.selectAll()
-            return
-        self._apply_preset(key)
-        self._refresh()
-
-    def _apply_preset(self, key: str) -> None:
-        preset = FUNCTION_PRESETS[key]
-        with self._batch():
-            self.expressionEdit.setText(preset.expr)
-            self.x0Spin.setValue(preset.x0)
-            if self.problemTabs.currentIndex() == FUNCTION_TAB:
-                self.lrSpin.setValue(preset.lr)
-            self._lr_by_tab[FUNCTION_TAB] = preset.lr
-
-    def _on_expression_edited(self, text: str) -> None:
-        try:
-            problem = FunctionProblem(text)
-        except InputError as err:
-            self._function = None
-            _show_error(self.expressionError, str(err))
-            self.derivativeLabel.hide()
-            self.lessonLabel.hide()
-        else:
-            self._function = problem
-            _show_error(self.expressionError, "")
-            self.derivativeLabel.setText(f"f′(x) = {symbolic.PLACEHOLDER}")
-            symbolic.call_when_ready(self, self._show_derivative)
-            self.derivativeLabel.show()
-            self.lessonLabel.setText(problem.lesson)
-            self.lessonLabel.setVisible(bool(problem.lesson))
-            index = self.functionCombo.findData(problem.preset_key)
+    def _on_preset(self, preset: FunctionPreset) -> None:
+        """A preset brings its learning rate (a surface's, its epochs too; the refresh follows
+        from the page's ``edited``)."""
+        tab = SURFACE_TAB if len(preset.variables) == 2 else FUNCTION_TAB
+        self._lr_by_tab[tab] = preset.lr
+        if tab == SURFACE_TAB:
+            self._epochs_by_tab[tab] = preset.epochs
+        if self.problemTabs.currentIndex() == tab:
             with self._batch():
-                self.functionCombo.setCurrentIndex(
-                    index if index >= 0 else self.functionCombo.count() - 1
-                )
-        self._refresh()
-
-    def _show_derivative(self) -> None:
-        """f′(x) under the expression (SymPy; after start-up, see :mod:`.symbolic`)."""
-        problem = self._function
-        if problem is None:
-            return  # the expression is invalid now
-        try:
-            derivative = pretty_math(problem.expression.derivative_text)
-        except Exception as err:  # noqa: BLE001 - a help text; never break the panel
-            derivative = f"(not available: {type(err).__name__})"
-        self.derivativeLabel.setText(f"f′(x) = {derivative}")
-
-    def _on_synthetic_edited(self, _value: object = None) -> None:
-        self._synthetic = None  # rebuilt from the fields by _refresh
-        with self._batch():
-            self.syntheticRadio.setChecked(True)
-        self._refresh()
+                self.lrSpin.setValue(preset.lr)
+                if tab == SURFACE_TAB:
+                    self.epochsSpin.setValue(preset.epochs)
 
     def _on_tab_changed(self, index: int) -> None:
         if not self._built:
@@ -680,29 +364,14 @@ class ControlPanel(QWidget):
             self.epochsSpin.setValue(self._epochs_by_tab.get(index, self.epochsSpin.value()))
         self._refresh()
 
-    def _on_surface_preset(self, preset: object) -> None:
-        """A surface preset brings its learning rate and epochs (the refresh follows)."""
-        lr, epochs = preset.lr, preset.epochs  # type: ignore[attr-defined]
-        self._lr_by_tab[SURFACE_TAB] = lr
-        self._epochs_by_tab[SURFACE_TAB] = epochs
-        if self.problemTabs.currentIndex() == SURFACE_TAB:
-            with self._batch():
-                self.lrSpin.setValue(lr)
-                self.epochsSpin.setValue(epochs)
-
     def _show_race_mode(self) -> None:
         """Enable the fields the race uses; show the hyper-parameters of the optimizers in play."""
         mode = self.raceSetup.mode()
         self.lrSpin.setEnabled(mode != "lr")
         self.lrSlider.setEnabled(mode != "lr")
         self.optimizerCombo.setEnabled(mode != "optimizer")
-        self.optimizerFields.set_optimizers(
-            self.raceSetup.raced_optimizers(str(self.optimizerCombo.currentData())))
-
-    def _on_engine_changed(self, _index: int) -> None:
-        torch = self.engineCombo.currentData() == "torch"
-        self.deviceCombo.setEnabled(torch)
-        self._refresh()
+        self.engineFields.optimizerFields.set_optimizers(
+            self.raceSetup.raced_optimizers(self.engineFields.optimizer()))
 
     def _on_lr_changed(self, value: float) -> None:
         self.lrSlider.set_float(value)
@@ -717,84 +386,41 @@ class ControlPanel(QWidget):
         # A spin box's text became (in)valid: Step/Play must follow at once, before Enter.
         self._update_validity()
 
-    def _on_speed_changed(self, index: int, *, emit: bool = True) -> None:
-        speed = SPEEDS[index]
-        self.speedLabel.setText(steps_per_second_text(speed))
-        if emit:
-            self.speedChanged.emit(float(speed))
-
     # ------------------------------------------------------------------------------------------
     # the configuration
     # ------------------------------------------------------------------------------------------
 
-    def _regression_problem(self) -> RegressionProblem | None:
-        if self.csvRadio.isChecked() and self._csv is not None:
-            _show_error(self.dataError, "")
-            self._describe_data(self._csv)
-            return self._csv
-        if self._synthetic is None:
-            try:
-                self._synthetic = RegressionProblem.synthetic(
-                    self.pointsSpin.value(), self.seedSpin.value(), float(self.noiseSpin.value())
-                )
-            except InputError as err:
-                _show_error(self.dataError, str(err))
-                return None
-        _show_error(self.dataError, "")
-        self._describe_data(self._synthetic)
-        return self._synthetic
-
-    def _describe_data(self, problem: RegressionProblem) -> None:
-        x, y = problem.x, problem.y
-        self.dataLabel.setText(
-            f"{problem.n:,} points · x from {number(float(x.min()), 4)} to "
-            f"{number(float(x.max()), 4)} · y from {number(float(y.min()), 4)} to "
-            f"{number(float(y.max()), 4)}"
-        )
-
     def _build_config(self) -> RunConfig:
-        engine = self.engineCombo.currentData()
-        common = dict(
+        common: dict[str, Any] = dict(
             lr=self.lr(),
             epochs=self.epochsSpin.value(),
-            engine=engine,
-            device=self.deviceCombo.currentData() if engine == "torch" else "cpu",
-            dtype=self.dtypeCombo.currentData(),
-            optimizer=self.optimizerCombo.currentData(),
             tol=float(self.tolSpin.value()),
-            **self.optimizerFields.values(),
+            **self.engineFields.values(),
         )
-        if self.problemTabs.currentIndex() == SURFACE_TAB:
-            surface = self.surfaceTab.problem()
-            if surface is None:
+        tab = self.problemTabs.currentIndex()
+        if tab in (SURFACE_TAB, FUNCTION_TAB):
+            page = self.surfaceTab if tab == SURFACE_TAB else self.functionTab
+            function = page.problem()
+            if function is None:
                 raise InputError("")  # the expression's own message is already shown
             common.update({k: v for k, v in self._extra.items() if k not in _REGRESSION_ONLY})
-            return RunConfig(problem=surface, x0=self.surfaceTab.start(), **common)
-        if self.problemTabs.currentIndex() == FUNCTION_TAB:
-            if self._function is None:
-                raise InputError("")  # the expression's own message is already shown
-            common.update({k: v for k, v in self._extra.items() if k not in _REGRESSION_ONLY})
-            return RunConfig(problem=self._function, x0=self.x0Spin.value(), **common)
-        common = {**self.regressionOptions.values(), **common}
+            return RunConfig(problem=function, x0=page.start(), **common)
+        common = {**self.regressionTab.regressionOptions.values(), **common}
         common.update(self._extra)
-        problem = self._regression_problem()
+        problem = self.regressionTab.problem()
         if problem is None:
             raise InputError("")
-        return RunConfig(problem=problem, m0=self.m0Spin.value(), c0=self.c0Spin.value(), **common)
+        m0, c0 = self.regressionTab.start()
+        return RunConfig(problem=problem, m0=m0, c0=c0, **common)
 
     def _fields_acceptable(self) -> bool:
         spins: list[ScientificSpinBox | IntegerSpinBox] = [self.lrSpin, self.tolSpin,
                                                            self.epochsSpin]
-        if self.problemTabs.currentIndex() == FUNCTION_TAB:
-            spins.append(self.x0Spin)
-        elif self.problemTabs.currentIndex() == SURFACE_TAB:
-            spins += self.surfaceTab.spins()
-        else:
-            spins += [self.m0Spin, self.c0Spin, *self.regressionOptions.spins()]
-            if not self.csvRadio.isChecked():
-                spins += [self.pointsSpin, self.noiseSpin, self.seedSpin]
+        page = self.problemTabs.currentWidget()
+        if isinstance(page, (FunctionTab, SurfaceTab, RegressionTab)):
+            spins += page.spins()
         return (all(spin.hasAcceptableInput() for spin in spins)
-                and self.optimizerFields.is_acceptable() and self.raceSetup.is_acceptable())
+                and self.engineFields.is_acceptable() and self.raceSetup.is_acceptable())
 
     def _update_validity(self) -> None:
         if not self._built:
@@ -814,11 +440,11 @@ class ControlPanel(QWidget):
         except InputError as err:
             self._config = None
             self._race = None
-            _show_error(self.configError, str(err))
+            show_error(self.configError, str(err))
         else:
             self._config = config
             self._race = race
-            _show_error(self.configError, "")
+            show_error(self.configError, "")
         was_valid = self._valid
         self._update_validity()
         if reset and self._valid and self._config is not None:
@@ -864,39 +490,17 @@ class ControlPanel(QWidget):
         """
         problem = config.problem
         with self._batch():
-            if isinstance(problem, FunctionProblem) and problem.dim == 2:
-                self.problemTabs.setCurrentIndex(SURFACE_TAB)
-                self.surfaceTab.surfaceEdit.setText(problem.text)
-                x0, y0 = (float(v) for v in config.start_params())
-                self.surfaceTab.set_start(x0, y0)
-            elif isinstance(problem, FunctionProblem):
-                self.problemTabs.setCurrentIndex(FUNCTION_TAB)
-                self.expressionEdit.setText(problem.text)
-                self._function = problem  # the very problem (preset key, range and all)
-                self.x0Spin.setValue(float(config.start_params()[0]))
+            if isinstance(problem, FunctionProblem):
+                tab = SURFACE_TAB if problem.dim == 2 else FUNCTION_TAB
+                page = self.surfaceTab if tab == SURFACE_TAB else self.functionTab
+                self.problemTabs.setCurrentIndex(tab)
+                page.show_problem(problem, [float(v) for v in config.start_params()])
             else:
                 self.problemTabs.setCurrentIndex(REGRESSION_TAB)
-                spec = problem.synthetic_spec
-                if spec is not None:
-                    self.pointsSpin.setValue(spec.n)
-                    self.seedSpin.setValue(spec.seed)
-                    self.noiseSpin.setValue(spec.noise)
-                    self._synthetic = problem
-                    self.syntheticRadio.setChecked(True)
-                else:
-                    self.use_csv_problem(problem, emit=False)
-                m0, c0 = (float(v) for v in config.start_params())
-                self.m0Spin.setValue(m0)
-                self.c0Spin.setValue(c0)
+                self.regressionTab.show_config(config)
             self.lrSpin.setValue(float(config.lr))  # type: ignore[arg-type]
             self.epochsSpin.setValue(config.epochs)
-            self.engineCombo.setCurrentIndex(max(0, self.engineCombo.findData(config.engine)))
-            if self.deviceCombo.findData(config.device) < 0:
-                self.deviceCombo.addItem(config.device, config.device)
-            self.deviceCombo.setCurrentIndex(self.deviceCombo.findData(config.device))
-            self.dtypeCombo.setCurrentIndex(max(0, self.dtypeCombo.findData(config.dtype)))
-            self.optimizerCombo.setCurrentIndex(
-                max(0, self.optimizerCombo.findData(config.optimizer)))
+            self.engineFields.show_config(config)
             self.show_explore_fields(config)
             self._extra = {
                 f.name: getattr(config, f.name)
@@ -913,7 +517,6 @@ class ControlPanel(QWidget):
         """The first launch's setup: the source's example; default synthetic data; no CSV; one
         run; the default surface."""
         self._extra = {}
-        self._csv = None
         with self._batch():
             self.reset_explore_fields()
             self.surfaceTab.choose_preset(DEFAULT_SURFACE, emit=False)
@@ -922,15 +525,7 @@ class ControlPanel(QWidget):
                 self._lr_by_tab[SURFACE_TAB] = surface.default_lr
                 self._epochs_by_tab[SURFACE_TAB] = surface.default_epochs
             self._epochs_by_tab[REGRESSION_TAB] = 50
-            self.pointsSpin.setValue(DEFAULT_SYNTHETIC.n)
-            self.seedSpin.setValue(DEFAULT_SYNTHETIC.seed)
-            self.noiseSpin.setValue(DEFAULT_SYNTHETIC.noise)
-            self.syntheticRadio.setChecked(True)
-            self.csvRadio.setEnabled(False)
-            self.csvRadio.setText("CSV file")
-            self.csvRadio.setToolTip("The data loaded from a CSV file (Load CSV… first)")
-            self.m0Spin.setValue(0.0)
-            self.c0Spin.setValue(0.0)
+            self.regressionTab.reset()
             self._lr_by_tab[REGRESSION_TAB] = 1e-4
-        self._synthetic = None
-        self.set_config(RunConfig(problem=FunctionProblem.preset("quadratic")), emit=emit)
+        self.set_config(RunConfig(problem=FunctionProblem.preset(DEFAULT_FUNCTION)), emit=emit)
+

@@ -56,7 +56,7 @@ from gdstudio.ui.model.status import status_line
 from gdstudio.ui.panels.analysis import AnalysisPanel
 from gdstudio.ui.panels.control_panel import ControlPanel
 from gdstudio.ui.panels.history import HistoryModel, HistoryView
-from gdstudio.ui.panels.race_panel import RaceSummaryModel, RaceSummaryView
+from gdstudio.ui.panels.race_summary import RaceSummaryModel, RaceSummaryView
 from gdstudio.ui.panels.scrubber import HistoryScrubber
 from gdstudio.ui.panels.widgets import MessageBar, set_progress
 from gdstudio.ui.plots.curve import CurvePlot

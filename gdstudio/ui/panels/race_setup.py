@@ -1,37 +1,27 @@
-"""Races in the window: the "Compare" controls and the live summary table.
-
-:class:`RaceSetup` (a group in the control panel) says what to compare: one run, several
-learning rates (an editable list, checked as you type, with presets: the source's five, or K
-log-spaced values) or several optimizers (check boxes). It turns the panel's ``RunConfig`` into a
-:class:`~gdstudio.core.race.lanes.RaceSpec` with the core's ``make_lanes``.
-
-:class:`RaceSummaryModel` / :class:`RaceSummaryView` (``raceTable``): one row per lane, in the
-lane's colour: learning rate, optimizer, status, epochs to |gradient| ≤ tol, loss. It shows the
-race at the epoch the history slider points to (the newest while following the run).
-"""
+"""The control panel's "Compare" box (:class:`RaceSetup`): what a race compares. One run,
+several learning rates (an editable list, checked as you type, with presets: the source's five,
+or K log-spaced values) or several optimizers (check boxes). It turns the panel's
+``RunConfig`` into a :class:`~gdstudio.core.race.lanes.RaceSpec` with the core's
+``make_lanes``: lane labels, each lane's config and the report tolerance come from the core."""
 
 from __future__ import annotations
 
 import math
 import re
-from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QFont, QFontDatabase
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QFontDatabase
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMenu,
-    QTableView,
     QToolButton,
     QWidget,
 )
@@ -39,20 +29,11 @@ from PySide6.QtWidgets import (
 from gdstudio.core import ConfigError, InputError, RunConfig
 from gdstudio.core.descent.config import check_learning_rate
 from gdstudio.core.race.lanes import OPTIMIZER_NAMES, SOURCE_LEARNING_RATES, RaceSpec, make_lanes
-from gdstudio.ui.model.formatting import exact, lr_text, number
-from gdstudio.ui.model.race_data import MAX_WINDOW_LANES, RaceData
-from gdstudio.ui.theme import run_colors
+from gdstudio.ui.model.formatting import lr_text
+from gdstudio.ui.model.race_data import MAX_WINDOW_LANES
 
-__all__ = [
-    "RaceSetup",
-    "RaceSummaryModel",
-    "RaceSummaryView",
-    "RACE_MODES",
-    "RACE_OPTIMIZERS",
-    "parse_learning_rates",
-    "log_spaced",
-    "MAX_RACE_ROWS",
-]
+__all__ = ["RaceSetup", "RACE_MODES", "RACE_OPTIMIZERS", "parse_learning_rates", "log_spaced",
+           "MAX_RACE_ROWS"]
 
 #: What can be compared: key → label in the mode combo.
 RACE_MODES = {
@@ -66,21 +47,6 @@ RACE_OPTIMIZERS = ("gd", "momentum", "nesterov", "adam", "rmsprop", "adagrad")
 MAX_RACE_ROWS = 20_000_000
 
 _SPLIT = re.compile(r"[,;\s]+")
-
-STATUS_COLOURS = {
-    "converged": "#2e7d32",
-    "cycling": "#6a1b9a",
-    "diverged": "#c62828",
-    "max_epochs": "#424242",
-    "running": "#1565c0",
-}
-STATUS_NAMES = {
-    "converged": "converged",
-    "cycling": "cycling",
-    "diverged": "diverged",
-    "max_epochs": "epoch limit",
-    "running": "running…",
-}
 
 
 def parse_learning_rates(text: str, lowest: float | None = None,
@@ -329,186 +295,3 @@ class RaceSetup(QGroupBox):
 # --------------------------------------------------------------------------------------------
 # The summary table
 # --------------------------------------------------------------------------------------------
-
-_COLUMNS = ("run", "lr", "optimizer", "status", "to tol", "loss")
-
-
-class RaceSummaryModel(QAbstractTableModel):
-    """One row per lane; the numbers at the epoch shown (the newest unless scrubbing)."""
-
-    def __init__(self, data: RaceData, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._data = data
-        self._rows = 0
-        self._epoch: int | None = None
-        self._colours: list[QColor] = []
-
-    @property
-    def race_data(self) -> RaceData:
-        return self._data
-
-    def reset(self) -> None:
-        """A new race (or none): new rows."""
-        self.beginResetModel()
-        spec = self._data.spec
-        self._rows = len(spec.lanes) if spec is not None else 0
-        self._colours = [QColor(c) for c in run_colors(self._rows)]
-        self._epoch = None
-        self.endResetModel()
-
-    def show_epoch(self, epoch: int | None) -> None:
-        """Show the race at ``epoch`` (None: the newest rows); the cells change, not the rows."""
-        self._epoch = epoch
-        self.refresh()
-
-    def refresh(self) -> None:
-        if self._rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(self._rows - 1, len(_COLUMNS) - 1))
-
-    # --- values ------------------------------------------------------------------------------
-
-    def status(self, j: int) -> str:
-        """"running" or the lane's final status, at the epoch shown."""
-        data = self._data
-        return "running" if data.running(j, self._epoch) else data.statuses[j]
-
-    def epochs_to_tol(self, j: int) -> int | None:
-        first = int(self._data.epochs_to_tol[j])
-        if first < 0 or (self._epoch is not None and first > self._epoch):
-            return None
-        return first
-
-    def loss(self, j: int) -> float:
-        data = self._data
-        if data.n == 0:
-            return math.nan
-        return float(data.loss[data.row(j, self._epoch), j])
-
-    def _tol_header(self) -> str:
-        spec = self._data.spec
-        tol = spec.report_tol if spec is not None else 0.0
-        return f"epochs to |∇| ≤ {number(tol, 3)}"
-
-    # --- Qt model API ------------------------------------------------------------------------
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else self._rows
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(_COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(_COLUMNS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            names = {"run": "run", "lr": "learning rate", "optimizer": "optimizer",
-                     "status": "status", "to tol": self._tol_header(), "loss": "loss"}
-            return names[_COLUMNS[section]]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            tips = {
-                "run": "Each run's colour on every plot",
-                "lr": "The run's learning rate",
-                "optimizer": "The run's update rule",
-                "status": "How the run ended (or that it is still running)",
-                "to tol": "The first epoch at which |gradient| reached the tolerance (the stop "
-                          "rule's tol, or 10⁻⁶ when tol is 0); — if it never did",
-                "loss": "The loss at the epoch shown",
-            }
-            return tips[_COLUMNS[section]]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or self._data.spec is None:
-            return None
-        j, column = index.row(), _COLUMNS[index.column()]
-        if not 0 <= j < self._rows:
-            return None
-        spec = self._data.spec
-        lane = spec.lanes[j]
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == "run":
-                return spec.label(j)
-            if column == "lr":
-                return lr_text(lane.lr)
-            if column == "optimizer":
-                return OPTIMIZER_NAMES.get(lane.optimizer.name, lane.optimizer.name)
-            if column == "status":
-                status = self.status(j)
-                return STATUS_NAMES.get(status, status)
-            if column == "to tol":
-                first = self.epochs_to_tol(j)
-                return "—" if first is None else f"{first:,}"
-            if column == "loss":
-                return number(self.loss(j), 6)
-        if role == Qt.ItemDataRole.DecorationRole and column == "run":
-            return self._colours[j]
-        if role == Qt.ItemDataRole.ForegroundRole and column == "status":
-            return QColor(STATUS_COLOURS.get(self.status(j), "#424242"))
-        if role == Qt.ItemDataRole.FontRole and column == "run":
-            font = QFont()
-            font.setWeight(QFont.Weight.DemiBold)
-            return font
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column == "status":
-                return self._data.messages[j] if not self._data.running(j, self._epoch) \
-                    else "still running"
-            if column == "loss":
-                return exact(self.loss(j))
-            if column == "run":
-                return f"{spec.label(j)}: click to show this run in the History table"
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in ("lr", "to tol", "loss"):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.UserRole:
-            return {"run": spec.label(j), "lr": lane.lr, "optimizer": lane.optimizer.name,
-                    "status": self.status(j), "to tol": self.epochs_to_tol(j),
-                    "loss": self.loss(j)}[column]
-        return None
-
-
-class RaceSummaryView(QTableView):
-    """The race's summary; selecting a row picks the lane shown in History (``laneSelected``)."""
-
-    laneSelected = Signal(int)
-
-    def __init__(self, model: RaceSummaryModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("raceTable")
-        self.setModel(model)
-        self.setToolTip("The race: one row per run, in its colour on the plots. Select a row to "
-                        "follow that run in the History table, the status bar and the tangent.")
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setAlternatingRowColors(True)
-        self.setWordWrap(False)
-        self.setCornerButtonEnabled(False)
-        self.verticalHeader().hide()
-        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
-        header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
-        header.setFont(QFont(self.font().family(), -1, QFont.Weight.DemiBold))
-        model.modelReset.connect(self._select_first)
-        self.selectionModel().currentRowChanged.connect(self._on_row_changed)
-
-    def _select_first(self) -> None:
-        rows = self.model().rowCount()
-        # As tall as its rows (up to 8 of them), so the plots above keep the space.
-        shown = max(1, min(rows, 8))
-        height = (self.horizontalHeader().sizeHint().height()
-                  + shown * self.verticalHeader().defaultSectionSize() + 2 * self.frameWidth() + 2)
-        self.setMinimumHeight(min(height, 3 * self.verticalHeader().defaultSectionSize() + 30))
-        self.setMaximumHeight(height)
-        if rows:
-            self.selectRow(0)
-
-    def selected_lane(self) -> int:
-        index = self.selectionModel().currentIndex()
-        return index.row() if index.isValid() else 0
-
-    def _on_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if current.isValid():
-            self.laneSelected.emit(current.row())
