@@ -26,8 +26,8 @@ from gdstudio.core.lessons.model import MAX_LESSON_EPOCHS, Lesson, Quantity, Set
 from gdstudio.core.problems import DEFAULT_EXPRESSION, FunctionProblem, Problem, RegressionProblem
 from gdstudio.core.race.lanes import Lane, RaceSpec
 
-__all__ = ["StepPlan", "step_config", "step_race", "quantity_config", "plan", "lesson_configs",
-           "problem_kind", "default_config"]
+__all__ = ["StepPlan", "step_config", "step_race", "race_configs", "quantity_config",
+           "prediction_config", "plan", "lesson_configs", "problem_kind", "default_config"]
 
 
 class SetupError(ConfigError):
@@ -280,6 +280,15 @@ class StepPlan:
     @property
     def lane_configs(self) -> tuple[RunConfig, ...]:
         return race_configs(self.race)
+
+
+def prediction_config(step_plan: StepPlan) -> RunConfig:
+    """The run a step's prediction is about (its config, or a lane of its race, with the
+    prediction's overrides); the step's own config when it asks nothing."""
+    prediction = step_plan.step.prediction
+    if prediction is None:
+        return step_plan.config
+    return quantity_config(prediction.target, step_plan.config, step_plan.race)
 
 
 def plan(lesson: Lesson, start: RunConfig | None = None) -> tuple[StepPlan, ...]:
