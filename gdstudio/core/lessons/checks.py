@@ -81,12 +81,20 @@ def check_passes(check: Check, value: float | int | str) -> bool:
     v = float(value)
     if check.tolerance is not None:
         return check.value is not None and abs(v - float(check.value)) <= check.tolerance
-    if check.shown is not None:
+    if check.shown is not None and _is_number(check.shown):
         return rounds_to(v, check.shown)
     expected = float(check.value)  # type: ignore[arg-type]
     if check.quantity.info.type == "integer":
         return v == expected
     return math.isclose(v, expected, rel_tol=1e-9, abs_tol=1e-300)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        read_number(text)
+    except ValueError:
+        return False
+    return True
 
 
 def verify(lesson: Lesson) -> Report:
@@ -175,9 +183,10 @@ def _quantity_numbers(q: Quantity) -> set[float]:
 
 def unchecked_numbers(lesson: Lesson) -> list[tuple[int, str]]:
     """(step index, number as written) for each number in a step's texts that nothing
-    accounts for: not shown by one of its checks, not a setup value of this step or one
-    before (start, rate, epochs, the expression's constants, a race's rates), not a parameter
-    of its checks or prediction, and not 0, 1 or 2. The intro counts as step 0."""
+    accounts for: not shown by one of its checks or one of an earlier step, not a setup
+    value of this step or one before (start, rate, epochs, the expression's constants, a
+    race's rates), not a parameter of its checks or prediction, and not 0, 1 or 2. The
+    intro counts as step 0."""
     plans = plan(lesson)
     known: set[float] = set(FORMULA_CONSTANTS)
     out: list[tuple[int, str]] = []
@@ -211,4 +220,6 @@ def unchecked_numbers(lesson: Lesson) -> list[tuple[int, str]]:
                     continue
                 if not any(math.isclose(v, a, rel_tol=1e-12, abs_tol=0.0) for a in allowed):
                     out.append((step.index, token))
+        # what this step's checks verified, later steps may state again
+        known |= {abs(c.value) for c in step.checks if isinstance(c.value, float)}
     return out

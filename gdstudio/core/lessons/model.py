@@ -99,6 +99,12 @@ QUANTITIES: dict[str, QuantityInfo] = {
            "the intercept c at an epoch (default: the last)"),
         _q("loss", "number", "run", "fsr", ("epoch",),
            "the loss (f, or the MSE) at an epoch (default: the last)"),
+        _q("grad", "number", "run", "fsr", ("epoch",),
+           "the gradient at an epoch's parameters: f′(x), or the norm |∇| for two parameters"),
+        _q("grad_m", "number", "run", "r", ("epoch",), "d_m, the MSE's slope in m, at an epoch"),
+        _q("grad_c", "number", "run", "r", ("epoch",), "d_c, the MSE's slope in c, at an epoch"),
+        _q("distance", "number", "run", "fsr", ("epoch",),
+           "how far the parameters are from the minimum at an epoch (the largest |p − p*|)"),
         _q("epochs_run", "integer", "run", "fsr", (),
            "how many updates the run made before it stopped"),
         _q("epoch_within", "integer", "run", "fsr", ("distance",),
@@ -117,6 +123,8 @@ QUANTITIES: dict[str, QuantityInfo] = {
         _q("condition_number", "number", "theory", "fsr", (), "λmax/λmin"),
         _q("factor", "number", "theory", "fsr", (),
            "1 − r·λmax: what each plain update multiplies the error by (steepest direction)"),
+        _q("slow_factor", "number", "theory", "fsr", (),
+           "1 − r·λmin: the same along the flattest direction"),
         _q("regime", "word", "theory", "fsr", (),
            "plain descent's regime by the analysis: monotone, oscillating, cycling, diverging"),
         _q("optimum_x", "number", "theory", "fs", (), "x* of the minimum descent heads for"),
@@ -241,10 +249,12 @@ class Prediction:
 class Check:
     """A number (or word) the step's text states, recomputed by the core.
 
-    ``shown`` is the text as written in the step (it must appear there); ``value`` the
-    expected value (default: ``shown`` read as a number). Without a ``tolerance`` a number
-    must round to ``shown`` (to its decimals, or to its significant digits in e-notation),
-    or equal ``value`` to 1e-9 relative when nothing is shown; integers and words exactly.
+    ``shown`` is the text as written in the step (it must appear there): the number itself
+    ("5.2") or the number in its context ("f(2) = 1", then ``value`` is needed); ``value`` the
+    expected value (default: ``shown`` read as a number). With a ``tolerance`` the core's
+    number must be within it of ``value``; without, it must round to a ``shown`` number (to
+    its decimals, or to its significant digits in e-notation), else equal ``value`` to 1e-9
+    relative (integers exactly); words must be equal.
     """
 
     quantity: Quantity

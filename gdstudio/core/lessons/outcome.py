@@ -182,6 +182,24 @@ class Outcome:
         if name in ("x", "y", "m", "c"):
             raise Unanswerable(f"{name} is not a parameter of this problem "
                                f"({', '.join(names)})")
+        if name in ("grad", "grad_m", "grad_c"):
+            t = self.epochs_run if epoch is None else int(epoch)
+            if t > self.epochs_run:
+                raise Unanswerable(f"the run stopped at epoch {self.epochs_run} "
+                                   f"({self.status}), before epoch {t}")
+            g = self.history.grad[t]
+            if name == "grad":
+                return float(g[0]) if g.size == 1 else float(np.sqrt(np.sum(g * g)))
+            return float(g[0 if name == "grad_m" else 1])
+        if name == "distance":
+            t = self.epochs_run if epoch is None else int(epoch)
+            if t > self.epochs_run:
+                raise Unanswerable(f"the run stopped at epoch {self.epochs_run} "
+                                   f"({self.status}), before epoch {t}")
+            if self.target is None:
+                raise Unanswerable(self._no_theory("a minimum to measure the distance to"))
+            gap = np.abs(self.history.params[t] - np.asarray(self.target))
+            return float(np.max(gap))
         if name == "epochs_run":
             return self.epochs_run
         if name == "status":
@@ -234,7 +252,9 @@ class Outcome:
         if name == "critical_lr":
             return self.critical_lr
         if name == "factor":
-            return 1.0 - float(self.config.lr) * lam_max  # type: ignore[operator]
+            return 1.0 - float(self.config.lr) * lam_max  # type: ignore[arg-type]
+        if name == "slow_factor":
+            return 1.0 - float(self.config.lr) * lam_min  # type: ignore[arg-type]
         raise Unanswerable(f"unknown quantity {name!r}")  # pragma: no cover
 
     def _no_theory(self, what: str) -> str:

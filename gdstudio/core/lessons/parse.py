@@ -789,13 +789,12 @@ def _check(b: _Block, t: dict[str, Any], i: int) -> Check:
     if value is None and shown is None:
         raise b.fail("a check needs the value it expects (value = ...) or the text it shows "
                      "(shown = \"...\")", *where)
-    if shown is not None and info.type != "word":
+    if shown is not None and info.type != "word" and value is None:
         try:
-            number = read_number(shown)
+            value = read_number(shown)
         except ValueError as err:
-            raise b.fail(f"shown: {err}", *where, "shown") from None
-        if value is None:
-            value = number
+            raise b.fail(f"shown: {err}; or give the number as value = ...", *where,
+                         "shown") from None
     if shown is not None and info.type == "word" and value is None:
         value = shown
     tolerance = None

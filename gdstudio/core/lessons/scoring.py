@@ -125,6 +125,7 @@ def describe_quantity(q: Quantity, outcome: Outcome | None = None) -> str:
     names = {
         "loss": f"the loss {epoch}",
         "epochs_run": "the number of epochs run",
+        "distance": f"the distance to the minimum {epoch}",
         "epoch_within": f"the first epoch within {d} of the minimum",
         "status": "how the run ended",
         "behaviour": "what the run did",
@@ -133,6 +134,10 @@ def describe_quantity(q: Quantity, outcome: Outcome | None = None) -> str:
         "lambda_min": "f″(x*)" if h == "f″(x*)" else "λmin",
         "condition_number": "the condition number λmax/λmin",
         "factor": f"1 − r·{h}",
+        "slow_factor": "1 − r·λmin",
+        "grad": f"the gradient {epoch}",
+        "grad_m": f"d_m {epoch}",
+        "grad_c": f"d_c {epoch}",
         "regime": "the regime",
         "optimum_loss": "the loss at the minimum",
     }
