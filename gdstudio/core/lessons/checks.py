@@ -186,10 +186,19 @@ def unchecked_numbers(lesson: Lesson) -> list[tuple[int, str]]:
     accounts for: not shown by one of its checks or one of an earlier step, not a setup
     value of this step or one before (start, rate, epochs, the expression's constants, a
     race's rates), not a parameter of its checks or prediction, and not 0, 1 or 2. The
-    intro counts as step 0."""
+    intro's numbers (step 0) must be setup values of some step."""
     plans = plan(lesson)
     known: set[float] = set(FORMULA_CONSTANTS)
     out: list[tuple[int, str]] = []
+    # the intro may preview any step's settings
+    preview = set(known).union(*(_config_numbers(p) for p in plans))
+    for token in number_tokens(lesson.intro):
+        try:
+            v = abs(read_number(token))
+        except ValueError:
+            v = math.nan
+        if not any(math.isclose(v, a, rel_tol=1e-12, abs_tol=0.0) for a in preview):
+            out.append((0, token))
     for p in plans:
         known |= _config_numbers(p)
         step = p.step
@@ -208,8 +217,7 @@ def unchecked_numbers(lesson: Lesson) -> list[tuple[int, str]]:
                     allowed.add(float(v))
         for q in quantities:
             allowed |= _quantity_numbers(q)
-        texts = [step.text, step.after] + ([lesson.intro] if step.index == 0 else [])
-        for text in texts:
+        for text in (step.text, step.after):
             for token in number_tokens(text):
                 if token in shown:
                     continue

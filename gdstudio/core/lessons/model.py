@@ -123,6 +123,8 @@ QUANTITIES: dict[str, QuantityInfo] = {
         _q("condition_number", "number", "theory", "fsr", (), "λmax/λmin"),
         _q("factor", "number", "theory", "fsr", (),
            "1 − r·λmax: what each plain update multiplies the error by (steepest direction)"),
+        _q("lr_curvature", "number", "theory", "fsr", (),
+           "r·λmax (r·f″ for f(x)): below 1 no overshoot, below 2 convergence"),
         _q("slow_factor", "number", "theory", "fsr", (),
            "1 − r·λmin: the same along the flattest direction"),
         _q("regime", "word", "theory", "fsr", (),
@@ -223,16 +225,17 @@ class Prediction:
     """What the learner is asked to predict before the run.
 
     ``kind`` "choice": one of ``options`` (a subset of :data:`BEHAVIOURS`); the truth is the
-    behaviour of the run. ``kind`` "number": the value of ``quantity``; an answer is right
-    within ``tolerance`` (absolute) or ``relative`` (× |truth|), whichever is wider; with
-    neither, integers must be exact and other numbers right to 1e-6 relative.
+    run's behaviour (``quantity`` is then "behaviour"). ``kind`` "number": the value of
+    ``quantity``; an answer is right within ``tolerance`` (absolute) or ``relative``
+    (× |truth|), whichever is wider; with neither, integers must be exact and other numbers
+    right to 1e-6 relative. Either may be about a lane of the step's race or a variant of its
+    run (``quantity.lane``, ``quantity.overrides``).
     """
 
     kind: str
     ask: str
+    quantity: Quantity
     options: tuple[str, ...] = BEHAVIOURS
-    quantity: Quantity | None = None
-    lane: int | None = None
     tolerance: float | None = None
     relative: float | None = None
     line: int = 0
@@ -240,9 +243,7 @@ class Prediction:
     @property
     def target(self) -> Quantity:
         """The quantity whose truth decides the answer (a choice: the run's behaviour)."""
-        if self.quantity is not None:
-            return self.quantity
-        return Quantity("behaviour", lane=self.lane, line=self.line)
+        return self.quantity
 
 
 @dataclass(frozen=True)

@@ -253,6 +253,8 @@ class Outcome:
             return self.critical_lr
         if name == "factor":
             return 1.0 - float(self.config.lr) * lam_max  # type: ignore[arg-type]
+        if name == "lr_curvature":
+            return float(self.config.lr) * lam_max  # type: ignore[arg-type]
         if name == "slow_factor":
             return 1.0 - float(self.config.lr) * lam_min  # type: ignore[arg-type]
         raise Unanswerable(f"unknown quantity {name!r}")  # pragma: no cover

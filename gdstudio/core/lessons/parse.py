@@ -742,7 +742,7 @@ def _prediction(b: _Block, t: Any) -> Prediction:
     line = b.lines.of("predict")
     tolerance = relative = None
     if kind == "choice":
-        for key in ("quantity", "epoch", "distance", "with", "tolerance", "relative"):
+        for key in ("quantity", "epoch", "distance", "tolerance", "relative"):
             if key in t:
                 raise b.fail(f"{key} applies to kind = \"number\"; a choice asks what the run "
                              "does", "predict", key)
@@ -757,10 +757,8 @@ def _prediction(b: _Block, t: Any) -> Prediction:
             if len(options) < 2:
                 raise b.fail("options must hold at least two different choices", "predict",
                              "options")
-        lane = None
-        if "lane" in t:
-            lane = _int(b, t["lane"], "predict", "lane", low=1, high=MAX_LESSON_LANES)
-        return Prediction(kind, ask, options=options, lane=lane, line=line)
+        target = _quantity(b, {**t, "quantity": "behaviour"}, ("predict",))
+        return Prediction(kind, ask, target, options=options, line=line)
     if "options" in t:
         raise b.fail("options applies to kind = \"choice\"", "predict", "options")
     quantity = _quantity(b, t, ("predict",), words=False)
@@ -768,8 +766,7 @@ def _prediction(b: _Block, t: Any) -> Prediction:
         tolerance = _float(b, t["tolerance"], "predict", "tolerance", low=0.0)
     if "relative" in t:
         relative = _float(b, t["relative"], "predict", "relative", low=0.0)
-    return Prediction(kind, ask, quantity=quantity, lane=quantity.lane, tolerance=tolerance,
-                      relative=relative, line=line)
+    return Prediction(kind, ask, quantity, tolerance=tolerance, relative=relative, line=line)
 
 
 def _check(b: _Block, t: dict[str, Any], i: int) -> Check:

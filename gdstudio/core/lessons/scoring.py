@@ -62,8 +62,7 @@ def accepts(prediction: Prediction, truth: float, answer: float) -> bool:
 
 def _tolerance(prediction: Prediction, truth: float) -> float:
     if prediction.tolerance is None and prediction.relative is None:
-        q = prediction.quantity
-        if q is not None and q.info.type == "integer":
+        if prediction.quantity.info.type == "integer":
             return 0.0
         return DEFAULT_RELATIVE * abs(truth)
     return max(prediction.tolerance or 0.0, (prediction.relative or 0.0) * abs(truth))
@@ -78,7 +77,6 @@ def score(prediction: Prediction, answer: float | str, outcome: Outcome) -> Verd
     """
     if prediction.kind == "choice":
         return _score_choice(prediction, str(answer).strip().lower(), outcome)
-    assert prediction.quantity is not None
     q = prediction.quantity
     try:
         value = float(answer)  # type: ignore[arg-type]
@@ -135,6 +133,7 @@ def describe_quantity(q: Quantity, outcome: Outcome | None = None) -> str:
         "condition_number": "the condition number λmax/λmin",
         "factor": f"1 − r·{h}",
         "slow_factor": "1 − r·λmin",
+        "lr_curvature": f"r·{h.removesuffix('(x*)')}",
         "grad": f"the gradient {epoch}",
         "grad_m": f"d_m {epoch}",
         "grad_c": f"d_c {epoch}",
