@@ -160,7 +160,8 @@ def _config_numbers(p: StepPlan) -> set[float]:
     problem = c.problem
     spec = getattr(problem, "synthetic_spec", None)
     if spec is not None:
-        out.update((float(spec.n), float(spec.seed), float(spec.noise)))
+        out.update(abs(float(v)) for v in (spec.n, spec.seed, spec.noise, spec.slope,
+                                           spec.intercept, spec.x_low, spec.x_high))
     text = getattr(problem, "text", "")
     out.update(float(m) for m in _EXPR_NUMBER.findall(text))
     if p.race is not None:
@@ -230,4 +231,6 @@ def unchecked_numbers(lesson: Lesson) -> list[tuple[int, str]]:
                     out.append((step.index, token))
         # what this step's checks verified, later steps may state again
         known |= {abs(c.value) for c in step.checks if isinstance(c.value, float)}
+        for q in quantities:
+            known |= _quantity_numbers(q)
     return out

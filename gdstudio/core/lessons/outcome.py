@@ -39,8 +39,9 @@ class Unanswerable(InputError):
     epoch, the analysis found no minimum); the message says why."""
 
 
-def fmt(value: float | int | str | None) -> str:
-    """A number as the lessons' sentences show it: up to 12 significant digits, "−" for minus."""
+def fmt(value: float | int | str | None, digits: int = 12) -> str:
+    """A number as the lessons' sentences show it: up to ``digits`` significant digits (12: a
+    float64 to the digits that mean something), "−" for minus."""
     if value is None:
         return "none"
     if isinstance(value, str):
@@ -54,7 +55,7 @@ def fmt(value: float | int | str | None) -> str:
         return "∞" if v > 0 else "−∞"
     if v == 0:
         return "0"
-    text = f"{v:.12g}"
+    text = f"{v:.{digits}g}"
     if "e" in text:
         mant, exp = text.split("e")
         text = f"{mant}e{int(exp)}"

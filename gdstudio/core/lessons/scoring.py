@@ -182,35 +182,38 @@ def _why_plain(outcome: Outcome, curv: tuple[float, float]) -> str:
     rh = lr * lam_max
     q = 1.0 - rh
     star = _target_text(outcome)
-    said = f"r·{h} = {fmt(lr)}·{fmt(lam_max)} = {fmt(rh)}"
+    said = f"r·{h} = {fmt6(lr)}·{fmt6(lam_max)} = {fmt6(rh)}"
     if math.isclose(rh, 2.0, rel_tol=1e-9):
         text = (f"{said}, so 1 − r·{h} = −1: each step lands as far on the other side of "
                 f"{star} as it started, and it jumps between two points for ever")
     elif rh > 2.0:
-        text = (f"{said} > 2, so |1 − r·{h}| = {fmt(abs(q))} > 1: each step overshoots {star} "
+        text = (f"{said} > 2, so |1 − r·{h}| = {fmt6(abs(q))} > 1: each step overshoots {star} "
                 "by more than it corrects")
     elif math.isclose(rh, 1.0, rel_tol=1e-9):
         text = f"{said}: the first step lands on {star}"
     elif rh > 1.0:
-        text = (f"{said} > 1, so each step overshoots {star}, but |1 − r·{h}| = {fmt(abs(q))} "
+        text = (f"{said} > 1, so each step overshoots {star}, but |1 − r·{h}| = {fmt6(abs(q))} "
                 "< 1, so it still converges")
     else:
+        along = "the distance" if h == "f″" else "the steepest direction"
         text = (f"{said} < 1: each step covers a part of the way to {star} and never "
-                f"overshoots (the distance × {fmt(q)} per epoch)")
+                f"overshoots ({along} × {fmt6(q)} per epoch)")
     if h == "λmax" and rh < 2.0 and lam_min > 0 and lam_max / lam_min > 10:
-        text += (f"; the flattest direction (λmin = {fmt(lam_min)}) shrinks only × "
-                 f"{fmt(1.0 - lr * lam_min)} per epoch")
+        text += (f"; the flattest direction (λmin = {fmt6(lam_min)}) shrinks only × "
+                 f"{fmt6(1.0 - lr * lam_min)} per epoch")
     return text
 
 
 def _target_text(outcome: Outcome) -> str:
-    if outcome.target is None:
-        return "the minimum"
     names = outcome.history.param_names
-    if len(names) == 1:
-        return f"{names[0]}* = {fmt(outcome.target[0])}"
-    inner = ", ".join(fmt(v) for v in outcome.target)
-    return f"the minimum ({inner})"
+    if outcome.target is None or len(names) != 1:
+        return "the minimum"
+    return f"{names[0]}* = {fmt6(outcome.target[0])}"
+
+
+def fmt6(value: float) -> str:
+    """The numbers of an explanation: 6 significant digits (the verdict's own are exact)."""
+    return fmt(value, 6)
 
 
 def _why_number(q: Quantity, outcome: Outcome) -> str:
