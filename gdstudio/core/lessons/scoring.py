@@ -156,11 +156,13 @@ def explain(outcome: Outcome) -> str:
     curv = outcome.curvatures
     if regime is not None and curv is not None and regime.kind != "unknown":
         return _why_plain(outcome, curv)
+    if outcome.config.optimizer == "momentum" and not outcome.config.batch_size and curv:
+        return _why_momentum(outcome, curv)
     if not outcome.plain:
         from gdstudio.core.race.lanes import OPTIMIZER_NAMES
 
         name = OPTIMIZER_NAMES.get(outcome.config.optimizer, outcome.config.optimizer)
-        return (f"{name} carries more than the gradient from step to step, so r < 2/"
+        return (f"{name.lower()} carries more than the gradient from step to step, so r < 2/"
                 f"{outcome.curvature_name} alone does not decide; the run "
                 f"{_run_says(outcome)}")
     if regime is not None and regime.kind == "unknown":
@@ -202,6 +204,32 @@ def _why_plain(outcome: Outcome, curv: tuple[float, float]) -> str:
         text += (f"; the flattest direction (λmin = {fmt6(lam_min)}) shrinks only × "
                  f"{fmt6(1.0 - lr * lam_min)} per epoch")
     return text
+
+
+def momentum_factor(lr: float, curvature: float, momentum: float) -> float:
+    """How much heavy-ball momentum (PyTorch's SGD: v ← μ·v + g, p ← p − r·v) shrinks the
+    distance per epoch along a direction of curvature λ, in the long run: the largest |z| of
+    z² − (1 + μ − r·λ)·z + μ = 0."""
+    b = 1.0 + momentum - lr * curvature
+    disc = b * b - 4.0 * momentum
+    if disc < 0:
+        return math.sqrt(momentum)
+    root = math.sqrt(disc)
+    return max(abs(b + root), abs(b - root)) / 2.0
+
+
+def _why_momentum(outcome: Outcome, curv: tuple[float, float]) -> str:
+    lr = float(outcome.config.lr)  # type: ignore[arg-type]
+    mu = float(outcome.config.momentum)
+    lam_min, lam_max = curv
+    h = outcome.curvature_name
+    limit = 2.0 * (1.0 + mu) / lam_max if lam_max > 0 else math.inf
+    head = f"with momentum μ = {fmt6(mu)} the limit is 2·(1 + μ)/{h} = {fmt6(limit)}"
+    if lr >= limit * (1 - 1e-9):
+        return f"{head}, and r = {fmt6(lr)} is not below it: the jumps grow"
+    rho = max(momentum_factor(lr, lam, mu) for lam in {lam_min, lam_max})
+    return (f"{head}, above r = {fmt6(lr)}: the velocity damps the overshoots, and in the long "
+            f"run the distance shrinks × {fmt6(rho)} per epoch (its slowest direction)")
 
 
 def _target_text(outcome: Outcome) -> str:
