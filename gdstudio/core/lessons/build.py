@@ -345,19 +345,19 @@ def _check_quantities(step: Step, config: RunConfig, race: RaceSpec | None) -> N
             qc = quantity_config(q, config, race)
             _check_epochs(qc)
         except SetupError as err:
-            err.line = q.line
+            err.line = q.line_of(err.field)
             raise
         kind = problem_kind(qc.problem)
         info = q.info
         if kind not in info.problems:
             names = ", ".join(qc.problem.param_names)
             raise _at(SetupError(f"quantity {q.name!r} does not apply to a {kind} problem "
-                                 f"(its parameters: {names})", "lane"), q.line)
+                                 f"(its parameters: {names})", "quantity"), q.line)
         if q.epoch is not None and q.epoch > qc.epochs:
             raise _at(SetupError(f"epoch {q.epoch} is beyond the run's {qc.epochs} epochs",
-                                 "lane"), q.line)
+                                 "epoch"), q.line_of("epoch"))
         if q.distance is not None and not math.isfinite(q.distance):
-            raise _at(SetupError("distance must be finite", "lane"), q.line)
+            raise _at(SetupError("distance must be finite", "distance"), q.line_of("distance"))
 
 
 def _at(err: SetupError, line: int) -> SetupError:

@@ -214,10 +214,16 @@ class Quantity:
     lane: int | None = None
     overrides: tuple[tuple[str, Any], ...] = ()
     line: int = 0
+    #: (field, 1-based line) of its fields in the file (quantity, epoch, lane, with, ...)
+    lines: tuple[tuple[str, int], ...] = field(default=(), compare=False, repr=False)
 
     @property
     def info(self) -> QuantityInfo:
         return QUANTITIES[self.name]
+
+    def line_of(self, name: str) -> int:
+        """The line of field ``name`` (its own line when the file does not set it)."""
+        return dict(self.lines).get(name, self.line)
 
 
 @dataclass(frozen=True)

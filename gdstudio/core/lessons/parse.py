@@ -722,8 +722,10 @@ def _quantity(b: _Block, t: dict[str, Any], where: tuple[Any, ...], *, words: bo
                          "with")
         b.only(raw, OVERRIDE_FIELDS, " in with", *where, "with")
         overrides = tuple((k, _setup_value(b, k, v, *where, "with", k)) for k, v in raw.items())
+    lines = tuple((k, b.lines.of(*where, k)) for k in ("quantity", "epoch", "distance", "lane",
+                                                        "with") if k in t)
     return Quantity(name, epoch=epoch, distance=distance, lane=lane, overrides=overrides,
-                    line=b.lines.of(*where, "quantity"))
+                    line=b.lines.of(*where, "quantity"), lines=lines)
 
 
 def _prediction(b: _Block, t: Any) -> Prediction:
