@@ -539,7 +539,7 @@ def _default_name(text: str) -> str:
 def _step(index: int, piece: _Piece, source: str) -> Step:
     b = _toml(piece, source)
     t = b.table
-    b.only(t, STEP_FIELDS, " in a step")
+    b.only(t, STEP_FIELDS, "")
     if "title" not in t:
         raise LessonError("a step needs a title (title = \"...\" in its +++ block)",
                           line=piece.line, source=source)
