@@ -470,6 +470,7 @@ def build_lesson_parser() -> argparse.ArgumentParser:
                     "recomputed by the core).",
         epilog="Examples: gdstudio lesson --list\n"
                "          gdstudio lesson first-example\n"
+               "          gdstudio lesson --print first-example > my-lesson.md\n"
                "          gdstudio lesson --check my-lesson.md",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -478,6 +479,8 @@ def build_lesson_parser() -> argparse.ArgumentParser:
     what.add_argument("--check", metavar="NAME|FILE",
                       help="check a lesson: exit 0 if it is valid and its numbers are right, "
                            "else 2 with the line and the reason")
+    what.add_argument("--print", metavar="NAME|FILE", dest="print_lesson",
+                      help="print a lesson's file (to copy a shipped lesson and edit it)")
     p.add_argument("lesson", nargs="?", metavar="NAME|FILE",
                    help="a shipped lesson's name or a lesson file to open in the window")
     return p
@@ -498,6 +501,13 @@ def lesson_command(argv: Sequence[str]) -> int:
 
             for name in shipped_names():
                 print(name)
+            return 0
+        if args.print_lesson is not None:
+            if args.lesson is not None:
+                raise _UsageError("give one lesson to --print")
+            from gdstudio.core.lessons.shipped import read_lesson
+
+            sys.stdout.write(read_lesson(args.print_lesson)[0])
             return 0
         if args.check is not None:
             if args.lesson is not None:

@@ -207,3 +207,14 @@ def test_the_run_command_is_unchanged(capsys):
     assert main(["run", "--x0", "7", "--lr", "0.1", "--epochs", "3", "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines()[1:4] == ["0,7.0,26.0,10.0", "1,6.0,17.0,8.0",
                                                          "2,5.2,11.240000000000002,6.4"]
+
+
+def test_print_a_lesson_to_copy_it(capsys, tmp_path):
+    code, out, err = lesson(capsys, "--print", "momentum")
+    assert (code, err) == (0, "")
+    assert out == (REPO / "resources" / "lessons" / "momentum.md").read_text(encoding="utf-8")
+    copy = tmp_path / "my-momentum.md"
+    copy.write_text(out.replace("lr = 0.041", "lr = 0.045"), encoding="utf-8")
+    code, _, err = lesson(capsys, "--check", str(copy))
+    assert code == 2 and "the text says −1.05, the core gives" in one_error_line(err)
+    assert lesson(capsys, "--print", str(tmp_path))[0] == 2

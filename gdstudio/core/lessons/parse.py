@@ -666,7 +666,7 @@ def _check_expr(b: _Block, text: str, problem: str | None) -> None:
         parsed = parse_expression(text, variables)
     except ExpressionError as err:
         hint = ""
-        if problem == "function" and "y" in str(err):
+        if problem == "function" and "'y'" in str(err):
             hint = " (a function of x and y is problem = \"surface\")"
         raise b.fail(f"expr does not parse: {err}{hint}", "expr") from None
     del parsed  # f(x, y) that ignores y is allowed (a valley along x)
