@@ -213,9 +213,9 @@ def unchecked_numbers(lesson: Lesson) -> list[tuple[int, str]]:
                 allowed.add(abs(c.value))
         if step.prediction is not None:
             quantities.append(step.prediction.target)
-            for v in (step.prediction.tolerance, step.prediction.relative):
-                if v is not None:
-                    allowed.add(float(v))
+            for limit in (step.prediction.tolerance, step.prediction.relative):
+                if limit is not None:
+                    allowed.add(float(limit))
         for q in quantities:
             allowed |= _quantity_numbers(q)
         for text in (step.text, step.after):

@@ -748,7 +748,7 @@ def _prediction(b: _Block, t: Any) -> Prediction:
             if key in t:
                 raise b.fail(f"{key} applies to kind = \"number\"; a choice asks what the run "
                              "does", "predict", key)
-        options = BEHAVIOURS
+        options: tuple[str, ...] = BEHAVIOURS
         if "options" in t:
             raw = t["options"]
             if not isinstance(raw, list) or len(raw) < 2:
@@ -776,7 +776,8 @@ def _check(b: _Block, t: dict[str, Any], i: int) -> Check:
     b.only(t, CHECK_FIELDS, " in [[check]]", *where)
     quantity = _quantity(b, t, where)
     info = quantity.info
-    shown = value = None
+    shown: str | None = None
+    value: float | str | None = None
     if "shown" in t:
         shown = _text(b, t["shown"], *where, "shown").strip()
     if "value" in t:

@@ -79,7 +79,7 @@ def score(prediction: Prediction, answer: float | str, outcome: Outcome) -> Verd
         return _score_choice(prediction, str(answer).strip().lower(), outcome)
     q = prediction.quantity
     try:
-        value = float(answer)  # type: ignore[arg-type]
+        value = float(answer)
     except (TypeError, ValueError):
         try:
             value = read_number(str(answer))
