@@ -236,6 +236,24 @@ def test_errors_of_the_file_as_a_whole():
     assert "NUL" in err.reason and err.line == line_of(BASE, "Now r = 0.7.")
 
 
+def test_a_multi_line_race_names_the_lane_at_fault():
+    text = BASE.replace("lr = 0.7", "lr = 0.7\nrace = [\n  { lr = 0.1 },\n"
+                                    "  { lr = 0.3, optimizer = \"fast\" },\n]")
+    err = error_of(text)
+    assert err.line == line_of(text, "{ lr = 0.3") and "optimizer must be one of" in err.reason
+
+
+def test_verify_is_bounded():
+    from gdstudio.core.lessons import checks
+
+    checks_text = "".join(f'\n[[check]]\nquantity = "epochs_run"\n'
+                          f'with = {{ epochs = {90_000 + i} }}\nvalue = {90_000 + i}\n'
+                          for i in range(60))
+    text = BASE.replace("[[check]]", checks_text.lstrip("\n") + "\n[[check]]", 1)
+    report = L.verify(parse(text))
+    assert not report.ok and f"{checks.MAX_VERIFY_EPOCHS:,} epochs" in str(report.problems[0])
+
+
 def test_regression_fields_and_races_in_inline_and_table_form():
     text = BASE.replace('lr = 0.7\nepochs = 50', textwrap.dedent("""\
         problem = "regression"

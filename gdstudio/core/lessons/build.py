@@ -304,6 +304,7 @@ def plan(lesson: Lesson, start: RunConfig | None = None) -> tuple[StepPlan, ...]
     out: list[StepPlan] = []
     previous = start
     panels: tuple[str, ...] | None = None
+    where = lesson.file or lesson.source
     for step in lesson.steps:
         try:
             config = step_config(step, previous)
@@ -314,9 +315,9 @@ def plan(lesson: Lesson, start: RunConfig | None = None) -> tuple[StepPlan, ...]
         except SetupError as err:
             line = err.line or (step.setup.line_of(err.field, step.line) if err.field
                                 else step.line)
-            raise LessonError(str(err), line=line, source=lesson.source) from None
+            raise LessonError(str(err), line=line, source=where) from None
         except InputError as err:
-            raise LessonError(str(err), line=step.line, source=lesson.source) from None
+            raise LessonError(str(err), line=step.line, source=where) from None
         if step.setup.panels is not None:
             panels = step.setup.panels
         out.append(StepPlan(step, config, race, panels))

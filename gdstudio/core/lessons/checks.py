@@ -26,6 +26,8 @@ __all__ = ["CheckResult", "Report", "Evaluator", "verify", "check_passes", "unch
 
 #: Numbers any formula may use without a check (2/f″, 1 − r·h, squares).
 FORMULA_CONSTANTS = (0.0, 1.0, 2.0)
+#: The most epochs :func:`verify` runs for one lesson, all runs together.
+MAX_VERIFY_EPOCHS = 5_000_000
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Evaluator:
         self.lesson = lesson
         self.plans = plan(lesson)
         self._outcomes: dict[tuple[int, int | None, tuple[tuple[str, Any], ...]], Outcome] = {}
+        self.epochs_run = 0  # all runs together, bounded by MAX_VERIFY_EPOCHS
 
     def outcome(self, step: int, quantity: Quantity | None = None) -> Outcome:
         """The outcome of step ``step``'s run, or of the run ``quantity`` is about."""
@@ -66,6 +69,10 @@ class Evaluator:
         if key not in self._outcomes:
             p = self.plans[step]
             config = p.config if quantity is None else quantity_config(quantity, p.config, p.race)
+            if self.epochs_run + config.epochs > MAX_VERIFY_EPOCHS:
+                raise InputError(f"the lesson asks for more than {MAX_VERIFY_EPOCHS:,} epochs in "
+                                 "all to check; use fewer or shorter runs")
+            self.epochs_run += config.epochs
             self._outcomes[key] = outcome_of(config)
         return self._outcomes[key]
 
@@ -105,7 +112,7 @@ def verify(lesson: Lesson) -> Report:
     problems: list[LessonError] = []
 
     def problem(reason: str, line: int) -> None:
-        problems.append(LessonError(reason, line=line, source=lesson.source))
+        problems.append(LessonError(reason, line=line, source=lesson.file or lesson.source))
 
     for step in lesson.steps:
         try:

@@ -294,7 +294,9 @@ class Lesson:
     steps: tuple[Step, ...]
     summary: str = ""
     intro: str = ""
-    #: where it was read from: a shipped lesson's name, or the file's path as given
+    #: what to load it again by: a shipped lesson's name, or the file's path as given
     source: str = ""
+    #: the file's name as messages show it ("first-example.md", or the path)
+    file: str = ""
     #: a digest of the file's text: progress saved for another version can be told apart
     fingerprint: str = ""

@@ -503,6 +503,7 @@ def parse_lesson(text: str, *, source: str = "lesson", name: str | None = None) 
     steps = tuple(_step(i, piece, source) for i, piece in enumerate(pieces[1:]))
     lesson = Lesson(
         name=lesson_name, title=title, steps=steps, summary=summary, intro=intro, source=source,
+        file=source,
         fingerprint=hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16],
     )
     lesson_configs(lesson)  # raises LessonError at the line to blame
