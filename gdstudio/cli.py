@@ -1,4 +1,4 @@
-"""The ``gdstudio`` command: the window, or ``gdstudio run …`` headless.
+"""The ``gdstudio`` command: the window, ``gdstudio run …`` headless, ``gdstudio lesson …``.
 
 Exit status: 0 for any finished run whatever its status; 2 with a one-line message on stderr
 (and no traceback) for bad input; 1 for an internal error (set GDSTUDIO_DEBUG=1 to see it).
@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 from gdstudio import __version__
 
-__all__ = ["main", "build_run_parser", "config_from_args"]
+__all__ = ["main", "build_run_parser", "build_lesson_parser", "config_from_args"]
 
 PROG = "gdstudio"
 
@@ -462,6 +462,88 @@ def _describe(config: Any) -> str:
     return f"{what}; lr = {d['lr']:g}, epochs = {d['epochs']}, engine {eng} ({d['dtype']}), optimizer {d['optimizer']}"
 
 
+def build_lesson_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog=f"{PROG} lesson",
+        description="Guided lessons: open the window on a lesson, list the shipped lessons, "
+                    "or check a lesson file (every field, and every number its texts state, "
+                    "recomputed by the core).",
+        epilog="Examples: gdstudio lesson --list\n"
+               "          gdstudio lesson first-example\n"
+               "          gdstudio lesson --print first-example > my-lesson.md\n"
+               "          gdstudio lesson --check my-lesson.md",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--list", action="store_true", help="print the shipped lessons' names")
+    what.add_argument("--check", metavar="NAME|FILE",
+                      help="check a lesson: exit 0 if it is valid and its numbers are right, "
+                           "else 2 with the line and the reason")
+    what.add_argument("--print", metavar="NAME|FILE", dest="print_lesson",
+                      help="print a lesson's file (to copy a shipped lesson and edit it)")
+    p.add_argument("lesson", nargs="?", metavar="NAME|FILE",
+                   help="a shipped lesson's name or a lesson file to open in the window")
+    return p
+
+
+def lesson_command(argv: Sequence[str]) -> int:
+    """``gdstudio lesson``: --list, --check NAME|FILE, or NAME|FILE to open in the window.
+    Imports no Qt unless it opens the window."""
+    from gdstudio.core.errors import InputError
+
+    parser = build_lesson_parser()
+    try:
+        args = parser.parse_args(list(argv))
+        if args.list:
+            if args.lesson is not None:
+                raise _UsageError("--list takes no lesson")
+            from gdstudio.core.lessons.shipped import shipped_names
+
+            for name in shipped_names():
+                print(name)
+            return 0
+        if args.print_lesson is not None:
+            if args.lesson is not None:
+                raise _UsageError("give one lesson to --print")
+            from gdstudio.core.lessons.shipped import read_lesson
+
+            sys.stdout.write(read_lesson(args.print_lesson)[0])
+            return 0
+        if args.check is not None:
+            if args.lesson is not None:
+                raise _UsageError("give one lesson to --check")
+            from gdstudio.core.lessons.checks import verify
+            from gdstudio.core.lessons.shipped import load_lesson
+
+            lesson = load_lesson(args.check)
+            report = verify(lesson)
+            if not report.ok:
+                return _fail(str(report.problems[0]))
+            steps, checks = len(lesson.steps), len(report.checks)
+            print(f"ok: {lesson.name} ({steps} step{'s' if steps != 1 else ''}, "
+                  f"{checks} check{'s' if checks != 1 else ''})")
+            return 0
+        if args.lesson is None:
+            raise _UsageError("give a lesson: gdstudio lesson NAME|FILE (gdstudio lesson "
+                              "--list shows the shipped ones)")
+        from gdstudio.core.lessons.shipped import load_lesson
+
+        lesson = load_lesson(args.lesson)
+    except _UsageError as err:
+        return _fail(str(err))
+    except InputError as err:
+        return _fail(str(err))
+    sys.stdout.flush()
+    return _open_window(lesson=lesson)
+
+
+def _open_window(session: str | None = None, lesson: Any = None) -> int:
+    """The window, as the plain ``gdstudio`` opens it (optionally on a session or a lesson)."""
+    from gdstudio.ui.window.app import run_app
+
+    return run_app(session=session, lesson=lesson)
+
+
 def _window_command(argv: Sequence[str]) -> int:
     parser = _Parser(prog=PROG, description="Gradient Descent Studio: watch gradient descent work, step by step.",
                      epilog="Headless: gdstudio run --help")
@@ -471,9 +553,7 @@ def _window_command(argv: Sequence[str]) -> int:
         args = parser.parse_args(list(argv))
     except _UsageError as err:
         return _fail(str(err))
-    from gdstudio.ui.window.app import run_app
-
-    return run_app(session=args.session)
+    return _open_window(session=args.session)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -481,6 +561,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv and argv[0] == "run":
             return run_command(argv[1:])
+        if argv and argv[0] == "lesson":
+            return lesson_command(argv[1:])
         return _window_command(argv)
     except BrokenPipeError:
         # `gdstudio run | head`: the reader left; that is not an error.

@@ -8,11 +8,15 @@ import sys
 import traceback
 from collections.abc import Sequence
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import gdstudio
+
+if TYPE_CHECKING:
+    from gdstudio.core.lessons.model import Lesson
 
 __all__ = ["run_app", "make_app", "install_excepthook"]
 
@@ -88,13 +92,18 @@ def _quit_on_signals(app: QApplication, window: object) -> QTimer:
     return timer
 
 
-def run_app(session: str | os.PathLike[str] | None = None) -> int:
-    """Open the studio window and run the event loop; returns the exit code."""
+def run_app(session: str | os.PathLike[str] | None = None, lesson: Lesson | None = None) -> int:
+    """Open the studio window and run the event loop; returns the exit code.
+
+    ``lesson`` (already validated) is left on the window as ``window.pending_lesson`` for the
+    lesson panel to open.
+    """
     app = make_app(sys.argv[:1])
     from gdstudio.ui.threads.registry import stop_all_threads
     from gdstudio.ui.window.main_window import MainWindow
 
     window = MainWindow()
+    window.pending_lesson = lesson
     install_excepthook(window)
     app.aboutToQuit.connect(stop_all_threads)
     keep_alive = _quit_on_signals(app, window)

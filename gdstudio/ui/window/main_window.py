@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 
 import gdstudio
 from gdstudio.core import FunctionProblem, RegressionProblem, RunConfig, StepBatch
+from gdstudio.core.lessons.model import Lesson
 from gdstudio.core.race import RaceBatch
 from gdstudio.core.race.lanes import RaceSpec
 from gdstudio.core.theory import Theory, theory_key
@@ -91,6 +92,9 @@ class MainWindow(QMainWindow):
 
     #: Milliseconds after the first show before torch devices are probed (None: never).
     device_probe_delay_ms: int | None = DEVICE_PROBE_DELAY_MS
+    #: The lesson asked for on the command line (``gdstudio lesson NAME|FILE``), validated,
+    #: waiting for the lesson panel to open it; None when there is none (set by run_app).
+    pending_lesson: Lesson | None = None
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
