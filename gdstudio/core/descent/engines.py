@@ -140,7 +140,7 @@ class ManualEngine(Engine):
         L = np.empty(n, dtype=np.float64)
         G = np.empty((n, self.k), dtype=np.float64)
         p, g = self._p, self._g
-        lr_t = dt(lr)
+        lr_t = float(lr)  # (rounded to the dtype by the update, as torch rounds its scalar)
         step = numpy_update(self.optimizer, self._state, dt)
         with np.errstate(all="ignore"):
             for i in range(n):

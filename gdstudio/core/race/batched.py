@@ -27,7 +27,9 @@ class BatchedNumpy:
         self.problem = problem
         self.dt = np.float64 if dtype == "float64" else np.float32
         K = len(lanes)
-        self.lr = np.array([[lane.lr] for lane in lanes], dtype=np.float64).astype(self.dt)
+        #: each lane's rate as given (the optimizers round it as torch does) and in the dtype
+        self.lr64 = np.array([[lane.lr] for lane in lanes], dtype=np.float64)
+        self.lr = self.lr64.astype(self.dt)
         groups: dict[OptimizerSettings, list[int]] = {}
         for i, lane in enumerate(lanes):
             groups.setdefault(lane.optimizer, []).append(i)
@@ -35,8 +37,9 @@ class BatchedNumpy:
             (np.array(idx), numpy_update(opt, {}, self.dt)) for opt, idx in groups.items()
         ]
         self.single = len(self.groups) == 1
-        # every lane plain descent: its loops write p − lr·g straight into the rows
-        self.plain = self.single and next(iter(groups)).name in ("gd", "sgd")
+        # every lane plain descent (gd: p − lr·g; torch.optim.SGD fuses it, see numpy_update):
+        # its loops write p − lr·g straight into the rows
+        self.plain = self.single and next(iter(groups)).name == "gd"
         self.K = K
         one_d = isinstance(problem, FunctionProblem) and problem.dim == 1
         self._derivative = problem.expression.numpy_gradient_raw if one_d else None
@@ -114,11 +117,11 @@ class BatchedNumpy:
             else:
                 for i in range(n):
                     if self.single:
-                        p = self.groups[0][1](p, g, self.lr)
+                        p = self.groups[0][1](p, g, self.lr64)
                     else:
                         new = np.empty_like(p)
                         for idx, step in self.groups:
-                            new[idx] = step(p[idx], g[idx], self.lr[idx])
+                            new[idx] = step(p[idx], g[idx], self.lr64[idx])
                         p = new
                     P[i] = p
                     g = gradient(p)
