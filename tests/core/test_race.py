@@ -404,3 +404,67 @@ def test_a_lane_converged_at_the_start_says_what_its_single_run_says():
     race = Race(cfg, make_lanes(cfg, [0.1, 0.5]))
     assert race.finished and race.statuses == ["converged", "converged"]
     assert race.messages == [run(cfg.with_(lr=lr)).message for lr in (0.1, 0.5)]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("problem, x0", [
+    (FunctionProblem("x**2 - 4*x + 5"), 7.0),
+    (FunctionProblem.preset("rosenbrock"), None),
+    (RegressionProblem.synthetic(), None),
+])
+@pytest.mark.parametrize("optimizer", ["gd", "sgd", "momentum", "nesterov", "adam", "rmsprop",
+                                       "adagrad"])
+def test_torch_race_lanes_are_their_single_torch_runs_bit_for_bit(optimizer, problem, x0, dtype):
+    # (issue 13) each lane of a torch race is the single `--engine torch` run with its rate
+    # (torch.optim's own optimizer), exactly, as the manual race's lanes are
+    pytest.importorskip("torch")
+    regression = isinstance(problem, RegressionProblem)
+    adaptive = optimizer in ("adam", "rmsprop", "adagrad")
+    if regression:
+        lrs = [0.05, 0.2, 0.5] if adaptive else [1e-5, 5e-5, 1e-4]
+    elif problem.dim == 2:
+        lrs = [1e-3, 3e-3, 1e-2] if adaptive else [1e-4, 3e-4, 1e-3]
+    else:
+        lrs = [0.01, 0.1, 0.3, 0.7]
+    cfg = RunConfig(problem=problem, engine="torch", dtype=dtype, epochs=50, optimizer=optimizer,
+                    **({"x0": x0} if x0 is not None else {}))
+    r = run_race(cfg, lrs)
+    for lr, h in zip(lrs, r.histories, strict=True):
+        single = run(cfg.with_(lr=lr))
+        assert (h.status, h.epochs_run) == (single.status, single.epochs_run), lr
+        for got, want in ((h.params, single.params), (h.loss, single.loss),
+                          (h.grad, single.grad)):
+            assert np.array_equal(got, want), (lr, np.argwhere(got != want)[:3].tolist())
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_torch_optimizer_race_lanes_are_their_single_runs_bit_for_bit(dtype):
+    # several optimizers in one race (each its own group of lanes)
+    pytest.importorskip("torch")
+    cfg = RunConfig(problem=FunctionProblem.preset("rosenbrock"), lr=0.001, epochs=60,
+                    engine="torch", dtype=dtype)
+    names = ["gd", "sgd", "momentum", "nesterov", "adam", "rmsprop", "adagrad"]
+    r = run_race(cfg, [0.001, 0.002], names)
+    for lane, h in zip(r.lanes, r.histories, strict=True):
+        single = run(cfg.with_(optimizer=lane.optimizer.name, lr=lane.lr))
+        assert np.array_equal(h.params, single.params), (lane, h.params[-1], single.params[-1])
+
+
+@pytest.mark.parametrize("n, chunk", [(40_000, None), (3000, 1000)])
+def test_large_torch_regression_race_lanes_are_their_single_runs(monkeypatch, n, chunk):
+    # more points than torch sums in one thread (its reductions then split the sum across
+    # threads), or more K·N than one batched tensor holds: each lane is evaluated as its
+    # single run is, and equals it bit for bit
+    pytest.importorskip("torch")
+    from gdstudio.core.race.batched import BatchedTorch
+
+    if chunk is not None:
+        monkeypatch.setattr(BatchedTorch, "CHUNK", chunk)
+    cfg = RunConfig(problem=RegressionProblem.synthetic(n, seed=3), engine="torch", epochs=4,
+                    optimizer="adam", lr=0.1)
+    lrs = [0.05, 0.1]
+    r = run_race(cfg, lrs)
+    for lr, h in zip(lrs, r.histories, strict=True):
+        single = run(cfg.with_(lr=lr))
+        assert np.array_equal(h.params, single.params)
+        assert np.array_equal(h.loss, single.loss) and np.array_equal(h.grad, single.grad)

@@ -140,7 +140,7 @@ class ManualEngine(Engine):
         L = np.empty(n, dtype=np.float64)
         G = np.empty((n, self.k), dtype=np.float64)
         p, g = self._p, self._g
-        lr_t = dt(lr)
+        lr_t = float(lr)  # (rounded to the dtype by the update, as torch rounds its scalar)
         step = numpy_update(self.optimizer, self._state, dt)
         with np.errstate(all="ignore"):
             for i in range(n):
@@ -337,6 +337,19 @@ def _torch_mse(X: Any, Y: Any, grad_of: Any, chunk: int = TORCH_MSE_CHUNK) -> An
     return chunked_loss_and_grad
 
 
+def torch_mse_loss_and_grad(X: Any, Y: Any, grad_of: Any = None) -> Any:
+    """The torch engine's ``loss_and_grad(p)`` for a regression on tensors ``X``, ``Y``: the
+    source's MSE and its autograd gradient (see :func:`_torch_mse`), chunked on the CPU (cache,
+    memory), in one piece on a GPU (which wants one big kernel per operation). A race whose
+    lanes cannot be batched exactly evaluates each lane with this, as its single run does."""
+    import torch
+
+    if grad_of is None:
+        grad_of = _gradient_function(torch, X.dtype, X.device)
+    chunk = TORCH_MSE_CHUNK if X.device.type == "cpu" else 0
+    return _torch_mse(X, Y, grad_of, chunk)
+
+
 class TorchEngine(Engine):
     """Autograd on a device: the gradient of the loss at leaf tensors, then the update."""
 
@@ -372,9 +385,7 @@ class TorchEngine(Engine):
             X = torch.from_numpy(problem.x).to(device=self.device, dtype=self.tdtype)
             Y = torch.from_numpy(problem.y).to(device=self.device, dtype=self.tdtype)
             self._X, self._Y = X, Y
-            # Chunks help the CPU (cache, memory); a GPU wants one big kernel per operation.
-            chunk = TORCH_MSE_CHUNK if self.device.type == "cpu" else 0
-            self._loss_and_grad = _torch_mse(X, Y, grad_of, chunk)
+            self._loss_and_grad = torch_mse_loss_and_grad(X, Y, grad_of)
         self._p: Any = None
         self._g: Any = None
         self._opt: Any = None

@@ -116,7 +116,7 @@ class MiniBatchEngine(Engine):
         x, y = self.problem.x, self.problem.y
         n = x.shape[0]
         order = self.rng.permutation(n)
-        lr_t = self.dt(lr)
+        lr_t = float(lr)  # (rounded to the dtype by the update, as torch rounds its scalar)
         p = self.p
         for i in range(0, n, self.batch_size):
             idx = order[i : i + self.batch_size]

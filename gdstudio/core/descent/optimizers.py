@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from gdstudio.core.descent.fused import fma
 from gdstudio.core.errors import ConfigError
 
 OPTIMIZERS = ("gd", "sgd", "momentum", "nesterov", "adam", "rmsprop", "adagrad")
@@ -49,59 +50,105 @@ class OptimizerSettings:
 
 
 def numpy_update(opt: OptimizerSettings, state: dict[str, Any], dt: Any) -> Any:
-    """A function (p, g, lr) → new p implementing ``opt`` as ``torch.optim`` does."""
+    """A function (p, g, lr) → new p implementing ``opt`` with ``torch.optim``'s arithmetic.
+
+    Bit for bit what ``torch.optim``'s single-tensor code computes on a CPU tensor of dtype
+    ``dt`` (read from ``torch/optim/sgd.py``, ``adam.py``, ``rmsprop.py``, ``adagrad.py``):
+    hyper-parameter arithmetic (1 − β, the bias corrections, lr / bias correction) in Python
+    floats (float64), each result rounded to ``dt`` where a kernel takes it as a scalar; the
+    kernels' own order of operations; and their multiply-adds fused into one rounding, as the
+    compiler contracts them in torch's CPU kernels (seen in torch 2.13's x86-64 build, AVX2;
+    :func:`~.fused.fma`):
+
+    ``p.add_(d, alpha=-lr)``             fma(−lr, d, p)
+    ``buf.mul_(μ).add_(g)``              μ·buf, then + g
+    ``g.add(buf, alpha=μ)`` (Nesterov)   fma(μ, buf, g)
+    ``m.lerp_(g, w)`` (w < ½)            fma(w, g − m, m);  w ≥ ½: fma(w − 1, g − m, g)
+    ``v.mul_(β).addcmul_(g, g, value=s)`` β·v, then fma(s·g, g, v)
+    ``p.addcdiv_(a, d, value=s)``        p + (s·a) / d
+    ``t.sqrt() / s``, ``.add_(eps)``     each rounded on its own
+
+    One operation differs by design: the square root here is IEEE's, correctly rounded, while
+    torch's CPU ``sqrt`` is MKL's vector root (``vsSqrt``/``vdSqrt``, "high accuracy" mode),
+    within one unit in the last place of it but not always equal (about 1 float32 root in 6 and
+    1 float64 root in 80 differ by that unit), by a CPU-dependent algorithm NumPy cannot
+    reproduce. Adam, RMSprop and Adagrad therefore agree with torch.optim bit for bit wherever
+    MKL's root is the correctly rounded one, and otherwise start from a denominator one unit
+    apart (tests/core/test_optimizer_arithmetic.py).
+
+    ``gd`` is not an optimizer of torch's: it is the source's ``p - lr * g`` (two roundings),
+    as the torch engine computes it. ``lr`` is a Python float or a float64 column of per-lane
+    rates (races); it is rounded to ``dt`` here, as torch rounds its scalar.
+    """
     name = opt.name
-    one = dt(1.0)
-    if name in ("gd", "sgd"):
-        return lambda p, g, lr: (p - lr * g).astype(dt, copy=False)
+
+    def rounded(lr: Any) -> Any:
+        return dt(lr) if np.ndim(lr) == 0 else np.asarray(lr, dtype=np.float64).astype(dt)
+
+    def cast(a: Any) -> Any:  # each operation's result rounded to the dtype, as torch's kernels
+        return a.astype(dt, copy=False)
+
+    if name == "gd":
+        return lambda p, g, lr: cast(p - cast(rounded(lr) * g))
+    if name == "sgd":
+        return lambda p, g, lr: fma(rounded(-lr), g, p, dt)
     if name in ("momentum", "nesterov"):
         mu = dt(opt.momentum)
 
         def momentum(p: np.ndarray, g: np.ndarray, lr: Any) -> np.ndarray:
             buf = state.get("buf")
-            buf = g.copy() if buf is None else (mu * buf + g).astype(dt, copy=False)
+            # torch.optim.SGD: the first buffer is a copy of the gradient
+            buf = g.copy() if buf is None else cast(cast(mu * buf) + g)
             state["buf"] = buf
-            d = (g + mu * buf).astype(dt, copy=False) if name == "nesterov" else buf
-            return (p - lr * d).astype(dt, copy=False)
+            d = fma(mu, buf, g, dt) if name == "nesterov" else buf
+            return fma(rounded(-lr), d, p, dt)
 
         return momentum
     if name == "adam":
-        b1, b2, eps = dt(opt.beta1), dt(opt.beta2), dt(opt.eps_value)
+        beta1, beta2 = float(opt.beta1), float(opt.beta2)
+        w1 = dt(1.0 - beta1)  # lerp's weight
+        small = abs(float(w1)) < 0.5
+        w1m = (w1 - dt(1.0)).astype(dt) if not small else w1  # exact (Sterbenz)
+        b2, s2, eps = dt(beta2), dt(1.0 - beta2), dt(opt.eps_value)
 
         def adam(p: np.ndarray, g: np.ndarray, lr: Any) -> np.ndarray:
             t = state.get("t", 0) + 1
             state["t"] = t
             m = state.get("m", np.zeros_like(p))
             v = state.get("v", np.zeros_like(p))
-            m = (m + (g - m) * (one - b1)).astype(dt, copy=False)  # torch: lerp
-            v = (v * b2 + (one - b2) * g * g).astype(dt, copy=False)
+            diff = cast(g - m)
+            m = fma(w1, diff, m, dt) if small else fma(w1m, diff, g, dt)  # exp_avg.lerp_
+            v = fma(cast(s2 * g), g, cast(v * b2), dt)
             state["m"], state["v"] = m, v
-            bc1 = 1.0 - float(opt.beta1) ** t
-            bc2 = 1.0 - float(opt.beta2) ** t
-            # lr may be one number or a column of per-run rates (races)
-            step_size = (np.asarray(lr, dtype=np.float64) / bc1).astype(dt)
-            denom = (np.sqrt(v) / dt(math.sqrt(bc2)) + eps).astype(dt, copy=False)
-            return (p - step_size * (m / denom)).astype(dt, copy=False)
+            step = float(t)  # torch keeps the step count in a float tensor
+            bias_correction1 = 1 - beta1**step
+            bias_correction2 = 1 - beta2**step
+            # lr / bias_correction1 in float64, per lane where lr is a column
+            step_size = np.asarray(lr, dtype=np.float64) / bias_correction1
+            denom = cast(cast(np.sqrt(v) / dt(bias_correction2**0.5)) + eps)
+            return cast(p + cast((-step_size).astype(dt) * m) / denom)  # addcdiv_
 
         return adam
     if name == "rmsprop":
-        a, eps = dt(opt.alpha), dt(opt.eps_value)
+        a, s, eps = dt(opt.alpha), dt(1.0 - float(opt.alpha)), dt(opt.eps_value)
 
         def rmsprop(p: np.ndarray, g: np.ndarray, lr: Any) -> np.ndarray:
             v = state.get("v", np.zeros_like(p))
-            v = (v * a + (one - a) * g * g).astype(dt, copy=False)
+            v = fma(cast(s * g), g, cast(v * a), dt)
             state["v"] = v
-            return (p - lr * (g / (np.sqrt(v) + eps))).astype(dt, copy=False)
+            avg = cast(np.sqrt(v) + eps)
+            return cast(p + cast(rounded(-lr) * g) / avg)  # addcdiv_
 
         return rmsprop
     if name == "adagrad":
         eps = dt(opt.eps_value)
 
         def adagrad(p: np.ndarray, g: np.ndarray, lr: Any) -> np.ndarray:
-            s = state.get("sum", np.zeros_like(p))
-            s = (s + g * g).astype(dt, copy=False)
-            state["sum"] = s
-            return (p - lr * (g / (np.sqrt(s) + eps))).astype(dt, copy=False)
+            total = fma(g, g, state.get("sum", np.zeros_like(p)), dt)  # addcmul_(g, g, value=1)
+            state["sum"] = total
+            std = cast(np.sqrt(total) + eps)
+            # (torch's lr / (1 + (step − 1)·lr_decay) with lr_decay = 0 is lr itself)
+            return cast(p + cast(rounded(-lr) * g) / std)  # addcdiv_
 
         return adagrad
     raise ConfigError(f"unknown optimizer {name!r}")  # pragma: no cover

@@ -3,13 +3,13 @@ or torch (autograd of the summed per-lane losses)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from gdstudio.core.descent.devices import check_device
+from gdstudio.core.descent.engines import torch_mse_loss_and_grad
 from gdstudio.core.descent.optimizers import OptimizerSettings, numpy_update
 from gdstudio.core.errors import ConfigError
 from gdstudio.core.problems import FunctionProblem
@@ -27,7 +27,9 @@ class BatchedNumpy:
         self.problem = problem
         self.dt = np.float64 if dtype == "float64" else np.float32
         K = len(lanes)
-        self.lr = np.array([[lane.lr] for lane in lanes], dtype=np.float64).astype(self.dt)
+        #: each lane's rate as given (the optimizers round it as torch does) and in the dtype
+        self.lr64 = np.array([[lane.lr] for lane in lanes], dtype=np.float64)
+        self.lr = self.lr64.astype(self.dt)
         groups: dict[OptimizerSettings, list[int]] = {}
         for i, lane in enumerate(lanes):
             groups.setdefault(lane.optimizer, []).append(i)
@@ -35,8 +37,9 @@ class BatchedNumpy:
             (np.array(idx), numpy_update(opt, {}, self.dt)) for opt, idx in groups.items()
         ]
         self.single = len(self.groups) == 1
-        # every lane plain descent: its loops write p − lr·g straight into the rows
-        self.plain = self.single and next(iter(groups)).name in ("gd", "sgd")
+        # every lane plain descent (gd: p − lr·g; torch.optim.SGD fuses it, see numpy_update):
+        # its loops write p − lr·g straight into the rows
+        self.plain = self.single and next(iter(groups)).name == "gd"
         self.K = K
         one_d = isinstance(problem, FunctionProblem) and problem.dim == 1
         self._derivative = problem.expression.numpy_gradient_raw if one_d else None
@@ -114,11 +117,11 @@ class BatchedNumpy:
             else:
                 for i in range(n):
                     if self.single:
-                        p = self.groups[0][1](p, g, self.lr)
+                        p = self.groups[0][1](p, g, self.lr64)
                     else:
                         new = np.empty_like(p)
                         for idx, step in self.groups:
-                            new[idx] = step(p[idx], g[idx], self.lr[idx])
+                            new[idx] = step(p[idx], g[idx], self.lr64[idx])
                         p = new
                     P[i] = p
                     g = gradient(p)
@@ -133,7 +136,11 @@ class BatchedTorch:
     """All lanes as one (K, k) leaf tensor; autograd of the summed per-lane losses."""
 
     #: Above this many K·N elements, a regression loss is evaluated in chunks of the data.
+    #: Most K·N elements a regression's lanes are evaluated with in one batched tensor.
     CHUNK = 1 << 22
+    #: torch's CPU reductions split a sum of more than this many elements across threads
+    #: (``at::internal::GRAIN_SIZE``), in an order a batched row sum does not follow.
+    SERIAL_SUM = 32768
 
     def __init__(self, problem: Any, lanes: Sequence[Lane], dtype: str, device: str) -> None:
         import torch
@@ -142,12 +149,16 @@ class BatchedTorch:
         self.problem = problem
         self.device = check_device(device)
         self.tdtype = torch.float64 if dtype == "float64" else torch.float32
-        self.lr = torch.tensor([[lane.lr] for lane in lanes], dtype=self.tdtype, device=self.device)
+        #: each lane's rate as given (Adam divides it by the bias correction in float64, as
+        #: torch.optim does with its Python float) and rounded to the dtype (torch's scalar)
+        self.lr64 = np.array([[lane.lr] for lane in lanes], dtype=np.float64)
+        self.lr = torch.tensor(self.lr64, dtype=self.tdtype, device=self.device)
         groups: dict[OptimizerSettings, list[int]] = {}
         for i, lane in enumerate(lanes):
             groups.setdefault(lane.optimizer, []).append(i)
         self.groups = [
-            (torch.tensor(idx, device=self.device), opt, {}) for opt, idx in groups.items()
+            (torch.tensor(idx, device=self.device), np.array(idx), opt, {})
+            for opt, idx in groups.items()
         ]
         self.single = len(self.groups) == 1
         if isinstance(problem, FunctionProblem):
@@ -158,22 +169,30 @@ class BatchedTorch:
             Y = torch.from_numpy(problem.y).to(device=self.device, dtype=self.tdtype)
             self.X, self.Y = X, Y
             self._losses = self._mse
+            # A lane must be its single run bit for bit. A batched (K, N) row mean sums each
+            # row as the single run's 1-D mean sums its N points only on the CPU, while no
+            # sum is split across threads and no chunks are needed; otherwise each lane is
+            # evaluated by the single run's own function (K autograd calls a step, each on N
+            # points: little more than the batched work where N is large).
+            n = int(X.shape[0])
+            if (self.device.type != "cpu" or n > self.SERIAL_SUM
+                    or len(lanes) * n > self.CHUNK):
+                self._lane_loss_and_grad = torch_mse_loss_and_grad(X, Y)
+
+    #: a regression's (loss, gradient) of one lane, where lanes are evaluated one at a time
+    _lane_loss_and_grad: Any = None
 
     def _mse(self, P: Any) -> Any:
-        X, Y = self.X, self.Y
-        n = X.shape[0]
         m, c = P[:, 0:1], P[:, 1:2]
-        step = max(1, self.CHUNK // max(1, P.shape[0]))
-        if step >= n:
-            return ((m * X + c - Y) ** 2).mean(dim=1)
-        total = None
-        for i in range(0, n, step):
-            part = ((m * X[i : i + step] + c - Y[i : i + step]) ** 2).sum(dim=1)
-            total = part if total is None else total + part
-        return total / n
+        return ((m * self.X + c - self.Y) ** 2).mean(dim=1)  # preds − Y, as the source
 
     def _eval(self, P: Any) -> tuple[Any, Any]:
         torch = self.torch
+        if self._lane_loss_and_grad is not None:
+            rows = [self._lane_loss_and_grad(P[j].detach().requires_grad_())
+                    for j in range(P.shape[0])]
+            return (torch.stack([loss.detach() for loss, _ in rows]),
+                    torch.stack([g for _, g in rows]))
         P = P.detach().requires_grad_()
         losses = self._losses(P)
         (g,) = torch.autograd.grad(losses.sum(), P)
@@ -186,39 +205,65 @@ class BatchedTorch:
         return (loss.to("cpu", torch.float64).numpy().reshape(-1),
                 self.g.to("cpu", torch.float64).numpy())
 
-    def _update(self, p: Any, g: Any, lr: Any, opt: OptimizerSettings, state: dict[str, Any]) -> Any:
-        """torch.optim's formulas, with one learning rate per lane."""
+    def _update(self, p: Any, g: Any, lanes: Any, opt: OptimizerSettings,
+                state: dict[str, Any]) -> Any:
+        """One step of ``opt`` for the lanes ``lanes`` (an index, or ``slice(None)``): the ops of
+        ``torch.optim``'s single-tensor code (``_single_tensor_sgd``, ``_adam``, ``_rmsprop``,
+        ``_adagrad``) on the (lanes, k) tensor, with the learning rate a (lanes, 1) column.
+
+        Each lane is then, bit for bit, the single torch run with its rate: the kernels are
+        elementwise with the same roundings whatever the tensor's length (their multiply-adds
+        fused in the vectorised and the scalar loops alike), a scalar becomes the column of
+        its per-lane values rounded the same way, and ``p.add_(d, alpha=-lr)`` becomes
+        ``p.addcmul(d, lr, value=-1)`` (fma(−d, lr, p) = fma(−lr, d, p): the negation is exact).
+        ``gd`` is the source's ``p - lr * g``, as the torch engine's plain descent.
+        """
         torch = self.torch
         name = opt.name
-        if name in ("gd", "sgd"):
+        lr = self.lr[lanes]  # (lanes: a NumPy index or slice(None))
+        if name == "gd":
             return p - lr * g
+        if name == "sgd":
+            return torch.addcmul(p, g, lr, value=-1)
         if name in ("momentum", "nesterov"):
             buf = state.get("buf")
-            buf = g.clone() if buf is None else buf * opt.momentum + g
+            if buf is None:
+                buf = g.detach().clone()
+            else:
+                buf.mul_(opt.momentum).add_(g, alpha=1)
             state["buf"] = buf
-            d = g + opt.momentum * buf if name == "nesterov" else buf
-            return p - lr * d
+            d = g.add(buf, alpha=opt.momentum) if name == "nesterov" else buf
+            return torch.addcmul(p, d, lr, value=-1)
         if name == "adam":
             t = state.get("t", 0) + 1
             state["t"] = t
-            m = state.get("m", torch.zeros_like(p))
-            v = state.get("v", torch.zeros_like(p))
-            m = torch.lerp(m, g, 1 - opt.beta1)
-            v = v * opt.beta2 + (1 - opt.beta2) * g * g
-            state["m"], state["v"] = m, v
-            bc1 = 1 - opt.beta1**t
-            bc2 = 1 - opt.beta2**t
-            denom = v.sqrt() / math.sqrt(bc2) + opt.eps_value
-            return p - (lr / bc1) * (m / denom)
+            if t == 1:
+                state["m"], state["v"] = torch.zeros_like(p), torch.zeros_like(p)
+            m, v = state["m"], state["v"]
+            m.lerp_(g, 1 - opt.beta1)
+            v.mul_(opt.beta2).addcmul_(g, g, value=1 - opt.beta2)
+            step = float(t)  # torch.optim keeps the step in a float tensor and reads .item()
+            bias_correction1 = 1 - opt.beta1**step
+            bias_correction2 = 1 - opt.beta2**step
+            # value=-step_size of addcdiv_, one per lane: lr / bias_correction1 in float64
+            neg_step = torch.tensor(-(self.lr64[lanes] / bias_correction1), dtype=self.tdtype,
+                                    device=self.device)
+            denom = (v.sqrt() / bias_correction2**0.5).add_(opt.eps_value)
+            return p + (neg_step * m) / denom  # p.addcdiv_(m, denom, value=-step_size)
         if name == "rmsprop":
-            v = state.get("v", torch.zeros_like(p))
-            v = v * opt.alpha + (1 - opt.alpha) * g * g
-            state["v"] = v
-            return p - lr * (g / (v.sqrt() + opt.eps_value))
+            if "v" not in state:
+                state["v"] = torch.zeros_like(p)
+            v = state["v"]
+            v.mul_(opt.alpha).addcmul_(g, g, value=1 - opt.alpha)
+            avg = v.sqrt().add_(opt.eps_value)
+            return p + (-lr * g) / avg  # p.addcdiv_(g, avg, value=-lr)
         if name == "adagrad":
-            s = state.get("sum", torch.zeros_like(p)) + g * g
-            state["sum"] = s
-            return p - lr * (g / (s.sqrt() + opt.eps_value))
+            if "sum" not in state:
+                state["sum"] = torch.zeros_like(p)
+            total = state["sum"]
+            total.addcmul_(g, g, value=1)
+            std = total.sqrt().add_(opt.eps_value)
+            return p + (-lr * g) / std  # p.addcdiv_(g, std, value=-clr), clr = lr
         raise ConfigError(f"unknown optimizer {name!r}")  # pragma: no cover
 
     #: the losses come with the steps (evaluated on the device with the gradients)
@@ -234,12 +279,12 @@ class BatchedTorch:
         for _ in range(n):
             with torch.no_grad():
                 if self.single:
-                    idx, opt, state = self.groups[0]
-                    new = self._update(p, g, self.lr, opt, state)
+                    _, _, opt, state = self.groups[0]
+                    new = self._update(p, g, slice(None), opt, state)
                 else:
                     new = torch.empty_like(p)
-                    for idx, opt, state in self.groups:
-                        new[idx] = self._update(p[idx], g[idx], self.lr[idx], opt, state)
+                    for idx, lanes, opt, state in self.groups:
+                        new[idx] = self._update(p[idx], g[idx], lanes, opt, state)
                 if any_frozen:
                     new = torch.where(frozen_t[:, None], p, new)
             p = new
