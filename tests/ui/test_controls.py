@@ -175,3 +175,28 @@ def test_invalid_expression_makes_the_panel_invalid(panel, qtbot):
     with qtbot.waitSignal(panel.configChanged):
         panel.expressionEdit.setText("x**2")
     assert panel.is_valid()
+
+
+def test_text_from_files_is_never_rendered_as_markup(panel, tmp_path):
+    """A file name or a cell like ``<img src="/dev/zero">`` is shown as the characters it is
+    (Qt would otherwise read the file the markup names)."""
+    from PySide6.QtGui import QTextDocument
+
+    from gdstudio.ui.panels.widgets import MessageBar
+
+    evil = '<img src="/dev/zero">'
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"x,y\n1,2\n3,{evil}\n")
+    assert not panel.load_csv(str(bad))
+    assert evil in panel.dataError.text()
+    assert panel.dataError.textFormat() == Qt.TextFormat.PlainText
+    named = tmp_path / f"{evil.replace('/', '_')}.csv"
+    named.write_text("x,y\n" + "".join(f"{i},{i}\n" for i in range(5)))
+    assert panel.load_csv(str(named))
+    tip = QTextDocument()
+    tip.setHtml(panel.csvRadio.toolTip())
+    assert tip.toPlainText() == str(named)  # the tooltip shows the path, not an image
+    bar = MessageBar()
+    bar.show_message(evil)
+    label = bar.findChild(type(panel.dataError), "messageText")
+    assert label.text() == evil and label.textFormat() == Qt.TextFormat.PlainText

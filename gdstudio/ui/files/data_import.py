@@ -130,6 +130,7 @@ class CsvPreviewDialog(QDialog):
 
         self.problemLabel = QLabel()
         self.problemLabel.setObjectName("csvProblemLabel")
+        self.problemLabel.setTextFormat(Qt.TextFormat.PlainText)  # it quotes the file's cells
         self.problemLabel.setWordWrap(True)
         self.problemLabel.setStyleSheet("color: #c62828;")
         layout.addWidget(self.problemLabel)

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QWidget
 
+from gdstudio.ui.panels.field_labels import error_label
 from gdstudio.ui.panels.widgets import IntegerSpinBox, ScientificSpinBox
 
 __all__ = ["OptimizerFields", "RegressionOptions", "make_tol_spin", "USES", "FIELD_NAMES"]
@@ -42,15 +43,6 @@ def _in_unit_interval(what: str):  # noqa: ANN202 - a validator for ScientificSp
             raise ValueError(f"{what} must be in [0, 1), got {value:g}")
 
     return check
-
-
-def _error_label(name: str) -> QLabel:
-    label = QLabel()
-    label.setObjectName(name)
-    label.setStyleSheet("color: #c62828;")
-    label.setWordWrap(True)
-    label.hide()
-    return label
 
 
 def make_tol_spin() -> ScientificSpinBox:
@@ -92,7 +84,7 @@ class OptimizerFields(QObject):
         self.epsEdit.setToolTip("ε added to the denominator (Adam, RMSprop, Adagrad); empty: "
                                 "torch.optim's default")
         self.epsEdit.textChanged.connect(self._on_eps_edited)
-        self.epsError = _error_label("epsError")
+        self.epsError = error_label("epsError")
         self._eps_problem = ""
         self._rows: dict[str, QWidget] = {
             "momentum": self.momentumSpin,
@@ -108,7 +100,7 @@ class OptimizerFields(QObject):
         for key, widget in self._rows.items():
             form.addRow(labels[key], widget)
             if isinstance(widget, ScientificSpinBox):
-                label = _error_label(f"{key}Error")
+                label = error_label(f"{key}Error")
                 widget.problemChanged.connect(lambda m, k=key: self._show_problem(k, m))
                 self.errors[key] = label
                 form.addRow(label)
@@ -228,8 +220,8 @@ class RegressionOptions(QObject):
         self.seedSpin.setToolTip("Seed of the shuffling: the same seed gives the same batches")
         self.seedSpin.setEnabled(False)
         self.seedSpin.valueChanged.connect(lambda _v: self.changed.emit())
-        self.batchError = _error_label("batchSizeError")
-        self.batchSeedError = _error_label("batchSeedError")
+        self.batchError = error_label("batchSizeError")
+        self.batchSeedError = error_label("batchSeedError")
         form.addRow("Scaling", self.scaleCheck)
         form.addRow("Mini-batch", self.batchSpin)
         form.addRow(self.batchError)

@@ -5,6 +5,7 @@ checks the data, and its messages are shown under the fields."""
 
 from __future__ import annotations
 
+import html
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -185,7 +186,7 @@ class RegressionTab(QWidget):
         with self.quiet():
             self.csvRadio.setEnabled(True)
             self.csvRadio.setText(f"CSV file: {os.path.basename(path)}")
-            self.csvRadio.setToolTip(path)
+            self.csvRadio.setToolTip(f"<p>{html.escape(path)}</p>")  # a path is not markup
             self.csvRadio.setChecked(True)
 
     def show_config(self, config: RunConfig) -> None:

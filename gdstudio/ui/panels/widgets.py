@@ -334,6 +334,7 @@ class MessageBar(QFrame):
         self._icon = QLabel(self)
         self._text = QLabel(self)
         self._text.setObjectName("messageText")
+        self._text.setTextFormat(Qt.TextFormat.PlainText)  # messages quote files and typed text
         self._text.setWordWrap(True)
         self._text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QToolButton(self)
