@@ -524,7 +524,9 @@ SHIPPED = ["first-example", "learning-rates", "regression", "autograd", "momentu
 def test_the_shipped_lessons_are_listed_in_order():
     assert L.shipped_names() == SHIPPED
     for name in SHIPPED:
-        assert L.shipped_path(name) == REPO / "resources" / "lessons" / f"{name}.md"
+        found = L.shipped_path(name)  # the checkout's file, or the installed package's copy
+        assert found is not None and found.name == f"{name}.md"
+        assert found.read_bytes() == (REPO / "resources" / "lessons" / f"{name}.md").read_bytes()
     assert L.shipped_path("../pyproject") is None and L.shipped_path("nope") is None
 
 
