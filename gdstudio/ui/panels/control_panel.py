@@ -369,7 +369,7 @@ class ControlPanel(QWidget):
         mode = self.raceSetup.mode()
         self.lrSpin.setEnabled(mode != "lr")
         self.lrSlider.setEnabled(mode != "lr")
-        self.optimizerCombo.setEnabled(mode != "optimizer")
+        self.engineFields.optimizerCombo.setEnabled(mode != "optimizer")
         self.engineFields.optimizerFields.set_optimizers(
             self.raceSetup.raced_optimizers(self.engineFields.optimizer()))
 
