@@ -48,9 +48,11 @@ def build_run_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--session", metavar="FILE.gdstudio",
-                   help="run the problem and settings saved in a session file (its history is "
-                        "not needed: the run reproduces it). Run options given alongside override "
-                        "the session's (--lr, --epochs, --x0/--m0/--c0, --engine, --device, "
+                   help="run the problem and settings saved in a session file (its rows are "
+                        "not needed: the run computes them again, making the learning-rate "
+                        "changes its saved run made). Run options given alongside override "
+                        "the session's (--lr: that rate throughout; --epochs, --x0/--m0/--c0, "
+                        "--engine, --device, "
                         "--dtype, --optimizer and its hyper-parameters, --tol, ...; --format "
                         "chooses the output); problem options (--expr, --data, ...) cannot be "
                         "combined with it")
@@ -275,8 +277,12 @@ def _option(dest: str) -> str:
     return "--" + dest.replace("_", "-")
 
 
-def config_from_session(args: argparse.Namespace, given: set[str]) -> Any:
-    """The RunConfig of ``--session FILE``, with the run options typed alongside applied."""
+def config_from_session(
+    args: argparse.Namespace, given: set[str]
+) -> tuple[Any, tuple[tuple[int, float], ...]]:
+    """The RunConfig of ``--session FILE``, with the run options typed alongside applied, and
+    the learning-rate changes its saved run made (none when --lr is given: that rate runs
+    throughout)."""
     import dataclasses
 
     from gdstudio.core import FunctionProblem, RunConfig
@@ -286,7 +292,9 @@ def config_from_session(args: argparse.Namespace, given: set[str]) -> Any:
     if clash:
         raise _UsageError(f"{_option(clash[0])} cannot be combined with --session "
                           "(the session defines the problem)")
-    config = load_session(args.session).config
+    session = load_session(args.session)
+    config = session.config
+    lr_changes = () if session.history is None or "lr" in given else session.history.lr_changes
     is_function = isinstance(config.problem, FunctionProblem)
     changes: dict[str, Any] = {}
     for dest in ("m0", "c0") if is_function else ("x0",):
@@ -316,7 +324,7 @@ def config_from_session(args: argparse.Namespace, given: set[str]) -> Any:
             whole = isinstance(default, int) and not isinstance(default, bool)
             value = _int(value, _option(dest)) if whole else _float(value, _option(dest))
         changes[dest] = value
-    return config.with_(**changes) if changes else config
+    return (config.with_(**changes) if changes else config), lr_changes
 
 
 def _column(value: str | None) -> int | str | None:
@@ -390,9 +398,10 @@ def run_command(argv: Sequence[str]) -> int:
     try:
         args = parser.parse_args(argv)
         given: set[str] = set()
+        lr_changes: tuple[tuple[int, float], ...] = ()
         if args.session is not None:
             given = _given_options(argv)
-            config = config_from_session(args, given)
+            config, lr_changes = config_from_session(args, given)
         else:
             config = config_from_args(args)
         lrs, optimizers = _lists(args)
@@ -404,7 +413,7 @@ def run_command(argv: Sequence[str]) -> int:
             result = run_race(config, lrs or None, optimizers)
             _print_race(result, args.format)
             return 0
-        history = run(config)
+        history = run(config, lr_changes)  # (a session's: made again where the run made them)
     except _UsageError as err:
         return _fail(str(err))
     except InputError as err:
@@ -419,6 +428,9 @@ def run_command(argv: Sequence[str]) -> int:
         out.write(to_json(history) + "\n")
     else:
         head = _describe(config)
+        if history.lr_changes:  # (a session's, made again)
+            head += "\nlearning-rate changes: " + ", ".join(
+                f"{lr:g} after epoch {epoch}" for epoch, lr in history.lr_changes)
         out.write(head + "\n\n")
         write_table(history, out, footer=_theory_lines(config))
     out.flush()
