@@ -666,6 +666,16 @@ def test_bad_lr_changes_are_refused(changes):
         run(RunConfig(problem=QUAD, epochs=5), changes)
 
 
+def test_lr_changes_behind_the_run_are_refused():
+    d = Descent(RunConfig(problem=QUAD, epochs=20))
+    d.advance(6)
+    with pytest.raises(ConfigError, match="epoch 3 is behind the run, which is at epoch 6"):
+        d.advance_to(10, [(3, 0.5)])
+    assert d.epoch == 6 and d.lr == 0.1 and d.lr_changes == ()  # nothing was done
+    d.advance_to(10, [(6, 0.3)])  # at the row it is at: made before the next update
+    assert d.lr_changes == ((6, 0.3),) and d.epoch == 10
+
+
 @pytest.mark.parametrize("engine", ["manual", "torch"])
 def test_run_session_makes_the_saved_runs_lr_changes_again(tmp_path, capsys, engine):
     # The session holds a run whose rate was changed mid-run; `run --session` makes the

@@ -390,9 +390,13 @@ class Descent:
         Raises
         ------
         ConfigError
-            for a change that is not an (epoch ≥ 0, learning rate > 0) pair.
+            for a change that is not an (epoch ≥ 0, learning rate > 0) pair, or one at an
+            epoch the run has already passed (it could not be made where it was).
         """
         changes = sorted(_checked_lr_changes(lr_changes), key=lambda c: c[0])
+        if changes and changes[0][0] < self.epoch:
+            raise ConfigError(f"a learning-rate change at epoch {changes[0][0]} is behind the "
+                              f"run, which is at epoch {self.epoch}")
         last = self.config.epochs if epoch is None else min(int(epoch), self.config.epochs)
         cap = max_block or (1 << 16 if self.config.engine == "manual" else 4096)
         i = 0
