@@ -192,7 +192,8 @@ class FilesController(QObject):
         """The history as CSV or JSON, exactly as ``gdstudio run --format`` prints it."""
         history = exports.history_of(self.host.model.run)
         if history is None:
-            dialogs.show_error(self.host.main_window(), "Nothing to export", "There is no run to export yet.")
+            dialogs.show_error(self.host.main_window(), "Nothing to export",
+                               "There is no run to export yet.")
             return ""
         if path is None:
             filters = "CSV files (*.csv);;All files (*)" if fmt == "csv" \
@@ -228,7 +229,8 @@ class FilesController(QObject):
         try:
             (exports.plot_png if fmt == "png" else exports.plot_svg)(plot, path)
         except OSError as err:
-            dialogs.show_error(self.host.main_window(), "Could not export", f"{path}: {err.strerror or err}")
+            dialogs.show_error(self.host.main_window(), "Could not export",
+                               f"{path}: {err.strerror or err}")
             return ""
         self.host.show_status(f"Saved {path}")
         return path
@@ -242,7 +244,8 @@ class FilesController(QObject):
         try:
             exports.window_png(self.host.main_window(), path)
         except OSError as err:
-            dialogs.show_error(self.host.main_window(), "Could not export", f"{path}: {err.strerror or err}")
+            dialogs.show_error(self.host.main_window(), "Could not export",
+                               f"{path}: {err.strerror or err}")
             return ""
         self.host.show_status(f"Saved {path}")
         return path
@@ -253,7 +256,8 @@ class FilesController(QObject):
         """The run as an animated GIF, drawn without blocking; returns the export under way."""
         data = self.host.model.run
         if data.n == 0:
-            dialogs.show_error(self.host.main_window(), "Nothing to export", "There is no run to export yet.")
+            dialogs.show_error(self.host.main_window(), "Nothing to export",
+                               "There is no run to export yet.")
             return None
         if self._gif is not None:
             return None

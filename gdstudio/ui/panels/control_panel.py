@@ -380,7 +380,7 @@ class ControlPanel(QWidget):
         own_rate = mode not in ("lr", LANES_MODE)  # (the lanes' each have their own)
         self.lrSpin.setEnabled(own_rate)
         self.lrSlider.setEnabled(own_rate)
-        self.optimizerCombo.setEnabled(mode not in ("optimizer", LANES_MODE))
+        self.engineFields.optimizerCombo.setEnabled(mode not in ("optimizer", LANES_MODE))
         self.engineFields.optimizerFields.set_optimizers(
             self.raceSetup.raced_optimizers(self.engineFields.optimizer()))
 
