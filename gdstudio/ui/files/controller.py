@@ -252,8 +252,10 @@ class FilesController(QObject):
 
     def export_gif(self, path: str | None = None, *, frames: int | None = None,
                    frame_ms: int = 80, width: int | None = None,
-                   show_progress: bool = True) -> exports.GifExport | None:
-        """The run as an animated GIF, drawn without blocking; returns the export under way."""
+                   show_progress: bool = True, spacing: str = "even"
+                   ) -> exports.GifExport | None:
+        """The run as an animated GIF, drawn without blocking; returns the export under way
+        (``spacing``: how the frames are spread, see :data:`~.exports.GIF_SPACINGS`)."""
         data = self.host.model.run
         if data.n == 0:
             dialogs.show_error(self.host.main_window(), "Nothing to export",
@@ -263,10 +265,11 @@ class FilesController(QObject):
             return None
         if path is None:
             options = dialogs.ask_gif_options(self.host.main_window(), data.n - 1,
-                                              self.host.plot_area().width())
+                                              self.host.plot_area().width(),
+                                              exports.GIF_SPACINGS)
             if options is None:
                 return None
-            frames, frame_ms, width = options
+            frames, frame_ms, width, spacing = options
             path = self._save_path("Export the run as a GIF", f"{self._stem()}.gif",
                                    "GIF animations (*.gif);;All files (*)", ".gif")
             if not path:
@@ -274,7 +277,8 @@ class FilesController(QObject):
         try:
             gif = exports.GifExport(self.host, path,
                                     frames=frames or exports.DEFAULT_GIF_FRAMES,
-                                    frame_ms=frame_ms, width=width, show_progress=show_progress)
+                                    frame_ms=frame_ms, width=width, show_progress=show_progress,
+                                    spacing=spacing)
         except ImportError as err:
             dialogs.show_error(self.host.main_window(), "Could not export the GIF", str(err))
             return None

@@ -146,9 +146,10 @@ class LossPlot(FollowingPlot):
         y[~(y > 0)] = np.nan  # log of ≤ 0 is undefined: leave a gap
         return y
 
-    def refresh(self, data: RunData, at: int | None = None) -> None:
+    def refresh(self, data: RunData, at: int | None = None, *, upto: bool = False) -> None:
         """Draw the loss (O(new rows) while following the whole run); the marker at epoch
-        ``at`` (the newest when None)."""
+        ``at`` (the newest when None). ``upto``: the curve only up to ``at`` (a GIF's frame:
+        the run as it was then), in the whole run's axes."""
         if data is not self._data or data.n < self._envelope.n or self._mode != self._mode_key():
             self._envelope.clear()  # a new run, or a new way of showing it
             self._data = data
@@ -161,7 +162,10 @@ class LossPlot(FollowingPlot):
             self.current_item.setData([], [])
             self.update_view()
             return
-        if self._follow:
+        if upto and at is not None and at < n - 1:
+            stop = max(0, int(at)) + 1
+            x, y = data.epochs_at(slice(0, stop)), self._shown(data.loss[:stop])
+        elif self._follow:
             x, y = self._envelope.xy()
         else:  # zoomed in by hand: the exact values in view (pyqtgraph downsamples them)
             (x_lo, x_hi), _ = self.vb.viewRange()

@@ -737,7 +737,9 @@ class MainWindow(QMainWindow):
         self._set_status(text, colour)
 
     def _stage_loss_plot(self) -> None:
-        self.loss_plot.refresh(self.model.run, self.model.epoch)
+        # a GIF's frame shows the run as it was at its epoch: the loss curve up to it
+        self.loss_plot.refresh(self.model.run, self.model.epoch,
+                               upto=self.files.exporting_gif)
 
     def _stage_table(self) -> None:
         self.history_model.rows_appended()
