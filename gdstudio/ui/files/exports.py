@@ -149,20 +149,17 @@ def _png_bytes(image: QImage, what: str) -> bytes:
 
 
 def plot_svg(plot: pg.PlotWidget, path: str | os.PathLike[str]) -> Path:
-    """The plot as SVG: pyqtgraph's SVGExporter, or Qt's SVG generator where that fails.
+    """The plot as SVG, drawn by Qt's SVG generator as the plot is on screen (vectors; a
+    landscape's colour map as one embedded image).
 
-    pyqtgraph 0.14's exporter cannot parse the closed paths (``… Z``) that recent Qt versions
-    write (pyqtgraph issue #3495); Qt's own generator then draws the same scene as vectors.
+    Not pyqtgraph's SVGExporter: it misplaces axes, curve and markers (in librsvg and in Qt's
+    own renderer) and fails on the closed paths recent Qt versions write (pyqtgraph #3495).
+    Rendered back by Qt, the file matches the plot on screen (tests/ui/test_svg_export.py).
+    Known limits (SVG Tiny 1.2, what Qt writes): no clipping, so a contour map's image and
+    lines show past the plot's frame; lines keep their width through
+    ``vector-effect="non-scaling-stroke"``, which librsvg ignores (it draws them too wide).
     """
-    from pyqtgraph.exporters import SVGExporter
-
-    try:
-        data = SVGExporter(plot.getPlotItem()).export(toBytes=True)
-    except (ValueError, IndexError):
-        data = _qt_svg(plot)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    return write_bytes(path, bytes(data))
+    return write_bytes(path, _qt_svg(plot))
 
 
 def _qt_svg(plot: pg.PlotWidget) -> bytes:
@@ -175,13 +172,23 @@ def _qt_svg(plot: pg.PlotWidget) -> bytes:
     generator.setOutputDevice(buffer)
     size = plot.size()
     generator.setSize(size)
+    generator.setResolution(plot.logicalDpiX())  # (72 by default: fonts and axes shrink)
     generator.setViewBox(QRectF(0, 0, size.width(), size.height()))
     generator.setTitle(plot.getPlotItem().titleLabel.text or plot.objectName())
     generator.setDescription("Gradient Descent Studio")
     painter = QPainter(generator)
+    # As pyqtgraph's own exporters do: items draw for export (a scatter draws each symbol as a
+    # path: its cached pixmap fragments come out of Qt's SVG engine torn and misplaced).
+    items = [item for item in plot.scene().items() if hasattr(item, "setExportMode")]
+    options = {"antialias": True, "background": plot.backgroundBrush().color(),
+               "painter": painter}
     try:
+        for item in items:
+            item.setExportMode(True, options)
         plot.render(painter)
     finally:
+        for item in items:
+            item.setExportMode(False)
         painter.end()
     buffer.close()
     return bytes(array.data())

@@ -1,0 +1,60 @@
+"""An exported SVG, rendered back, is the plot on screen (issue 14 item 5): axes, curve and
+markers in place (pyqtgraph's exporter misplaced them), the scatter's symbols drawn whole, the
+file a reasonable size."""
+
+from __future__ import annotations
+
+import numpy as np
+from files_support import settle, step
+from PySide6.QtCore import QByteArray
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtSvg import QSvgRenderer
+
+from gdstudio.ui.files import exports
+
+
+def _pixels(image: QImage) -> np.ndarray:
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(),
+                                                               image.bytesPerLine() // 4, 4)
+    return rows[:, : image.width(), :3].astype(float)
+
+
+def _difference(plot, path) -> tuple[float, float]:
+    """(mean difference per channel, fraction of pixels off by more than 60) between the
+    plot on screen and its SVG rendered back at the same size."""
+    renderer = QSvgRenderer(QByteArray(path.read_bytes()))
+    assert renderer.isValid()
+    image = QImage(plot.size(), QImage.Format.Format_ARGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    renderer.render(painter)
+    painter.end()
+    shown = _pixels(plot.grab().toImage().scaled(plot.size()))
+    back = _pixels(image)
+    diff = np.abs(back - shown)
+    return float(diff.mean()), float((diff.max(axis=2) > 60).mean())
+
+
+def test_the_curve_plot_as_svg_is_the_plot_on_screen(qtbot, window, tmp_path):
+    step(qtbot, window, 8)
+    settle(qtbot, window)
+    path = tmp_path / "curve.svg"
+    exports.plot_svg(window.curve_plot, path)
+    mean, off = _difference(window.curve_plot, path)
+    assert mean < 4.0 and off < 0.015, (mean, off)
+    assert path.stat().st_size < 1_000_000
+
+
+def test_the_surface_plot_as_svg_is_small(qtbot, window, tmp_path):
+    """(Its picture is not compared: SVG Tiny has no clipping, so the colour map and the
+    contours show past the plot's frame; see exports.plot_svg.)"""
+    window.controls.problemTabs.setCurrentIndex(2)  # f(x, y): its contour map
+    settle(qtbot, window)
+    step(qtbot, window, 5)
+    settle(qtbot, window)
+    path = tmp_path / "surface.svg"
+    exports.plot_svg(window.surface_plot, path)
+    renderer = QSvgRenderer(QByteArray(path.read_bytes()))
+    assert renderer.isValid()
+    assert path.stat().st_size < 2_000_000  # (pyqtgraph's exporter: 7 MB)
