@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from gdstudio.core.descent.devices import check_device
-from gdstudio.core.descent.engines import Engine, make_engine
+from gdstudio.core.descent.engines import Engine, make_engine, make_torch_optimizer
 from gdstudio.core.descent.optimizers import OptimizerSettings, numpy_update
 from gdstudio.core.problems import RegressionProblem
 
@@ -106,7 +106,7 @@ class MiniBatchEngine(Engine):
         if self.kind == "torch":
             torch = self.torch
             self.p = torch.tensor(p, dtype=self.tdtype, device=self.device).requires_grad_()
-            self.opt = _torch_optimizer(torch, self.p, self.optimizer)
+            self.opt = make_torch_optimizer(torch, self.p, self.optimizer)
         else:
             self.p = p.astype(self.dt)[None, :]
             self.step = numpy_update(self.optimizer, self.state, self.dt)
@@ -163,23 +163,6 @@ class MiniBatchEngine(Engine):
                     break
             L, G = self.problem.loss_and_grad(P)
         return P, np.asarray(L, dtype=np.float64), np.asarray(G, dtype=np.float64)
-
-
-def _torch_optimizer(torch: Any, p: Any, o: OptimizerSettings) -> Any:
-    optim = torch.optim
-    if o.name == "gd":
-        return None
-    if o.name == "sgd":
-        return optim.SGD([p], lr=0.0)
-    if o.name == "momentum":
-        return optim.SGD([p], lr=0.0, momentum=o.momentum)
-    if o.name == "nesterov":
-        return optim.SGD([p], lr=0.0, momentum=o.momentum, nesterov=True)
-    if o.name == "adam":
-        return optim.Adam([p], lr=0.0, betas=(o.beta1, o.beta2), eps=o.eps_value)
-    if o.name == "rmsprop":
-        return optim.RMSprop([p], lr=0.0, alpha=o.alpha, eps=o.eps_value)
-    return optim.Adagrad([p], lr=0.0, eps=o.eps_value)
 
 
 def make_regression_engine(problem: RegressionProblem, engine: str, optimizer: OptimizerSettings,
