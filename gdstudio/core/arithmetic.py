@@ -44,6 +44,14 @@ _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 #: history replays at most that many updates.
 CHECKPOINT = 256
 
+#: At most this many updates are replayed in one call of :meth:`UpdateArithmetic.lines`; a look
+#: further on says how far the replay got (:attr:`UpdateArithmetic.pending`), and the next call
+#: goes on from there.
+REPLAY_CHUNK = 20_000
+
+#: Optimizers without state: their update needs only the row before.
+_STATELESS = ("gd", "sgd")
+
 
 def subscript(t: int) -> str:
     """``3`` → ``₃``."""
@@ -233,6 +241,9 @@ class UpdateArithmetic:
         self._done = 0  # updates replayed into the state
         self._checkpoints: dict[int, dict[str, Any]] = {}
         self._lr_key: tuple[Any, ...] = ()
+        #: True when the last look could not replay the optimizer's state that far yet (it
+        #: goes on at the next call: a window calls again soon).
+        self.pending = False
 
     # --- public ------------------------------------------------------------------------------
 
@@ -251,7 +262,12 @@ class UpdateArithmetic:
                                                             or self.config.batch_size):
             return self._variant_lines(params, grad, t, lr_changes)
         lr = lr_for_update(self.config, lr_changes, t - 1)
-        before, new, trace = self._replay_to(params, grad, t, lr_changes)
+        replayed = self._replay_to(params, grad, t, lr_changes)
+        self.pending = replayed is None
+        if replayed is None:
+            return [f"replaying the {self.optimizer.name} state from the rows' gradients: "
+                    f"{self._done:,} of {t - 1:,} updates…"]
+        before, new, trace = replayed
         return self._update_lines(params[t - 1], grad[t - 1], params[t], t, lr, before, new, trace)
 
     # --- the start ---------------------------------------------------------------------------
@@ -271,9 +287,17 @@ class UpdateArithmetic:
         return _NumpyReplay(self.optimizer, self.num.dt)
 
     def _replay_to(self, params: np.ndarray, grad: np.ndarray, t: int,
-                   lr_changes: Sequence[Any]) -> tuple[dict[str, np.ndarray], np.ndarray, dict]:
+                   lr_changes: Sequence[Any]
+                   ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, Any]] | None:
         """Replay updates 0 … t − 2 (silently) and t − 1 (traced): the state before update
-        t − 1, its result and its intermediate values."""
+        t − 1, its result and its intermediate values; None when more than
+        :data:`REPLAY_CHUNK` updates remain (the replay goes on at the next call)."""
+        if self.optimizer.name in _STATELESS:
+            replay = self._replay or self._new_replay()
+            self._replay = replay
+            new, trace = replay.update(params[t - 1], grad[t - 1],
+                                       lr_for_update(self.config, lr_changes, t - 1))
+            return {}, new, trace
         key = tuple((c.epoch, c.lr) if hasattr(c, "epoch") else tuple(c) for c in lr_changes)
         if self._replay is None or key != self._lr_key:
             self._replay, self._done, self._checkpoints = self._new_replay(), 0, {}
@@ -287,12 +311,18 @@ class UpdateArithmetic:
                 self._replay.restore(self._checkpoints[start])
                 self._done = start
         replay = self._replay
-        while self._done < target:
+        if target - self._done > REPLAY_CHUNK:
+            target_now = self._done + REPLAY_CHUNK
+        else:
+            target_now = target
+        while self._done < target_now:
             s = self._done
             if s % CHECKPOINT == 0 and s not in self._checkpoints:
                 self._checkpoints[s] = replay.snapshot()
             replay.update(params[s], grad[s], lr_for_update(self.config, lr_changes, s))
             self._done += 1
+        if target_now < target:
+            return None
         if target % CHECKPOINT == 0 and target not in self._checkpoints:
             self._checkpoints[target] = replay.snapshot()
         before = replay.before()

@@ -207,6 +207,28 @@ def test_going_back_and_forth_replays_the_same_state():
 
 
 @pytest.mark.parametrize("engine", ["manual", "torch"])
+def test_a_long_replay_goes_on_in_chunks(monkeypatch, engine):
+    import gdstudio.core.arithmetic as arithmetic
+
+    monkeypatch.setattr(arithmetic, "REPLAY_CHUNK", 40)
+    config = RunConfig(problem=FunctionProblem(), x0=7.0, lr=0.01, epochs=100,
+                       optimizer="nesterov", engine=engine)
+    h = run(config)
+    a = UpdateArithmetic(config)
+    seen = []
+    while True:
+        lines = a.lines(h.params, h.grad, 100)
+        if not a.pending:
+            break
+        seen.append(lines[0])
+    assert seen == ["replaying the nesterov state from the rows' gradients: 40 of 99 updates…",
+                    "replaying the nesterov state from the rows' gradients: 80 of 99 updates…"]
+    monkeypatch.setattr(arithmetic, "REPLAY_CHUNK", 10_000)
+    assert lines == explain_update(config, h.params, h.grad, 100)
+    assert lines[-1].endswith(f"= {float(h.params[100, 0])!r}")
+
+
+@pytest.mark.parametrize("engine", ["manual", "torch"])
 @pytest.mark.parametrize("variant", [{"scale_x": True}, {"batch_size": 16, "batch_seed": 3}])
 def test_scaled_x_and_mini_batches_show_the_rows(engine, variant):
     config = _config("regression", engine, "gd", "float64", **variant)

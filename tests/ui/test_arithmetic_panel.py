@@ -1,0 +1,120 @@
+"""The arithmetic panel (issue 15, item 3): the update that led to the row looked at, with the
+history table's numbers, following the slider; in the window as ``updateArithmetic``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontInfo
+from PySide6.QtWidgets import QDockWidget, QPlainTextEdit
+
+from gdstudio.core import Descent, FunctionProblem, RegressionProblem, RunConfig
+from gdstudio.core.arithmetic import subscript
+from gdstudio.core.descent.optimizers import OPTIMIZERS
+from gdstudio.ui.model.run_model import RunModel
+from gdstudio.ui.panels.arithmetic import ArithmeticPanel
+from gdstudio.ui.panels.history import HistoryModel
+
+PROBLEMS = {
+    "function": (FunctionProblem(), 0.1, 0.3),
+    "surface": (FunctionProblem.preset("bowl"), 0.04, 0.3),
+    "regression": (RegressionProblem.synthetic(), 1e-4, 0.5),
+}
+
+
+def _cell(table: HistoryModel, row: int, column: int, dtype: str) -> str:
+    """A cell of the history table as it prints it exactly (its tooltip), or with float32's
+    digits for a float32 run."""
+    if dtype == "float32":
+        return str(np.float32(table.index(row, column).data(Qt.ItemDataRole.UserRole)))
+    return table.index(row, column).data(Qt.ItemDataRole.ToolTipRole)
+
+
+def _feed(model: RunModel, config: RunConfig, epochs: int) -> None:
+    d = Descent(config)
+    model.begin(config, None)
+    model.take_reset(d.initial_batch(), config)
+    while not d.finished and model.run.n <= epochs:
+        model.take_rows(d.advance(2))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("kind", list(PROBLEMS))
+@pytest.mark.parametrize("engine", ["manual", "torch"])
+def test_the_panel_shows_the_history_tables_numbers(qtbot, engine, kind, dtype):
+    problem, plain, adaptive = PROBLEMS[kind]
+    model = RunModel()
+    panel = ArithmeticPanel(model)
+    qtbot.addWidget(panel)
+    table = HistoryModel(model.run)
+    for optimizer in OPTIMIZERS:
+        lr = adaptive if optimizer in ("adam", "rmsprop", "adagrad") else plain
+        config = RunConfig(problem=problem, lr=lr, epochs=6, engine=engine, dtype=dtype,
+                           optimizer=optimizer)
+        _feed(model, config, 6)
+        table.reset(model.run)
+        names = model.run.param_names
+        k = len(names)
+        assert model.run.n == 7
+        for t in (6, 1, 4, 0, 5):  # the slider, forwards and back
+            model.select_epoch(t)
+            text = panel.toPlainText()
+            assert "replay" not in text
+            if t == 0:
+                assert text.startswith(f"{names[0]}₀ = {_cell(table, 0, 1, dtype)}")
+                continue
+            for j, name in enumerate(names):
+                line = next(ln for ln in text.splitlines()
+                            if ln.startswith(f"{name}{subscript(t)} = "))
+                operands, final = line.split(" = ")[-2:]
+                assert operands.split(" − ")[0] == _cell(table, t - 1, 1 + j, dtype), line
+                assert final == _cell(table, t, 1 + j, dtype), line
+                if optimizer in ("gd", "sgd", "rmsprop", "adagrad"):
+                    g = operands.split(" × ")[1].split(" / ")[0].strip("()")
+                    assert g == _cell(table, t - 1, 2 + k + j, dtype), line
+        model.select_epoch(None)  # the newest row again
+        assert panel.toPlainText().splitlines()[-1 if optimizer != "sgd" else -2].endswith(
+            _cell(table, 6, k, dtype))
+
+
+def test_in_the_window_it_follows_the_run_and_the_slider(window, qtbot):
+    panel = window.findChild(QPlainTextEdit, "updateArithmetic")
+    assert panel is not None and panel.isReadOnly() and panel.isVisible()
+    assert window.findChild(QDockWidget, "arithmeticDock").isVisible()
+    qtbot.waitUntil(lambda: panel.toPlainText().startswith("x₀ = 7.0: the start"))
+    for _ in range(3):
+        n = window.run_data.n
+        window.step()
+        qtbot.waitUntil(lambda n=n: window.run_data.n == n + 1)
+    qtbot.waitUntil(lambda: "x₃ = x₂" in panel.toPlainText())
+    assert "x₃ = x₂ − r·f′(x₂) = 5.2 − 0.1 × 6.4 = 4.56" in panel.toPlainText()
+    assert panel.toPlainText() == "x₃ = x₂ − r·f′(x₂) = 5.2 − 0.1 × 6.4 = 4.5600000000000005"
+    window.scrubber.slider.setValue(1)  # as if dragged
+    assert panel.toPlainText() == "x₁ = x₀ − r·f′(x₀) = 7.0 − 0.1 × 10.0 = 6.0"
+    window.scrubber.slider.setValue(0)
+    assert panel.toPlainText().startswith("x₀ = 7.0: the start")
+    # plain text only: markup in it would be shown as characters (it is a plain-text field)
+    assert panel.document().toPlainText() == panel.toPlainText()
+
+
+def test_readable_and_not_clipped_at_1024_by_768(window, qtbot):
+    window.resize(1024, 768)
+    window.reset_layout()
+    window.resize(1024, 768)
+    panel = window.findChild(QPlainTextEdit, "updateArithmetic")
+    for _ in range(3):
+        n = window.run_data.n
+        window.step()
+        qtbot.waitUntil(lambda n=n: window.run_data.n == n + 1)
+    qtbot.waitUntil(lambda: "x₃ = x₂" in panel.toPlainText())
+    qtbot.wait(50)
+    assert QFontInfo(panel.font()).fixedPitch() or "mono" in panel.font().family().lower()
+    assert QFontInfo(panel.font()).pointSizeF() >= QFontInfo(window.font()).pointSizeF()
+    viewport = panel.viewport()
+    assert viewport.height() >= 2 * panel.fontMetrics().lineSpacing()
+    # the whole update fits: lines wrap at the width, no horizontal scrolling, nothing hidden
+    assert panel.horizontalScrollBar().maximum() == 0
+    doc_height = panel.document().size().height()  # in lines, for a plain-text document
+    assert doc_height * panel.fontMetrics().lineSpacing() <= viewport.height()
+    assert panel.width() >= 200
