@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontInfo
-from PySide6.QtWidgets import QDockWidget, QPlainTextEdit
+from PySide6.QtWidgets import QDockWidget, QMenu, QPlainTextEdit
 
 from gdstudio.core import Descent, FunctionProblem, RegressionProblem, RunConfig
 from gdstudio.core.arithmetic import subscript
@@ -81,7 +81,10 @@ def test_the_panel_shows_the_history_tables_numbers(qtbot, engine, kind, dtype):
 def test_in_the_window_it_follows_the_run_and_the_slider(window, qtbot):
     panel = window.findChild(QPlainTextEdit, "updateArithmetic")
     assert panel is not None and panel.isReadOnly() and panel.isVisible()
-    assert window.findChild(QDockWidget, "arithmeticDock").isVisible()
+    dock = window.findChild(QDockWidget, "arithmeticDock")
+    assert dock.isVisible()
+    menus = window.menuBar().findChildren(QMenu)
+    assert dock.toggleViewAction() in [a for m in menus for a in m.actions()]  # View › Arithmetic
     qtbot.waitUntil(lambda: panel.toPlainText().startswith("x₀ = 7.0: the start"))
     for _ in range(3):
         n = window.run_data.n
