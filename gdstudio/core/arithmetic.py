@@ -61,10 +61,11 @@ def subscript(t: int) -> str:
 def number_text(value: Any, dtype: str) -> str:
     """The shortest digits that read back as ``value`` in ``dtype``: float64, Python's
     ``repr`` (as the history's CSV); float32, the float32's own shortest digits (``5.2``, not
-    the float64 ``5.199999809265137`` that holds it)."""
-    if dtype == "float32":
+    the float64 ``5.199999809265137`` that holds it), unless the value is no float32 (a
+    scaled regression's rows are converted to the original units in float64)."""
+    if dtype == "float32" and float(np.float32(value)) == float(value):
         return str(np.float32(value))
-    return repr(float(value))
+    return repr(float(value))  # (a float32 run's value that float32 does not hold: all of it)
 
 
 def lr_for_update(config: RunConfig, lr_changes: Sequence[Any], start: int) -> float:
@@ -236,6 +237,7 @@ class UpdateArithmetic:
         self.dtype = config.dtype
         self.num = _Numbers(config.dtype)
         self.names = tuple(self.problem.param_names)
+        self.x_name = "x"  # a regression's x (x′ for standardised x)
         self.k = len(self.names)
         self._replay: Any = None
         self._done = 0  # updates replayed into the state
@@ -244,6 +246,7 @@ class UpdateArithmetic:
         #: True when the last look could not replay the optimizer's state that far yet (it
         #: goes on at the next call: a window calls again soon).
         self.pending = False
+        self._scaled: Any = None  # feature scaling: the run made again on standardised x
 
     # --- public ------------------------------------------------------------------------------
 
@@ -258,9 +261,10 @@ class UpdateArithmetic:
             return []
         if t == 0:
             return self._start_lines(params[0], grad[0])
-        if isinstance(self.problem, RegressionProblem) and (self.config.scale_x
-                                                            or self.config.batch_size):
+        if isinstance(self.problem, RegressionProblem) and self.config.batch_size:
             return self._variant_lines(params, grad, t, lr_changes)
+        if isinstance(self.problem, RegressionProblem) and self.config.scale_x:
+            return self._scaled_lines(params, t, lr_changes)
         lr = lr_for_update(self.config, lr_changes, t - 1)
         replayed = self._replay_to(params, grad, t, lr_changes)
         self.pending = replayed is None
@@ -375,11 +379,11 @@ class UpdateArithmetic:
                 _, sr, sxr = self.problem.residual_sums(point)
                 factor = dt(-2.0 / self.problem.n)
                 hand = [np.asarray(factor * sxr, dtype=dt)[0], np.asarray(factor * sr, dtype=dt)[0]]
-                out.append(f"at m{subscript(s)} = {num(p[0])}, c{subscript(s)} = {num(p[1])}, "
-                           f"over n = {self.problem.n} points, r = y − (m{subscript(s)}·x "
-                           f"+ c{subscript(s)}):")
-                out.append(f"Σ r = {num(sr[0])}, Σ x·r = {num(sxr[0])} (from the data's sums)")
-                for j, (what, total) in enumerate((("Σ x·r", sxr[0]), ("Σ r", sr[0]))):
+                (m, c), x, sub = self.names, self.x_name, subscript(s)
+                out.append(f"at {m}{sub} = {num(p[0])}, {c}{sub} = {num(p[1])}, over n = "
+                           f"{self.problem.n} points, r = y − ({m}{sub}·{x} + {c}{sub}):")
+                out.append(f"Σ r = {num(sr[0])}, Σ {x}·r = {num(sxr[0])} (from the data's sums)")
+                for j, (what, total) in enumerate(((f"Σ {x}·r", sxr[0]), ("Σ r", sr[0]))):
                     shown = f"d_{self.names[j]} = (−2/n)·{what} = {num.operand(factor)} × " \
                             f"{num.operand(total)} = {num(hand[j])}"
                     if torch:
@@ -506,6 +510,45 @@ class UpdateArithmetic:
 
     # --- regression variants -----------------------------------------------------------------
 
+    def _scaled_lines(self, params: np.ndarray, t: int, lr_changes: Sequence[Any]) -> list[str]:
+        """Feature scaling: the update on standardised x (m′, c′), made again by the run's own
+        inner engine from the start, then converted to the rows' units as the run converts."""
+        c = self.config
+        key = tuple((ch.epoch, ch.lr) if hasattr(ch, "epoch") else tuple(ch) for ch in lr_changes)
+        if self._scaled is None or self._scaled[0] != key:
+            self._scaled = (key, _ScaledReplay(c, params[0]))
+        replay: _ScaledReplay = self._scaled[1]
+        ready = replay.extend_to(t, lambda s: lr_for_update(c, lr_changes, s))
+        num = self.num
+        out = [f"x standardised: x′ = (x − x̄)/s, x̄ = {num.f64(replay.mean)}, s = "
+               f"{num.f64(replay.std)}; descent runs on m′ = m·s, c′ = c + m·x̄"]
+        if not ready:
+            self.pending = True
+            return out + [f"making the run again on standardised x: {replay.rows - 1:,} of "
+                          f"{t:,} updates…"]
+        if t >= replay.rows:
+            return out + ["(the run on standardised x stops before this row)"]
+        P, G = replay.params(), replay.grads()
+        inner = replay.arithmetic
+        lines = inner.lines(P, G, t, lr_changes)
+        self.pending = inner.pending
+        out += lines
+        m_s, c_s = P[t]
+        with np.errstate(all="ignore"):
+            m = m_s / replay.std
+            cc = c_s - m * replay.mean
+        out.append(f"m{subscript(t)} = m′{subscript(t)} / s = {num(m_s)} / {num.f64(replay.std)} = "
+                   f"{num(m)}")
+        out.append(f"c{subscript(t)} = c′{subscript(t)} − m{subscript(t)}·x̄ = {num(c_s)} − "
+                   f"{num.operand(m)} × {num.operand(replay.mean)} = {num(cc)}")
+        wrong = [(n, v, r) for n, v, r in zip(self.names, (m, cc), params[t], strict=True)
+                 if not _same(v, r)]
+        if wrong:
+            gives = ", ".join(f"{n} = {num(v)}" for n, v, _ in wrong)
+            holds = ", ".join(num(r) for *_, r in wrong)
+            out.append(f"(made again, this gives {gives}; the run's row holds {holds})")
+        return out
+
     def _variant_lines(self, params: np.ndarray, grad: np.ndarray, t: int,
                        lr_changes: Sequence[Any]) -> list[str]:
         """Feature scaling and mini-batches, in words, with the rows' numbers."""
@@ -531,6 +574,57 @@ class UpdateArithmetic:
                    + ", ".join(f"d_{n}{subscript(t)} = {num(grad[t, j])}"
                                for j, n in enumerate(self.names)))
         return out
+
+
+class _ScaledReplay:
+    """A feature-scaled regression made again on standardised x, update by update, by the
+    run's own inner engine (:func:`~.descent.minibatch.make_regression_engine`): its rows
+    (m′, c′) and gradients, which the run's history (in original units) does not hold."""
+
+    def __init__(self, config: RunConfig, start: np.ndarray) -> None:
+        from gdstudio.core.descent.minibatch import make_regression_engine
+
+        assert isinstance(config.problem, RegressionProblem)
+        engine = make_regression_engine(config.problem, config.engine, config.optimizer_settings,
+                                        config.dtype, config.device, scale_x=True, batch_size=0,
+                                        seed=config.batch_seed)
+        self.engine = engine
+        self.mean, self.std = float(engine.mean), float(engine.std)  # type: ignore[attr-defined]
+        self.inner = engine.inner  # type: ignore[attr-defined]
+        dt = np.float32 if config.dtype == "float32" else np.float64
+        p0 = np.asarray(engine.to_scaled(np.asarray(start, dtype=np.float64)),  # type: ignore
+                        dtype=dt).astype(np.float64)
+        _loss, g0 = self.inner.start(p0)
+        self._p = [p0]
+        self._g = [np.asarray(g0, dtype=np.float64).reshape(-1)]
+        self.finished = False
+        scaled = config.with_(problem=engine.scaled, scale_x=False)  # type: ignore[attr-defined]
+        self.arithmetic = UpdateArithmetic(scaled)
+        self.arithmetic.names = ("m′", "c′")
+        self.arithmetic.x_name = "x′"
+
+    @property
+    def rows(self) -> int:
+        return len(self._p)
+
+    def extend_to(self, t: int, lr_of: Any) -> bool:
+        """Rows up to ``t`` (at most :data:`REPLAY_CHUNK` more per call); True when there."""
+        todo = min(t + 1 - self.rows, REPLAY_CHUNK)
+        while todo > 0 and not self.finished:
+            P, _L, G = self.inner.advance(1, lr_of(self.rows - 1))
+            if len(P) == 0:
+                self.finished = True
+                break
+            self._p.append(np.asarray(P[0], dtype=np.float64))
+            self._g.append(np.asarray(G[0], dtype=np.float64))
+            todo -= 1
+        return self.rows > t or self.finished
+
+    def params(self) -> np.ndarray:
+        return np.array(self._p)
+
+    def grads(self) -> np.ndarray:
+        return np.array(self._g)
 
 
 def lr_value(lr: float, dt: Any) -> Any:

@@ -228,19 +228,49 @@ def test_a_long_replay_goes_on_in_chunks(monkeypatch, engine):
     assert lines[-1].endswith(f"= {float(h.params[100, 0])!r}")
 
 
+def _exact_text(v: float, dtype: str) -> str:
+    """A row's value as the panel prints it: float32's digits where it is a float32."""
+    v = float(v)
+    return str(np.float32(v)) if dtype == "float32" and float(np.float32(v)) == v else repr(v)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
 @pytest.mark.parametrize("engine", ["manual", "torch"])
-@pytest.mark.parametrize("variant", [{"scale_x": True}, {"batch_size": 16, "batch_seed": 3}])
-def test_scaled_x_and_mini_batches_show_the_rows(engine, variant):
-    config = _config("regression", engine, "gd", "float64", **variant)
-    if variant.get("scale_x"):
-        config = config.with_(lr=1e-2)  # (standardised x takes larger rates)
+def test_scaled_x_the_update_on_standardised_x_ends_on_the_row(engine, optimizer, dtype):
+    config = _config("regression", engine, optimizer, dtype, scale_x=True).with_(lr=0.05)
+    h = run(config)
+    assert h.epochs_run == EPOCHS
+    problem = config.problem
+    mean, std = problem.x_mean, math.sqrt(problem.sxx / problem.n)
+    a = UpdateArithmetic(config)
+    for t in (1, 2, EPOCHS, 3):
+        lines = a.lines(h.params, h.grad, t)
+        text = "\n".join(lines)
+        assert "this gives" not in text and "replay of" not in text, text
+        assert lines[0].startswith(f"x standardised: x′ = (x − x̄)/s, x̄ = {mean!r}, s = {std!r}")
+        sub = subscript(t)
+        m_line = next(ln for ln in lines if ln.startswith(f"m{sub} = m′{sub} / s"))
+        c_line = next(ln for ln in lines if ln.startswith(f"c{sub} = c′{sub} − "))
+        assert _parts(m_line)[2] == _exact_text(h.params[t, 0], dtype)
+        assert _parts(c_line)[2] == _exact_text(h.params[t, 1], dtype)
+        # the conversion recomputed from the numbers shown (float64, as the run converts)
+        m_text, s_text = _parts(m_line)[1][-1].split(" / ")
+        m_s = float(np.float32(m_text)) if dtype == "float32" else float(m_text)  # a float32
+        assert m_s / float(s_text) == h.params[t, 0] and float(s_text) == std
+        # and m′ on its line is the same number as the update on standardised x ends on
+        update = next(ln for ln in lines if ln.startswith(f"m′{subscript(t)} = m′"))
+        assert _parts(update)[2] == _parts(m_line)[1][-1].split(" / ")[0]
+
+
+@pytest.mark.parametrize("engine", ["manual", "torch"])
+def test_mini_batches_are_told_in_words_with_the_rows(engine):
+    config = _config("regression", engine, "gd", "float64", batch_size=16, batch_seed=3)
     h = run(config)
     assert h.epochs_run == EPOCHS
     texts = _row_texts(h, "float64")
-    lines = explain_update(config, h.params, h.grad, 2)
-    text = "\n".join(lines)
-    assert ("standardised" in text) == bool(variant.get("scale_x"))
-    assert ("7 updates" in text) == bool(variant.get("batch_size"))  # 100 points, batches of 16
+    text = "\n".join(explain_update(config, h.params, h.grad, 2))
+    assert "7 updates" in text  # 100 points in batches of 16
     assert f"m₂ = {texts[2][1]} (from m₁ = {texts[1][1]}" in text
     assert f"c₂ = {texts[2][2]} (from c₁ = {texts[1][2]}" in text
     assert f"d_m₂ = {texts[2][4]}, d_c₂ = {texts[2][5]}" in text
