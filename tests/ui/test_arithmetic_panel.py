@@ -24,13 +24,8 @@ PROBLEMS = {
 }
 
 
-def _cell(table: HistoryModel, row: int, column: int, dtype: str) -> str:
-    """A cell of the history table as it prints it exactly (its tooltip), or with float32's
-    digits for a float32 run (where the value is a float32: a scaled regression's rows are
-    converted to the original units in float64)."""
-    value = table.index(row, column).data(Qt.ItemDataRole.UserRole)
-    if dtype == "float32" and float(np.float32(value)) == value:
-        return str(np.float32(value))
+def _cell(table: HistoryModel, row: int, column: int) -> str:
+    """A cell of the history table as it prints its exact value (its tooltip)."""
     return table.index(row, column).data(Qt.ItemDataRole.ToolTipRole)
 
 
@@ -65,22 +60,43 @@ def test_the_panel_shows_the_history_tables_numbers(qtbot, engine, kind, dtype):
             text = panel.toPlainText()
             assert "replay" not in text and "this gives" not in text, text
             if t == 0:
-                assert text.startswith(f"{names[0]}₀ = {_cell(table, 0, 1, dtype)}")
+                assert text.startswith(f"{names[0]}₀ = {_cell(table, 0, 1)}")
                 continue
             for j, name in enumerate(names):
                 line = next(ln for ln in text.splitlines()
                             if ln.startswith(f"{name}{subscript(t)} = "))
                 operands, final = line.split(" = ")[-2:]
-                assert final == _cell(table, t, 1 + j, dtype), line
+                assert final == _cell(table, t, 1 + j), line
                 if kind == "scaled x":  # (the update runs on m′, c′: the rows do not hold them)
                     continue
-                assert operands.split(" − ")[0] == _cell(table, t - 1, 1 + j, dtype), line
+                assert operands.split(" − ")[0] == _cell(table, t - 1, 1 + j), line
                 if optimizer in ("gd", "sgd", "rmsprop", "adagrad"):
                     g = operands.split(" × ")[1].split(" / ")[0].strip("()")
-                    assert g == _cell(table, t - 1, 2 + k + j, dtype), line
+                    assert g == _cell(table, t - 1, 2 + k + j), line
         model.select_epoch(None)  # the newest row again
         last = -1 if optimizer != "sgd" or kind == "scaled x" else -2
-        assert panel.toPlainText().splitlines()[last].endswith(_cell(table, 6, k, dtype))
+        assert panel.toPlainText().splitlines()[last].endswith(_cell(table, 6, k))
+
+
+def test_a_float32_run_is_printed_with_float32_digits_in_the_table_too(qtbot):
+    """The history shows what a float32 run holds, as the arithmetic prints it: 5.2, not the
+    float64 digits of the float32 nearest 5.2 (5.199999809265137, 5.199999809 to 10 digits)."""
+    model = RunModel()
+    table = HistoryModel(model.run)
+    config = RunConfig(problem=FunctionProblem(), x0=7.0, lr=0.1, epochs=5, dtype="float32")
+    _feed(model, config, 5)
+    table.reset(model.run)
+    value = table.index(2, 1).data(Qt.ItemDataRole.UserRole)
+    assert value == float(np.float32(5.2)) and repr(value) == "5.199999809265137"
+    assert table.index(2, 1).data() == "5.2"
+    assert table.index(2, 1).data(Qt.ItemDataRole.ToolTipRole) == "5.2"
+    assert np.float32(table.index(3, 3).data(Qt.ItemDataRole.ToolTipRole)) == np.float32(
+        table.index(3, 3).data(Qt.ItemDataRole.UserRole))  # reads back as the same float32
+    f64 = config.with_(dtype="float64")
+    _feed(model, f64, 5)
+    table.reset(model.run)
+    assert table.index(3, 1).data(Qt.ItemDataRole.ToolTipRole) == "4.5600000000000005"
+    assert table.index(3, 1).data() == "4.56"
 
 
 def test_in_the_window_it_follows_the_run_and_the_slider(window, qtbot):
