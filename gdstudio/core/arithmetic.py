@@ -247,6 +247,7 @@ class UpdateArithmetic:
         #: goes on at the next call: a window calls again soon).
         self.pending = False
         self._scaled: Any = None  # feature scaling: the run made again on standardised x
+        self._batches: Any = None  # mini-batches: the run made again, epoch by epoch
 
     # --- public ------------------------------------------------------------------------------
 
@@ -262,7 +263,9 @@ class UpdateArithmetic:
         if t == 0:
             return self._start_lines(params[0], grad[0])
         if isinstance(self.problem, RegressionProblem) and self.config.batch_size:
-            return self._variant_lines(params, grad, t, lr_changes)
+            if self.config.scale_x:
+                return self._variant_lines(params, grad, t, lr_changes)
+            return self._batch_lines(params, grad, t, lr_changes)
         if isinstance(self.problem, RegressionProblem) and self.config.scale_x:
             return self._scaled_lines(params, t, lr_changes)
         lr = lr_for_update(self.config, lr_changes, t - 1)
@@ -510,6 +513,69 @@ class UpdateArithmetic:
 
     # --- regression variants -----------------------------------------------------------------
 
+    def _batch_lines(self, params: np.ndarray, grad: np.ndarray, t: int,
+                     lr_changes: Sequence[Any]) -> list[str]:
+        """Mini-batches: the epoch's batch updates, made again by the run's own engine (same
+        seed, so the same shuffles), each with its batch's gradient; the last ends on the row."""
+        c, num = self.config, self.num
+        key = tuple((ch.epoch, ch.lr) if hasattr(ch, "epoch") else tuple(ch) for ch in lr_changes)
+        if self._batches is None or self._batches[0] != key or self._batches[1].epochs > t - 1:
+            self._batches = (key, _BatchReplay(c, params[0]))
+        replay: _BatchReplay = self._batches[1]
+        lr_of = lambda s: lr_for_update(c, lr_changes, s)  # noqa: E731
+        n, b = replay.n, c.batch_size
+        head = (f"epoch {t}: {replay.batches} updates, one per batch of {b} of the {n} points, "
+                f"shuffled (seed {c.batch_seed}); on a batch r = y − (m·x + c) and "
+                f"d_m = (−2/b)·Σ x·r, d_c = (−2/b)·Σ r")
+        if not replay.run_to(t - 1, lr_of):
+            self.pending = True
+            return [head, f"making the run again: {replay.epochs:,} of {t - 1:,} epochs…"]
+        self.pending = False
+        lr = lr_of(t - 1)
+        row, trace = replay.traced_epoch(lr)
+        out = [head]
+        shown = list(range(len(trace)))
+        if len(trace) > 6:
+            shown = [0, 1, 2, len(trace) - 2, len(trace) - 1]
+        r = num.operand(lr_value(lr, num.dt))
+        plain = self.optimizer.name in _STATELESS
+        for i in shown:
+            step = trace[i]
+            if i == len(trace) - 2 and len(trace) > 6:
+                out.append(f"… {len(trace) - 5} more batches …")
+            g, before, after = step["grad"], step["before"], step["after"]
+            if "sxr" in step:
+                f = num.f64(-2.0 / step["points"])
+                out.append(f"batch {i + 1} of {len(trace)} ({step['points']} points): Σ x·r = "
+                           f"{num.f64(step['sxr'])}, Σ r = {num.f64(step['sr'])}; d_m = "
+                           f"{f} × {num.operand(step['sxr'])} = {num(g[0])}, d_c = {f} × "
+                           f"{num.operand(step['sr'])} = {num(g[1])}")
+            else:
+                out.append(f"batch {i + 1} of {len(trace)} ({step['points']} points): autograd "
+                           f"d_m = {num(g[0])}, d_c = {num(g[1])}")
+            if plain:
+                out.append("    " + ", ".join(
+                    f"{name} = {num(before[j])} − {r} × {num.operand(g[j])} = {num(after[j])}"
+                    for j, name in enumerate(self.names)))
+            else:
+                out.append("    " + ", ".join(
+                    f"{name}: {num(before[j])} → {num(after[j])}"
+                    for j, name in enumerate(self.names))
+                    + f" (the {self.optimizer.name} update on this batch's gradient)")
+        out.append(", ".join(f"{name}{subscript(t)} = {num(row[j])}"
+                             for j, name in enumerate(self.names))
+                   + ": the row, after the epoch's last batch")
+        out.append("the rows' gradient is the full data's: "
+                   + ", ".join(f"d_{n}{subscript(t)} = {num(grad[t, j])}"
+                               for j, n in enumerate(self.names)))
+        wrong = [j for j in range(self.k) if not _same(row[j], params[t, j])]
+        if wrong:
+            out.append("(made again, this gives "
+                       + ", ".join(f"{self.names[j]} = {num(row[j])}" for j in wrong)
+                       + "; the run's row holds "
+                       + ", ".join(num(params[t, j]) for j in wrong) + ")")
+        return out
+
     def _scaled_lines(self, params: np.ndarray, t: int, lr_changes: Sequence[Any]) -> list[str]:
         """Feature scaling: the update on standardised x (m′, c′), made again by the run's own
         inner engine from the start, then converted to the rows' units as the run converts."""
@@ -625,6 +691,45 @@ class _ScaledReplay:
 
     def grads(self) -> np.ndarray:
         return np.array(self._g)
+
+
+class _BatchReplay:
+    """A mini-batch regression made again, epoch by epoch, by the run's own engine
+    (:func:`~.descent.minibatch.make_regression_engine`, the same seed: the same shuffles);
+    the epoch asked about is traced batch by batch (the engine's ``trace``)."""
+
+    def __init__(self, config: RunConfig, start: np.ndarray) -> None:
+        from gdstudio.core.descent.minibatch import MiniBatchEngine, make_regression_engine
+
+        assert isinstance(config.problem, RegressionProblem)
+        engine = make_regression_engine(config.problem, config.engine, config.optimizer_settings,
+                                        config.dtype, config.device, scale_x=False,
+                                        batch_size=config.batch_size, seed=config.batch_seed)
+        assert isinstance(engine, MiniBatchEngine)
+        engine.start(np.asarray(start, dtype=np.float64))
+        self.engine = engine
+        self.n = config.problem.n
+        self.batches = -(-self.n // config.batch_size)
+        self.epochs = 0
+
+    def run_to(self, epochs: int, lr_of: Any) -> bool:
+        """Go on to ``epochs`` epochs made (a chunk of updates per call); True when there."""
+        stop = min(epochs, self.epochs + max(1, REPLAY_CHUNK // self.batches))
+        while self.epochs < stop:
+            self.engine.advance(1, lr_of(self.epochs))
+            self.epochs += 1
+        return self.epochs == epochs
+
+    def traced_epoch(self, lr: float) -> tuple[np.ndarray, list[dict[str, Any]]]:
+        """The next epoch, with each of its batch updates; (the row after it, the batches)."""
+        self.engine.trace = []
+        try:
+            P, _L, _G = self.engine.advance(1, lr)
+            trace = self.engine.trace
+        finally:
+            self.engine.trace = None
+        self.epochs += 1
+        return np.asarray(P[0], dtype=np.float64), trace
 
 
 def lr_value(lr: float, dt: Any) -> Any:

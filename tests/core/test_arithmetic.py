@@ -263,16 +263,60 @@ def test_scaled_x_the_update_on_standardised_x_ends_on_the_row(engine, optimizer
         assert _parts(update)[2] == _parts(m_line)[1][-1].split(" / ")[0]
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
 @pytest.mark.parametrize("engine", ["manual", "torch"])
-def test_mini_batches_are_told_in_words_with_the_rows(engine):
-    config = _config("regression", engine, "gd", "float64", batch_size=16, batch_seed=3)
+def test_mini_batches_each_batch_update_and_the_row(engine, optimizer, dtype):
+    lr = 0.05 if optimizer in ("adam", "rmsprop", "adagrad") else 1e-4
+    config = _config("regression", engine, optimizer, dtype, batch_size=16,
+                     batch_seed=3).with_(lr=lr)
     h = run(config)
     assert h.epochs_run == EPOCHS
+    texts = _row_texts(h, dtype)
+    problem = config.problem
+    a = UpdateArithmetic(config)
+    for t in (3, 1, EPOCHS):
+        lines = a.lines(h.params, h.grad, t)
+        text = "\n".join(lines)
+        assert "this gives" not in text, text
+        assert lines[0].startswith(f"epoch {t}: 7 updates, one per batch of 16 of the 100 points")
+        batches = [ln for ln in lines if ln.startswith("batch ")]
+        assert [ln.split(" (")[0] for ln in batches] == [
+            "batch 1 of 7", "batch 2 of 7", "batch 3 of 7", "batch 6 of 7", "batch 7 of 7"]
+        assert "… 2 more batches …" in lines
+        assert f"m{subscript(t)} = {texts[t][1]}, c{subscript(t)} = {texts[t][2]}: the row" in text
+        # (the full data's gradient, in float64 even for a float32 run: printed in full)
+        d_m, d_c = (_exact_text(v, dtype) for v in h.grad[t])
+        assert f"d_m{subscript(t)} = {d_m}, d_c{subscript(t)} = {d_c}" in text
+        # the first batch starts from the row before; its points are the seeded shuffle's
+        first = lines[lines.index(batches[0]) + 1]
+        if optimizer in ("gd", "sgd"):
+            assert first.startswith(f"    m = {texts[t - 1][1]} − ")
+        else:
+            assert first.startswith(f"    m: {texts[t - 1][1]} → ")
+        rng = np.random.default_rng(3)
+        order = [rng.permutation(problem.n) for _ in range(t)][-1]
+        idx = order[:16]
+        dt = np.float32 if dtype == "float32" else np.float64
+        m, c = (float(dt(v)) for v in h.params[t - 1])
+        r = problem.y[idx] - (m * problem.x[idx] + c)
+        if engine == "manual":  # the batch's sums, recomputed here from the shuffle
+            assert f"Σ x·r = {float(np.sum(problem.x[idx] * r))!r}" in batches[0]
+            assert f"Σ r = {float(np.sum(r))!r}" in batches[0]
+        else:
+            d_m = float(batches[0].split("autograd d_m = ")[1].split(",")[0])
+            assert d_m == pytest.approx(-2 / 16 * float(np.sum(problem.x[idx] * r)),
+                                        rel=1e-4 if dtype == "float32" else 1e-12)
+
+
+def test_scaled_mini_batches_are_told_in_words_with_the_rows():
+    config = _config("regression", "manual", "gd", "float64", batch_size=16, batch_seed=3,
+                     scale_x=True)
+    h = run(config)
     texts = _row_texts(h, "float64")
     text = "\n".join(explain_update(config, h.params, h.grad, 2))
-    assert "7 updates" in text  # 100 points in batches of 16
+    assert "7 updates" in text and "standardised" in text
     assert f"m₂ = {texts[2][1]} (from m₁ = {texts[1][1]}" in text
-    assert f"c₂ = {texts[2][2]} (from c₁ = {texts[1][2]}" in text
     assert f"d_m₂ = {texts[2][4]}, d_c₂ = {texts[2][5]}" in text
 
 

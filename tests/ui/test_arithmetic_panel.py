@@ -21,6 +21,7 @@ PROBLEMS = {
     "surface": (FunctionProblem.preset("bowl"), 0.04, 0.3),
     "regression": (RegressionProblem.synthetic(), 1e-4, 0.5),
     "scaled x": (RegressionProblem.synthetic(), 0.05, 0.05),
+    "mini-batch": (RegressionProblem.synthetic(), 1e-4, 0.05),
 }
 
 
@@ -49,7 +50,8 @@ def test_the_panel_shows_the_history_tables_numbers(qtbot, engine, kind, dtype):
     for optimizer in OPTIMIZERS:
         lr = adaptive if optimizer in ("adam", "rmsprop", "adagrad") else plain
         config = RunConfig(problem=problem, lr=lr, epochs=6, engine=engine, dtype=dtype,
-                           optimizer=optimizer, scale_x=kind == "scaled x")
+                           optimizer=optimizer, scale_x=kind == "scaled x",
+                           batch_size=16 if kind == "mini-batch" else 0)
         _feed(model, config, 6)
         table.reset(model.run)
         names = model.run.param_names
@@ -61,6 +63,13 @@ def test_the_panel_shows_the_history_tables_numbers(qtbot, engine, kind, dtype):
             assert "replay" not in text and "this gives" not in text, text
             if t == 0:
                 assert text.startswith(f"{names[0]}₀ = {_cell(table, 0, 1)}")
+                continue
+            if kind == "mini-batch":  # the epoch's batch updates, then the row
+                sub = subscript(t)
+                assert (f"m{sub} = {_cell(table, t, 1)}, c{sub} = {_cell(table, t, 2)}: the row"
+                        in text), text
+                assert f"    m = {_cell(table, t - 1, 1)} − " in text or (
+                    f"    m: {_cell(table, t - 1, 1)} → " in text), text
                 continue
             for j, name in enumerate(names):
                 line = next(ln for ln in text.splitlines()
@@ -74,8 +83,9 @@ def test_the_panel_shows_the_history_tables_numbers(qtbot, engine, kind, dtype):
                     g = operands.split(" × ")[1].split(" / ")[0].strip("()")
                     assert g == _cell(table, t - 1, 2 + k + j), line
         model.select_epoch(None)  # the newest row again
-        last = -1 if optimizer != "sgd" or kind == "scaled x" else -2
-        assert panel.toPlainText().splitlines()[last].endswith(_cell(table, 6, k))
+        if kind != "mini-batch":
+            last = -1 if optimizer != "sgd" or kind == "scaled x" else -2
+            assert panel.toPlainText().splitlines()[last].endswith(_cell(table, 6, k))
 
 
 def test_a_float32_run_is_printed_with_float32_digits_in_the_table_too(qtbot):

@@ -90,6 +90,10 @@ class MiniBatchEngine(Engine):
         self.rng = np.random.default_rng(int(seed))
         self.kind = engine
         self.state: dict[str, Any] = {}
+        #: When a list, each batch update of the next epochs is appended to it, as a dict
+        #: (points, the batch's sums Σ x·r and Σ r (manual), its gradient, the parameters
+        #: before and after): what :mod:`gdstudio.core.arithmetic` shows. None: nothing kept.
+        self.trace: list[dict[str, Any]] | None = None
         if engine == "torch":
             import torch
 
@@ -124,8 +128,14 @@ class MiniBatchEngine(Engine):
             m, c = float(p[0, 0]), float(p[0, 1])
             r = yb - (m * xb + c)
             b = idx.shape[0]
-            g = np.array([[(-2.0 / b) * float(np.sum(xb * r)), (-2.0 / b) * float(np.sum(r))]], dtype=self.dt)
+            sxr, sr = float(np.sum(xb * r)), float(np.sum(r))
+            g = np.array([[(-2.0 / b) * sxr, (-2.0 / b) * sr]], dtype=self.dt)
+            before = p
             p = self.step(p, g, lr_t)
+            if self.trace is not None:
+                self.trace.append({"points": b, "sxr": sxr, "sr": sr, "grad": g[0].copy(),
+                                   "before": before[0].copy(), "after": p[0].copy(),
+                                   "state": dict(self.state.get("trace", {}))})
         self.p = p
 
     def _epoch_torch(self, lr: float) -> None:
@@ -138,6 +148,9 @@ class MiniBatchEngine(Engine):
             xb, yb = self.X[idx], self.Y[idx]
             loss = ((p[0] * xb + p[1] - yb) ** 2).mean()
             loss.backward()
+            if self.trace is not None:
+                self.trace.append({"points": int(idx.shape[0]), "grad": _host(p.grad),
+                                   "before": _host(p)})
             if self.opt is None:
                 with torch.no_grad():
                     p -= lr * p.grad
@@ -147,6 +160,8 @@ class MiniBatchEngine(Engine):
                     group["lr"] = lr
                 self.opt.step()
                 self.opt.zero_grad(set_to_none=True)
+            if self.trace is not None:
+                self.trace[-1]["after"] = _host(p)
 
     def advance(self, n: int, lr: float) -> Rows:
         P = np.empty((n, 2))
@@ -163,6 +178,11 @@ class MiniBatchEngine(Engine):
                     break
             L, G = self.problem.loss_and_grad(P)
         return P, np.asarray(L, dtype=np.float64), np.asarray(G, dtype=np.float64)
+
+
+def _host(t: Any) -> np.ndarray:
+    """A tensor's values as float64 NumPy (a copy)."""
+    return t.detach().reshape(-1).to("cpu").double().numpy().copy()
 
 
 def make_regression_engine(problem: RegressionProblem, engine: str, optimizer: OptimizerSettings,
