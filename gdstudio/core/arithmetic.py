@@ -178,8 +178,9 @@ class _TorchReplay:
 
     def update(self, p: np.ndarray, g: np.ndarray, lr: float) -> tuple[np.ndarray, dict[str, Any]]:
         torch = self.torch
-        pt = torch.from_numpy(np.asarray(p, dtype=np.float64)).to(self.tdtype)
-        gt = torch.from_numpy(np.asarray(g, dtype=np.float64)).to(self.tdtype)
+        # (copies: the rows may be read-only views, which torch.from_numpy warns about)
+        pt = torch.from_numpy(np.array(p, dtype=np.float64)).to(self.tdtype)
+        gt = torch.from_numpy(np.array(g, dtype=np.float64)).to(self.tdtype)
         if self.opt is None:
             return self._numpy(pt - lr * gt), {}  # the torch engine's plain descent
         with torch.no_grad():

@@ -326,3 +326,20 @@ def test_number_text():
     assert number_text(float(np.float32(5.2)), "float64") == "5.199999809265137"
     assert number_text(1e-30, "float64") == "1e-30"
     assert number_text(float("nan"), "float32") == "nan"
+
+
+@pytest.mark.parametrize("engine", ["manual", "torch"])
+def test_every_lane_of_a_race(engine):
+    """A race's lanes (computed together, handed out as read-only rows) explained as runs."""
+    from gdstudio.core.race.race import run_race
+
+    base = RunConfig(problem=FunctionProblem.preset("bowl"), epochs=EPOCHS, engine=engine)
+    result = run_race(base, [0.01, 0.04], list(OPTIMIZERS))
+    assert len(result.histories) == 2 * len(OPTIMIZERS)
+    for h in result.histories:
+        a = UpdateArithmetic(h.config)
+        for t in range(1, h.params.shape[0]):
+            lines = a.lines(h.params, h.grad, t)
+            assert not any("replay" in ln for ln in lines), lines
+            update = next(ln for ln in lines if ln.startswith(f"y{subscript(t)} = "))
+            assert _parts(update)[2] == repr(float(h.params[t, 1]))
