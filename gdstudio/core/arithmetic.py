@@ -398,11 +398,13 @@ class UpdateArithmetic:
                         shown += f" (the row holds {num(g[j])})"
                     out.append(shown)
             elif torch and isinstance(self.problem, FunctionProblem):
-                _, hg = self.problem.loss_and_grad(np.asarray(p, dtype=dt)[None, :])
-                hand_g = np.asarray(hg, dtype=dt).reshape(-1)
+                hand = ["(the derivative is still being worked out)"] * self.k
+                if _derivative_ready(self.problem):
+                    _, hg = self.problem.loss_and_grad(np.asarray(p, dtype=dt)[None, :])
+                    hand = [num(v) for v in np.asarray(hg, dtype=dt).reshape(-1)]
                 for j in range(self.k):
                     out.append(f"{self._grad_symbol(j, s)} = {num(g[j])} (autograd, p.grad); "
-                               f"by hand, the derivative: {num(hand_g[j])}")
+                               f"by hand, the derivative: {hand[j]}")
         return out
 
     def _plain_lines(self, p: np.ndarray, g: np.ndarray, row: np.ndarray, t: int, lr: float,
@@ -736,6 +738,16 @@ class _BatchReplay:
 def lr_value(lr: float, dt: Any) -> Any:
     """The learning rate as the update uses it: rounded to the run's dtype."""
     return dt(lr)
+
+
+def _derivative_ready(problem: FunctionProblem) -> bool:
+    """Whether f's derivative can be evaluated now without importing SymPy (a preset's is
+    known; a typed one's needs SymPy, which a window imports off its GUI thread)."""
+    from gdstudio.core.expr.expression import symbolic_loaded
+    from gdstudio.core.expr.known import known_gradient
+
+    expr = problem.expression
+    return symbolic_loaded() or known_gradient(expr.text, expr.variables) is not None
 
 
 def _same(a: float, b: float) -> bool:

@@ -343,3 +343,22 @@ def test_every_lane_of_a_race(engine):
             assert not any("replay" in ln for ln in lines), lines
             update = next(ln for ln in lines if ln.startswith(f"y{subscript(t)} = "))
             assert _parts(update)[2] == repr(float(h.params[t, 1]))
+
+
+def test_the_hand_derivative_waits_for_sympy_rather_than_importing_it(monkeypatch):
+    """The torch engine's hand gradient of a typed f needs SymPy: a window imports it off its
+    GUI thread, so the arithmetic says it is coming rather than importing it there."""
+    import gdstudio.core.expr.expression as expression
+
+    config = RunConfig(problem=FunctionProblem("x**4 - 3*x"), x0=1.5, lr=0.01, epochs=3,
+                       engine="torch")
+    h = run(config)
+    monkeypatch.setattr(expression, "_symbolic_module", None)  # as before SymPy is loaded
+    monkeypatch.setattr(expression, "load_symbolic", lambda: pytest.fail("SymPy imported"))
+    line = explain_update(config, h.params, h.grad, 2)[0]
+    assert line == (f"f′(x₁) = {float(h.grad[1, 0])!r} (autograd, p.grad); by hand, the derivative: "
+                    "(the derivative is still being worked out)")
+    monkeypatch.undo()
+    expression.load_symbolic()  # (the window's background import, done)
+    line = explain_update(config, h.params, h.grad, 2)[0]
+    assert float(line.rsplit(": ", 1)[1]) == pytest.approx(4 * h.params[1, 0] ** 3 - 3, rel=1e-12)
