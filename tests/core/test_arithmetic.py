@@ -356,8 +356,8 @@ def test_the_hand_derivative_waits_for_sympy_rather_than_importing_it(monkeypatc
     monkeypatch.setattr(expression, "_symbolic_module", None)  # as before SymPy is loaded
     monkeypatch.setattr(expression, "load_symbolic", lambda: pytest.fail("SymPy imported"))
     line = explain_update(config, h.params, h.grad, 2)[0]
-    assert line == (f"f′(x₁) = {float(h.grad[1, 0])!r} (autograd, p.grad); by hand, the derivative: "
-                    "(the derivative is still being worked out)")
+    assert line == (f"f′(x₁) = {float(h.grad[1, 0])!r} (autograd, p.grad); by hand, the "
+                    "derivative: (the derivative is still being worked out)")
     monkeypatch.undo()
     expression.load_symbolic()  # (the window's background import, done)
     line = explain_update(config, h.params, h.grad, 2)[0]
