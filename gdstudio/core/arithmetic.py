@@ -252,6 +252,13 @@ class UpdateArithmetic:
 
     # --- public ------------------------------------------------------------------------------
 
+    @property
+    def remakes_the_run(self) -> bool:
+        """Whether explaining a row makes the run again (feature scaling, mini-batches: the
+        rows do not hold what their updates ran on), which costs what the run cost."""
+        return isinstance(self.problem, RegressionProblem) and bool(
+            self.config.scale_x or self.config.batch_size)
+
     def lines(self, params: np.ndarray, grad: np.ndarray, epoch: int,
               lr_changes: Sequence[Any] = ()) -> list[str]:
         """How row ``epoch`` came from row ``epoch − 1`` (row 0: the start), from the rows

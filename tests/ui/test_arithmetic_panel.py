@@ -124,6 +124,7 @@ def test_in_the_window_it_follows_the_run_and_the_slider(window, qtbot):
     qtbot.waitUntil(lambda: "x₃ = x₂" in panel.toPlainText())
     assert "x₃ = x₂ − r·f′(x₂) = 5.2 − 0.1 × 6.4 = 4.56" in panel.toPlainText()
     assert panel.toPlainText() == "x₃ = x₂ − r·f′(x₂) = 5.2 − 0.1 × 6.4 = 4.5600000000000005"
+    qtbot.waitUntil(lambda: window.scrubber.slider.maximum() == 3)  # (drawn at the next frame)
     window.scrubber.slider.setValue(1)  # as if dragged
     assert panel.toPlainText() == "x₁ = x₀ − r·f′(x₀) = 7.0 − 0.1 × 10.0 = 6.0"
     window.scrubber.slider.setValue(0)
@@ -152,3 +153,25 @@ def test_readable_and_not_clipped_at_1024_by_768(window, qtbot):
     doc_height = panel.document().size().height()  # in lines, for a plain-text document
     assert doc_height * panel.fontMetrics().lineSpacing() <= viewport.height()
     assert panel.width() >= 200
+
+
+def test_a_run_made_again_to_explain_it_waits_for_a_pause(qtbot):
+    """Mini-batches (and feature scaling) are explained by making the run again: not on the
+    GUI thread while the run plays, but as soon as it pauses."""
+    model = RunModel()
+    panel = ArithmeticPanel(model)
+    qtbot.addWidget(panel)
+    config = RunConfig(problem=RegressionProblem.synthetic(), lr=1e-4, epochs=6, batch_size=16)
+    _feed(model, config, 6)
+    model.set_state("playing")
+    model.select_epoch(3)
+    assert panel.toPlainText() == ("epoch 3: the update's arithmetic is shown when the run is "
+                                   "paused (with feature scaling or mini-batches it makes the "
+                                   "run again)")
+    model.set_state("paused")
+    assert panel.toPlainText().startswith("epoch 3: 7 updates, one per batch of 16")
+    plain = RunConfig(problem=RegressionProblem.synthetic(), lr=1e-4, epochs=6)
+    _feed(model, plain, 6)
+    model.set_state("playing")
+    model.select_epoch(3)
+    assert panel.toPlainText().splitlines()[-1].startswith("c₃ = c₂ − r·d_c = ")

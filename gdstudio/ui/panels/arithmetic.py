@@ -4,8 +4,9 @@ numbers plugged in (issue 15, item 3).
 The lines are :mod:`gdstudio.core.arithmetic`'s (Qt-free, tested against the history rows);
 this panel only shows them, as plain text in a read-only, selectable monospace field named
 ``updateArithmetic``. It follows the run model: the epoch looked at (the history slider), or
-the newest row while the run plays (at most a few times a second), the lane of a race shown,
-a new run.
+the newest row while the run plays (at most a few times a second; with feature scaling or
+mini-batches, which make the run again to explain it, once it is paused), the lane of a race
+shown, a new run.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class ArithmeticPanel(QPlainTextEdit):
         events = model.events
         for event in (events.began, events.reset, events.lane):
             event.connect(lambda *_: self._start_over())
-        for event in (events.epoch, events.lr):
+        for event in (events.epoch, events.lr, events.state):
             event.connect(lambda *_: self.refresh())
         events.rows.connect(self._on_rows)
 
@@ -84,7 +85,12 @@ class ArithmeticPanel(QPlainTextEdit):
         else:
             if self._arithmetic is None or self._arithmetic.config is not run.config:
                 self._arithmetic = UpdateArithmetic(run.config)
-            lines = self._arithmetic.lines(run.params, run.grad, epoch, run.lr_changes)
+            if self._arithmetic.remakes_the_run and self._model.state == "playing":
+                # (made again on this thread, it would compete with the run for the window)
+                lines = [f"epoch {epoch}: the update's arithmetic is shown when the run is "
+                         "paused (with feature scaling or mini-batches it makes the run again)"]
+            else:
+                lines = self._arithmetic.lines(run.params, run.grad, epoch, run.lr_changes)
             text = "\n".join(lines)
             if self._arithmetic.pending:  # a long replay goes on in steps: the window stays live
                 self._timer.start(0)
