@@ -362,3 +362,37 @@ def test_the_hand_derivative_waits_for_sympy_rather_than_importing_it(monkeypatc
     expression.load_symbolic()  # (the window's background import, done)
     line = explain_update(config, h.params, h.grad, 2)[0]
     assert float(line.rsplit(": ", 1)[1]) == pytest.approx(4 * h.params[1, 0] ** 3 - 3, rel=1e-12)
+
+
+def test_the_command_line_prints_the_same_lines(capsys):
+    from gdstudio.cli import main
+
+    assert main(["run", "--x0", "7", "--lr", "0.1", "--epochs", "5", "--explain", "3"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "x₃ = x₂ − r·f′(x₂) = 5.2 − 0.1 × 6.4 = 4.5600000000000005\n" and err == ""
+    args = ["--problem", "regression", "--optimizer", "adam", "--lr", "0.5", "--epochs", "4",
+            "--dtype", "float32", "--engine", "torch"]
+    assert main(["run", *args, "--explain", "last"]) == 0
+    out, _ = capsys.readouterr()
+    config = RunConfig(problem=RegressionProblem.synthetic(), optimizer="adam", lr=0.5, epochs=4,
+                       dtype="float32", engine="torch")
+    h = run(config)
+    assert out.splitlines() == explain_update(config, h.params, h.grad, 4)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--explain", "x"], "--explain must be an epoch (a whole number ≥ 0) or last, got 'x'"),
+    (["--explain", "-1"], "--explain must be an epoch (a whole number ≥ 0) or last, got '-1'"),
+    (["--explain", "1e30"], "--explain must be an epoch (a whole number ≥ 0) or last, got '1e30'"),
+    (["--explain", ""], "--explain must be an epoch (a whole number ≥ 0) or last, got ''"),
+    (["--explain", "9"], "--explain 9: the run has epochs 0 … 5 (stopped at the epoch limit (5) "
+                         "without meeting the stop rule)"),
+    (["--explain", "2", "--format", "csv"], "--explain prints text: leave out --format"),
+    (["--explain", "2", "--lr", "0.1,0.2"], "--explain applies to one run, not a race"),
+])
+def test_the_command_line_refuses_a_bad_epoch_in_one_line(capsys, args, message):
+    from gdstudio.cli import main
+
+    assert main(["run", "--epochs", "5", *args]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"gdstudio: error: {message}\n"
