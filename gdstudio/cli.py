@@ -435,18 +435,12 @@ def _explain_epoch(value: str | None) -> int | str | None:
 
 def _print_explanation(history: Any, epoch: int | str, out: Any) -> int:
     """The arithmetic of the update that made row ``epoch`` (the window's Arithmetic panel)."""
-    from gdstudio.core.arithmetic import UpdateArithmetic
-
     last = history.epochs_run
     t = last if epoch == "last" else int(epoch)
     if t > last:
         why = f" ({history.message})" if history.message else ""
         return _fail(f"--explain {t}: the run has epochs 0 … {last}{why}")
-    arithmetic = UpdateArithmetic(history.config)
-    lines = arithmetic.lines(history.params, history.grad, t, history.lr_changes)
-    while arithmetic.pending:  # a long replay, in chunks
-        lines = arithmetic.lines(history.params, history.grad, t, history.lr_changes)
-    out.write("\n".join(lines) + "\n")
+    out.write("\n".join(history.explain(t)) + "\n")
     out.flush()
     return 0
 

@@ -764,5 +764,10 @@ def _same(a: float, b: float) -> bool:
 
 def explain_update(config: RunConfig, params: np.ndarray, grad: np.ndarray, epoch: int,
                    lr_changes: Sequence[Any] = ()) -> list[str]:
-    """The lines of :meth:`UpdateArithmetic.lines` for one look (no state kept)."""
-    return UpdateArithmetic(config).lines(params, grad, epoch, lr_changes)
+    """The lines of :meth:`UpdateArithmetic.lines` for one look (no state kept), the whole
+    replay made at once however long (:attr:`UpdateArithmetic.pending` never left)."""
+    arithmetic = UpdateArithmetic(config)
+    lines = arithmetic.lines(params, grad, epoch, lr_changes)
+    while arithmetic.pending:
+        lines = arithmetic.lines(params, grad, epoch, lr_changes)
+    return lines

@@ -223,8 +223,8 @@ def test_a_long_replay_goes_on_in_chunks(monkeypatch, engine):
         seen.append(lines[0])
     assert seen == ["replaying the nesterov state from the rows' gradients: 40 of 99 updates…",
                     "replaying the nesterov state from the rows' gradients: 80 of 99 updates…"]
-    monkeypatch.setattr(arithmetic, "REPLAY_CHUNK", 10_000)
-    assert lines == explain_update(config, h.params, h.grad, 100)
+    assert lines == explain_update(config, h.params, h.grad, 100)  # (all at once)
+    assert lines == h.explain(100)  # the Python API
     assert lines[-1].endswith(f"= {float(h.params[100, 0])!r}")
 
 

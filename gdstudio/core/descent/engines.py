@@ -151,7 +151,8 @@ class ManualEngine(Engine):
                 P[i] = p[0]
                 L[i] = loss[0]
                 G[i] = g[0]
-                if not (math.isfinite(L[i]) and np.isfinite(P[i]).all() and np.isfinite(G[i]).all()):
+                if not (math.isfinite(L[i]) and np.isfinite(P[i]).all()
+                        and np.isfinite(G[i]).all()):
                     n = i + 1
                     break
         self._p, self._g = p, g

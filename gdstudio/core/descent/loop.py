@@ -80,6 +80,13 @@ class History:
     def grad_norm(self) -> np.ndarray:
         return grad_norms(self.grad)
 
+    def explain(self, epoch: int) -> list[str]:
+        """The update that made row ``epoch`` with its numbers plugged in, as lines of text
+        (row 0: the start); see :mod:`gdstudio.core.arithmetic`."""
+        from gdstudio.core.arithmetic import explain_update
+
+        return explain_update(self.config, self.params, self.grad, epoch, self.lr_changes)
+
     def rows(self) -> Iterator[dict[str, float | int]]:
         """Rows as dicts in the CLI's column order."""
         gnames = ["grad"] if len(self.param_names) == 1 else [f"grad_{n}" for n in self.param_names]
@@ -95,7 +102,8 @@ class History:
 
 @dataclass(frozen=True, eq=False)
 class StepBatch:
-    """New rows of a run: epochs ``start`` … ``start + len - 1``, plus the run's state after them."""
+    """New rows of a run: epochs ``start`` … ``start + len - 1``, plus the run's state after
+    them."""
 
     start: int
     params: np.ndarray
@@ -199,7 +207,8 @@ class Descent:
         except (ValueError, OverflowError, ZeroDivisionError, ArithmeticError) as err:
             if isinstance(err, InputError):
                 raise
-            raise InputError(f"f cannot be evaluated at the start {self._point(p0)}: {err}") from None
+            raise InputError(
+                f"f cannot be evaluated at the start {self._point(p0)}: {err}") from None
         if not (math.isfinite(loss0) and np.isfinite(grad0).all()):
             is_f = isinstance(config.problem, FunctionProblem)
             if not math.isfinite(loss0):
@@ -215,7 +224,8 @@ class Descent:
         # Room for the whole run when that is modest (untouched pages cost nothing); the buffer
         # grows by doubling beyond that.
         self._buf = _Buffer(len(p0), capacity=min(config.epochs + 1, 1 << 22))
-        self._buf.extend(p0[None, :], np.array([loss0]), np.asarray(grad0, dtype=np.float64)[None, :])
+        self._buf.extend(p0[None, :], np.array([loss0]),
+                         np.asarray(grad0, dtype=np.float64)[None, :])
         self._loss0 = float(loss0)
         self._p0max = float(np.max(np.abs(p0)))
         self.status = "max_epochs"
@@ -229,7 +239,7 @@ class Descent:
 
     def _point(self, p: np.ndarray) -> str:
         names = self.config.problem.param_names
-        return ", ".join(f"{n} = {short_number(float(v))}" for n, v in zip(names, p))
+        return ", ".join(f"{n} = {short_number(float(v))}" for n, v in zip(names, p, strict=False))
 
     @property
     def epoch(self) -> int:
@@ -264,7 +274,8 @@ class Descent:
             self.message = cycle_message(self.names, period, pts, self.epoch)
         else:
             self.status = "max_epochs"
-            self.message = f"stopped at the epoch limit ({self.epoch}) without meeting the stop rule"
+            self.message = (f"stopped at the epoch limit ({self.epoch}) without meeting the "
+                            "stop rule")
 
     # --- running -----------------------------------------------------------------------------
 
