@@ -142,7 +142,7 @@ class _TorchReplay:
     on the rows' parameters and gradients; the denominators made as ``torch.optim`` makes
     them."""
 
-    def __init__(self, opt: OptimizerSettings, dtype: str, k: int) -> None:
+    def __init__(self, opt: OptimizerSettings, dtype: str, k: int, device: str = "cpu") -> None:
         import torch
 
         from gdstudio.core.descent.engines import make_torch_optimizer
@@ -150,7 +150,10 @@ class _TorchReplay:
         self.torch = torch
         self.settings = opt
         self.tdtype = torch.float64 if dtype == "float64" else torch.float32
-        self.p = torch.zeros(k, dtype=self.tdtype, requires_grad=True)
+        from gdstudio.core.descent.devices import check_device
+
+        self.device = check_device(device)  # the run's: torch.optim's kernels differ by device
+        self.p = torch.zeros(k, dtype=self.tdtype, device=self.device, requires_grad=True)
         self.opt = make_torch_optimizer(torch, self.p, opt, 0.0)
 
     def _state(self) -> dict[str, Any]:
@@ -164,7 +167,7 @@ class _TorchReplay:
             self.opt.state[self.p] = {k: v.clone() for k, v in snap.items()}
 
     def _numpy(self, t: Any) -> np.ndarray:
-        return t.detach().reshape(-1).to(self.torch.float64).numpy().copy()
+        return t.detach().reshape(-1).to("cpu", self.torch.float64).numpy().copy()
 
     def before(self) -> dict[str, np.ndarray]:
         state = self._state()
@@ -179,8 +182,8 @@ class _TorchReplay:
     def update(self, p: np.ndarray, g: np.ndarray, lr: float) -> tuple[np.ndarray, dict[str, Any]]:
         torch = self.torch
         # (copies: the rows may be read-only views, which torch.from_numpy warns about)
-        pt = torch.from_numpy(np.array(p, dtype=np.float64)).to(self.tdtype)
-        gt = torch.from_numpy(np.array(g, dtype=np.float64)).to(self.tdtype)
+        pt = torch.from_numpy(np.array(p, dtype=np.float64)).to(self.device, self.tdtype)
+        gt = torch.from_numpy(np.array(g, dtype=np.float64)).to(self.device, self.tdtype)
         if self.opt is None:
             return self._numpy(pt - lr * gt), {}  # the torch engine's plain descent
         with torch.no_grad():
@@ -298,7 +301,7 @@ class UpdateArithmetic:
 
     def _new_replay(self) -> Any:
         if self.config.engine == "torch":
-            return _TorchReplay(self.optimizer, self.dtype, self.k)
+            return _TorchReplay(self.optimizer, self.dtype, self.k, self.config.device)
         return _NumpyReplay(self.optimizer, self.num.dt)
 
     def _replay_to(self, params: np.ndarray, grad: np.ndarray, t: int,
