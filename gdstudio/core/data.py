@@ -211,7 +211,9 @@ def _split(line: str, delimiter: str) -> list[str]:
     return [c.strip().strip('"').strip() for c in line.split(delimiter)]
 
 
-def _open_text(path: str | os.PathLike[str]) -> tuple[Path, io.TextIOBase]:
+def _open_text(
+    path: str | os.PathLike[str],
+) -> tuple[Path, io.TextIOWrapper[io.BufferedReader]]:
     p = Path(path)
     try:
         if p.is_dir():
@@ -233,7 +235,9 @@ def _open_text(path: str | os.PathLike[str]) -> tuple[Path, io.TextIOBase]:
         # A cut in the middle of a multi-byte character at the 64 KiB boundary is fine.
         if err.start < len(head) - 4:
             fh.close()
-            raise DataError(f"{p}: not a UTF-8 text file (undecodable byte at offset {err.start})") from None
+            raise DataError(
+                f"{p}: not a UTF-8 text file (undecodable byte at offset {err.start})"
+            ) from None
     fh.seek(0)
     text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="strict", newline=None)
     return p, text
@@ -313,7 +317,8 @@ def _column_index(choice: int | str | None, default: int, preview: CsvPreview, w
         index = default
     elif isinstance(choice, (int, np.integer)) and not isinstance(choice, bool):
         index = int(choice)
-    elif isinstance(choice, str) and choice.strip().lstrip("-").isdigit() and choice not in preview.names:
+    elif (isinstance(choice, str) and choice.strip().lstrip("-").isdigit()
+          and choice not in preview.names):
         index = int(choice)
     elif isinstance(choice, str):
         if choice not in preview.names:
@@ -445,7 +450,8 @@ def read_xy_csv(
     p = Path(preview.path)
     if preview.n_columns < 2:
         raise DataError(
-            f"{p}: needs two numeric columns (x and y); line {preview.first_data_line - (1 if preview.has_header else 0)} "
+            f"{p}: needs two numeric columns (x and y); line"
+            f" {preview.first_data_line - (1 if preview.has_header else 0)} "
             f"has 1 column"
         )
     xi = _column_index(x_column, 0, preview, "x")

@@ -221,8 +221,8 @@ class FunctionProblem:
         matched = preset or _preset_for(self.expression.text, self.variables)
         p = _PRESETS.get(matched) if matched else None
         self.preset_key: str | None = p.key if p else None
-        self.name = name or (
-            p.title if p else f"f({', '.join(self.variables)}) = {self.expression.text}")
+        self.name = name or (p.title if p
+                             else f"f({', '.join(self.variables)}) = {self.expression.text}")
         if x0 is None:
             x0 = p.x0 if p else (7.0 if self.dim == 1 else (2.0, 2.0))
         self.default_x0 = x0

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -122,7 +122,9 @@ class ManualEngine(Engine):
         p0 = [float(v) for v in self._p[0]]
         g0 = [float(v) for v in self._g[0]]
         out = np.empty((k, n), dtype=np.float64)
-        p, g, rows = self._fast(p0, g0, lr, n, [memoryview(row) for row in out])
+        # each row's memoryview (ndarray.data), of floats: out is float64 (format "d")
+        views = [cast("memoryview[float]", row.data) for row in out]
+        p, g, rows = self._fast(p0, g0, lr, n, views)
         params = np.empty((rows, k), dtype=np.float64)
         for j in range(k):
             params[:, j] = _replay_updates(p0[j], g0[j], lr, out[j, :rows])
@@ -226,7 +228,7 @@ def _regression_loop(problem: RegressionProblem) -> Any:
     k2 = -2.0 / n_pts
 
     def loop(
-        p: list[float], gr: list[float], lr: float, n: int, outs: list[memoryview]
+        p: list[float], gr: list[float], lr: float, n: int, outs: list[memoryview[float]]
     ) -> tuple[list[float], list[float], int]:
         m, c = p
         gm, gc = gr

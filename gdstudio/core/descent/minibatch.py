@@ -82,6 +82,7 @@ class MiniBatchEngine(Engine):
     """Mini-batch descent on a regression: analytic batch gradients (manual) or autograd."""
 
     name = "minibatch"
+    problem: RegressionProblem  # (Engine's, narrowed: mini-batches are for regressions)
 
     def __init__(self, problem: RegressionProblem, optimizer: OptimizerSettings, dtype: str,
                  batch_size: int, seed: int, engine: str = "manual", device: str = "cpu") -> None:

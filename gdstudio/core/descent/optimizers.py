@@ -32,7 +32,8 @@ class OptimizerSettings:
     def __post_init__(self) -> None:
         if self.name not in OPTIMIZERS:
             raise ConfigError(
-                f"unknown optimizer {self.name!r}; choose from {', '.join(OPTIMIZERS)}")
+                f"unknown optimizer {self.name!r}; choose from {', '.join(OPTIMIZERS)}"
+            )
         for field_name, lo, hi in (
             ("momentum", 0.0, 1.0),
             ("beta1", 0.0, 1.0),

@@ -14,6 +14,7 @@ parameters). The window itself keeps geometry, docks, speed, log scale and the l
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -22,14 +23,18 @@ from PySide6.QtCore import QEvent, QObject, QSize, QTimer, Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QMenu
 
-from gdstudio.core import RegressionProblem
+from gdstudio.core import InputError, RegressionProblem
+from gdstudio.core.descent.config import check_learning_rate
+from gdstudio.core.descent.optimizers import OptimizerSettings
 from gdstudio.core.io.session import SUFFIX
+from gdstudio.core.race.lanes import Lane
 from gdstudio.ui.files import code_export, dialogs, exports
 from gdstudio.ui.files.background import run_with_progress
 from gdstudio.ui.files.data_import import CsvImporter, is_data_file
 from gdstudio.ui.files.sessions import BACKGROUND_ROWS, SessionManager
+from gdstudio.ui.model.race_data import MAX_WINDOW_LANES
 from gdstudio.ui.model.state import UiState, get_bool, get_float, get_str
-from gdstudio.ui.panels.race_setup import RACE_MODES
+from gdstudio.ui.panels.race_setup import LANES_MODE, RACE_MODES
 
 if TYPE_CHECKING:  # pragma: no cover
     from gdstudio.ui.host import FilesHost
@@ -187,7 +192,8 @@ class FilesController(QObject):
         """The history as CSV or JSON, exactly as ``gdstudio run --format`` prints it."""
         history = exports.history_of(self.host.model.run)
         if history is None:
-            dialogs.show_error(self.host.main_window(), "Nothing to export", "There is no run to export yet.")
+            dialogs.show_error(self.host.main_window(), "Nothing to export",
+                               "There is no run to export yet.")
             return ""
         if path is None:
             filters = "CSV files (*.csv);;All files (*)" if fmt == "csv" \
@@ -223,7 +229,8 @@ class FilesController(QObject):
         try:
             (exports.plot_png if fmt == "png" else exports.plot_svg)(plot, path)
         except OSError as err:
-            dialogs.show_error(self.host.main_window(), "Could not export", f"{path}: {err.strerror or err}")
+            dialogs.show_error(self.host.main_window(), "Could not export",
+                               f"{path}: {err.strerror or err}")
             return ""
         self.host.show_status(f"Saved {path}")
         return path
@@ -237,7 +244,8 @@ class FilesController(QObject):
         try:
             exports.window_png(self.host.main_window(), path)
         except OSError as err:
-            dialogs.show_error(self.host.main_window(), "Could not export", f"{path}: {err.strerror or err}")
+            dialogs.show_error(self.host.main_window(), "Could not export",
+                               f"{path}: {err.strerror or err}")
             return ""
         self.host.show_status(f"Saved {path}")
         return path
@@ -248,7 +256,8 @@ class FilesController(QObject):
         """The run as an animated GIF, drawn without blocking; returns the export under way."""
         data = self.host.model.run
         if data.n == 0:
-            dialogs.show_error(self.host.main_window(), "Nothing to export", "There is no run to export yet.")
+            dialogs.show_error(self.host.main_window(), "Nothing to export",
+                               "There is no run to export yet.")
             return None
         if self._gif is not None:
             return None
@@ -338,7 +347,12 @@ class FilesController(QObject):
 
     def _race_state(self) -> dict[str, Any]:
         race = self.host.controls.raceSetup
-        return {"mode": race.mode(), "rates": race.rates(), "optimizers": race.optimizers()}
+        state: dict[str, Any] = {"mode": race.mode(), "rates": race.rates(),
+                                 "optimizers": race.optimizers()}
+        if race.lanes():  # a lesson's race: each lane its optimizer and rate
+            state["lanes"] = [{"lr": lane.lr, **dataclasses.asdict(lane.optimizer)}
+                              for lane in race.lanes()]
+        return state
 
     def _restore_race_state(self, state: dict[str, Any]) -> None:
         race = self.host.controls.raceSetup
@@ -352,6 +366,10 @@ class FilesController(QObject):
                 race.set_optimizers(list(names))
             except (KeyError, ValueError):
                 pass  # another version's optimizer: keep the current choice
+        lanes = _lanes(state.get("lanes"))
+        if lanes and state.get("mode") == LANES_MODE:
+            race.set_lanes(lanes)
+            return
         mode = get_str(state, "mode", "single", tuple(RACE_MODES))
         race.set_mode(mode)
 
@@ -412,3 +430,20 @@ def _pair(value: object) -> bool:
     return (isinstance(value, list) and len(value) == 2
             and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
                     for v in value) and value[0] < value[1])
+
+
+def _lanes(saved: object) -> tuple[Lane, ...]:
+    """A saved lesson race's lanes (empty if the part is missing or malformed)."""
+    if not isinstance(saved, list) or not 0 < len(saved) <= MAX_WINDOW_LANES:
+        return ()
+    lanes = []
+    for item in saved:
+        if not isinstance(item, dict):
+            return ()
+        try:
+            lr = check_learning_rate(item.get("lr"))
+            settings = OptimizerSettings(**{k: v for k, v in item.items() if k != "lr"})
+        except (TypeError, ValueError, InputError):
+            return ()
+        lanes.append(Lane(lr, settings))
+    return tuple(lanes)
