@@ -100,6 +100,9 @@ def build_run_parser() -> argparse.ArgumentParser:
                    help="end the run as soon as the iterates are seen cycling")
     o = p.add_argument_group("output")
     o.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    o.add_argument("--explain", metavar="EPOCH|last",
+                   help="print, instead of the history, the update that made row EPOCH with "
+                        "the numbers plugged in (the window's Arithmetic panel)")
     return p
 
 
@@ -407,7 +410,12 @@ def run_command(argv: Sequence[str]) -> int:
         lrs, optimizers = _lists(args)
         if args.session is not None and "optimizer" not in given:
             optimizers = [config.optimizer]
+        explain = _explain_epoch(args.explain)
+        if explain is not None and args.format != "table":
+            raise _UsageError("--explain prints text: leave out --format")
         if len(lrs) > 1 or len(optimizers) > 1:
+            if explain is not None:
+                raise _UsageError("--explain applies to one run, not a race")
             from gdstudio.core.race.race import run_race
 
             result = run_race(config, lrs or None, optimizers)
@@ -419,6 +427,8 @@ def run_command(argv: Sequence[str]) -> int:
     except InputError as err:
         return _fail(str(err))
     out = sys.stdout
+    if explain is not None:
+        return _print_explanation(history, explain, out)
     if args.format == "csv":
         write_csv(history, out)
         # stdout stays pure CSV; the status goes to stderr for the person watching.
@@ -433,6 +443,34 @@ def run_command(argv: Sequence[str]) -> int:
                 f"{lr:g} after epoch {epoch}" for epoch, lr in history.lr_changes)
         out.write(head + "\n\n")
         write_table(history, out, footer=_theory_lines(config))
+    out.flush()
+    return 0
+
+
+def _explain_epoch(value: str | None) -> int | str | None:
+    """--explain's epoch: a whole number ≥ 0, or ``last``."""
+    if value is None:
+        return None
+    if value.strip().lower() == "last":
+        return "last"
+    why = f"--explain must be an epoch (a whole number ≥ 0) or last, got {value!r}"
+    try:
+        epoch = _int(value, "--explain")
+    except _UsageError:
+        raise _UsageError(why) from None
+    if epoch is None or epoch < 0:
+        raise _UsageError(why)
+    return epoch
+
+
+def _print_explanation(history: Any, epoch: int | str, out: Any) -> int:
+    """The arithmetic of the update that made row ``epoch`` (the window's Arithmetic panel)."""
+    last = history.epochs_run
+    t = last if epoch == "last" else int(epoch)
+    if t > last:
+        why = f" ({history.message})" if history.message else ""
+        return _fail(f"--explain {t}: the run has epochs 0 … {last}{why}")
+    out.write("\n".join(history.explain(t)) + "\n")
     out.flush()
     return 0
 

@@ -459,17 +459,27 @@ class RegressionProblem:
     def loss_and_grad(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """MSE (B,) and its gradient (B, 2) at rows (m, c), from the data's sums."""
         m = params[:, 0]
-        c = params[:, 1]
         n = float(self.n)
+        d, sr, sxr = self.residual_sums(params)
         with np.errstate(all="ignore"):  # a diverging run overflows: inf/nan, silently
-            d = self.y_mean - m * self.x_mean - c
-            sr = self.sy - m * self.sx + n * d
-            sxr = self.sxy - m * self.sxx + d * self.sx + self.x_mean * sr
             srr = (self.syy - 2.0 * m * self.sxy + m * m * self.sxx
                    + 2.0 * d * (self.sy - m * self.sx) + n * d * d)
             loss = srr / n
             grad = np.stack([(-2.0 / n) * sxr, (-2.0 / n) * sr], axis=1)
         return loss, grad
+
+    def residual_sums(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(d, Σ r, Σ x·r) at rows (m, c), r = y − (m·x + c), from the data's sums (see the
+        class's docstring): the sums the gradient d_m = (−2/n)·Σ x·r, d_c = (−2/n)·Σ r is
+        made of, computed as :meth:`loss_and_grad` computes them."""
+        m = params[:, 0]
+        c = params[:, 1]
+        n = float(self.n)
+        with np.errstate(all="ignore"):
+            d = self.y_mean - m * self.x_mean - c
+            sr = self.sy - m * self.sx + n * d
+            sxr = self.sxy - m * self.sxx + d * self.sx + self.x_mean * sr
+        return d, sr, sxr
 
     def gradient_raw(self, params: np.ndarray) -> np.ndarray:
         """The gradient (B, 2) alone (see :meth:`FunctionProblem.gradient_raw`)."""

@@ -34,6 +34,7 @@ __all__ = [
     "ManualEngine",
     "TorchEngine",
     "make_engine",
+    "make_torch_optimizer",
 ]
 
 
@@ -400,21 +401,7 @@ class TorchEngine(Engine):
         return t.detach().clone().requires_grad_()
 
     def _make_optimizer(self, p: Any, lr: float) -> Any:
-        o = self.optimizer
-        optim = self.torch.optim
-        if o.name == "sgd":
-            return optim.SGD([p], lr=lr)
-        if o.name == "momentum":
-            return optim.SGD([p], lr=lr, momentum=o.momentum)
-        if o.name == "nesterov":
-            return optim.SGD([p], lr=lr, momentum=o.momentum, nesterov=True)
-        if o.name == "adam":
-            return optim.Adam([p], lr=lr, betas=(o.beta1, o.beta2), eps=o.eps_value)
-        if o.name == "rmsprop":
-            return optim.RMSprop([p], lr=lr, alpha=o.alpha, eps=o.eps_value)
-        if o.name == "adagrad":
-            return optim.Adagrad([p], lr=lr, eps=o.eps_value)
-        return None
+        return make_torch_optimizer(self.torch, p, self.optimizer, lr)
 
     def start(self, params0: np.ndarray) -> tuple[float, np.ndarray]:
         p = self._leaf(np.asarray(params0, dtype=np.float64))
@@ -467,6 +454,25 @@ class TorchEngine(Engine):
             # One device → host copy per block: no sync on every step.
             P, L, G = (t.to("cpu", torch.float64).numpy() for t in (P, L, G))
         return P, L, G
+
+
+def make_torch_optimizer(torch: Any, p: Any, o: OptimizerSettings, lr: float = 0.0) -> Any:
+    """The ``torch.optim`` optimizer of the settings ``o`` for the leaf ``p`` (None for
+    ``gd``, the source's plain ``p - lr * grad``): what the torch engines step."""
+    optim = torch.optim
+    if o.name == "sgd":
+        return optim.SGD([p], lr=lr)
+    if o.name == "momentum":
+        return optim.SGD([p], lr=lr, momentum=o.momentum)
+    if o.name == "nesterov":
+        return optim.SGD([p], lr=lr, momentum=o.momentum, nesterov=True)
+    if o.name == "adam":
+        return optim.Adam([p], lr=lr, betas=(o.beta1, o.beta2), eps=o.eps_value)
+    if o.name == "rmsprop":
+        return optim.RMSprop([p], lr=lr, alpha=o.alpha, eps=o.eps_value)
+    if o.name == "adagrad":
+        return optim.Adagrad([p], lr=lr, eps=o.eps_value)
+    return None
 
 
 def make_engine(

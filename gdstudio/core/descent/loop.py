@@ -80,6 +80,13 @@ class History:
     def grad_norm(self) -> np.ndarray:
         return grad_norms(self.grad)
 
+    def explain(self, epoch: int) -> list[str]:
+        """The update that made row ``epoch`` with its numbers plugged in, as lines of text
+        (row 0: the start); see :mod:`gdstudio.core.arithmetic`."""
+        from gdstudio.core.arithmetic import explain_update
+
+        return explain_update(self.config, self.params, self.grad, epoch, self.lr_changes)
+
     def rows(self) -> Iterator[dict[str, float | int]]:
         """Rows as dicts in the CLI's column order."""
         gnames = ["grad"] if len(self.param_names) == 1 else [f"grad_{n}" for n in self.param_names]

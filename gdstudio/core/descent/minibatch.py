@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from gdstudio.core.descent.devices import check_device
-from gdstudio.core.descent.engines import Engine, make_engine
+from gdstudio.core.descent.engines import Engine, make_engine, make_torch_optimizer
 from gdstudio.core.descent.optimizers import OptimizerSettings, numpy_update
 from gdstudio.core.problems import RegressionProblem
 
@@ -91,6 +91,10 @@ class MiniBatchEngine(Engine):
         self.rng = np.random.default_rng(int(seed))
         self.kind = engine
         self.state: dict[str, Any] = {}
+        #: When a list, each batch update of the next epochs is appended to it, as a dict
+        #: (points, the batch's sums Σ x·r and Σ r (manual), its gradient, the parameters
+        #: before and after): what :mod:`gdstudio.core.arithmetic` shows. None: nothing kept.
+        self.trace: list[dict[str, Any]] | None = None
         if engine == "torch":
             import torch
 
@@ -107,7 +111,7 @@ class MiniBatchEngine(Engine):
         if self.kind == "torch":
             torch = self.torch
             self.p = torch.tensor(p, dtype=self.tdtype, device=self.device).requires_grad_()
-            self.opt = _torch_optimizer(torch, self.p, self.optimizer)
+            self.opt = make_torch_optimizer(torch, self.p, self.optimizer)
         else:
             self.p = p.astype(self.dt)[None, :]
             self.step = numpy_update(self.optimizer, self.state, self.dt)
@@ -125,9 +129,14 @@ class MiniBatchEngine(Engine):
             m, c = float(p[0, 0]), float(p[0, 1])
             r = yb - (m * xb + c)
             b = idx.shape[0]
-            g = np.array([[(-2.0 / b) * float(np.sum(xb * r)), (-2.0 / b) * float(np.sum(r))]],
-                         dtype=self.dt)
+            sxr, sr = float(np.sum(xb * r)), float(np.sum(r))
+            g = np.array([[(-2.0 / b) * sxr, (-2.0 / b) * sr]], dtype=self.dt)
+            before = p
             p = self.step(p, g, lr_t)
+            if self.trace is not None:
+                self.trace.append({"points": b, "sxr": sxr, "sr": sr, "grad": g[0].copy(),
+                                   "before": before[0].copy(), "after": p[0].copy(),
+                                   "state": dict(self.state.get("trace", {}))})
         self.p = p
 
     def _epoch_torch(self, lr: float) -> None:
@@ -140,6 +149,9 @@ class MiniBatchEngine(Engine):
             xb, yb = self.X[idx], self.Y[idx]
             loss = ((p[0] * xb + p[1] - yb) ** 2).mean()
             loss.backward()
+            if self.trace is not None:
+                self.trace.append({"points": int(idx.shape[0]), "grad": _host(p.grad),
+                                   "before": _host(p)})
             if self.opt is None:
                 with torch.no_grad():
                     p -= lr * p.grad
@@ -149,6 +161,8 @@ class MiniBatchEngine(Engine):
                     group["lr"] = lr
                 self.opt.step()
                 self.opt.zero_grad(set_to_none=True)
+            if self.trace is not None:
+                self.trace[-1]["after"] = _host(p)
 
     def advance(self, n: int, lr: float) -> Rows:
         P = np.empty((n, 2))
@@ -167,21 +181,9 @@ class MiniBatchEngine(Engine):
         return P, np.asarray(L, dtype=np.float64), np.asarray(G, dtype=np.float64)
 
 
-def _torch_optimizer(torch: Any, p: Any, o: OptimizerSettings) -> Any:
-    optim = torch.optim
-    if o.name == "gd":
-        return None
-    if o.name == "sgd":
-        return optim.SGD([p], lr=0.0)
-    if o.name == "momentum":
-        return optim.SGD([p], lr=0.0, momentum=o.momentum)
-    if o.name == "nesterov":
-        return optim.SGD([p], lr=0.0, momentum=o.momentum, nesterov=True)
-    if o.name == "adam":
-        return optim.Adam([p], lr=0.0, betas=(o.beta1, o.beta2), eps=o.eps_value)
-    if o.name == "rmsprop":
-        return optim.RMSprop([p], lr=0.0, alpha=o.alpha, eps=o.eps_value)
-    return optim.Adagrad([p], lr=0.0, eps=o.eps_value)
+def _host(t: Any) -> np.ndarray:
+    """A tensor's values as float64 NumPy (a copy)."""
+    return t.detach().reshape(-1).to("cpu").double().numpy().copy()
 
 
 def make_regression_engine(problem: RegressionProblem, engine: str, optimizer: OptimizerSettings,

@@ -82,6 +82,10 @@ def numpy_update(opt: OptimizerSettings, state: dict[str, Any], dt: Any) -> Any:
     ``gd`` is not an optimizer of torch's: it is the source's ``p - lr * g`` (two roundings),
     as the torch engine computes it. ``lr`` is a Python float or a float64 column of per-lane
     rates (races); it is rounded to ``dt`` here, as torch rounds its scalar.
+
+    Each update leaves its intermediate values in ``state["trace"]`` (the buffer, moments,
+    bias corrections, denominators: the arrays this update computed, see
+    :mod:`gdstudio.core.arithmetic`, which shows them).
     """
     name = opt.name
 
@@ -104,6 +108,7 @@ def numpy_update(opt: OptimizerSettings, state: dict[str, Any], dt: Any) -> Any:
             buf = g.copy() if buf is None else cast(cast(mu * buf) + g)
             state["buf"] = buf
             d = fma(mu, buf, g, dt) if name == "nesterov" else buf
+            state["trace"] = {"buf": buf, "d": d}
             return fma(rounded(-lr), d, p, dt)
 
         return momentum
@@ -128,8 +133,13 @@ def numpy_update(opt: OptimizerSettings, state: dict[str, Any], dt: Any) -> Any:
             bias_correction2 = 1 - beta2**step
             # lr / bias_correction1 in float64, per lane where lr is a column
             step_size = np.asarray(lr, dtype=np.float64) / bias_correction1
-            denom = cast(cast(np.sqrt(v) / dt(bias_correction2**0.5)) + eps)
-            return cast(p + cast((-step_size).astype(dt) * m) / denom)  # addcdiv_
+            root2 = dt(bias_correction2**0.5)
+            denom = cast(cast(np.sqrt(v) / root2) + eps)
+            scale = (-step_size).astype(dt)
+            state["trace"] = {"t": t, "m": m, "v": v, "bias_correction1": bias_correction1,
+                              "bias_correction2": bias_correction2, "root2": root2,
+                              "scale": scale, "denom": denom}
+            return cast(p + cast(scale * m) / denom)  # addcdiv_
 
         return adam
     if name == "rmsprop":
@@ -140,6 +150,7 @@ def numpy_update(opt: OptimizerSettings, state: dict[str, Any], dt: Any) -> Any:
             v = fma(cast(s * g), g, cast(v * a), dt)
             state["v"] = v
             avg = cast(np.sqrt(v) + eps)
+            state["trace"] = {"v": v, "denom": avg}
             return cast(p + cast(rounded(-lr) * g) / avg)  # addcdiv_
 
         return rmsprop
@@ -150,6 +161,7 @@ def numpy_update(opt: OptimizerSettings, state: dict[str, Any], dt: Any) -> Any:
             total = fma(g, g, state.get("sum", np.zeros_like(p)), dt)  # addcmul_(g, g, value=1)
             state["sum"] = total
             std = cast(np.sqrt(total) + eps)
+            state["trace"] = {"sum": total, "denom": std}
             # (torch's lr / (1 + (step − 1)·lr_decay) with lr_decay = 0 is lr itself)
             return cast(p + cast(rounded(-lr) * g) / std)  # addcdiv_
 

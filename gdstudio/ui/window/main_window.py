@@ -55,6 +55,7 @@ from gdstudio.ui.model.run_data import LrChange, RunData
 from gdstudio.ui.model.run_model import RunModel
 from gdstudio.ui.model.status import status_line
 from gdstudio.ui.panels.analysis import AnalysisPanel
+from gdstudio.ui.panels.arithmetic import ArithmeticPanel
 from gdstudio.ui.panels.control_panel import ControlPanel
 from gdstudio.ui.panels.history import HistoryModel, HistoryView
 from gdstudio.ui.panels.lesson import LessonPanel
@@ -194,6 +195,7 @@ class MainWindow(QMainWindow):
                                      Qt.DockWidgetArea.LeftDockWidgetArea)
         self.lessonDock.hide()
         self._panels_before_lesson: dict[str, bool] | None = None
+        self._build_arithmetic_dock()
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -243,6 +245,13 @@ class MainWindow(QMainWindow):
         self.scrubber = HistoryScrubber()
         layout.addWidget(self.scrubber)
         self.setCentralWidget(central)
+
+    def _build_arithmetic_dock(self) -> None:
+        """The update's arithmetic (issue 15): a dock below the history, following the model."""
+        self.arithmetic = ArithmeticPanel(self.model)
+        self.arithmeticDock = self._dock("arithmeticDock", "Arithmetic", self.arithmetic,
+                                         Qt.DockWidgetArea.RightDockWidgetArea)
+        self.splitDockWidget(self.historyDock, self.arithmeticDock, Qt.Orientation.Vertical)
 
     @property
     def surface_plot(self) -> LandscapePlot:
@@ -330,7 +339,8 @@ class MainWindow(QMainWindow):
                            {"plots": self.files.add_plot_exports})
 
     def _add_dock_toggles(self, menu: QMenu) -> None:
-        for dock in (self.controlsDock, self.analysisDock, self.historyDock):
+        for dock in (self.controlsDock, self.analysisDock, self.historyDock,
+                     self.arithmeticDock):
             toggle = dock.toggleViewAction()
             toggle.setToolTip(f"Show or hide the {dock.windowTitle()} panel")
             menu.addAction(toggle)
@@ -424,8 +434,8 @@ class MainWindow(QMainWindow):
         """The docks' sizes on a first launch (and after View › Reset layout)."""
         self.resizeDocks([self.controlsDock, self.analysisDock], [330, 450],
                          Qt.Orientation.Horizontal)
-        self.resizeDocks([self.analysisDock, self.historyDock], [330, 560],
-                         Qt.Orientation.Vertical)
+        self.resizeDocks([self.analysisDock, self.historyDock, self.arithmeticDock],
+                         [330, 400, 160], Qt.Orientation.Vertical)
 
     def reset_layout(self) -> None:
         """View › Reset layout: every dock back in place and shown, the default size."""
