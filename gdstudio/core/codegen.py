@@ -767,9 +767,9 @@ def torch_script(
     evaluate += [
         "    loss.backward()  # the gradient at this row's parameters",
         "    # the row, as float64 arrays for the app's stop rules",
-        f"    P = {p}.detach().to('cpu', torch.float64).numpy().reshape(1, -1)",
-        "    L = loss.detach().to('cpu', torch.float64).numpy().reshape(1)",
-        f"    G = {p}.grad.to('cpu', torch.float64).numpy().reshape(1, -1)",
+        f"    P = {p}.detach().to('cpu', torch.float64).numpy().copy().reshape(1, -1)",
+        "    L = loss.detach().to('cpu', torch.float64).numpy().copy().reshape(1)",
+        f"    G = {p}.grad.to('cpu', torch.float64).numpy().copy().reshape(1, -1)",
     ]
     if opt:
         lines += ["", f"optimizer = {_torch_optimizer(config, p)}"]
