@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-__all__ = ["exact_text", "json_number", "readable_text", "distinct_texts"]
+__all__ = ["exact_text", "json_number", "readable_text", "digits_apart", "distinct_texts"]
 
 
 def exact_text(value: float, dtype: str = "float64") -> str:
@@ -45,13 +45,19 @@ def readable_text(value: float, dtype: str = "float64") -> str:
     return f"{v:.12g}"
 
 
-def distinct_texts(*values: float, digits: int = 6) -> list[str]:
-    """The values with at least ``digits`` significant digits, and more where needed so that
-    different numbers never print alike (lr = 1.0000000001 is not "1" beside 2/h = 1)."""
-    vals = [float(v) for v in values]
-    for d in range(digits, 18):
+def digits_apart(*values: float, digits: int = 6) -> int:
+    """Significant digits, at least ``digits``, with which different ``values`` print
+    differently (a verdict "r > 2/h" never sits beside an lr and a 2/h that read alike)."""
+    vals = [float(v) for v in values if math.isfinite(float(v))]
+    for d in range(digits, 17):
         texts = [f"{v:.{d}g}" for v in vals]
         if all(texts[i] != texts[j] or vals[i] == vals[j]
                for i in range(len(vals)) for j in range(i)):
-            return texts
-    return [repr(v) for v in vals]
+            return d
+    return 17
+
+
+def distinct_texts(*values: float, digits: int = 6) -> list[str]:
+    """The values with :func:`digits_apart`'s digits (``%g`` style)."""
+    d = digits_apart(*values, digits=digits)
+    return [f"{float(v):.{d}g}" for v in values]

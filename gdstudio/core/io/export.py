@@ -64,7 +64,7 @@ def to_json_dict(history: History) -> dict[str, Any]:
     dtype = _dtype(history)
     if dtype != "float64":
         data = [[json_number(v, dtype) for v in row] for row in data]
-    steps = [dict(zip(names, [t, *row])) for t, row in enumerate(data)]
+    steps = [dict(zip(names, [t, *row], strict=True)) for t, row in enumerate(data)]
     return {
         "config": history.config.to_dict(),
         "status": history.status,
@@ -84,11 +84,12 @@ def write_table(history: History, out: TextIO, *, footer: list[str] | None = Non
     dtype = _dtype(history)
     cells = [[str(t)] + [readable_text(v, dtype) for v in row]
              for t, row in enumerate(data.tolist())]
-    widths = [max(len(n), *(len(r[j]) for r in cells)) if cells else len(n) for j, n in enumerate(names)]
-    out.write("  ".join(n.rjust(w) for n, w in zip(names, widths)) + "\n")
+    widths = [max(len(n), *(len(r[j]) for r in cells)) if cells else len(n)
+              for j, n in enumerate(names)]
+    out.write("  ".join(n.rjust(w) for n, w in zip(names, widths, strict=True)) + "\n")
     out.write("  ".join("-" * w for w in widths) + "\n")
     for r in cells:
-        out.write("  ".join(c.rjust(w) for c, w in zip(r, widths)) + "\n")
+        out.write("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) + "\n")
     out.write(f"\nstatus: {history.status} after {history.epochs_run} epoch"
               f"{'s' if history.epochs_run != 1 else ''}")
     out.write(f" ({history.message})\n" if history.message else "\n")

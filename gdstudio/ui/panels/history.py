@@ -101,6 +101,11 @@ class HistoryModel(QAbstractTableModel):
             return "The loss at that row's parameters"
         return "The gradient at that row's parameters (the next update uses it)"
 
+    def _dtype(self) -> str:
+        """The run's dtype: a float32 run's numbers are shown with float32's own digits."""
+        config = self._data.config
+        return str(config.dtype) if config is not None else "float64"
+
     def value(self, row: int, column: int) -> float:
         """The number in a cell (column 0 is the epoch)."""
         k = self._data.k
@@ -126,9 +131,9 @@ class HistoryModel(QAbstractTableModel):
         if role == _DISPLAY:
             if column == 0:
                 return f"{row:,}"
-            return number(self.value(row, column), self._digits)
+            return number(self.value(row, column), self._digits, self._dtype())
         if role == _TOOLTIP:
-            return exact(self.value(row, column)) if column > 0 else None
+            return exact(self.value(row, column), self._dtype()) if column > 0 else None
         return self.value(row, column)  # UserRole
 
 
