@@ -241,17 +241,22 @@ def _num(value: float) -> str:
     return repr(v)
 
 
-def _check_config(config: RunConfig) -> None:
+#: Fields only the NumPy script reproduces (the manual engine's feature scaling, mini-batches).
+_NUMPY_ONLY_FIELDS = frozenset(("scale_x", "batch_size", "batch_seed"))
+
+
+def _check_config(config: RunConfig, backend: str = "numpy") -> None:
     if not isinstance(config, RunConfig):
         raise CodegenError(f"expected a RunConfig, got {type(config).__name__}")
     for f in dataclasses.fields(config):
-        if f.name in _SUPPORTED_FIELDS:
+        if f.name in _SUPPORTED_FIELDS or (backend == "numpy" and f.name in _NUMPY_ONLY_FIELDS):
             continue
         value = getattr(config, f.name)
         default = f.default if f.default is not dataclasses.MISSING else None
         if value != default:
+            also = (" (the NumPy script does)" if f.name in _NUMPY_ONLY_FIELDS else "")
             raise CodegenError(
-                f"code export does not reproduce {f.name} = {value!r} yet; "
+                f"the {backend} script does not reproduce {f.name} = {value!r}{also}; "
                 f"export the run with {f.name} = {default!r}"
             )
     if not _DEVICE_RE.match(str(config.device).strip().lower()):
@@ -562,6 +567,7 @@ def _run_loop(
         f"problem = {'FunctionProblem()' if is_function else 'None'}"
         "  # (for the wording of the stop messages)",
         f"DTYPE = {config.dtype!r}",
+        f"START = [{', '.join(_num(v) for v in config.start_params().tolist())}]",
         f"print({_columns(names)!r})",
         'status, message, last = "max_epochs", "", 0',
         "recent_loss, recent_pmax = [], []  # the last GROWTH_EPOCHS rows (the growth rule)",
@@ -569,6 +575,7 @@ def _run_loop(
         "for epoch in range(epochs + 1):",
         *evaluate,
         "    if epoch == 0:  # the start: the app refuses a start where a value is not finite",
+        "        P = np.array([START])  # (row 0 is the start as given, in float64)",
         "        if not (np.isfinite(L).all() and np.isfinite(P).all() and np.isfinite(G).all()):",
         '            sys.exit("the loss or its gradient is not finite at the start: choose another '
         'start")',
@@ -682,7 +689,7 @@ def torch_script(
     CodegenError
         for settings a script cannot reproduce (and bad arguments).
     """
-    _check_config(config)
+    _check_config(config, "torch")
     changes = _normalise_changes(lr_changes)
     problem = config.problem
     start = config.start_params().tolist()
@@ -819,7 +826,9 @@ def numpy_script(
     start = config.start_params().tolist()
     names = list(problem.param_names)
     roots = {key: list(v) for key, v in _RULE_ROOTS.items()}
-    if config.optimizer != "gd":
+    batches = isinstance(problem, RegressionProblem) and bool(config.batch_size)
+    scaled = isinstance(problem, RegressionProblem) and bool(config.scale_x)
+    if config.optimizer != "gd" or batches:
         roots["gdstudio.core.descent.optimizers"] = ["numpy_update"]
     fast = _fast_path(config)
     lines: list[str] = ["#!/usr/bin/env python3"]
@@ -891,6 +900,10 @@ def numpy_script(
 
         body, outer = class_members_code(RegressionProblem, ["_compute_sums", "loss_and_grad"])
         roots["gdstudio.core.problems"] = sorted(outer)
+        variant: list[str] = []
+        if scaled or batches:
+            variant, used = _variant_classes(scaled, batches)
+            roots["gdstudio.core.descent.minibatch"] = sorted(used)
         imports, app = _app_code(roots)
         lines += _docstring(
             config,
@@ -907,14 +920,28 @@ def numpy_script(
         )
         lines += ["", *_data_lines(problem, data), ""]
         lines += _regression_class(body)
+        lines += variant
         lines += app
         lines += [
             "data = Data(np.array(x_values, dtype=np.float64), np.array(y_values, "
             "dtype=np.float64))",
-            "params = np.array([[m0, c0]], dtype=dtype)  # (m, c)",
         ]
+        if scaled:
+            lines += [
+                "# Feature scaling: descent runs on x' = (x - mean)/std; rows in original units",
+                "mean, std = data.x_mean, math.sqrt(data.sxx / data.n)",
+                "if not std > 0:",
+                "    std = 1.0",
+                "scaling = Scaling(mean, std)",
+                "inner = Data((data.x - mean) / std, data.y)",
+                "inner_start = scaling.to_scaled(np.array([m0, c0]))",
+            ]
+        else:
+            lines += ["inner, inner_start = data, np.array([m0, c0])"]
+        if not batches:
+            lines += ["params = np.asarray(inner_start, dtype=dtype).reshape(1, 2)  # (m, c)"]
         is_function = False
-    if config.optimizer != "gd":
+    if config.optimizer != "gd" or batches:
         lines += _settings_class(config)
         lines += [
             "",
@@ -940,6 +967,8 @@ def numpy_script(
             "    G = np.array([[g_now]])",
         ]
         update = ["    x_now = x_now - lr * g_now"]
+    elif batches or scaled:
+        evaluate, update = _variant_loop(scaled, batches, config)
     else:
         call = "loss_and_grad(params)" if is_function else "data.loss_and_grad(params)"
         evaluate = [
@@ -968,6 +997,85 @@ def _engine_code(problem: FunctionProblem, fast: bool) -> tuple[str, list[str], 
     grads = [_code(b, mapping, "numpy") for b in expr.numpy_gradient_bodies]
     fast_grad = _code(expr.gradient_bodies[0], mapping, "math") if fast else ""
     return f_code, grads, fast_grad
+
+
+def _variant_classes(scaled: bool, batches: bool) -> tuple[list[str], set[str]]:
+    """The app's feature scaling and mini-batch epoch (``ScaledEngine``, ``MiniBatchEngine``),
+    copied into small classes; and the module-level names they use."""
+    from gdstudio.core.descent.minibatch import MiniBatchEngine, ScaledEngine
+    from gdstudio.core.embed import class_members_code
+
+    out: list[str] = []
+    used: set[str] = set()
+    if scaled:
+        body, names = class_members_code(ScaledEngine, ["to_scaled", "to_original"])
+        used |= names
+        out += [
+            "",
+            "",
+            "class Scaling:",
+            '    """x standardised: (m, c) to the scaled problem\'s parameters and back (the',
+            '    app\'s ScaledEngine, copied)."""',
+            "",
+            "    def __init__(self, mean, std):",
+            "        self.mean, self.std = mean, std",
+            "",
+            *body.splitlines(),
+        ]
+    if batches:
+        body, names = class_members_code(MiniBatchEngine, ["_epoch_manual"])
+        used |= names
+        out += [
+            "",
+            "",
+            "class MiniBatches:",
+            '    """One epoch = one pass over the shuffled data in batches (the app\'s',
+            '    MiniBatchEngine, copied): the same seeded shuffles, the same updates."""',
+            "",
+            "    def __init__(self, problem, batch_size, seed, step, params):",
+            "        self.problem, self.batch_size = problem, batch_size",
+            "        self.rng = np.random.default_rng(seed)",
+            "        self.step, self.p, self.dt = step, params, params.dtype.type",
+            "",
+            *body.splitlines(),
+        ]
+    return out, used
+
+
+def _variant_loop(scaled: bool, batches: bool, config: RunConfig) -> tuple[list[str], list[str]]:
+    """(evaluate, update) lines of a regression with feature scaling and/or mini-batches."""
+    if batches:
+        setup = [
+            "    if epoch == 0:",
+            f"        batches = MiniBatches(inner, {int(config.batch_size)}, "
+            f"{int(config.batch_seed)}, step,",
+            "                              inner_start.astype(dtype)[None, :])",
+            "        Pm = inner_start[None, :]",
+            "    else:",
+            "        Pm = batches.p.astype(np.float64)",
+            "    loss, grad = inner.loss_and_grad(Pm)  # the full data's loss and gradient",
+        ]
+        update = ["    batches._epoch_manual(lr)  # one pass over the data in mini-batches"]
+    else:
+        setup = [
+            "    loss, grad = inner.loss_and_grad(params)",
+            "    grad = np.asarray(grad, dtype=dtype)",
+            "    Pm = params.astype(np.float64)",
+        ]
+        if config.optimizer == "gd":
+            update = ["    params = params - lr * grad  # the source's update"]
+        else:
+            update = [f"    # {_UPDATE_WORDS[config.optimizer]}",
+                      "    params = step(params, grad, lr)"]
+    if scaled:
+        rows = [
+            "    # the row in original units, with the gradient there",
+            "    P = np.array([START]) if epoch == 0 else scaling.to_original(Pm)",
+            "    G = np.asarray(data.loss_and_grad(P)[1], dtype=np.float64)",
+        ]
+    else:
+        rows = ["    P, G = Pm, np.asarray(grad, dtype=np.float64)"]
+    return [*setup, *rows, "    L = np.asarray(loss, dtype=np.float64).reshape(1)"], update
 
 
 def _regression_class(body: str) -> list[str]:

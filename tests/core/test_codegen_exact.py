@@ -70,6 +70,23 @@ def _grid(csv_problem: RegressionProblem) -> dict[str, RunConfig]:
                 problem=RegressionProblem.synthetic(), lr=1e-4 if opt == "gd" else 0.05,
                 epochs=60, optimizer=opt, dtype=dtype, momentum=0.5,
             )
+        for opt in ("gd", "momentum", "adam"):
+            lr = 0.1 if opt == "gd" else 0.05
+            cases[f"variant-scaled-{opt}-{dtype}"] = RunConfig(
+                problem=RegressionProblem.synthetic(), lr=lr, epochs=50, optimizer=opt,
+                dtype=dtype, scale_x=True, m0=1.0, c0=-3.0,
+            )
+            cases[f"variant-batches-{opt}-{dtype}"] = RunConfig(
+                problem=RegressionProblem.synthetic(), lr=1e-4 if opt == "gd" else 3e-3,
+                epochs=30, optimizer=opt, dtype=dtype, batch_size=16, batch_seed=4,
+            )
+            cases[f"variant-both-{opt}-{dtype}"] = RunConfig(
+                problem=RegressionProblem.synthetic(), lr=lr, epochs=30, optimizer=opt,
+                dtype=dtype, batch_size=10, scale_x=True,
+            )
+        cases[f"start-not-a-float32-{dtype}"] = RunConfig(
+            problem=FunctionProblem("x**2 + 0.1*x"), x0=0.1, lr=0.3, epochs=30, dtype=dtype
+        )
         cases[f"csv-adam-{dtype}"] = RunConfig(
             problem=csv_problem, m0=1.0, c0=-2.0, lr=0.5, epochs=40, optimizer="adam",
             dtype=dtype,
@@ -152,7 +169,8 @@ def numpy_results(tmp_path_factory, csv_problem):
 def torch_results(tmp_path_factory, csv_problem):
     pytest.importorskip("torch")
     cases = {n: c for n, c in _grid(csv_problem).items()
-             if not n.startswith(("rosenbrock-", "regression-")) or n.endswith("float64")}
+             if not n.startswith("variant-")
+             and (not n.startswith(("rosenbrock-", "regression-")) or n.endswith("float64"))}
     scripts = {name: torch_script(cfg) for name, cfg in cases.items()}
     return cases, _run_all(tmp_path_factory.mktemp("torch"), scripts)
 
@@ -206,3 +224,13 @@ def test_the_scripts_copy_the_apps_rules():
     assert inspect.getsource(rules.scan_block) in text
     assert inspect.getsource(rules._steady_growth) in text
     assert f"GROWTH_RATE = {rules.GROWTH_RATE}" in text
+
+
+def test_the_torch_script_says_what_it_does_not_reproduce():
+    from gdstudio.core.codegen import CodegenError
+
+    for kw in ({"scale_x": True}, {"batch_size": 8}):
+        config = RunConfig(problem=RegressionProblem.synthetic(), **kw)
+        with pytest.raises(CodegenError, match="torch script does not reproduce .*NumPy"):
+            torch_script(config)
+        numpy_script(config)  # the NumPy script does
