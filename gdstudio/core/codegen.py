@@ -761,6 +761,11 @@ def torch_script(
             "    preds = m * X + c",
             "    return ((preds - Y) ** 2).mean()  # the mean of (Y - (m*X + c))**2",
         ]
+        from gdstudio.core.descent.engines import TORCH_MSE_CHUNK
+
+        chunked = problem.n > TORCH_MSE_CHUNK
+        if chunked:
+            lines += _chunked_mse(TORCH_MSE_CHUNK)
         lines += app
         if start == [0.0, 0.0] and all(math.copysign(1.0, v) > 0 for v in start):
             lines.append(
@@ -771,8 +776,17 @@ def torch_script(
                 "params = torch.tensor([m0, c0], dtype=dtype, device=device).requires_grad_()"
             )
         evaluate = ["    loss = mse(params)"]
+        if chunked:
+            evaluate = [
+                "    if CHUNKED:",
+                "        loss, params.grad = mse_in_chunks(params)",
+                "    else:",
+                "        loss = mse(params)",
+                "        loss.backward()",
+            ]
+    if not (isinstance(problem, RegressionProblem) and chunked):
+        evaluate += ["    loss.backward()  # the gradient at this row's parameters"]
     evaluate += [
-        "    loss.backward()  # the gradient at this row's parameters",
         "    # the row, as float64 arrays for the app's stop rules",
         f"    P = {p}.detach().to('cpu', torch.float64).numpy().copy().reshape(1, -1)",
         "    L = loss.detach().to('cpu', torch.float64).numpy().copy().reshape(1)",
@@ -794,6 +808,37 @@ def torch_script(
     lines += _run_loop(config, names, evaluate, update, changes, "optimizer" if opt else None,
                        isinstance(problem, FunctionProblem))
     return "\n".join(lines) + "\n"
+
+
+def _chunked_mse(chunk: int) -> list[str]:
+    """The torch engine's MSE of a large data set on the CPU: chunk by chunk (its
+    ``_torch_mse``), the same sums in the same order."""
+    return [
+        "",
+        "",
+        f"CHUNK = {int(chunk)}  # on the CPU the app sums a large MSE in chunks of this many points",
+        'CHUNKED = device.type == "cpu"',
+        "pieces = [(X[i : i + CHUNK], Y[i : i + CHUNK]) for i in range(0, X.shape[0], CHUNK)]",
+        "",
+        "",
+        "def mse_in_chunks(params):",
+        '    """The MSE and its gradient one chunk at a time: each chunk\'s sum of squares is',
+        "    differentiated as soon as it is made (seeded with 1/n, as the mean's backward), the",
+        '    gradients added."""',
+        "    n = X.shape[0]",
+        "    seed = torch.ones((), dtype=X.dtype, device=X.device) / n",
+        "    sums, total = X.new_empty(len(pieces)), X.new_empty(2)",
+        "    for j, (Xi, Yi) in enumerate(pieces):",
+        "        preds = params[0] * Xi + params[1]",
+        "        s = ((preds - Yi) ** 2).sum()",
+        "        (g,) = torch.autograd.grad(s, params, grad_outputs=seed)",
+        "        if j:",
+        "            total.add_(g)",
+        "        else:",
+        "            total.copy_(g)",
+        "        sums[j] = s.detach()",
+        "    return sums.sum() / n, total.clone()",
+    ]
 
 
 def _fast_path(config: RunConfig) -> bool:

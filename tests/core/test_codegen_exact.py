@@ -234,3 +234,16 @@ def test_the_torch_script_says_what_it_does_not_reproduce():
         with pytest.raises(CodegenError, match="torch script does not reproduce .*NumPy"):
             torch_script(config)
         numpy_script(config)  # the NumPy script does
+
+
+def test_a_large_regression_is_summed_as_the_app_sums_it(tmp_path):
+    # beyond 2**18 points the torch engine sums the MSE chunk by chunk on the CPU: the script
+    # does the same (one sum over all points differs in the last bits); the data is generated
+    # again by the script (too many points to inline)
+    pytest.importorskip("torch")
+    config = RunConfig(problem=RegressionProblem.synthetic(300_000), lr=1e-4, epochs=4)
+    text = torch_script(config)
+    assert "rng = np.random.default_rng(" in text and "mse_in_chunks" in text
+    (out, err, code), = _run_all(tmp_path, {"large": text}).values()
+    assert code == 0, err
+    assert out == to_csv(run(config.with_(engine="torch")))
