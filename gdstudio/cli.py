@@ -440,7 +440,8 @@ def _print_race(result: Any, fmt: str) -> None:
             d = to_json_dict(h)
             lanes.append({"lr": s.lr, "optimizer": s.optimizer, "status": s.status,
                           "epochs_run": s.epochs_run, "epochs_to_tol": s.epochs_to_tol,
-                          "final_loss": json_number(s.final_loss, dtype), "message": s.message, "steps": d["steps"]})
+                          "final_loss": json_number(s.final_loss, dtype), "message": s.message,
+                          "steps": d["steps"]})
         base = to_json_dict(result.histories[0])["config"]
         base.pop("lr", None)
         base.pop("optimizer", None)

@@ -5,15 +5,24 @@ what they watched: a leaf tensor with ``requires_grad``, ``loss.backward()``, th
 ``torch.no_grad()`` and ``x.grad = None`` (or ``torch.optim``'s ``step``/``zero_grad``); in
 NumPy, the analytic gradient (SymPy's derivative of f, or the source's d_m, d_c formulas).
 
-Each script prints the trajectory as CSV with exactly the CLI's columns (``epoch,x,loss,grad`` or
-``epoch,m,c,loss,grad_m,grad_c``; one row per epoch from 0, ``grad`` at that row's parameters,
-floats as ``repr``), applies the app's stop rules (the epoch limit, |gradient| ≤ tol, the first
-non-finite value, which is dropped, and the explosion bound) and prints its status on stderr. In
-float64 its numbers are the app's to rounding (the torch script uses the same operations as the
-torch engine; the NumPy script the same formulas as the manual engine, except that a regression
-uses the source's sums over the data rather than the engine's O(1) centred sums). Not
-reproduced: cycle detection (``cycling`` is reported as ``max_epochs``; ``stop_on_cycle`` does not
-stop the script).
+Each script prints the trajectory as CSV, the same text as ``gdstudio run --format csv`` for the
+run (``epoch,x,loss,grad`` or ``epoch,m,c,loss,grad_m,grad_c``; one row per epoch from 0, each
+number with its dtype's shortest digits, :mod:`.numbers`), and its status and message on stderr,
+bit for bit: the torch script makes the torch engine's operations (a large regression's MSE in
+the engine's chunks), the NumPy script the manual engine's (f and ∇f on arrays, or on Python
+floats in the fast loop of plain descent on f(x) in float64; a regression's loss from the data's
+sums; feature scaling and mini-batches). What must not drift from the app is not written twice:
+the stop rules (:mod:`.descent.rules`: steady growth, explosion, a falling loss is not
+divergence, the cycle search), the number format, the optimizers' arithmetic
+(:func:`.descent.optimizers.numpy_update`) and the regression's sums and loss, scaling and
+mini-batch epoch are the app's source text, copied into the script (:mod:`.embed`), so a change
+to a rule changes the scripts with it. ``tests/core/test_codegen_exact.py`` runs the scripts over
+a grid and compares them with the core's runs.
+
+Not reproduced: ``stop_on_cycle`` (the app looks for a cycle after each block of updates, at its
+own pace; the script runs to the epoch limit and reports ``cycling`` there, as the app does); the
+torch script refuses feature scaling and mini-batches (the NumPy script reproduces them); with
+other NumPy/torch versions or another CPU, math functions may round differently.
 
 Safety: the person's expression never reaches the script as typed. f is rebuilt from the checked
 syntax tree (:attr:`Expression.source`), every node is checked again against a whitelist, and
@@ -338,7 +347,8 @@ def _data_lines(problem: RegressionProblem, mode: str) -> list[str]:
         layout = _csv_layout(problem)
         if layout is None and mode == "file":
             raise CodegenError(
-                f"the data did not come from a CSV file that still holds it ({_comment(problem.source, 80)}); "
+                "the data did not come from a CSV file that still holds it "
+                f"({_comment(problem.source, 80)}); "
                 "export it inline instead"
             )
     if layout is not None:
@@ -351,7 +361,8 @@ def _data_lines(problem: RegressionProblem, mode: str) -> list[str]:
             else "float(cells[{i}])"
         )
         return [
-            f"# The data: columns {_comment(problem.x_name, 60)} (x) and {_comment(problem.y_name, 60)} (y)",
+            f"# The data: columns {_comment(problem.x_name, 60)} (x) and "
+            f"{_comment(problem.y_name, 60)} (y)",
             "# of this CSV file, read the way the app read them.",
             f"DATA_FILE = {layout['path']!r}",
             f"N_POINTS = {n}  # the run used this many points",
@@ -362,7 +373,8 @@ def _data_lines(problem: RegressionProblem, mode: str) -> list[str]:
             '    with open(path, encoding="utf-8-sig") as fh:',
             "        for number, line in enumerate(fh, start=1):",
             "            line = line.strip()",
-            f'            if number < {layout["first_data_line"]} or not line or line.startswith("#"):',
+            f'            if number < {layout["first_data_line"]} or not line '
+            'or line.startswith("#"):',
             "                continue  # the header, blank lines and comments",
             f"            cells = [cell.strip().strip('\"').strip() for cell in {split}]",
             f"            x_values.append({number.format(i=layout['x_index'])})",
@@ -372,7 +384,8 @@ def _data_lines(problem: RegressionProblem, mode: str) -> list[str]:
             "",
             "x_values, y_values = read_data(DATA_FILE)",
             "if len(x_values) != N_POINTS:",
-            '    print(f"warning: {DATA_FILE} now has {len(x_values)} points; the run used {N_POINTS}",',
+            '    print(f"warning: {DATA_FILE} now has {len(x_values)} points; "'
+            '"the run used {N_POINTS}",',
             "          file=sys.stderr)",
         ]
     if mode == "auto" and n > INLINE_LIMIT and _synthetic_matches(problem):
@@ -380,7 +393,8 @@ def _data_lines(problem: RegressionProblem, mode: str) -> list[str]:
         assert s is not None
         return [
             f"# The app's synthetic data (n = {s.n}, seed = {s.seed}), generated again: around",
-            f"# y = {_num(s.slope)}*x + {_num(s.intercept)}, x uniform in [{_num(s.x_low)}, {_num(s.x_high)}),"
+            f"# y = {_num(s.slope)}*x + {_num(s.intercept)}, x uniform in "
+            f"[{_num(s.x_low)}, {_num(s.x_high)}),"
             f" Gaussian noise of size {_num(s.noise)}.",
             f"rng = np.random.default_rng({int(s.seed)})",
             f"x_values = rng.uniform({_num(s.x_low)}, {_num(s.x_high)}, {int(s.n)})",
@@ -417,9 +431,29 @@ def _docstring(config: RunConfig, backend: str, names: Sequence[str], what: str)
         f"Exported from Gradient Descent Studio {__version__}: {opt}, {engine},",
         f"lr = {_num(config.lr)}, {config.epochs} epochs, {config.dtype}.",  # type: ignore[arg-type]
         "Run it with `python this_file.py`. It prints one CSV row per epoch, starting with",
-        f"epoch 0 (the start): {_columns(names)}, the same columns and numbers",
-        "as `gdstudio run --format csv` with these settings. The run's status goes to stderr",
-        "(the app also reports 'cycling' when the last points repeat; this script does not look).",
+        f"epoch 0 (the start): {_columns(names)}: the same text, bit for",
+        f"bit, as `gdstudio run --format csv{' --engine torch' if backend == 'torch' else ''}` "
+        "with these settings (each number with its",
+        "dtype's shortest digits), and the run's status and message on stderr. It carries the",
+        "app's own stop rules, number format"
+        + (" and optimizer arithmetic" if backend == "numpy" else "")
+        + ", copied from its source.",
+        "",
+        "Where it can differ: with another NumPy"
+        + (" or torch" if backend == "torch" else "")
+        + " version or another CPU than the app's (their",
+        "math functions may round differently)"
+        + ("; on a GPU, where torch's kernels are the device's" if backend == "torch" else "")
+        + (";" if config.stop_on_cycle else "."),
+        *(
+            [
+                "and here, as the app was set to stop when the points cycle: the app looks for a",
+                "cycle after each block of updates, at its own pace; this script runs to the epoch",
+                "limit (the same rows up to the app's last, then more).",
+            ]
+            if config.stop_on_cycle
+            else []
+        ),
         '"""',
     ]
 
@@ -470,9 +504,11 @@ def _torch_optimizer(config: RunConfig, target: str) -> str:
     if name == "nesterov":
         return f"torch.optim.SGD([{target}], lr=lr, momentum={_num(o.momentum)}, nesterov=True)"
     if name == "adam":
-        return f"torch.optim.Adam([{target}], lr=lr, betas=({_num(o.beta1)}, {_num(o.beta2)}), eps={_num(o.eps_value)})"
+        return (f"torch.optim.Adam([{target}], lr=lr, betas=({_num(o.beta1)}, {_num(o.beta2)}), "
+                f"eps={_num(o.eps_value)})")
     if name == "rmsprop":
-        return f"torch.optim.RMSprop([{target}], lr=lr, alpha={_num(o.alpha)}, eps={_num(o.eps_value)})"
+        return (f"torch.optim.RMSprop([{target}], lr=lr, alpha={_num(o.alpha)}, "
+                f"eps={_num(o.eps_value)})")
     if name == "adagrad":
         return f"torch.optim.Adagrad([{target}], lr=lr, eps={_num(o.eps_value)})"
     raise CodegenError(f"unknown optimizer {name!r}")  # pragma: no cover
@@ -662,7 +698,8 @@ def _start_lines(vars_: list[str], start: list[float]) -> list[str]:
 
 def _header_imports(extra: list[str], torch: bool) -> list[str]:
     """``from __future__`` first (the app's copied code has annotations), then the imports."""
-    std = sorted({"import math", "import sys", *(i for i in extra if "numpy" not in i)})
+    std = sorted({"import math", "import sys", *(i for i in extra if "numpy" not in i)},
+                 key=lambda line: (line.startswith("from "), line))
     third = sorted({"import numpy as np", *(["import torch"] if torch else [])})
     return ["", "from __future__ import annotations", "", *std, "", *third, ""]
 
@@ -816,7 +853,7 @@ def _chunked_mse(chunk: int) -> list[str]:
     return [
         "",
         "",
-        f"CHUNK = {int(chunk)}  # on the CPU the app sums a large MSE in chunks of this many points",
+        f"CHUNK = {int(chunk)}  # on the CPU the app sums a large MSE in chunks of this size",
         'CHUNKED = device.type == "cpu"',
         "pieces = [(X[i : i + CHUNK], Y[i : i + CHUNK]) for i in range(0, X.shape[0], CHUNK)]",
         "",

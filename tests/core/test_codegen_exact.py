@@ -122,8 +122,8 @@ def csv_problem(tmp_path_factory) -> RegressionProblem:
     rng = np.random.default_rng(5)
     x = rng.uniform(0, 20, 150)
     y = 3.0 * x - 4.0 + rng.normal(0, 2, 150)
-    path.write_text("hours,score\n" + "".join(f"{a!r},{b!r}\n" for a, b in zip(x.tolist(), y.tolist())),
-                    encoding="utf-8")
+    rows = "".join(f"{a!r},{b!r}\n" for a, b in zip(x.tolist(), y.tolist(), strict=True))
+    path.write_text("hours,score\n" + rows, encoding="utf-8")
     return RegressionProblem.from_csv(path, "hours", "score")
 
 
