@@ -11,7 +11,7 @@ number with its dtype's shortest digits, :mod:`.numbers`), and its status and me
 bit for bit: the torch script makes the torch engine's operations (a large regression's MSE in
 the engine's chunks), the NumPy script the manual engine's (f and ∇f on arrays, or on Python
 floats in the fast loop of plain descent on f(x) in float64; a regression's loss from the data's
-sums; feature scaling and mini-batches). What must not drift from the app is not written twice:
+sums); both reproduce feature scaling and mini-batches. What must not drift from the app is not written twice:
 the stop rules (:mod:`.descent.rules`: steady growth, explosion, a falling loss is not
 divergence, the cycle search), the number format, the optimizers' arithmetic
 (:func:`.descent.optimizers.numpy_update`) and the regression's sums and loss, scaling and
@@ -20,8 +20,7 @@ to a rule changes the scripts with it. ``tests/core/test_codegen_exact.py`` runs
 a grid and compares them with the core's runs.
 
 Not reproduced: ``stop_on_cycle`` (the app looks for a cycle after each block of updates, at its
-own pace; the script runs to the epoch limit and reports ``cycling`` there, as the app does); the
-torch script refuses feature scaling and mini-batches (the NumPy script reproduces them); with
+own pace; the script runs to the epoch limit and reports ``cycling`` there, as the app does); with
 other NumPy/torch versions or another CPU, math functions may round differently.
 
 Safety: the person's expression never reaches the script as typed. f is rebuilt from the checked
@@ -85,6 +84,9 @@ _SUPPORTED_FIELDS = frozenset(
         "alpha",
         "eps",
         "stop_on_cycle",
+        "scale_x",
+        "batch_size",
+        "batch_seed",
     )
 )
 _DEVICE_RE = re.compile(r"^(cpu|mps|cuda(:[0-9]{1,3})?)$")
@@ -250,22 +252,17 @@ def _num(value: float) -> str:
     return repr(v)
 
 
-#: Fields only the NumPy script reproduces (the manual engine's feature scaling, mini-batches).
-_NUMPY_ONLY_FIELDS = frozenset(("scale_x", "batch_size", "batch_seed"))
-
-
-def _check_config(config: RunConfig, backend: str = "numpy") -> None:
+def _check_config(config: RunConfig) -> None:
     if not isinstance(config, RunConfig):
         raise CodegenError(f"expected a RunConfig, got {type(config).__name__}")
     for f in dataclasses.fields(config):
-        if f.name in _SUPPORTED_FIELDS or (backend == "numpy" and f.name in _NUMPY_ONLY_FIELDS):
+        if f.name in _SUPPORTED_FIELDS:
             continue
         value = getattr(config, f.name)
         default = f.default if f.default is not dataclasses.MISSING else None
-        if value != default:
-            also = (" (the NumPy script does)" if f.name in _NUMPY_ONLY_FIELDS else "")
+        if value != default:  # (a field added to RunConfig before the scripts learn it)
             raise CodegenError(
-                f"the {backend} script does not reproduce {f.name} = {value!r}{also}; "
+                f"code export does not reproduce {f.name} = {value!r} yet; "
                 f"export the run with {f.name} = {default!r}"
             )
     if not _DEVICE_RE.match(str(config.device).strip().lower()):
@@ -726,14 +723,28 @@ def torch_script(
     CodegenError
         for settings a script cannot reproduce (and bad arguments).
     """
-    _check_config(config, "torch")
+    _check_config(config)
     changes = _normalise_changes(lr_changes)
     problem = config.problem
     start = config.start_params().tolist()
     names = list(problem.param_names)
     opt = config.optimizer != "gd"
-    imports, app = _app_code(_RULE_ROOTS)
+    scaled = isinstance(problem, RegressionProblem) and bool(config.scale_x)
+    batches = isinstance(problem, RegressionProblem) and bool(config.batch_size)
+    roots = {key: list(v) for key, v in _RULE_ROOTS.items()}
+    variant: list[str] = []
+    body = ""
+    if scaled or batches:
+        from gdstudio.core.embed import class_members_code
+
+        body, outer = class_members_code(RegressionProblem, ["_compute_sums", "loss_and_grad"])
+        roots["gdstudio.core.problems"] = sorted(outer)
+        variant, used = _variant_classes(scaled, batches, "torch")
+        roots["gdstudio.core.descent.minibatch"] = sorted(used)
+    imports, app = _app_code(roots)
     lines: list[str] = ["#!/usr/bin/env python3"]
+    evaluate: list[str] = []
+    update: list[str] = []
     if isinstance(problem, FunctionProblem):
         vars_ = _variable_names(problem)
         k = len(vars_)
@@ -788,9 +799,21 @@ def torch_script(
             changes,
         )
         lines += ["", *_data_lines(problem, data), ""]
+        if scaled or batches:
+            lines += _regression_class(body)
+            lines += variant
+            lines += _inner_problem(scaled)
+            lines += [
+                "# the data the descent runs on, as tensors",
+                "X = torch.from_numpy(inner.x).to(device=device, dtype=dtype)",
+                "Y = torch.from_numpy(inner.y).to(device=device, dtype=dtype)",
+            ]
+        else:
+            lines += [
+                "X = torch.tensor(x_values, dtype=dtype, device=device)",
+                "Y = torch.tensor(y_values, dtype=dtype, device=device)",
+            ]
         lines += [
-            "X = torch.tensor(x_values, dtype=dtype, device=device)",
-            "Y = torch.tensor(y_values, dtype=dtype, device=device)",
             "",
             "",
             "def mse(params):",
@@ -804,7 +827,10 @@ def torch_script(
         if chunked:
             lines += _chunked_mse(TORCH_MSE_CHUNK)
         lines += app
-        if start == [0.0, 0.0] and all(math.copysign(1.0, v) > 0 for v in start):
+        if scaled or batches:
+            lines.append("params = torch.tensor(inner_start, dtype=dtype, device=device)"
+                         ".requires_grad_()")
+        elif start == [0.0, 0.0] and all(math.copysign(1.0, v) > 0 for v in start):
             lines.append(
                 "params = torch.zeros(2, dtype=dtype, device=device).requires_grad_()  # m = c = 0"
             )
@@ -821,14 +847,42 @@ def torch_script(
                 "        loss = mse(params)",
                 "        loss.backward()",
             ]
-    if not (isinstance(problem, RegressionProblem) and chunked):
+    if not (isinstance(problem, RegressionProblem) and chunked) and not batches:
         evaluate += ["    loss.backward()  # the gradient at this row's parameters"]
-    evaluate += [
-        "    # the row, as float64 arrays for the app's stop rules",
-        f"    P = {p}.detach().to('cpu', torch.float64).numpy().copy().reshape(1, -1)",
-        "    L = loss.detach().to('cpu', torch.float64).numpy().copy().reshape(1)",
-        f"    G = {p}.grad.to('cpu', torch.float64).numpy().copy().reshape(1, -1)",
-    ]
+    if batches:
+        evaluate = [
+            "    if epoch == 0:",
+            f"        batches = TorchBatches(X, Y, {int(config.batch_size)}, "
+            f"{int(config.batch_seed)}, params, {'optimizer' if opt else 'None'})",
+            "        Pm = inner_start[None, :]",
+            "    else:",
+            "        Pm = params.detach().to('cpu', torch.float64).numpy().copy()[None, :]",
+            "    loss, grad = inner.loss_and_grad(Pm)  # the full data's loss and gradient",
+        ]
+    elif scaled:
+        evaluate += [
+            "    Pm = params.detach().to('cpu', torch.float64).numpy().copy().reshape(1, -1)",
+        ]
+    if scaled:
+        evaluate += [
+            "    # the row in original units, with the gradient there (the app's sums)",
+            "    P = np.array([START]) if epoch == 0 else scaling.to_original(Pm)",
+            "    G = np.asarray(data.loss_and_grad(P)[1], dtype=np.float64)",
+            "    L = np.asarray(loss.detach().to('cpu', torch.float64).numpy() "
+            "if torch.is_tensor(loss) else loss, dtype=np.float64).reshape(1)",
+        ]
+    elif batches:
+        evaluate += [
+            "    P, G = Pm, np.asarray(grad, dtype=np.float64)",
+            "    L = np.asarray(loss, dtype=np.float64).reshape(1)",
+        ]
+    else:
+        evaluate += [
+            "    # the row, as float64 arrays for the app's stop rules",
+            f"    P = {p}.detach().to('cpu', torch.float64).numpy().copy().reshape(1, -1)",
+            "    L = loss.detach().to('cpu', torch.float64).numpy().copy().reshape(1)",
+            f"    G = {p}.grad.to('cpu', torch.float64).numpy().copy().reshape(1, -1)",
+        ]
     if opt:
         lines += ["", f"optimizer = {_torch_optimizer(config, p)}"]
         update = [
@@ -842,9 +896,32 @@ def torch_script(
             f"        {p} -= lr * {p}.grad",
             f"    {p}.grad = None  # gradients accumulate: clear them before the next backward()",
         ]
-    lines += _run_loop(config, names, evaluate, update, changes, "optimizer" if opt else None,
+    if batches:
+        update = ["    batches._epoch_torch(lr)  # one pass over the data in mini-batches"]
+    lines += _run_loop(config, names, evaluate, update, changes,
+                       "optimizer" if opt and not batches else None,
                        isinstance(problem, FunctionProblem))
     return "\n".join(lines) + "\n"
+
+
+def _inner_problem(scaled: bool) -> list[str]:
+    """``data`` (the app's sums) and ``inner``, the problem the descent runs on, with its start
+    ``inner_start`` (float64): the standardised problem with feature scaling."""
+    lines = [
+        "data = Data(np.array(x_values, dtype=np.float64), np.array(y_values, "
+        "dtype=np.float64))",
+    ]
+    if scaled:
+        return lines + [
+            "# Feature scaling: descent runs on x' = (x - mean)/std; rows in original units",
+            "mean, std = data.x_mean, math.sqrt(data.sxx / data.n)",
+            "if not std > 0:",
+            "    std = 1.0",
+            "scaling = Scaling(mean, std)",
+            "inner = Data((data.x - mean) / std, data.y)",
+            "inner_start = scaling.to_scaled(np.array([m0, c0]))",
+        ]
+    return lines + ["inner, inner_start = data, np.array([m0, c0])"]
 
 
 def _chunked_mse(chunk: int) -> list[str]:
@@ -1004,22 +1081,7 @@ def numpy_script(
         lines += _regression_class(body)
         lines += variant
         lines += app
-        lines += [
-            "data = Data(np.array(x_values, dtype=np.float64), np.array(y_values, "
-            "dtype=np.float64))",
-        ]
-        if scaled:
-            lines += [
-                "# Feature scaling: descent runs on x' = (x - mean)/std; rows in original units",
-                "mean, std = data.x_mean, math.sqrt(data.sxx / data.n)",
-                "if not std > 0:",
-                "    std = 1.0",
-                "scaling = Scaling(mean, std)",
-                "inner = Data((data.x - mean) / std, data.y)",
-                "inner_start = scaling.to_scaled(np.array([m0, c0]))",
-            ]
-        else:
-            lines += ["inner, inner_start = data, np.array([m0, c0])"]
+        lines += _inner_problem(scaled)
         if not batches:
             lines += ["params = np.asarray(inner_start, dtype=dtype).reshape(1, 2)  # (m, c)"]
         is_function = False
@@ -1081,7 +1143,9 @@ def _engine_code(problem: FunctionProblem, fast: bool) -> tuple[str, list[str], 
     return f_code, grads, fast_grad
 
 
-def _variant_classes(scaled: bool, batches: bool) -> tuple[list[str], set[str]]:
+def _variant_classes(
+    scaled: bool, batches: bool, backend: str = "numpy"
+) -> tuple[list[str], set[str]]:
     """The app's feature scaling and mini-batch epoch (``ScaledEngine``, ``MiniBatchEngine``),
     copied into small classes; and the module-level names they use."""
     from gdstudio.core.descent.minibatch import MiniBatchEngine, ScaledEngine
@@ -1104,7 +1168,24 @@ def _variant_classes(scaled: bool, batches: bool) -> tuple[list[str], set[str]]:
             "",
             *body.splitlines(),
         ]
-    if batches:
+    if batches and backend == "torch":
+        body, names = class_members_code(MiniBatchEngine, ["_epoch_torch"])
+        used |= names
+        out += [
+            "",
+            "",
+            "class TorchBatches:",
+            '    """One epoch = one pass over the shuffled data in batches (the app\'s',
+            '    MiniBatchEngine, copied): the same seeded shuffles, the same updates."""',
+            "",
+            "    def __init__(self, X, Y, batch_size, seed, p, opt):",
+            "        self.torch, self.X, self.Y, self.batch_size = torch, X, Y, batch_size",
+            "        self.rng = np.random.default_rng(seed)",
+            "        self.device, self.p, self.opt = X.device, p, opt",
+            "",
+            *body.splitlines(),
+        ]
+    elif batches:
         body, names = class_members_code(MiniBatchEngine, ["_epoch_manual"])
         used |= names
         out += [
