@@ -11,8 +11,9 @@ number with its dtype's shortest digits, :mod:`.numbers`), and its status and me
 bit for bit: the torch script makes the torch engine's operations (a large regression's MSE in
 the engine's chunks), the NumPy script the manual engine's (f and ∇f on arrays, or on Python
 floats in the fast loop of plain descent on f(x) in float64; a regression's loss from the data's
-sums); both reproduce feature scaling and mini-batches. What must not drift from the app is not written twice:
-the stop rules (:mod:`.descent.rules`: steady growth, explosion, a falling loss is not
+sums); both reproduce feature scaling and mini-batches.
+
+What must not drift from the app is not written twice: the stop rules (:mod:`.descent.rules`: steady growth, explosion, a falling loss is not
 divergence, the cycle search), the number format, the optimizers' arithmetic
 (:func:`.descent.optimizers.numpy_update`) and the regression's sums and loss, scaling and
 mini-batch epoch are the app's source text, copied into the script (:mod:`.embed`), so a change
