@@ -13,11 +13,11 @@ the engine's chunks), the NumPy script the manual engine's (f and ∇f on arrays
 floats in the fast loop of plain descent on f(x) in float64; a regression's loss from the data's
 sums); both reproduce feature scaling and mini-batches.
 
-What must not drift from the app is not written twice: the stop rules (:mod:`.descent.rules`: steady growth, explosion, a falling loss is not
-divergence, the cycle search), the number format, the optimizers' arithmetic
-(:func:`.descent.optimizers.numpy_update`) and the regression's sums and loss, scaling and
-mini-batch epoch are the app's source text, copied into the script (:mod:`.embed`), so a change
-to a rule changes the scripts with it. ``tests/core/test_codegen_exact.py`` runs the scripts over
+What must not drift from the app is not written twice: the stop rules (:mod:`.descent.rules`:
+steady growth, explosion, a falling loss is not divergence, the cycle search), the number
+format, the optimizers' arithmetic (:func:`.descent.optimizers.numpy_update`) and the
+regression's sums and loss, scaling and mini-batch epoch are the app's source text, copied into
+the script (:mod:`.embed`), so a change to a rule changes the scripts with it. ``tests/core/test_codegen_exact.py`` runs the scripts over
 a grid and compares them with the core's runs.
 
 Not reproduced: ``stop_on_cycle`` (the app looks for a cycle after each block of updates, at its
