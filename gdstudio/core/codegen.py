@@ -17,8 +17,9 @@ What must not drift from the app is not written twice: the stop rules (:mod:`.de
 steady growth, explosion, a falling loss is not divergence, the cycle search), the number
 format, the optimizers' arithmetic (:func:`.descent.optimizers.numpy_update`) and the
 regression's sums and loss, scaling and mini-batch epoch are the app's source text, copied into
-the script (:mod:`.embed`), so a change to a rule changes the scripts with it. ``tests/core/test_codegen_exact.py`` runs the scripts over
-a grid and compares them with the core's runs.
+the script (:mod:`.embed`), so a change to a rule changes the scripts with it.
+``tests/core/test_codegen_exact.py`` runs the scripts over a grid and compares them with the
+core's runs.
 
 Not reproduced: ``stop_on_cycle`` (the app looks for a cycle after each block of updates, at its
 own pace; the script runs to the epoch limit and reports ``cycling`` there, as the app does); with
