@@ -98,3 +98,11 @@ def test_a_verdict_never_stands_beside_numbers_that_read_alike(capsys, lr):
     if regime.kind == "diverging":
         crit_text = regime.description.split("2/h = ")[1].split(":")[0]
         assert float(lr_text) > float(crit_text) or float(crit_text) == 1.0
+
+
+def test_race_lanes_are_labelled_with_the_digits_that_tell_them_apart():
+    from gdstudio.core.race.lanes import RaceSpec, make_lanes
+
+    config = RunConfig(problem=FunctionProblem(), x0=7.0)
+    spec = RaceSpec(config, tuple(make_lanes(config, lrs=[0.1, 0.1000001, 0.3])))
+    assert spec.labels() == ["lr 0.1", "lr 0.1000001", "lr 0.3"]

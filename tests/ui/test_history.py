@@ -73,3 +73,17 @@ def test_a_float32_run_shows_float32_digits(qtbot):
             tip = model.index(row, column).data(Qt.ItemDataRole.ToolTipRole)
             value = model.index(row, column).data(Qt.ItemDataRole.UserRole)
             assert np.float32(float(tip)) == np.float32(value) and len(tip) <= 12
+
+
+def test_the_analysis_panel_tells_lr_from_the_critical_lr(qtbot):
+    # lr = 1.0000001 on x² − 4x + 5 (2/h = 1) diverges: the panel must not read "lr = 1"
+    from gdstudio.core.theory import theory_of
+    from gdstudio.ui.panels.analysis import AnalysisPanel
+
+    panel = AnalysisPanel()
+    qtbot.addWidget(panel)
+    config = RunConfig(problem=FunctionProblem("x**2 - 4*x + 5"), x0=7.0, lr=1.0000001)
+    panel.set_config(config, theory_of(config))
+    text = panel.text()
+    assert "lr = 1.0000001" in text and "2/h = 1" in text
+    assert "× -1 per" not in text and "× −1 per" not in text
