@@ -109,6 +109,13 @@ def _grid(csv_problem: RegressionProblem) -> dict[str, RunConfig]:
         "regression-exploding": RunConfig(problem=RegressionProblem.synthetic(), lr=0.01,
                                           epochs=200),
         "converged-tol": RunConfig(problem=quad, x0=7.0, lr=0.1, epochs=500, tol=1e-6),
+        "converged-at-start": RunConfig(problem=quad, x0=2.0, lr=0.1),
+        "no-epochs": RunConfig(problem=FunctionProblem.preset("bowl"), epochs=0),
+        "constants": RunConfig(problem=FunctionProblem("sin(pi*x) + e**(x/4) + 2**0.5"),
+                               x0=0.3, lr=0.1, epochs=60, optimizer="rmsprop"),
+        "surface-constant-gradient": RunConfig(problem=FunctionProblem("x**2 + 3*y",
+                                                                       variables=("x", "y")),
+                                               x0=(1.0, 1.0), lr=0.1, epochs=40),
         "surface-float32-cycling": RunConfig(problem=FunctionProblem.preset("bowl"), lr=0.1,
                                              epochs=100, dtype="float32"),
     }
