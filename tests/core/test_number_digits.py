@@ -106,3 +106,14 @@ def test_race_lanes_are_labelled_with_the_digits_that_tell_them_apart():
     config = RunConfig(problem=FunctionProblem(), x0=7.0)
     spec = RaceSpec(config, tuple(make_lanes(config, lrs=[0.1, 0.1000001, 0.3])))
     assert spec.labels() == ["lr 0.1", "lr 0.1000001", "lr 0.3"]
+
+
+def test_a_cycle_is_printed_with_points_that_differ():
+    # a 2-cycle around a large minimum: at 6 digits both points read 1e+06
+    h = run(RunConfig(problem=FunctionProblem("(x - 1000000)**2"), x0=1000000.0001, lr=1.0,
+                      epochs=200))
+    assert h.status == "cycling"
+    shown = h.message.split("(x: ")[1].split(")")[0].split(", ")
+    assert len(set(shown)) == 2
+    assert sorted(float(v) for v in shown) == pytest.approx(
+        sorted({float(v) for v in h.params[-2:, 0]}), rel=1e-9)
