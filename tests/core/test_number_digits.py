@@ -117,3 +117,27 @@ def test_a_cycle_is_printed_with_points_that_differ():
     assert len(set(shown)) == 2
     assert sorted(float(v) for v in shown) == pytest.approx(
         sorted({float(v) for v in h.params[-2:, 0]}), rel=1e-9)
+
+
+def test_the_status_line_of_a_float32_run_shows_float32_digits():
+    # the window's status line (pure model, no Qt): loss 6.9, not 6.9000001 (8 digits of
+    # float32(6.9)'s float64 image 6.90000009537)
+    from gdstudio.core import Descent
+    from gdstudio.ui.model.run_model import RunModel
+    from gdstudio.ui.model.status import status_line
+
+    config = RunConfig(problem=FunctionProblem("x**2 + 6.9"), x0=1.0, lr=0.1, epochs=3,
+                       dtype="float32")
+    model = RunModel()
+    model.begin(config, None)
+    d = Descent(config)
+    model.take_reset(d.initial_batch(), config)
+    model.set_state("ready")
+    text = status_line(model)[0]
+    assert "x = 1  ·  loss 7.9  ·" in text, text  # float32(7.9): 7.9000001 at 8 digits
+    model.take_rows(d.advance(3))
+    model.set_state("finished")
+    text = status_line(model)[0]
+    loss = text.split("loss ")[-1]
+    assert np.float32(float(loss)) == np.float32(float(run(config).loss[-1]))
+    assert len(loss.replace(".", "")) <= 9
