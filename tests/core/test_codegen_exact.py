@@ -174,7 +174,6 @@ def numpy_results(tmp_path_factory, csv_problem):
 
 @pytest.fixture(scope="module")
 def torch_results(tmp_path_factory, csv_problem):
-    pytest.importorskip("torch")
     cases = {n: c for n, c in _grid(csv_problem).items()
              if not n.startswith(("rosenbrock-", "regression-")) or n.endswith("float64")}
     scripts = {name: torch_script(cfg) for name, cfg in cases.items()}
@@ -209,17 +208,30 @@ def test_the_issue_examples(numpy_results):
     assert out[1].startswith("0,7.0,26.0,10.0") and "00000" not in out[2]
 
 
-def test_lr_changes_are_replayed_bit_for_bit(tmp_path):
-    config = RunConfig(problem=FunctionProblem.preset("himmelblau"), lr=0.005, epochs=80,
-                       optimizer="nesterov")
+def _changed_run(config: RunConfig):
     d = Descent(config)
     d.advance(7)
     d.lr = 0.012
+    d.advance(9)
+    d.lr = 0.002
     d.run_to_end()
-    h = d.history()
-    (out, err, code), = _run_all(
-        tmp_path, {"changed": numpy_script(config, lr_changes=h.lr_changes)}).values()
-    assert code == 0 and out == to_csv(h)
+    return d.history()
+
+
+def test_lr_changes_are_replayed_bit_for_bit(tmp_path):
+    scripts, histories = {}, {}
+    for opt in ("gd", "nesterov", "adam"):
+        config = RunConfig(problem=FunctionProblem.preset("himmelblau"), lr=0.005, epochs=80,
+                           optimizer=opt)
+        h = _changed_run(config)
+        scripts[f"numpy-{opt}"] = numpy_script(config, lr_changes=h.lr_changes)
+        histories[f"numpy-{opt}"] = h
+        ht = _changed_run(config.with_(engine="torch"))
+        scripts[f"torch-{opt}"] = torch_script(config, lr_changes=ht.lr_changes)
+        histories[f"torch-{opt}"] = ht
+    results = _run_all(tmp_path, scripts)
+    for name, (out, err, code) in results.items():
+        assert code == 0 and out == to_csv(histories[name]), (name, err[-300:])
 
 
 def test_the_scripts_copy_the_apps_rules():
@@ -236,7 +248,6 @@ def test_a_large_regression_is_summed_as_the_app_sums_it(tmp_path):
     # beyond 2**18 points the torch engine sums the MSE chunk by chunk on the CPU: the script
     # does the same (one sum over all points differs in the last bits); the data is generated
     # again by the script (too many points to inline)
-    pytest.importorskip("torch")
     config = RunConfig(problem=RegressionProblem.synthetic(300_000), lr=1e-4, epochs=4)
     text = torch_script(config)
     assert "rng = np.random.default_rng(" in text and "mse_in_chunks" in text
