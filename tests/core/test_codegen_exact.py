@@ -229,6 +229,10 @@ def test_lr_changes_are_replayed_bit_for_bit(tmp_path):
         ht = _changed_run(config.with_(engine="torch"))
         scripts[f"torch-{opt}"] = torch_script(config, lr_changes=ht.lr_changes)
         histories[f"torch-{opt}"] = ht
+    # plain descent on f(x) in float64: the manual engine's fast loop (Python floats)
+    wavy = RunConfig(problem=FunctionProblem.preset("wavy"), lr=0.02, epochs=60)
+    histories["numpy-fast"] = h = _changed_run(wavy)
+    scripts["numpy-fast"] = numpy_script(wavy, lr_changes=h.lr_changes)
     results = _run_all(tmp_path, scripts)
     for name, (out, err, code) in results.items():
         assert code == 0 and out == to_csv(histories[name]), (name, err[-300:])
