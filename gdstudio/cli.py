@@ -340,6 +340,7 @@ def _column(value: str | None) -> int | str | None:
 def _theory_lines(config: Any) -> list[str]:
     """One or two lines of analysis for the table footer (best effort)."""
     from gdstudio.core.analysis import analyze_function, analyze_regression
+    from gdstudio.core.numbers import distinct_texts
     from gdstudio.core.problems import FunctionProblem
 
     try:
@@ -355,21 +356,23 @@ def _theory_lines(config: Any) -> list[str]:
                 pt = ", ".join(f"{v:.6g}" for v in sa.point)
                 ev = ", ".join(f"{v:.6g}" for v in sa.eigenvalues)
                 regime = sa.regime(config.lr)
+                lr_t, crit_t = distinct_texts(config.lr, sa.critical_lr)
                 return [
                     f"theory: ∇f = {sa.gradient_text}; heads for the minimum at ({pt}),"
                     f" f = {sa.f:.6g}; "
-                    f"Hessian eigenvalues {ev}; critical lr = 2/λmax = {sa.critical_lr:.6g}",
-                    f"        lr = {config.lr:g} is {regime.kind}: {regime.description}",
+                    f"Hessian eigenvalues {ev}; critical lr = 2/λmax = {crit_t}",
+                    f"        lr = {lr_t} is {regime.kind}: {regime.description}",
                 ]
             a = analyze_function(config.problem)
             x0 = float(config.start_params()[0])
             target, regime = a.regime(config.lr, x0)
             if target is None:
                 return [f"theory: f'(x) = {a.derivative_text}; {regime.description}"]
+            lr_t, crit_t = distinct_texts(config.lr, regime.critical_lr)
             return [
                 f"theory: f'(x) = {a.derivative_text}; heads for the {target.describe()}; "
-                f"critical lr = {regime.critical_lr:.6g}",
-                f"        lr = {config.lr:g} is {regime.kind}: {regime.description}",
+                f"critical lr = {crit_t}",
+                f"        lr = {lr_t} is {regime.kind}: {regime.description}",
             ]
         r = analyze_regression(config.problem)
         where = ""
@@ -380,10 +383,11 @@ def _theory_lines(config: Any) -> list[str]:
             regime_of = analyze_regression(scaled_problem(config.problem)[0])
             where = " on standardised x"
         regime = regime_of.regime(config.lr)
+        lr_t, crit_t = distinct_texts(config.lr, regime_of.critical_lr)
         lines = [
             f"theory: least squares m = {r.m:.10g}, c = {r.c:.10g}, MSE = {r.loss:.10g}; "
-            f"critical lr{where} = 2/λmax = {regime_of.critical_lr:.6g}",
-            f"        lr = {config.lr:g} is {regime.kind}: {regime.description}",
+            f"critical lr{where} = 2/λmax = {crit_t}",
+            f"        lr = {lr_t} is {regime.kind}: {regime.description}",
         ]
         if config.batch_size:
             lines.append("        (the analysis is for full-batch descent; mini-batches add noise)")
@@ -475,13 +479,22 @@ def _print_explanation(history: Any, epoch: int | str, out: Any) -> int:
     return 0
 
 
+def _race_cell(v: float, column: int, dtype: str) -> str:
+    """A race's CSV number: the lr as given (float64), the run's numbers in its dtype's digits."""
+    from gdstudio.core.numbers import exact_text
+
+    return repr(v) if column == 0 else exact_text(v, dtype)
+
+
 def _print_race(result: Any, fmt: str) -> None:
     """One summary row per lane (a learning rate and/or an optimizer)."""
     import json
 
     from gdstudio.core.io.export import to_json_dict
+    from gdstudio.core.numbers import json_number
 
     names = list(result.histories[0].param_names)
+    dtype = str(result.histories[0].config.dtype)
     cols = ["lr", "optimizer", "status", "epochs_run", "epochs_to_tol",
             *[f"final_{n}" for n in names], "final_loss"]
     rows = []
@@ -496,7 +509,8 @@ def _print_race(result: Any, fmt: str) -> None:
             d = to_json_dict(h)
             lanes.append({"lr": s.lr, "optimizer": s.optimizer, "status": s.status,
                           "epochs_run": s.epochs_run, "epochs_to_tol": s.epochs_to_tol,
-                          "final_loss": s.final_loss, "message": s.message, "steps": d["steps"]})
+                          "final_loss": json_number(s.final_loss, dtype), "message": s.message,
+                          "steps": d["steps"]})
         base = to_json_dict(result.histories[0])["config"]
         base.pop("lr", None)
         base.pop("optimizer", None)
@@ -506,11 +520,13 @@ def _print_race(result: Any, fmt: str) -> None:
     if fmt == "csv":
         out.write(",".join(cols) + "\n")
         for r in rows:
-            out.write(",".join(repr(v) if isinstance(v, float) else str(v) for v in r) + "\n")
+            out.write(",".join(_race_cell(v, j, dtype) if isinstance(v, float) else str(v)
+                               for j, v in enumerate(r)) + "\n")
         return
     cols[4] = f"epochs to |grad|<={result.report_tol:g}"
-    cells = [[f"{v:.10g}" if isinstance(v, float) else ("never" if v == "" else str(v)) for v in r]
-             for r in rows]
+    cells = [[(f"{v:.10g}" if j == 0 else f"{json_number(v, dtype):.10g}")
+              if isinstance(v, float) else ("never" if v == "" else str(v))
+              for j, v in enumerate(r)] for r in rows]
     widths = [max(len(c), *(len(r[j]) for r in cells)) for j, c in enumerate(cols)]
     out.write("  ".join(c.rjust(w) for c, w in zip(cols, widths, strict=True)) + "\n")
     out.write("  ".join("-" * w for w in widths) + "\n")

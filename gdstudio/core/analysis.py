@@ -102,6 +102,14 @@ def _epochs(q: float) -> float:
     return math.ceil(math.log(1e-6) / math.log(a))
 
 
+def _factor(q: float) -> str:
+    """The error's factor per epoch, with the digits that tell it from −1, 0 and 1 (a factor
+    printed "−1" beside "diverging" or "× 1" beside "converges" would contradict the verdict)."""
+    from gdstudio.core.numbers import distinct_texts
+
+    return distinct_texts(q, -1.0, 0.0, 1.0, digits=3)[0]
+
+
 def classify(lr: float, curvature: float, *, what: str = "f''(x*)") -> Regime:
     """The regime of learning rate ``lr`` at a minimum of curvature ``curvature``."""
     crit = critical_learning_rate(curvature)
@@ -124,10 +132,14 @@ def classify(lr: float, curvature: float, *, what: str = "f''(x*)") -> Regime:
             "and forth for ever", math.inf,
         )
     if rh > 2.0:
+        from gdstudio.core.numbers import distinct_texts
+
         return Regime(
             "diverging", q, crit,
-            f"r > 2/h = {crit:.6g}: each step overshoots by more than it corrects "
-            f"(error × {q:.3g} per epoch)", math.inf,
+            # 2/h with the digits that tell it from r (r = 1.0000001 > 2/h = 1 reads as such)
+            f"r > 2/h = {distinct_texts(lr, crit)[1]}: each step overshoots by more than it "
+            "corrects "
+            f"(error × {_factor(q)} per epoch)", math.inf,
         )
     if math.isclose(rh, 1.0, rel_tol=1e-9):
         return Regime("monotone", 0.0, crit, "r = 1/h: lands on the minimum in one step", 1.0)
@@ -135,11 +147,11 @@ def classify(lr: float, curvature: float, *, what: str = "f''(x*)") -> Regime:
         return Regime(
             "oscillating", q, crit,
             f"1/h < r < 2/h: overshoots, oscillates around the minimum, and still converges "
-            f"(error × {q:.3g} per epoch)", _epochs(q),
+            f"(error × {_factor(q)} per epoch)", _epochs(q),
         )
     return Regime(
         "monotone", q, crit,
-        f"r < 1/h: approaches the minimum from one side (error × {q:.3g} per epoch)",
+        f"r < 1/h: approaches the minimum from one side (error × {_factor(q)} per epoch)",
         _epochs(q),
     )
 

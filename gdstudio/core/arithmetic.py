@@ -63,9 +63,9 @@ def number_text(value: Any, dtype: str) -> str:
     ``repr`` (as the history's CSV); float32, the float32's own shortest digits (``5.2``, not
     the float64 ``5.199999809265137`` that holds it), unless the value is no float32 (a
     scaled regression's rows are converted to the original units in float64)."""
-    if dtype == "float32" and float(np.float32(value)) == float(value):
-        return str(np.float32(value))
-    return repr(float(value))  # (a float32 run's value that float32 does not hold: all of it)
+    from gdstudio.core.numbers import exact_text
+
+    return exact_text(value, dtype)  # (one formatter per dtype, the CSV's)
 
 
 def lr_for_update(config: RunConfig, lr_changes: Sequence[Any], start: int) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import Qt
 
 from gdstudio.core import Descent, FunctionProblem, RegressionProblem, RunConfig
@@ -53,3 +54,36 @@ def test_regression_columns_and_reset(qtbot):
         "epoch", "m", "c", "loss", "∂L/∂m", "∂L/∂c"]
     assert model.columnCount() == 6 and model.rowCount() == 1
     assert model.index(0, 4).data(Qt.ItemDataRole.UserRole) == d.history().grad[0, 0]
+
+
+def test_a_float32_run_shows_float32_digits(qtbot):
+    # issue 13 family 18: 6.9 in float32 is 6.9, not its float64 image 6.900000095367432
+    config = RunConfig(problem=FunctionProblem(), x0=6.9, lr=0.1, epochs=5, dtype="float32")
+    d = Descent(config)
+    data = RunData()
+    data.reset(config, ("x",))
+    data.append(d.initial_batch())
+    data.append(d.advance(5))
+    model = HistoryModel(data)
+    assert model.index(0, 1).data() == "6.9"
+    assert model.index(0, 1).data(Qt.ItemDataRole.ToolTipRole) == "6.9"
+    assert model.index(0, 2).data(Qt.ItemDataRole.ToolTipRole) == "25.01"
+    for row in range(6):
+        for column in (1, 2, 3):
+            tip = model.index(row, column).data(Qt.ItemDataRole.ToolTipRole)
+            value = model.index(row, column).data(Qt.ItemDataRole.UserRole)
+            assert np.float32(float(tip)) == np.float32(value) and len(tip) <= 12
+
+
+def test_the_analysis_panel_tells_lr_from_the_critical_lr(qtbot):
+    # lr = 1.0000001 on x² − 4x + 5 (2/h = 1) diverges: the panel must not read "lr = 1"
+    from gdstudio.core.theory import theory_of
+    from gdstudio.ui.panels.analysis import AnalysisPanel
+
+    panel = AnalysisPanel()
+    qtbot.addWidget(panel)
+    config = RunConfig(problem=FunctionProblem("x**2 - 4*x + 5"), x0=7.0, lr=1.0000001)
+    panel.set_config(config, theory_of(config))
+    text = panel.text()
+    assert "lr = 1.0000001" in text and "2/h = 1" in text
+    assert "× -1 per" not in text and "× −1 per" not in text

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gdstudio.core.numbers import digits_apart
 from gdstudio.core.problems import FunctionProblem, Problem
 
 #: How far loss or parameters may move, relative to their start, before the run is "diverged".
@@ -257,5 +258,8 @@ def _steady_growth(values: np.ndarray, previous: np.ndarray | None, floor: float
 
 
 def cycle_message(names: Sequence[str], period: int, points: np.ndarray, epoch: int) -> str:
-    shown = ", ".join(short_number(float(v)) for v in points[:, 0][:6])
+    # with the digits that tell the points apart: a cycle never reads "1e+06, 1e+06"
+    values = [float(v) for v in points[:, 0][:6]]
+    digits = digits_apart(*values)
+    shown = ", ".join(f"{v:.{digits}g}" for v in values)
     return f"cycling with period {period} ({names[0]}: {shown}) through epoch {epoch}"

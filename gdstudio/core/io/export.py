@@ -1,20 +1,21 @@
 """A run's history as text: CSV, JSON (the CLI's schema) and an aligned table.
 
-CSV and JSON carry every number exactly (the shortest text that reads back as the same float);
-the table rounds to 12 significant digits for reading.
+CSV and JSON carry every number exactly: the shortest text that reads back as the same number of
+the run's dtype (a float32 run's 6.9 is "6.9", not its float64 image 6.90000009537); the table
+rounds float64 to 12 significant digits for reading (:mod:`gdstudio.core.numbers`).
 """
 
 from __future__ import annotations
 
 import io
 import json
-import math
 from collections.abc import Iterator
 from typing import Any, TextIO
 
 import numpy as np
 
 from gdstudio.core.descent.loop import History
+from gdstudio.core.numbers import exact_text, json_number, readable_text
 
 __all__ = ["columns", "write_csv", "to_csv", "to_json_dict", "to_json", "write_table", "to_table"]
 
@@ -30,17 +31,19 @@ def _matrix(history: History) -> np.ndarray:
     return np.column_stack([history.params, history.loss, history.grad])
 
 
-def _exact(v: float) -> str:
-    return repr(float(v))
+def _dtype(history: History) -> str:
+    return str(getattr(history.config, "dtype", "float64"))
 
 
 def _csv_lines(history: History, block: int = 20000) -> Iterator[str]:
     yield ",".join(columns(history)) + "\n"
     data = _matrix(history)
+    dtype = _dtype(history)
+    text = repr if dtype == "float64" else (lambda v: exact_text(v, dtype))
     for start in range(0, data.shape[0], block):
         part = data[start : start + block].tolist()
         yield "".join(
-            f"{start + i}," + ",".join(map(repr, row)) + "\n" for i, row in enumerate(part)
+            f"{start + i}," + ",".join(map(text, row)) + "\n" for i, row in enumerate(part)
         )
 
 
@@ -58,6 +61,9 @@ def to_csv(history: History) -> str:
 def to_json_dict(history: History) -> dict[str, Any]:
     names = columns(history)
     data = _matrix(history).tolist()
+    dtype = _dtype(history)
+    if dtype != "float64":
+        data = [[json_number(v, dtype) for v in row] for row in data]
     steps = [dict(zip(names, [t, *row], strict=True)) for t, row in enumerate(data)]
     return {
         "config": history.config.to_dict(),
@@ -72,18 +78,12 @@ def to_json(history: History, indent: int | None = None) -> str:
     return json.dumps(to_json_dict(history), indent=indent, allow_nan=False)
 
 
-def _readable(v: float) -> str:
-    if v == 0.0:
-        return "0"
-    if not math.isfinite(v):
-        return str(v)
-    return f"{v:.12g}"
-
-
 def write_table(history: History, out: TextIO, *, footer: list[str] | None = None) -> None:
     names = columns(history)
     data = _matrix(history)
-    cells = [[str(t)] + [_readable(v) for v in row] for t, row in enumerate(data.tolist())]
+    dtype = _dtype(history)
+    cells = [[str(t)] + [readable_text(v, dtype) for v in row]
+             for t, row in enumerate(data.tolist())]
     widths = [max(len(n), *(len(r[j]) for r in cells)) if cells else len(n)
               for j, n in enumerate(names)]
     out.write("  ".join(n.rjust(w) for n, w in zip(names, widths, strict=True)) + "\n")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from gdstudio.core.descent.config import RunConfig
 from gdstudio.core.descent.optimizers import OPTIMIZERS, OptimizerSettings
 from gdstudio.core.errors import ConfigError
+from gdstudio.core.numbers import digits_apart
 
 #: The source's five learning rates (the default race).
 SOURCE_LEARNING_RATES = (0.01, 0.1, 0.3, 0.7, 1.0)
@@ -99,14 +100,17 @@ class RaceSpec:
         if not self._labels:
             optimizers = {lane.optimizer.name for lane in self.lanes}
             several_rates = len({lane.lr for lane in self.lanes}) > 1
+            # as many digits as tell the rates apart (0.1 and 0.1000001 are not both "lr 0.1")
+            digits = digits_apart(*(lane.lr for lane in self.lanes))
             for lane in self.lanes:
                 name = OPTIMIZER_NAMES.get(lane.optimizer.name, lane.optimizer.name)
+                rate = f"{lane.lr:.{digits}g}"
                 if len(optimizers) > 1 and several_rates:
-                    self._labels.append(f"{name}, lr {lane.lr:g}")
+                    self._labels.append(f"{name}, lr {rate}")
                 elif len(optimizers) > 1 or self.kind == "optimizer":
                     self._labels.append(name)
                 else:
-                    self._labels.append(f"lr {lane.lr:g}")
+                    self._labels.append(f"lr {rate}")
         return list(self._labels)
 
     def lane_config(self, j: int) -> RunConfig:

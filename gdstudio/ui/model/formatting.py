@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import re
 
+from gdstudio.core.numbers import exact_text, json_number
+
 __all__ = [
     "number", "exact", "lr_text", "steps_per_second_text", "pretty_math", "SUPERSCRIPT",
 ]
@@ -12,9 +14,11 @@ __all__ = [
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def number(value: float, digits: int = 6) -> str:
-    """``value`` with ``digits`` significant digits, ``−`` for minus, ``×10ⁿ`` for exponents."""
-    value = float(value)
+def number(value: float, digits: int = 6, dtype: str = "float64") -> str:
+    """``value`` with ``digits`` significant digits, ``−`` for minus, ``×10ⁿ`` for exponents.
+
+    A float32 value is rounded from its own shortest digits (6.9, not 6.900000095)."""
+    value = json_number(value, dtype)
     if math.isnan(value):
         return "nan"
     if math.isinf(value):
@@ -26,9 +30,9 @@ def number(value: float, digits: int = 6) -> str:
     return text.replace("-", "−")
 
 
-def exact(value: float) -> str:
-    """The shortest text that reads back as exactly ``value`` (Python's ``repr``)."""
-    return repr(float(value))
+def exact(value: float, dtype: str = "float64") -> str:
+    """The shortest text that reads back as exactly ``value`` of ``dtype`` (float64: ``repr``)."""
+    return exact_text(value, dtype)
 
 
 def lr_text(value: float) -> str:

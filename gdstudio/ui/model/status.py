@@ -25,13 +25,18 @@ def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _dtype(data: RunData) -> str:
+    """The run's dtype: a float32 run's numbers are shown from float32's own digits."""
+    return str(data.config.dtype) if data.config is not None else "float64"
+
+
 def _where(data: RunData) -> str:
-    return ", ".join(f"{name} = {number(float(v))}"
+    return ", ".join(f"{name} = {number(float(v), 6, _dtype(data))}"
                      for name, v in zip(data.param_names, data.params[-1], strict=True))
 
 
 def _point(data: RunData) -> str:
-    return (f"{_where(data)}  ·  loss {number(float(data.loss[-1]), 8)}  ·  "
+    return (f"{_where(data)}  ·  loss {number(float(data.loss[-1]), 8, _dtype(data))}  ·  "
             f"|gradient| {number(grad_norm(data.grad[-1]), 4)}")
 
 
@@ -56,7 +61,7 @@ def _run_line(model: RunModel, message_shown: bool) -> tuple[str, str]:
     planned = data.planned_epochs
     if data.finished:
         text = (f"{_capitalised(data.message or data.status)}  ·  {_where(data)}  ·  "
-                f"loss {number(float(data.loss[-1]), 8)}")
+                f"loss {number(float(data.loss[-1]), 8, _dtype(data))}")
         return text, STATUS_COLOURS.get(data.status, "")
     text = f"Epoch {data.epoch:,} of {planned:,}  ·  {_point(data)}"
     if state == "playing":

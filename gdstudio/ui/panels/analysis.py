@@ -21,6 +21,7 @@ from gdstudio.core.analysis import (
     RegressionAnalysis,
     SurfaceAnalysis,
 )
+from gdstudio.core.numbers import digits_apart
 from gdstudio.core.theory import Theory, theory_key
 from gdstudio.ui.model.formatting import number, pretty_math
 
@@ -210,7 +211,7 @@ class AnalysisPanel(QScrollArea):
                 rows.append(_row("Curvature", f"h = f″(x*) = {number(target.curvature)}"))
             crit = regime.critical_lr
             if math.isfinite(crit) and crit > 0:
-                rows.append(_row("Critical lr", f"<b>2/h = {number(crit)}</b> "
+                rows.append(_row("Critical lr", f"<b>2/h = {self._crit(crit)}</b> "
                                                 f"(above it descent diverges)"))
         rows += self._regime_rows(regime)
         return "<table>" + "".join(rows) + "</table>"
@@ -271,7 +272,7 @@ class AnalysisPanel(QScrollArea):
                                             f"λmax = {number(float(lam[-1]))}"))
         if a.kind == "minimum":
             rows.append(_row("Condition", f"κ = λmax/λmin = {number(a.condition_number, 4)}"))
-            rows.append(_row("Critical lr", f"<b>2/λmax = {number(a.critical_lr)}</b> "
+            rows.append(_row("Critical lr", f"<b>2/λmax = {self._crit(a.critical_lr)}</b> "
                                             f"(above it descent diverges there)"))
         rows += self._regime_rows(a.regime(self._lr))
         return "<table>" + "".join(rows) + "</table>"
@@ -287,7 +288,7 @@ class AnalysisPanel(QScrollArea):
             _row("Best MSE", number(a.loss, 8)),
             _row("Hessian λ", f"λmin = {number(float(lam[0]))}, λmax = {number(float(lam[-1]))}"),
             _row("Condition", f"κ = λmax/λmin = {number(a.condition_number, 4)}"),
-            _row("Critical lr", f"<b>2/λmax = {number(a.critical_lr)}</b> "
+            _row("Critical lr", f"<b>2/λmax = {self._crit(a.critical_lr)}</b> "
                                 f"(above it descent diverges)"),
         ]
         scaled = self._theory.scaled if self._theory is not None and config.scale_x else None
@@ -297,14 +298,23 @@ class AnalysisPanel(QScrollArea):
                 _row("x standardised", f"λ = {number(float(lam_s[0]))}, "
                                        f"{number(float(lam_s[-1]))}; κ = "
                                        f"{number(scaled.condition_number, 4)}"),
-                _row("", f"critical lr <b>2/λmax = {number(scaled.critical_lr)}</b> "
+                _row("", f"critical lr <b>2/λmax = {self._crit(scaled.critical_lr)}</b> "
                          "(descent runs on the scaled x)"),
             ]
         rows += self._regime_rows((scaled or a).regime(self._lr))
         return "<table>" + "".join(rows) + "</table>"
 
+    def _crit(self, critical_lr: float) -> str:
+        """A critical lr with the digits that tell it from the lr (see :meth:`_apart`)."""
+        return number(critical_lr, self._apart(critical_lr))
+
+    def _apart(self, critical_lr: float) -> int:
+        """Digits with which the lr and a critical lr print differently where they differ (so
+        that "diverging: r > 2/h" never stands beside two numbers that read alike)."""
+        return digits_apart(self._lr, critical_lr)
+
     def _regime_rows(self, regime: Regime) -> list[str]:
-        rows = [_row(f"lr = {number(self._lr)}", _badge(regime)),
+        rows = [_row(f"lr = {number(self._lr, self._apart(regime.critical_lr))}", _badge(regime)),
                 _row("", html.escape(regime.description))]
         if (regime.converges and math.isfinite(regime.epochs_to_1e6)
                 and "epochs" not in regime.description):

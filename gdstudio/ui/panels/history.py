@@ -14,8 +14,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-from gdstudio.core.arithmetic import number_text
-from gdstudio.ui.model.formatting import number
+from gdstudio.ui.model.formatting import exact, number
 from gdstudio.ui.model.run_data import RunData
 from gdstudio.ui.panels.number_cells import use_number_cells
 
@@ -40,11 +39,6 @@ class HistoryModel(QAbstractTableModel):
         self._rows = self._data.n
         self._headers = self._make_headers(self._data.param_names)
         self._digits = self._digits_for(self._data.k)
-        self._float32 = self._is_float32(self._data)
-
-    @staticmethod
-    def _is_float32(data: RunData) -> bool:
-        return data.config is not None and data.config.dtype == "float32"
 
     @staticmethod
     def _digits_for(k: int) -> int:
@@ -69,7 +63,6 @@ class HistoryModel(QAbstractTableModel):
         self._rows = data.n
         self._headers = self._make_headers(data.param_names)
         self._digits = self._digits_for(data.k)
-        self._float32 = self._is_float32(data)
         self.endResetModel()
 
     def rows_appended(self) -> None:
@@ -109,6 +102,11 @@ class HistoryModel(QAbstractTableModel):
             return "The loss at that row's parameters"
         return "The gradient at that row's parameters (the next update uses it)"
 
+    def _dtype(self) -> str:
+        """The run's dtype: a float32 run's numbers are shown with float32's own digits."""
+        config = self._data.config
+        return str(config.dtype) if config is not None else "float64"
+
     def value(self, row: int, column: int) -> float:
         """The number in a cell (column 0 is the epoch)."""
         k = self._data.k
@@ -134,23 +132,10 @@ class HistoryModel(QAbstractTableModel):
         if role == _DISPLAY:
             if column == 0:
                 return f"{row:,}"
-            return number(self._readable(self.value(row, column)), self._digits)
+            return number(self.value(row, column), self._digits, self._dtype())
         if role == _TOOLTIP:
-            return self._exact(self.value(row, column)) if column > 0 else None
+            return exact(self.value(row, column), self._dtype()) if column > 0 else None
         return self.value(row, column)  # UserRole
-
-    def _exact(self, value: float) -> str:
-        """The shortest text that reads back as the value: in float32 for a float32 run (its
-        rows hold float32 values; 5.2, not the float64 5.199999809265137 that holds it), as
-        the update's arithmetic prints it (:func:`gdstudio.core.arithmetic.number_text`)."""
-        return number_text(value, "float32" if self._float32 else "float64")
-
-    def _readable(self, value: float) -> float:
-        """A float32 run's value as its shortest decimal (rounding 5.199999809265137 to 10
-        digits would show float64's noise, 5.199999809, not the 5.2 float32 holds)."""
-        if self._float32:
-            return float(self._exact(value))
-        return value
 
 
 class HistoryView(QTableView):

@@ -128,6 +128,10 @@ class RaceSummaryModel(QAbstractTableModel):
             return tips[_COLUMNS[section]]
         return None
 
+    def _dtype(self) -> str:
+        spec = self._data.spec
+        return str(spec.config.dtype) if spec is not None else "float64"
+
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or self._data.spec is None:
@@ -151,7 +155,7 @@ class RaceSummaryModel(QAbstractTableModel):
                 first = self.epochs_to_tol(j)
                 return "—" if first is None else f"{first:,}"
             if column == "loss":
-                return number(self.loss(j), 6)
+                return number(self.loss(j), 6, self._dtype())
         if role == Qt.ItemDataRole.DecorationRole and column == "run":
             return self._colours[j]
         if role == Qt.ItemDataRole.ForegroundRole and column == "status":
@@ -165,7 +169,7 @@ class RaceSummaryModel(QAbstractTableModel):
                 return self._data.messages[j] if not self._data.running(j, self._epoch) \
                     else "still running"
             if column == "loss":
-                return exact(self.loss(j))
+                return exact(self.loss(j), self._dtype())
             if column == "run":
                 return f"{spec.label(j)}: click to show this run in the History table"
         if role == Qt.ItemDataRole.TextAlignmentRole and column in ("lr", "to tol", "loss"):

@@ -275,8 +275,9 @@ class Explorer(QObject):
             spec = self.model.race
             assert spec is not None
             return (f"epoch {t:,}  ·  {spec.label(best)}: loss "
-                    f"{number(float(race.loss[t, best]), 8)}")
+                    f"{number(float(race.loss[t, best]), 8, str(spec.config.dtype))}")
         data = self.model.run
         if not 0 <= t < data.n:
             return None
-        return f"epoch {t:,}  ·  loss {number(float(data.loss[t]), 8)}"
+        dtype = str(data.config.dtype) if data.config is not None else "float64"
+        return f"epoch {t:,}  ·  loss {number(float(data.loss[t]), 8, dtype)}"
