@@ -1201,6 +1201,7 @@ def _variant_classes(
             "        self.problem, self.batch_size = problem, batch_size",
             "        self.rng = np.random.default_rng(seed)",
             "        self.step, self.p, self.dt = step, params, params.dtype.type",
+            "        self.trace = None  # (the app records each batch here for its Arithmetic)",
             "",
             *body.splitlines(),
         ]

@@ -199,6 +199,9 @@ def style_plot(widget: pg.PlotWidget, palette: QPalette | None = None,
         legend.setLabelTextSize(f"{LEGEND_POINTS * scale:g}pt")
         for _sample, label in legend.items:
             label.setText(label.text)  # the two calls above only store the new style
+        fit = getattr(widget, "fit_legend", None)  # larger text: fewer entries per row
+        if callable(fit):
+            fit()
     for child in _scene_items(item):
         if isinstance(child, pg.TextItem) and (old is None or child.color == old):
             child.setColor(foreground)

@@ -21,8 +21,8 @@ import numpy as np
 import pyqtgraph as pg  # noqa: E402  (after PySide6 on purpose)
 
 # PySide6 first, so pyqtgraph binds to it (and not to another Qt binding it might find).
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QColor, QFont, QPaintEvent, QPalette
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPaintEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 __all__ = [
@@ -152,6 +152,23 @@ class FollowingPlot(pg.PlotWidget):
     @property
     def following(self) -> bool:
         return self._follow
+
+    def fit_legend(self) -> None:
+        """As many legend columns (up to :attr:`legend_columns`) as the plot's width holds:
+        a narrow window or huge text stacks the entries instead of cutting them off."""
+        legend = self.legend
+        room = self.vb.width() if self.vb.width() > 0 else float(self.width())
+        for columns in range(max(1, self.legend_columns), 0, -1):
+            if legend.columnCount != columns:
+                legend.setColumnCount(columns)
+            width = legend.layout.effectiveSizeHint(Qt.SizeHint.PreferredSize).width()
+            if width <= room - 16:
+                break
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if getattr(self, "legend", None) is not None and self.legend_columns > 1:
+            self.fit_legend()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         began = time.perf_counter()

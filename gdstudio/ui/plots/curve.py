@@ -108,6 +108,7 @@ class CurvePlot(FollowingPlot):
             if item is self.minimum_item and not len(item.data):
                 continue
             self.legend.addItem(item, item.opts["name"])
+        self.fit_legend()
 
     def refresh(self, data: RunData) -> None:
         """Draw the run's iterates (called at most once per frame)."""
