@@ -1184,6 +1184,7 @@ def _variant_classes(
             "        self.torch, self.X, self.Y, self.batch_size = torch, X, Y, batch_size",
             "        self.rng = np.random.default_rng(seed)",
             "        self.device, self.p, self.opt = X.device, p, opt",
+            "        self.trace = None  # (the app records each batch here for its Arithmetic)",
             "",
             *body.splitlines(),
         ]
