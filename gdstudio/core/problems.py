@@ -11,7 +11,7 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -172,6 +172,11 @@ SURFACE_PRESETS: dict[str, FunctionPreset] = {
 }
 
 
+#: How far above the squared rounding errors of the residuals Σr² must lie to be taken from the
+#: regression's sums (2⁶⁴·ε², ε = 2⁻⁵²: a residual rms 2³² times its rounding error).
+_RESOLVED = 2.0**64 * (2.0**-52) ** 2
+
+
 def _finite_float(value: Any, what: str) -> float:
     if isinstance(value, bool):
         raise ConfigError(f"{what} must be a number, got {value!r}")
@@ -221,7 +226,8 @@ class FunctionProblem:
         matched = preset or _preset_for(self.expression.text, self.variables)
         p = _PRESETS.get(matched) if matched else None
         self.preset_key: str | None = p.key if p else None
-        self.name = name or (p.title if p else f"f({', '.join(self.variables)}) = {self.expression.text}")
+        own = f"f({', '.join(self.variables)}) = {self.expression.text}"
+        self.name = name or (p.title if p else own)
         if x0 is None:
             x0 = p.x0 if p else (7.0 if self.dim == 1 else (2.0, 2.0))
         self.default_x0 = x0
@@ -277,7 +283,8 @@ class FunctionProblem:
                 f"the start needs {self.dim} value{'s' if self.dim > 1 else ''} "
                 f"({', '.join(self.variables)}), got {len(values)}"
             )
-        return np.array([_finite_float(v, f"start {n}0") for v, n in zip(values, self.variables)])
+        pairs = zip(values, self.variables, strict=True)
+        return np.array([_finite_float(v, f"start {n}0") for v, n in pairs])
 
     def loss_and_grad(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Loss (B,) and gradient (B, dim) for parameter rows ``params`` of shape (B, dim)."""
@@ -332,15 +339,26 @@ _PRESETS: dict[str, FunctionPreset] = {**FUNCTION_PRESETS, **SURFACE_PRESETS}
 class RegressionProblem:
     """Fit y ≈ m·x + c by minimising the mean squared error over (x, y) data.
 
-    The manual engine needs only the data's sums, which are computed once here: with centred
-    data (xc = x − x̄, yc = y − ȳ) and d = ȳ − m·x̄ − c,
+    The manual engine needs only a few sums over the data, computed once here. They are taken
+    about an *anchor* (m₀, c₀), the least-squares line itself (or m₀ = 0, c₀ = ȳ when all x are
+    equal), with its residuals e = y − (m₀·x + c₀) computed point by point, and centred
+    xc = x − x̄. With δ = m − m₀ and u = δ·x̄ + (c − c₀), the residual of (m, c) is
+    r = e − δ·xc − u, so
 
-        Σ r² = Syy − 2m·Sxy + m²·Sxx + 2d·(Sy − m·Sx) + n·d²
-        Σ x·r = Sxy − m·Sxx + d·Sx + x̄·(Sy − m·Sx + n·d)
+        Σ r²  = See + δ²·Sxx + n·u²  −  2δ·Sxe − 2u·Se + 2δu·Sx
+        Σ r   = Se − δ·Sx − n·u
+        Σ x·r = Sxe − δ·Sxx − u·Sx + x̄·Σ r
 
-    where r = y − (m·x + c), Sxx = Σxc², Sxy = Σxc·yc, Syy = Σyc², Sx = Σxc, Sy = Σyc (the last two
-    are zero up to rounding and kept so the identity is exact for the stored numbers). So
-    MSE = Σr²/n, d_m = (−2/n)·Σ x·r and d_c = (−2/n)·Σ r, the source's formulas, cost O(1).
+    with See = Σe², Sxx = Σxc², Sxe = Σxc·e, Se = Σe, Sx = Σxc (the last three vanish up to
+    rounding: e is orthogonal to xc and to 1). MSE = Σr²/n, d_m = (−2/n)·Σ x·r and
+    d_c = (−2/n)·Σ r, the source's formulas, then cost O(1) and lose nothing to cancellation:
+    the first three terms are squares and the others are rounding-sized (sums of raw moments
+    such as Σy² − 2m·Σxy + … cancel to nothing near a good fit, and can even turn negative).
+
+    Where the sums cannot resolve the residuals (the data fit a line to within a few million
+    ulps of their size, and (m, c) is on it, as for noise-free data), the MSE and its gradient
+    are evaluated from the residuals themselves, O(n): they are then exactly what the torch
+    engine and the source compute (0 at an exact fit).
     """
 
     kind = "regression"
@@ -431,7 +449,8 @@ class RegressionProblem:
             self.x_mean = float(np.mean(x))
             self.y_mean = float(np.mean(y))
             self._accumulate_sums(x, y, n, chunk)
-        sums = (self.sxx, self.sxy, self.syy, self.sum_xx, self.x_mean, self.y_mean)
+        sums = (self.sxx, self.sxy, self.syy, self.sum_xx, self.x_mean, self.y_mean,
+                self.see, self.resolution)
         if not all(math.isfinite(v) for v in sums):
             raise DataError(
                 f"{self.source}: the values are too large to fit a line (their squares overflow)"
@@ -453,20 +472,53 @@ class RegressionProblem:
             sum_xx += float(np.dot(xs, xs))
         self.sxx, self.sxy, self.syy, self.sx, self.sy = sxx, sxy, syy, sx, sy
         self.sum_x, self.sum_xx = sum_x, sum_xx
+        # The anchor: the least-squares line (any line would make the identities exact; this
+        # one makes the cross terms rounding-sized), and its residuals' sums.
+        m0 = sxy / sxx if sxx > 0.0 else 0.0
+        c0 = self.y_mean - m0 * self.x_mean
+        if not (math.isfinite(m0) and math.isfinite(c0)):
+            m0, c0 = 0.0, self.y_mean
+        see = se = sxe = scale = 0.0
+        for i in range(0, n, chunk):
+            xs, ys = x[i : i + chunk], y[i : i + chunk]
+            e = ys - (m0 * xs + c0)
+            see += float(np.dot(e, e))
+            se += float(np.sum(e))
+            sxe += float(np.dot(xs - self.x_mean, e))
+            size = np.abs(ys) + np.abs(m0 * xs) + abs(c0)
+            scale += float(np.dot(size, size))
+        self.anchor = (m0, c0)
+        self.see, self.se, self.sxe = see, se, sxe
+        # Σr² below this, the sums no longer resolve the residuals: each e (and each residual a
+        # direct evaluation forms) carries a rounding error up to ~ε·(|y| + |m₀x| + |c₀|), so
+        # Σr² from the sums is trusted only 2⁶⁴ times above the squares of those errors (its
+        # relative error, ~2·sqrt(resolution / Σr²), is then below 2⁻³¹ even at worst).
+        self.resolution = _RESOLVED * scale
 
     def loss_and_grad(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """MSE (B,) and its gradient (B, 2) at rows (m, c), from the data's sums."""
+        """MSE (B,) and its gradient (B, 2) at rows (m, c): from the sums (O(1) a row), or from
+        the residuals where the sums cannot resolve them (see the class's docstring)."""
         m = params[:, 0]
         c = params[:, 1]
         n = float(self.n)
+        m0, c0 = self.anchor
         with np.errstate(all="ignore"):  # a diverging run overflows: inf/nan, silently
-            d = self.y_mean - m * self.x_mean - c
-            sr = self.sy - m * self.sx + n * d
-            sxr = self.sxy - m * self.sxx + d * self.sx + self.x_mean * sr
-            srr = (self.syy - 2.0 * m * self.sxy + m * m * self.sxx
-                   + 2.0 * d * (self.sy - m * self.sx) + n * d * d)
+            dm = m - m0
+            u = dm * self.x_mean + (c - c0)
+            squares = self.see + dm * dm * self.sxx + n * (u * u)
+            cross = (-2.0 * dm) * self.sxe - 2.0 * u * self.se + 2.0 * dm * u * self.sx
+            srr = squares + cross
+            sr = self.se - dm * self.sx - n * u
+            sxr = self.sxe - dm * self.sxx - u * self.sx + self.x_mean * sr
             loss = srr / n
-            grad = np.stack([(-2.0 / n) * sxr, (-2.0 / n) * sr], axis=1)
+            # (+ 0.0: an exact fit's gradient is 0, not −0, as torch's)
+            grad = np.stack([(-2.0 / n) * sxr + 0.0, (-2.0 / n) * sr + 0.0], axis=1)
+            unresolved = (squares <= self.resolution) | (np.abs(cross) > 0.5 * squares)
+        if unresolved.any():
+            loss = np.array(loss, dtype=np.float64)
+            for i in np.flatnonzero(unresolved):
+                loss[i], grad[i, 0], grad[i, 1] = self.loss_and_grad_direct(
+                    float(m[i]), float(c[i]))
         return loss, grad
 
     def gradient_raw(self, params: np.ndarray) -> np.ndarray:
@@ -477,14 +529,21 @@ class RegressionProblem:
         return self.loss_and_grad(params)[0]
 
     def loss_and_grad_direct(self, m: float, c: float) -> tuple[float, float, float]:
-        """The source's formulas on the raw data: (MSE, d_m, d_c). O(n); a reference."""
-        y_pred = m * self.x + c
-        r = self.y - y_pred
+        """The source's formulas on the raw data: (MSE, d_m, d_c). O(n).
+
+        r = y − (m·x + c), MSE = mean(r²), d_m = (−2/n)·Σ x·r, d_c = (−2/n)·Σ r, in chunks of
+        the data (bounded temporaries)."""
         n = self.n
-        d_m = (-2.0 / n) * float(np.sum(self.x * r))
-        d_c = (-2.0 / n) * float(np.sum(r))
-        mse = float(np.mean((self.y - (m * self.x + c)) ** 2))
-        return mse, d_m, d_c
+        chunk = 1 << 20
+        srr = sxr = sr = 0.0
+        with np.errstate(all="ignore"):
+            for i in range(0, n, chunk):
+                xs = self.x[i : i + chunk]
+                r = self.y[i : i + chunk] - (m * xs + c)
+                srr += float(np.dot(r, r))
+                sxr += float(np.dot(xs, r))
+                sr += float(np.sum(r))
+        return srr / n, (-2.0 / n) * sxr + 0.0, (-2.0 / n) * sr + 0.0
 
     def least_squares(self) -> tuple[float, float]:
         """The exact minimiser (m*, c*) of the MSE; raises DataError if all x are equal."""
@@ -500,4 +559,4 @@ class RegressionProblem:
         return lo - pad, hi + pad
 
 
-Problem = Union[FunctionProblem, RegressionProblem]
+Problem = FunctionProblem | RegressionProblem
