@@ -218,6 +218,8 @@ class Descent:
         self._buf.extend(p0[None, :], np.array([loss0]), np.asarray(grad0, dtype=np.float64)[None, :])
         self._loss0 = float(loss0)
         self._p0max = float(np.max(np.abs(p0)))
+        self._g0norm = float(grad_norms(np.asarray(grad0, dtype=np.float64).reshape(1, -1))[0])
+        self._step0 = float(config.lr) * self._g0norm  # the run's distance scale (scan_block)
         self.status = "max_epochs"
         self.message = ""
         self.finished = False
@@ -287,7 +289,8 @@ class Descent:
         lo = max(0, b.n - GROWTH_EPOCHS)
         stop = scan_block(P, L, G, start, self._loss0, self._p0max, self.config.tol,
                           self.config.problem, self.names, prev_loss=b.loss[lo : b.n],
-                          prev_pmax=np.max(np.abs(b.params[lo : b.n]), axis=1))
+                          prev_pmax=np.max(np.abs(b.params[lo : b.n]), axis=1),
+                          g0norm=self._g0norm, step0=self._step0)
         self._buf.extend(P[: stop.keep], L[: stop.keep], G[: stop.keep])
         if stop.status:
             self.status = stop.status

@@ -156,6 +156,7 @@ class Race:
         self._loss0 = float(loss0[0])
         self._p0max = float(np.max(np.abs(p0)))
         norms = grad_norms(grad0)
+        self._g0norm = float(norms[0])  # (every lane starts at p0)
         #: |gradient| counted as "reached" in the summaries (the stop rule's tol, or 10⁻⁶), and
         #: each lane's first row within it so far (−1: none yet), kept as the race goes
         self.report_tol = spec.report_tol
@@ -240,7 +241,9 @@ class Race:
                 stop = scan_block(P[:, j], L[:, j], G[:, j], start, self._loss0, self._p0max,
                                   self.config.tol, self.config.problem, self.names,
                                   prev_loss=self._L[lo:start, j],
-                                  prev_pmax=np.max(np.abs(self._P[lo:start, j]), axis=1))
+                                  prev_pmax=np.max(np.abs(self._P[lo:start, j]), axis=1),
+                                  g0norm=self._g0norm,
+                                  step0=float(self.lanes[j].lr) * self._g0norm)
             self.lengths[j] = start + stop.keep
             if stop.status:
                 self.done[j] = True
