@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,7 @@ __all__ = [
     "analyze_regression",
     "classify",
     "critical_learning_rate",
+    "rate_times_curvature",
 ]
 
 _MAX_POLY_DEGREE = 40
@@ -73,7 +75,7 @@ class StationaryPoint:
 class Regime:
     """How gradient descent with learning rate r behaves near a minimum of curvature h."""
 
-    kind: str  # "monotone" | "oscillating" | "cycling" | "diverging" | "unknown"
+    kind: str  # "monotone" | "oscillating" | "cycling" | "critical" | "diverging" | "unknown"
     factor: float  # q = 1 − r·h (the error's multiplier per epoch); nan if unknown
     critical_lr: float
     description: str
@@ -102,8 +104,33 @@ def _epochs(q: float) -> float:
     return math.ceil(math.log(1e-6) / math.log(a))
 
 
+#: Where r·h lies this close to 2 (or 1) without equalling it, the exact factor q = 1 − r·h
+#: differs from −1 (or 0) by less than a float64 step can carry: a few ulps of 2.
+_ROUNDING = 8 * 2.0**-52
+
+
+def rate_times_curvature(lr: float, curvature: float) -> Fraction:
+    """r·h exactly, from the two floats as stored (no rounding of the product): the comparisons
+    with 1 and 2 that decide a regime are made on it, as the mathematics makes them."""
+    return Fraction(lr) * Fraction(curvature)
+
+
+def _digits(v: float, near: tuple[float, ...] = ()) -> str:
+    """v in 3 significant digits, or in all the digits it needs where 3 would show it equal to
+    one of ``near`` (−1.0000000002 is not "−1")."""
+    short = f"{v:.3g}"
+    if float(short) in near and v not in near:
+        return repr(float(v))
+    return short
+
+
 def classify(lr: float, curvature: float, *, what: str = "f''(x*)") -> Regime:
-    """The regime of learning rate ``lr`` at a minimum of curvature ``curvature``."""
+    """The regime of learning rate ``lr`` at a minimum of curvature ``curvature``.
+
+    Decided exactly: r·h is compared with 2 and 1 as rationals (:func:`rate_times_curvature`),
+    never within a tolerance. r·h = 2 exactly cycles; r·h within rounding of 2 but not equal
+    is said to be that ("critical"), since the run's own rounding then decides what it shows.
+    """
     crit = critical_learning_rate(curvature)
     if not math.isfinite(curvature) or math.isnan(curvature):
         return Regime("unknown", math.nan, crit, "the curvature at the minimum is not defined")
@@ -115,32 +142,47 @@ def classify(lr: float, curvature: float, *, what: str = "f''(x*)") -> Regime:
             f"{what} = {curvature:.6g}: a flat minimum, descent creeps in (no critical rate)",
             math.inf,
         )
-    rh = lr * curvature
-    q = 1.0 - rh
-    if math.isclose(rh, 2.0, rel_tol=1e-9):
+    rh = rate_times_curvature(lr, curvature)
+    q = float(1 - rh)
+    crit_text = f"{crit:.6g}" if f"{crit:.6g}" != f"{lr:.6g}" else repr(crit)
+    if rh == 2:
         return Regime(
             "cycling", -1.0, crit,
             "r = 2/h exactly: each step overshoots by as much as it corrects; it jumps back "
             "and forth for ever", math.inf,
         )
-    if rh > 2.0:
+    off = float(rh - 2)
+    if abs(off) <= _ROUNDING:
+        side = "above" if off > 0 else "below"
+        return Regime(
+            "critical", q, crit,
+            f"r is within rounding of 2/h = {crit_text} (r·h = 2 {'+' if off > 0 else '−'} "
+            f"{abs(off):.2g}, just {side}): in exact arithmetic the error would change × "
+            f"−(1 {'+' if off > 0 else '−'} {abs(off):.2g}) per epoch, too little for float64 "
+            "to carry, so rounding decides whether the run cycles, creeps out or creeps in",
+            math.inf,
+        )
+    if rh > 2:
+        growth = ""
+        if q > -1.01:
+            growth = f"; it doubles only every {math.log(2) / math.log(-q):.3g} epochs"
         return Regime(
             "diverging", q, crit,
-            f"r > 2/h = {crit:.6g}: each step overshoots by more than it corrects "
-            f"(error × {q:.3g} per epoch)", math.inf,
+            f"r > 2/h = {crit_text}: each step overshoots by more than it corrects "
+            f"(error × {_digits(q, (-1.0,))} per epoch{growth})", math.inf,
         )
-    if math.isclose(rh, 1.0, rel_tol=1e-9):
+    if rh == 1:
         return Regime("monotone", 0.0, crit, "r = 1/h: lands on the minimum in one step", 1.0)
-    if rh > 1.0:
+    if rh > 1:
         return Regime(
             "oscillating", q, crit,
             f"1/h < r < 2/h: overshoots, oscillates around the minimum, and still converges "
-            f"(error × {q:.3g} per epoch)", _epochs(q),
+            f"(error × {_digits(q, (-1.0, 0.0))} per epoch)", _epochs(q),
         )
     return Regime(
         "monotone", q, crit,
-        f"r < 1/h: approaches the minimum from one side (error × {q:.3g} per epoch)",
-        _epochs(q),
+        f"r < 1/h: approaches the minimum from one side (error × {_digits(q, (0.0, 1.0))} "
+        "per epoch)", _epochs(q),
     )
 
 
@@ -357,7 +399,8 @@ def _bisect(f1: Callable[[float], float], a: float, b: float) -> float:
 
 
 def _classify_point(
-    r: float, f: Callable[[float], float], f1: Callable[[float], float], f2: Callable[[float], float]
+    r: float, f: Callable[[float], float], f1: Callable[[float], float],
+    f2: Callable[[float], float],
 ) -> StationaryPoint:
     h = 1e-6 * max(1.0, abs(r))
     left, right = _safe(f1, r - h), _safe(f1, r + h)
@@ -475,7 +518,9 @@ class SurfaceAnalysis:
         return Regime(stiff.kind, stiff.factor, self.critical_lr, desc, epochs)
 
 
-def analyze_surface(problem: FunctionProblem, start: tuple[float, ...] | None = None) -> SurfaceAnalysis:
+def analyze_surface(
+    problem: FunctionProblem, start: tuple[float, ...] | None = None
+) -> SurfaceAnalysis:
     """Find the stationary point descent from ``start`` heads for (damped Newton with a
     gradient-descent fallback, bounded iterations) and the Hessian there."""
     load_symbolic()  # one importer at a time (see expressions.load_symbolic)
@@ -551,14 +596,17 @@ def analyze_surface(problem: FunctionProblem, start: tuple[float, ...] | None = 
         return SurfaceAnalysis(tuple(p), "none found", math.nan, nan, np.full(k, math.nan),
                                math.nan, math.nan, expr.derivative_text)
     eig = np.linalg.eigvalsh(h) if np.isfinite(h).all() else np.full(k, math.nan)
-    scale = max(1.0, float(np.max(np.abs(eig)))) if np.isfinite(eig).all() else 1.0
+    # An eigenvalue counts as zero only within eigvalsh's rounding (a few ulps of the largest):
+    # x² + 10⁻¹⁰·y² is a minimum, not "degenerate"
+    scale = float(np.max(np.abs(eig))) if np.isfinite(eig).all() else 1.0
+    zero = 16 * float(np.finfo(np.float64).eps) * scale
     if not (np.isfinite(eig).all() and float(np.linalg.norm(g)) <= 1e-6 * max(1.0, abs(fp))):
         kind = "none found"
-    elif eig[0] > 1e-9 * scale:
+    elif eig[0] > zero:
         kind = "minimum"
-    elif eig[-1] < -1e-9 * scale:
+    elif eig[-1] < -zero:
         kind = "maximum"
-    elif eig[0] < -1e-9 * scale and eig[-1] > 1e-9 * scale:
+    elif eig[0] < -zero and eig[-1] > zero:
         kind = "saddle"
     else:
         kind = "degenerate"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from gdstudio.core.analysis import classify, rate_times_curvature
 from gdstudio.core.errors import InputError
 from gdstudio.core.lessons.model import BEHAVIOURS, Prediction, Quantity
 from gdstudio.core.lessons.outcome import Outcome, Unanswerable, fmt
@@ -181,25 +182,34 @@ def _why_plain(outcome: Outcome, curv: tuple[float, float]) -> str:
     lr = float(outcome.config.lr)  # type: ignore[arg-type]
     lam_min, lam_max = curv
     h = outcome.curvature_name
-    rh = lr * lam_max
-    q = 1.0 - rh
+    exact = rate_times_curvature(lr, lam_max)  # compared with 1 and 2 exactly, as classify
+    rh = float(exact)
+    q = float(1 - exact)
     star = _target_text(outcome)
-    said = f"r·{h} = {fmt6(lr)}·{fmt6(lam_max)} = {fmt6(rh)}"
-    if math.isclose(rh, 2.0, rel_tol=1e-9):
+    shown, lr_shown, h_shown = fmt6(rh), fmt6(lr), fmt6(lam_max)
+    if float(shown) != rh and float(shown) in (1.0, 2.0):
+        # 2.0000000002 is not "2", nor is its rate "1"
+        shown, lr_shown, h_shown = repr(rh), repr(float(lr)), repr(float(lam_max))
+    said = f"r·{h} = {lr_shown}·{h_shown} = {shown}"
+    if exact == 2:
         text = (f"{said}, so 1 − r·{h} = −1: each step lands as far on the other side of "
                 f"{star} as it started, and it jumps between two points for ever")
-    elif rh > 2.0:
-        text = (f"{said} > 2, so |1 − r·{h}| = {fmt6(abs(q))} > 1: each step overshoots {star} "
-                "by more than it corrects")
-    elif math.isclose(rh, 1.0, rel_tol=1e-9):
+    elif classify(lr, lam_max).kind == "critical":
+        text = (f"{said}, within rounding of 2 but not 2: 1 − r·{h} = {q!r}, so the error "
+                "would change by less than float64 can carry each epoch, and the run's "
+                "rounding decides what it does")
+    elif exact > 2:
+        text = (f"{said} > 2, so |1 − r·{h}| = {_factor(abs(q))} > 1: each step overshoots "
+                f"{star} by more than it corrects")
+    elif exact == 1:
         text = f"{said}: the first step lands on {star}"
-    elif rh > 1.0:
-        text = (f"{said} > 1, so each step overshoots {star}, but |1 − r·{h}| = {fmt6(abs(q))} "
-                "< 1, so it still converges")
+    elif exact > 1:
+        text = (f"{said} > 1, so each step overshoots {star}, but |1 − r·{h}| = "
+                f"{_factor(abs(q))} < 1, so it still converges")
     else:
         along = "the distance" if h == "f″" else "the steepest direction"
         text = (f"{said} < 1: each step covers a part of the way to {star} and never "
-                f"overshoots ({along} × {fmt6(q)} per epoch)")
+                f"overshoots ({along} × {_factor(q)} per epoch)")
     if h == "λmax" and rh < 2.0 and lam_min > 0 and lam_max / lam_min > 10:
         text += (f"; the flattest direction (λmin = {fmt6(lam_min)}) shrinks only × "
                  f"{fmt6(1.0 - lr * lam_min)} per epoch")
@@ -237,6 +247,12 @@ def _target_text(outcome: Outcome) -> str:
     if outcome.target is None or len(names) != 1:
         return "the minimum"
     return f"{names[0]}* = {fmt6(outcome.target[0])}"
+
+
+def _factor(q: float) -> str:
+    """A factor per epoch in 6 digits, or all it needs where 6 would round it to 1 or 0."""
+    shown = fmt6(q)
+    return repr(q) if float(shown) in (0.0, 1.0) and float(shown) != q else shown
 
 
 def fmt6(value: float) -> str:

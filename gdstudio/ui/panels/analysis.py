@@ -30,6 +30,7 @@ REGIME_COLOURS = {
     "monotone": "#2e7d32",
     "oscillating": "#ef6c00",
     "cycling": "#6a1b9a",
+    "critical": "#6a1b9a",
     "diverging": "#c62828",
     "unknown": "#616161",
 }
@@ -38,6 +39,7 @@ _REGIME_NAMES = {
     "monotone": "converges smoothly",
     "oscillating": "converges, oscillating",
     "cycling": "cycles for ever",
+    "critical": "critical, to rounding",
     "diverging": "diverges",
     "unknown": "unknown",
 }
