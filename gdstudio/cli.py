@@ -352,8 +352,9 @@ def _theory_lines(config: Any) -> list[str]:
             where = " on standardised x"
         regime = regime_of.regime(config.lr)
         lines = [
-            f"theory: least squares m = {r.m:.10g}, c = {r.c:.10g}, MSE = {r.loss:.10g}; "
-            f"critical lr{where} = 2/λmax = {regime_of.critical_lr:.6g}",
+            (f"theory: least squares m = {r.m:.10g}, c = {r.c:.10g}, MSE = {r.loss:.10g}; "
+             if r.unique else f"theory: no unique line (all x equal), MSE = {r.loss:.10g}; ")
+            + f"critical lr{where} = 2/λmax = {regime_of.critical_lr:.6g}",
             f"        lr = {config.lr:g} is {regime.kind}: {regime.description}",
         ]
         if config.batch_size:

@@ -42,6 +42,8 @@ __all__ = [
     "RegressionAnalysis",
     "analyze_function",
     "analyze_regression",
+    "walk",
+    "Walk",
     "classify",
     "critical_learning_rate",
     "rate_times_curvature",
@@ -233,14 +235,40 @@ class FunctionAnalysis:
         return cand if cand is not None and cand.kind == "minimum" else None
 
     def regime(self, lr: float, x0: float) -> tuple[StationaryPoint | None, Regime]:
-        """The minimum descent from x0 heads for, and the regime of ``lr`` there."""
+        """The minimum descent from x0 heads for, and the regime of ``lr`` there.
+
+        The regime is the local theory at that minimum, checked against the path from x0
+        (:func:`walk`): where the first steps overshoot ever farther (x⁴ from 5 at lr 0.05) the
+        answer is "diverging", and where they jump into another minimum's basin, that minimum
+        and its regime are given; the theory never promises what the path does not do.
+        """
         target = self.minimum_for(x0)
+        path = walk(lambda p: (self._fprime(float(p[0])),), lr, (float(x0),))
+        if path.diverged:
+            if target is not None and target.smooth:
+                local = classify(lr, target.curvature)
+                if local.kind == "diverging":  # the local theory says so already, and why
+                    return target, local
+            return target, _path_diverges(path, target)
+        if path.end is not None and target is not None and path.end[0] != x0:
+            elsewhere = self.minimum_for(path.end[0])
+            if elsewhere is not None and elsewhere.x != target.x:
+                _, regime = self._local(lr, elsewhere)
+                note = (f"the first steps jump past the minimum at x = {target.x:.6g} into the "
+                        f"basin of the one at x = {elsewhere.x:.6g}; there: ")
+                return elsewhere, Regime(regime.kind, regime.factor, regime.critical_lr,
+                                         note + regime.description, regime.epochs_to_1e6)
         if target is None:
             return None, Regime(
                 "unknown", math.nan, math.nan,
                 "no minimum downhill from the start in the searched range "
                 "(f may decrease without bound)",
             )
+        target, regime = self._local(lr, target)
+        return target, _bounded_instead(regime, path)
+
+    @staticmethod
+    def _local(lr: float, target: StationaryPoint) -> tuple[StationaryPoint, Regime]:
         if not target.smooth:
             return target, Regime(
                 "cycling", -1.0, 0.0,
@@ -248,6 +276,93 @@ class FunctionAnalysis:
                 "minimum (any learning rate)", math.inf,
             )
         return target, classify(lr, target.curvature)
+
+
+#: The path check: at most this many plain steps, for at most this long (seconds).
+_WALK_STEPS = 2000
+_WALK_SECONDS = 0.05
+#: A path is diverging once |p| passes this (the app's rules stop it long before: the point is
+#: only that it does not come back), or a value is not finite.
+_WALK_FAR = 1e150
+
+
+@dataclass(frozen=True)
+class Walk:
+    """Where plain descent from a start goes in a bounded number of steps (see :func:`walk`)."""
+
+    steps: int
+    diverged: bool
+    end: tuple[float, ...] | None  # the last point (None if it diverged)
+    far: tuple[float, ...] = ()  # the first point past _WALK_FAR (or not finite)
+    why: str = ""
+    #: the largest max|p| in the first and in the second half of the steps (a path that is
+    #: still growing has the second larger)
+    reach: tuple[float, float] = (math.nan, math.nan)
+
+    @property
+    def bounded(self) -> bool:
+        """It made every step and grew no farther in its second half than in its first."""
+        first, second = self.reach
+        return (not self.diverged and self.steps == _WALK_STEPS
+                and math.isfinite(first) and second <= first)
+
+
+def walk(
+    gradient: Callable[[tuple[float, ...]], tuple[float, ...]], lr: float,
+    start: tuple[float, ...],
+) -> Walk:
+    """Plain descent p ← p − lr·∇f(p) from ``start``, in Python floats, for a bounded number of
+    steps and time: the local theory at a minimum holds only near it, and this says whether
+    the path from the start gets there (or runs away: a step into an undefined f, a value not
+    finite, |p| past 10¹⁵⁰)."""
+    import time
+
+    p = tuple(float(v) for v in start)
+    deadline = time.perf_counter() + _WALK_SECONDS
+    t = 0
+    reach = [0.0, 0.0]
+    half = _WALK_STEPS // 2
+    try:
+        for t in range(1, _WALK_STEPS + 1):
+            g = gradient(p)
+            p = tuple(v - lr * float(gi) for v, gi in zip(p, g, strict=True))
+            if not all(math.isfinite(v) and abs(v) <= _WALK_FAR for v in p):
+                return Walk(t, True, None, p, "runs away")
+            size = max(abs(v) for v in p)
+            reach[t > half] = max(reach[t > half], size)
+            if all(float(gi) == 0.0 for gi in g) or (t % 64 == 0
+                                                      and time.perf_counter() > deadline):
+                break
+    except (ValueError, OverflowError, ZeroDivisionError, TypeError):
+        return Walk(t, True, None, p, "steps where f or f′ is undefined")
+    return Walk(t, False, p, reach=(reach[0], reach[1]))
+
+
+def _path_diverges(path: Walk, target: StationaryPoint | None) -> Regime:
+    where = ", ".join(f"{v:.3g}" for v in path.far)
+    at = "" if target is None else f" (the local theory at the minimum x = {target.x:.6g} " \
+        "holds only near it)"
+    crit = target.critical_lr if target is not None else math.nan
+    return Regime(
+        "diverging", math.nan, crit,
+        f"descent from the start {path.why}: at ({where}) after {path.steps} "
+        f"epoch{'s' if path.steps != 1 else ''}{at}",
+        math.inf,
+    )
+
+
+def _bounded_instead(regime: Regime, path: Walk) -> Regime:
+    """A minimum that repels descent (r > 2/h there, error × q with |q| ≥ 1.01) while the path
+    stays bounded: it bounces without settling, it does not diverge."""
+    if regime.kind != "diverging" or not (abs(regime.factor) >= 1.01 and path.bounded):
+        return regime
+    return Regime(
+        "unknown", regime.factor, regime.critical_lr,
+        f"{regime.description}, so descent cannot settle there; but the path from the start "
+        f"stays bounded for {path.steps} epochs (|p| ≤ {path.reach[0]:.3g}): it bounces "
+        "without settling, which the local theory does not describe",
+        math.inf,
+    )
 
 
 def _poly_roots(fp: Any, x: Any) -> list[float] | None:
@@ -440,6 +555,8 @@ class RegressionAnalysis:
     eigenvalues: np.ndarray  # ascending
     critical_lr: float
     condition_number: float
+    #: False when all x are equal: every line through (x̄, ȳ) fits as well (m, c are nan then)
+    unique: bool = True
 
     def regime(self, lr: float) -> Regime:
         lam_min, lam_max = float(self.eigenvalues[0]), float(self.eigenvalues[-1])
@@ -448,6 +565,15 @@ class RegressionAnalysis:
             return Regime(stiff.kind, stiff.factor, self.critical_lr,
                           stiff.description.replace("2/h", "2/λmax").replace("1/h", "1/λmax"),
                           math.inf)
+        if not self.unique:
+            # H has rank 1: the flat direction (along the best lines) is never moved, the
+            # other shrinks × (1 − r·λmax); descent converges to the best line nearest its start
+            epochs = _epochs(stiff.factor)
+            desc = (f"converges, to a best line that is not unique: all x are equal, so only "
+                    f"m·x̄ + c is decided; the error in it shrinks × {stiff.factor:.3g} per "
+                    f"epoch (≈ {epochs:,.0f} epochs to shrink it 10⁶×), the slope stays where "
+                    f"the start's projection puts it (MSE then {self.loss:.6g})")
+            return Regime(stiff.kind, stiff.factor, self.critical_lr, desc, epochs)
         q_slow = 1.0 - lr * lam_min
         q = max(abs(stiff.factor), abs(q_slow))
         epochs = _epochs(q)
@@ -465,16 +591,21 @@ def analyze_regression(problem: RegressionProblem) -> RegressionAnalysis:
     # Eigenvalues from the centred sums: better conditioned than eigvalsh(H) for large x̄.
     eig = np.linalg.eigvalsh(H)
     lam_max = float(eig[-1])
+    unique = True
     try:
         m, c = problem.least_squares()
+        loss = float(problem.loss(np.array([[m, c]]))[0])
     except DataError:
+        # all x equal: the best lines all pass through (x̄, ȳ), with the MSE of (0, ȳ)
+        unique = False
         m, c = math.nan, math.nan
-    loss = float(problem.loss(np.array([[m, c]]))[0]) if math.isfinite(m) else math.nan
+        loss = float(problem.loss(np.array([[0.0, problem.y_mean]]))[0])
+        eig = np.array([0.0, lam_max])  # rank 1 exactly (eigvalsh leaves rounding in the 0)
     lam_min = max(float(eig[0]), 0.0)
     cond = lam_max / lam_min if lam_min > 0 else math.inf
     return RegressionAnalysis(
         m=m, c=c, loss=loss, hessian=H, eigenvalues=eig,
-        critical_lr=critical_learning_rate(lam_max), condition_number=cond,
+        critical_lr=critical_learning_rate(lam_max), condition_number=cond, unique=unique,
     )
 
 
@@ -495,8 +626,27 @@ class SurfaceAnalysis:
     critical_lr: float
     condition_number: float
     gradient_text: str
+    #: the start the point was found from, and ∇f, for the path check (see :func:`walk`)
+    start: tuple[float, ...] = ()
+    _gradient: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
 
     def regime(self, lr: float) -> Regime:
+        """Plain descent's regime at the point, checked against the path from the start."""
+        local = self._local(lr)
+        if self._gradient is None or not self.start:
+            return local
+        grad = self._gradient
+        path = walk(lambda p: tuple(grad(*p)), lr, self.start)
+        if path.diverged and local.kind != "diverging":
+            away = _path_diverges(path, None)
+            if self.kind == "minimum":
+                return Regime(away.kind, away.factor, self.critical_lr, away.description,
+                              math.inf)
+            return Regime(away.kind, away.factor, self.critical_lr,
+                          f"{local.description}; {away.description}", math.inf)
+        return _bounded_instead(local, path)
+
+    def _local(self, lr: float) -> Regime:
         if self.kind != "minimum":
             what = {"saddle": "a saddle point: descent slides off it along the negative-curvature "
                               "direction",
@@ -544,6 +694,7 @@ def analyze_surface(
         return np.array(grad(*p), dtype=float).reshape(k)
 
     p = np.array(problem.start(start), dtype=float)
+    start0 = tuple(float(v) for v in p)
     try:
         fp = f(*p)
         for _ in range(500):
@@ -594,7 +745,7 @@ def analyze_surface(
     except (ValueError, OverflowError, ZeroDivisionError, np.linalg.LinAlgError):
         nan = np.full((k, k), math.nan)
         return SurfaceAnalysis(tuple(p), "none found", math.nan, nan, np.full(k, math.nan),
-                               math.nan, math.nan, expr.derivative_text)
+                               math.nan, math.nan, expr.derivative_text, start0, grad)
     eig = np.linalg.eigvalsh(h) if np.isfinite(h).all() else np.full(k, math.nan)
     # An eigenvalue counts as zero only within eigvalsh's rounding (a few ulps of the largest):
     # x² + 10⁻¹⁰·y² is a minimum, not "degenerate"
@@ -616,5 +767,6 @@ def analyze_surface(
     return SurfaceAnalysis(
         point=tuple(float(v) for v in p), kind=kind, f=float(fp), hessian=h, eigenvalues=eig,
         critical_lr=critical_learning_rate(lam_max) if kind == "minimum" else math.nan,
-        condition_number=cond, gradient_text=expr.derivative_text,
+        condition_number=cond, gradient_text=expr.derivative_text, start=start0,
+        _gradient=grad,
     )

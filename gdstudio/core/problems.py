@@ -472,9 +472,12 @@ class RegressionProblem:
             sum_xx += float(np.dot(xs, xs))
         self.sxx, self.sxy, self.syy, self.sx, self.sy = sxx, sxy, syy, sx, sy
         self.sum_x, self.sum_xx = sum_x, sum_xx
+        # All x equal (x̄ may still differ from them by an ulp, so sxx by rounding from 0):
+        # no unique line.
+        self.x_constant = bool(n == 0 or float(np.min(x)) == float(np.max(x)))
         # The anchor: the least-squares line (any line would make the identities exact; this
         # one makes the cross terms rounding-sized), and its residuals' sums.
-        m0 = sxy / sxx if sxx > 0.0 else 0.0
+        m0 = sxy / sxx if sxx > 0.0 and not self.x_constant else 0.0
         c0 = self.y_mean - m0 * self.x_mean
         if not (math.isfinite(m0) and math.isfinite(c0)):
             m0, c0 = 0.0, self.y_mean
@@ -547,7 +550,7 @@ class RegressionProblem:
 
     def least_squares(self) -> tuple[float, float]:
         """The exact minimiser (m*, c*) of the MSE; raises DataError if all x are equal."""
-        if self.sxx <= 0.0:
+        if self.x_constant or self.sxx <= 0.0:
             raise DataError("all x values are equal: the best line is not unique")
         m = self.sxy / self.sxx
         c = self.y_mean - m * self.x_mean

@@ -219,7 +219,7 @@ class Descent:
         self._loss0 = float(loss0)
         self._p0max = float(np.max(np.abs(p0)))
         self._g0norm = float(grad_norms(np.asarray(grad0, dtype=np.float64).reshape(1, -1))[0])
-        self._step0 = float(config.lr) * self._g0norm  # the run's distance scale (scan_block)
+        self._step0 = self._lr * self._g0norm  # the run's distance scale (scan_block)
         self.status = "max_epochs"
         self.message = ""
         self.finished = False

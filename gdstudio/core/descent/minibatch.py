@@ -32,7 +32,7 @@ def scaled_problem(problem: RegressionProblem) -> tuple[RegressionProblem, float
     """The problem on standardised x, with (x̄, s)."""
     mean = problem.x_mean
     std = math.sqrt(problem.sxx / problem.n)
-    if not std > 0:
+    if not std > 0 or problem.x_constant:  # (all x equal: sxx is rounding, not a spread)
         std = 1.0
     xs = (problem.x - mean) / std
     scaled = RegressionProblem(xs, problem.y, source=problem.source + " (x standardised)",
@@ -124,7 +124,8 @@ class MiniBatchEngine(Engine):
             m, c = float(p[0, 0]), float(p[0, 1])
             r = yb - (m * xb + c)
             b = idx.shape[0]
-            g = np.array([[(-2.0 / b) * float(np.sum(xb * r)), (-2.0 / b) * float(np.sum(r))]], dtype=self.dt)
+            g = np.array([[(-2.0 / b) * float(np.sum(xb * r)), (-2.0 / b) * float(np.sum(r))]],
+                         dtype=self.dt)
             p = self.step(p, g, lr_t)
         self.p = p
 

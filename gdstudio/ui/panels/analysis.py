@@ -285,7 +285,8 @@ class AnalysisPanel(QScrollArea):
         rows = [
             _row("Loss", "MSE = (1/n)·Σ (y − (m·x + c))²"),
             _row("Gradient", "∂/∂m = (−2/n)·Σ x·(y − ŷ)<br>∂/∂c = (−2/n)·Σ (y − ŷ)"),
-            _row("Least squares", f"m* = {number(a.m, 8)}, c* = {number(a.c, 8)}"),
+            _row("Least squares", f"m* = {number(a.m, 8)}, c* = {number(a.c, 8)}" if a.unique
+                 else "not unique: all x are equal, every line through (x̄, ȳ) fits"),
             _row("Best MSE", number(a.loss, 8)),
             _row("Hessian λ", f"λmin = {number(float(lam[0]))}, λmax = {number(float(lam[-1]))}"),
             _row("Condition", f"κ = λmax/λmin = {number(a.condition_number, 4)}"),
