@@ -82,7 +82,7 @@ def build_run_parser() -> argparse.ArgumentParser:
                    help=f"{'|'.join(OPTIMIZERS)}; gd is the plain update x -= lr*grad; "
                         "a comma list (gd,adam) races them")
     r.add_argument("--tol", default="0", help="stop when |gradient| <= tol (0: never early)")
-    r.add_argument("--momentum", default="0.9", help="momentum / nesterov: momentum (0.9)")
+    r.add_argument("--momentum", default="0.9", help="momentum/nesterov: μ (0.9; torch's is 0)")
     r.add_argument("--beta1", default="0.9", help="adam: beta1 (0.9)")
     r.add_argument("--beta2", default="0.999", help="adam: beta2 (0.999)")
     r.add_argument("--alpha", default="0.99", help="rmsprop: smoothing constant (0.99)")
