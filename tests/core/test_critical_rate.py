@@ -86,3 +86,17 @@ def test_surface_verdicts_are_not_decided_by_a_tolerance():
     a = analyze_surface(FunctionProblem("x**2 + 1e-10*y**2", variables=("x", "y")), (1.0, 1.0))
     np.testing.assert_allclose(a.eigenvalues, [2e-10, 2.0], rtol=1e-12)
     assert a.regime(0.1).converges
+
+
+def test_momentum_limit_is_compared_exactly():
+    # heavy ball: stable for r·λ < 2·(1 + μ); 1.8999999999 is below 1.9 (old: within 1e-9 of
+    # the limit it was "not below it: the jumps grow")
+    def text(lr):
+        cfg = RunConfig(problem=FunctionProblem(QUADRATIC), x0=7.0, lr=lr, epochs=20,
+                        optimizer="momentum", momentum=0.9)
+        return explain(outcome_of(cfg))
+
+    below = text(1.8999999999)
+    assert "damps the overshoots" in below and "× 1 per" not in below
+    assert "the jumps grow" in text(1.9000000001)
+    assert "within rounding" in text(1.9)  # 1.9·2 and 2·(1 + 0.9) differ in the last bits

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 from gdstudio.core.analysis import classify, rate_times_curvature
 from gdstudio.core.errors import InputError
@@ -234,12 +235,23 @@ def _why_momentum(outcome: Outcome, curv: tuple[float, float]) -> str:
     lam_min, lam_max = curv
     h = outcome.curvature_name
     limit = 2.0 * (1.0 + mu) / lam_max if lam_max > 0 else math.inf
-    head = f"with momentum μ = {fmt6(mu)} the limit is 2·(1 + μ)/{h} = {fmt6(limit)}"
-    if lr >= limit * (1 - 1e-9):
-        return f"{head}, and r = {fmt6(lr)} is not below it: the jumps grow"
+    lr_text, limit_text = fmt6(lr), fmt6(limit)
+    if lr_text == limit_text and lr != limit:
+        lr_text, limit_text = repr(lr), repr(limit)  # the digits that tell them apart
+    head = f"with momentum μ = {fmt6(mu)} the limit is 2·(1 + μ)/{h} = {limit_text}"
+    # compared exactly (r·λ with 2·(1 + μ), as rationals), as classify compares r·h with 2
+    rl, bound = rate_times_curvature(lr, lam_max), 2 * (1 + Fraction(mu))
+    if lam_max > 0 and rl == bound:
+        return (f"{head}, and r = {lr_text} is exactly on it: the jumps neither grow nor "
+                "shrink")
+    if lam_max > 0 and abs(float(rl - bound)) <= 8 * 2.0**-52 * float(bound):
+        return (f"{head}, and r = {lr_text} is within rounding of it: the jumps would grow or "
+                "shrink by less than float64 can carry, so rounding decides")
+    if lam_max > 0 and rl > bound:
+        return f"{head}, and r = {lr_text} is not below it: the jumps grow"
     rho = max(momentum_factor(lr, lam, mu) for lam in {lam_min, lam_max})
-    return (f"{head}, above r = {fmt6(lr)}: the velocity damps the overshoots, and in the long "
-            f"run the distance shrinks × {fmt6(rho)} per epoch (its slowest direction)")
+    return (f"{head}, above r = {lr_text}: the velocity damps the overshoots, and in the long "
+            f"run the distance shrinks × {_factor(rho)} per epoch (its slowest direction)")
 
 
 def _target_text(outcome: Outcome) -> str:
