@@ -203,6 +203,8 @@ class FunctionAnalysis:
     search_range: tuple[float, float]
     exact: bool  # True when found from a polynomial's roots (all of them, not just a range)
     _fprime: Callable[[float], float] = field(repr=False, compare=False, default=abs)
+    _walks: dict[tuple[float, float], Walk] = field(repr=False, compare=False,
+                                                    default_factory=dict)
 
     @property
     def minima(self) -> tuple[StationaryPoint, ...]:
@@ -238,12 +240,18 @@ class FunctionAnalysis:
         """The minimum descent from x0 heads for, and the regime of ``lr`` there.
 
         The regime is the local theory at that minimum, checked against the path from x0
-        (:func:`walk`): where the first steps overshoot ever farther (x⁴ from 5 at lr 0.05) the
-        answer is "diverging", and where they jump into another minimum's basin, that minimum
-        and its regime are given; the theory never promises what the path does not do.
+        (:func:`walk`, once per rate and start): where the first steps overshoot ever farther
+        (x⁴ from 5 at lr 0.05) the answer is "diverging", and where they jump into another
+        minimum's basin, that minimum and its regime are given; the theory never promises
+        what the path does not do.
         """
         target = self.minimum_for(x0)
-        path = walk(lambda p: (self._fprime(float(p[0])),), lr, (float(x0),))
+        key = (float(lr), float(x0))
+        path = self._walks.get(key)
+        if path is None:  # (the window asks again on every redraw: each path is walked once)
+            path = walk(lambda p: (self._fprime(float(p[0])),), lr, (float(x0),))
+            if len(self._walks) < 256:
+                self._walks[key] = path
         if path.diverged:
             if target is not None and target.smooth:
                 local = classify(lr, target.curvature)
@@ -280,7 +288,7 @@ class FunctionAnalysis:
 
 #: The path check: at most this many plain steps, for at most this long (seconds).
 _WALK_STEPS = 2000
-_WALK_SECONDS = 0.05
+_WALK_SECONDS = 0.02
 #: A path is diverging once |p| passes this (the app's rules stop it long before: the point is
 #: only that it does not come back), or a value is not finite.
 _WALK_FAR = 1e150
@@ -629,6 +637,7 @@ class SurfaceAnalysis:
     #: the start the point was found from, and ∇f, for the path check (see :func:`walk`)
     start: tuple[float, ...] = ()
     _gradient: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
+    _walks: dict[float, Walk] = field(repr=False, compare=False, default_factory=dict)
 
     def regime(self, lr: float) -> Regime:
         """Plain descent's regime at the point, checked against the path from the start."""
@@ -636,7 +645,11 @@ class SurfaceAnalysis:
         if self._gradient is None or not self.start:
             return local
         grad = self._gradient
-        path = walk(lambda p: tuple(grad(*p)), lr, self.start)
+        path = self._walks.get(float(lr))
+        if path is None:
+            path = walk(lambda p: tuple(grad(*p)), lr, self.start)
+            if len(self._walks) < 256:
+                self._walks[float(lr)] = path
         if path.diverged and local.kind != "diverging":
             away = _path_diverges(path, None)
             if self.kind == "minimum":
