@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from gdstudio.core import FunctionProblem, RunConfig, run
-from gdstudio.core.codegen import numpy_script
+from gdstudio.core.codegen import numpy_script, torch_script
 from gdstudio.core.race.race import run_race
 
 FAR = "(x - 1e15)**2"
@@ -80,10 +80,11 @@ def test_saddle_preset_still_slides_off():
     assert h.status == "diverged" and "parameters" in h.message
 
 
-def test_exported_script_keeps_the_rule(tmp_path):
+@pytest.mark.parametrize("script", [numpy_script, torch_script])
+def test_exported_script_keeps_the_rule(tmp_path, script):
     cfg = RunConfig(problem=FunctionProblem(FAR), x0=0.0, lr=0.1, epochs=60)
     path = tmp_path / "far.py"
-    path.write_text(numpy_script(cfg), encoding="utf-8")
+    path.write_text(script(cfg), encoding="utf-8")
     done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
                           timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
