@@ -91,3 +91,16 @@ def test_exported_script_keeps_the_rule(tmp_path, script):
     assert "status: max_epochs after 60 epochs" in done.stderr
     rows = [line for line in done.stdout.splitlines() if line[:1].isdigit()]
     assert len(rows) == 61
+
+
+def test_a_start_beyond_float64_is_not_called_undefined(capsys):
+    # (x − 1e200)² is defined at 0 (and descent would converge), but 1e400 overflows float64:
+    # the refusal says so instead of "choose a start where f is defined"
+    from gdstudio.cli import main
+
+    assert main(["run", "--expr", "(x - 1e200)**2", "--x0", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("gdstudio: error:") and "\n" not in err
+    assert "beyond float64's range" in err and "where f is defined" not in err
+    assert main(["run", "--expr", "log(x)", "--x0", "-1"]) == 2
+    assert "choose a start where f is defined" in capsys.readouterr().err

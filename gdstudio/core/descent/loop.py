@@ -95,7 +95,8 @@ class History:
 
 @dataclass(frozen=True, eq=False)
 class StepBatch:
-    """New rows of a run: epochs ``start`` … ``start + len - 1``, plus the run's state after them."""
+    """New rows of a run: epochs ``start`` … ``start + len - 1``, plus the run's state after
+    them."""
 
     start: int
     params: np.ndarray
@@ -199,7 +200,8 @@ class Descent:
         except (ValueError, OverflowError, ZeroDivisionError, ArithmeticError) as err:
             if isinstance(err, InputError):
                 raise
-            raise InputError(f"f cannot be evaluated at the start {self._point(p0)}: {err}") from None
+            raise InputError(
+                f"f cannot be evaluated at the start {self._point(p0)}: {err}") from None
         if not (math.isfinite(loss0) and np.isfinite(grad0).all()):
             is_f = isinstance(config.problem, FunctionProblem)
             if not math.isfinite(loss0):
@@ -207,6 +209,12 @@ class Descent:
             else:
                 what = "the gradient"
             hint = "choose a start where f is defined" if is_f else "choose a smaller start"
+            values = [loss0, *np.asarray(grad0, dtype=np.float64).ravel().tolist()]
+            if is_f and not any(math.isnan(v) for v in values):
+                # ±inf, not nan: f (or f') is defined there but beyond float64's 1.8e308, as
+                # (x − 1e200)² at 0; the run could not hold its values, whatever it would do
+                hint = ("it is infinite or beyond float64's range (1.8e308) there: choose a "
+                        "start nearer the minimum, or rescale f")
             raise InputError(
                 f"{what} is not finite at the start {self._point(p0)} "
                 f"({'f' if is_f else 'loss'} = {short_number(loss0)}): {hint}"
@@ -215,7 +223,8 @@ class Descent:
         # Room for the whole run when that is modest (untouched pages cost nothing); the buffer
         # grows by doubling beyond that.
         self._buf = _Buffer(len(p0), capacity=min(config.epochs + 1, 1 << 22))
-        self._buf.extend(p0[None, :], np.array([loss0]), np.asarray(grad0, dtype=np.float64)[None, :])
+        self._buf.extend(p0[None, :], np.array([loss0]),
+                         np.asarray(grad0, dtype=np.float64)[None, :])
         self._loss0 = float(loss0)
         self._p0max = float(np.max(np.abs(p0)))
         self._g0norm = float(grad_norms(np.asarray(grad0, dtype=np.float64).reshape(1, -1))[0])
@@ -231,7 +240,7 @@ class Descent:
 
     def _point(self, p: np.ndarray) -> str:
         names = self.config.problem.param_names
-        return ", ".join(f"{n} = {short_number(float(v))}" for n, v in zip(names, p))
+        return ", ".join(f"{n} = {short_number(float(v))}" for n, v in zip(names, p, strict=True))
 
     @property
     def epoch(self) -> int:
@@ -266,7 +275,8 @@ class Descent:
             self.message = cycle_message(self.names, period, pts, self.epoch)
         else:
             self.status = "max_epochs"
-            self.message = f"stopped at the epoch limit ({self.epoch}) without meeting the stop rule"
+            self.message = (f"stopped at the epoch limit ({self.epoch}) without meeting the "
+                            "stop rule")
 
     # --- running -----------------------------------------------------------------------------
 
