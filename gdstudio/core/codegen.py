@@ -511,7 +511,8 @@ def _stop_rules(k: int, size0: str) -> list[str]:
     return [
         "    if not all(math.isfinite(v) for v in row):",
         "        if epoch == 0:",
-        '            sys.exit("the loss or its gradient is not finite at the start: choose another start")',
+        '            sys.exit("the loss or its gradient is not finite at the start: '
+        'choose another start")',
         '        status = "diverged"  # a value is not finite: this row is dropped, the run ends',
         "        break",
         '    print(epoch, *map(repr, row), sep=",")',
