@@ -117,13 +117,17 @@ def rate_times_curvature(lr: float, curvature: float) -> Fraction:
     return Fraction(lr) * Fraction(curvature)
 
 
-def _digits(v: float, near: tuple[float, ...] = ()) -> str:
-    """v in 3 significant digits, or in all the digits it needs where 3 would show it equal to
-    one of ``near`` (−1.0000000002 is not "−1")."""
-    short = f"{v:.3g}"
+def _digits(v: float, near: tuple[float, ...] = (), digits: int = 3) -> str:
+    """v in ``digits`` significant digits, or in all the digits it needs where those would show
+    it equal to one of ``near`` (−1.0000000002 is not "−1", 0.9999999999 not "1")."""
+    short = f"{v:.{digits}g}"
     if float(short) in near and v not in near:
         return repr(float(v))
     return short
+
+
+#: Factors a converging sentence must not show rounded to (a factor shown as 1 says "never")
+_UNIT = (-1.0, 0.0, 1.0)
 
 
 def classify(lr: float, curvature: float, *, what: str = "f''(x*)") -> Regime:
@@ -578,16 +582,18 @@ class RegressionAnalysis:
             # other shrinks × (1 − r·λmax); descent converges to the best line nearest its start
             epochs = _epochs(stiff.factor)
             desc = (f"converges, to a best line that is not unique: all x are equal, so only "
-                    f"m·x̄ + c is decided; the error in it shrinks × {stiff.factor:.3g} per "
-                    f"epoch (≈ {epochs:,.0f} epochs to shrink it 10⁶×), the slope stays where "
-                    f"the start's projection puts it (MSE then {self.loss:.6g})")
+                    f"m·x̄ + c is decided; the error in it shrinks × "
+                    f"{_digits(stiff.factor, _UNIT)} per epoch (≈ {epochs:,.0f} epochs to "
+                    f"shrink it 10⁶×), the slope stays where the start's projection puts it "
+                    f"(MSE then {self.loss:.6g})")
             return Regime(stiff.kind, stiff.factor, self.critical_lr, desc, epochs)
         q_slow = 1.0 - lr * lam_min
         q = max(abs(stiff.factor), abs(q_slow))
         epochs = _epochs(q)
         desc = (
-            f"converges: the steep direction shrinks × {stiff.factor:.3g} per epoch, the flat one "
-            f"only × {q_slow:.6g} (condition number {self.condition_number:.3g}); "
+            f"converges: the steep direction shrinks × {_digits(stiff.factor, _UNIT)} per "
+            f"epoch, the flat one only × {_digits(q_slow, _UNIT, 6)} (condition number "
+            f"{self.condition_number:.3g}); "
             f"≈ {epochs:,.0f} epochs to shrink the error 10⁶×"
         )
         return Regime(stiff.kind, stiff.factor, self.critical_lr, desc, epochs)
@@ -675,8 +681,9 @@ class SurfaceAnalysis:
                           math.inf)
         q_slow = 1.0 - lr * lam_min
         epochs = _epochs(max(abs(stiff.factor), abs(q_slow)))
-        desc = (f"converges near the minimum: steepest direction × {stiff.factor:.3g} per epoch, "
-                f"flattest × {q_slow:.6g} (condition number {self.condition_number:.3g}); "
+        desc = (f"converges near the minimum: steepest direction × "
+                f"{_digits(stiff.factor, _UNIT)} per epoch, flattest × "
+                f"{_digits(q_slow, _UNIT, 6)} (condition number {self.condition_number:.3g}); "
                 f"≈ {epochs:,.0f} epochs to shrink the error 10⁶×")
         return Regime(stiff.kind, stiff.factor, self.critical_lr, desc, epochs)
 

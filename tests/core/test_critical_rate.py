@@ -100,3 +100,16 @@ def test_momentum_limit_is_compared_exactly():
     assert "damps the overshoots" in below and "× 1 per" not in below
     assert "the jumps grow" in text(1.9000000001)
     assert "within rounding" in text(1.9)  # 1.9·2 and 2·(1 + 0.9) differ in the last bits
+
+
+def test_converging_sentences_never_show_a_factor_of_one():
+    # a factor printed as "× -1" or "× 1 per epoch" beside "converges" says the opposite
+    from gdstudio.core import RegressionProblem
+    from gdstudio.core.analysis import analyze_regression, analyze_surface
+
+    a = analyze_regression(RegressionProblem.synthetic())
+    text = a.regime(0.999999 * a.critical_lr).description
+    assert text.startswith("converges") and "× -1 per" not in text
+    s = analyze_surface(FunctionProblem("x**2 + 1e-10*y**2", variables=("x", "y")), (1.0, 1.0))
+    text = s.regime(0.1).description
+    assert "flattest × 1 " not in text and "0.99999999998" in text
