@@ -266,6 +266,7 @@ class FunctionAnalysis:
             elsewhere = self.minimum_for(path.end[0])
             if elsewhere is not None and elsewhere.x != target.x:
                 _, regime = self._local(lr, elsewhere)
+                regime = _bounded_instead(regime, path)
                 note = (f"the first steps jump past the minimum at x = {target.x:.6g} into the "
                         f"basin of the one at x = {elsewhere.x:.6g}; there: ")
                 return elsewhere, Regime(regime.kind, regime.factor, regime.critical_lr,

@@ -84,3 +84,40 @@ def test_all_x_equal_converges_to_a_best_line_that_is_not_unique(x_value):
     # the epochs predicted: by then the excess MSE is at most 10⁻¹² of the start's (error 10⁻⁶)
     t = int(regime.epochs_to_1e6)
     assert h.loss[t] - best <= 1e-12 * (h.loss[0] - best) * 1.0001
+
+
+def test_the_lessons_explanations_follow_the_path_too():
+    from gdstudio.core.lessons.outcome import outcome_of
+    from gdstudio.core.lessons.scoring import explain
+
+    for expr, x0, lr in (("x**4", 5.0, 0.05), ("x**4 - 3*x**2", 7.0, 0.1)):
+        outcome = outcome_of(RunConfig(problem=FunctionProblem(expr), x0=x0, lr=lr, epochs=50))
+        assert outcome.status == "diverged"
+        text = explain(outcome)
+        assert "converges" not in text and "never overshoots" not in text, text
+        assert "runs away" in text
+    flat = explain(outcome_of(RunConfig(problem=FunctionProblem.preset("flat"), epochs=50)))
+    assert "× 1 per epoch" not in flat and "flat minimum" in flat
+
+
+def test_a_first_step_into_another_basin_moves_the_target():
+    # the quartic from 2.5 at lr 0.055: the first step jumps past the local minimum near 1.35
+    # into the global one's basin, where the run ends; the theory's target follows the path
+    from gdstudio.core.theory import theory_of
+
+    problem = FunctionProblem.preset("quartic")
+    cfg = RunConfig(problem=problem, x0=2.5, lr=0.055, epochs=3000)
+    h = run(cfg)
+    theory = theory_of(cfg)
+    near = theory.minimum_for(2.5)
+    reached = theory.minimum_for(2.5, 0.055)
+    assert near is not None and reached is not None
+    assert near[0] == pytest.approx(1.347, abs=1e-3)
+    assert reached[0] == pytest.approx(h.params[-1, 0], abs=1e-9)
+    assert theory.optimum_loss((2.5,), 0.055) == pytest.approx(h.loss[-1], abs=1e-12)
+    assert theory.regime(0.055, (2.5,)).converges
+    # from 2 at lr 0.115 it lands in that basin too, where the rate is above 2/h: the path
+    # stays bounded (the run cycles), so the analysis does not say "diverging"
+    _, regime = analyze_function(problem).regime(0.115, 2.0)
+    assert regime.kind != "diverging"
+    assert run(RunConfig(problem=problem, x0=2.0, lr=0.115, epochs=3000)).status != "diverged"

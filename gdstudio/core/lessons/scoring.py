@@ -156,8 +156,14 @@ def explain(outcome: Outcome) -> str:
     minimum it knows, else from the run's own stop reason."""
     regime = outcome.regime
     curv = outcome.curvatures
-    if regime is not None and curv is not None and regime.kind != "unknown":
+    # (a regime from the path, not the local theory, has no factor: its words say why)
+    local = regime is not None and regime.kind != "unknown" and not math.isnan(regime.factor)
+    if regime is not None and curv is not None and local and curv[1] > 0:
         return _why_plain(outcome, curv)
+    if regime is not None and curv is not None and local and outcome.plain:
+        return f"{regime.description}; the run {_run_says(outcome)}"  # a flat minimum
+    if regime is not None and outcome.plain and not local:
+        return f"{regime.description}; the run {_run_says(outcome)}"
     if outcome.config.optimizer == "momentum" and not outcome.config.batch_size and curv:
         return _why_momentum(outcome, curv)
     if not outcome.plain:
