@@ -86,7 +86,7 @@ def build_run_parser() -> argparse.ArgumentParser:
                    help=f"{'|'.join(OPTIMIZERS)}; gd is the plain update x -= lr*grad; "
                         "a comma list (gd,adam) races them")
     r.add_argument("--tol", default="0", help="stop when |gradient| <= tol (0: never early)")
-    r.add_argument("--momentum", default="0.9", help="momentum / nesterov: momentum (0.9)")
+    r.add_argument("--momentum", default="0.9", help="momentum/nesterov: μ (0.9; torch's is 0)")
     r.add_argument("--beta1", default="0.9", help="adam: beta1 (0.9)")
     r.add_argument("--beta2", default="0.999", help="adam: beta2 (0.999)")
     r.add_argument("--alpha", default="0.99", help="rmsprop: smoothing constant (0.99)")
@@ -385,8 +385,9 @@ def _theory_lines(config: Any) -> list[str]:
         regime = regime_of.regime(config.lr)
         lr_t, crit_t = distinct_texts(config.lr, regime_of.critical_lr)
         lines = [
-            f"theory: least squares m = {r.m:.10g}, c = {r.c:.10g}, MSE = {r.loss:.10g}; "
-            f"critical lr{where} = 2/λmax = {crit_t}",
+            (f"theory: least squares m = {r.m:.10g}, c = {r.c:.10g}, MSE = {r.loss:.10g}; "
+             if r.unique else f"theory: no unique line (all x equal), MSE = {r.loss:.10g}; ")
+            + f"critical lr{where} = 2/λmax = {crit_t}",
             f"        lr = {lr_t} is {regime.kind}: {regime.description}",
         ]
         if config.batch_size:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -41,8 +42,11 @@ __all__ = [
     "RegressionAnalysis",
     "analyze_function",
     "analyze_regression",
+    "walk",
+    "Walk",
     "classify",
     "critical_learning_rate",
+    "rate_times_curvature",
 ]
 
 _MAX_POLY_DEGREE = 40
@@ -73,7 +77,7 @@ class StationaryPoint:
 class Regime:
     """How gradient descent with learning rate r behaves near a minimum of curvature h."""
 
-    kind: str  # "monotone" | "oscillating" | "cycling" | "diverging" | "unknown"
+    kind: str  # "monotone" | "oscillating" | "cycling" | "critical" | "diverging" | "unknown"
     factor: float  # q = 1 − r·h (the error's multiplier per epoch); nan if unknown
     critical_lr: float
     description: str
@@ -102,16 +106,37 @@ def _epochs(q: float) -> float:
     return math.ceil(math.log(1e-6) / math.log(a))
 
 
-def _factor(q: float) -> str:
-    """The error's factor per epoch, with the digits that tell it from −1, 0 and 1 (a factor
-    printed "−1" beside "diverging" or "× 1" beside "converges" would contradict the verdict)."""
-    from gdstudio.core.numbers import distinct_texts
+#: Where r·h lies this close to 2 (or 1) without equalling it, the exact factor q = 1 − r·h
+#: differs from −1 (or 0) by less than a float64 step can carry: a few ulps of 2.
+_ROUNDING = 8 * 2.0**-52
 
-    return distinct_texts(q, -1.0, 0.0, 1.0, digits=3)[0]
+
+def rate_times_curvature(lr: float, curvature: float) -> Fraction:
+    """r·h exactly, from the two floats as stored (no rounding of the product): the comparisons
+    with 1 and 2 that decide a regime are made on it, as the mathematics makes them."""
+    return Fraction(lr) * Fraction(curvature)
+
+
+def _digits(v: float, near: tuple[float, ...] = (), digits: int = 3) -> str:
+    """v in ``digits`` significant digits, or in all the digits it needs where those would show
+    it equal to one of ``near`` (−1.0000000002 is not "−1", 0.9999999999 not "1")."""
+    short = f"{v:.{digits}g}"
+    if float(short) in near and v not in near:
+        return repr(float(v))
+    return short
+
+
+#: Factors a converging sentence must not show rounded to (a factor shown as 1 says "never")
+_UNIT = (-1.0, 0.0, 1.0)
 
 
 def classify(lr: float, curvature: float, *, what: str = "f''(x*)") -> Regime:
-    """The regime of learning rate ``lr`` at a minimum of curvature ``curvature``."""
+    """The regime of learning rate ``lr`` at a minimum of curvature ``curvature``.
+
+    Decided exactly: r·h is compared with 2 and 1 as rationals (:func:`rate_times_curvature`),
+    never within a tolerance. r·h = 2 exactly cycles; r·h within rounding of 2 but not equal
+    is said to be that ("critical"), since the run's own rounding then decides what it shows.
+    """
     crit = critical_learning_rate(curvature)
     if not math.isfinite(curvature) or math.isnan(curvature):
         return Regime("unknown", math.nan, crit, "the curvature at the minimum is not defined")
@@ -123,36 +148,47 @@ def classify(lr: float, curvature: float, *, what: str = "f''(x*)") -> Regime:
             f"{what} = {curvature:.6g}: a flat minimum, descent creeps in (no critical rate)",
             math.inf,
         )
-    rh = lr * curvature
-    q = 1.0 - rh
-    if math.isclose(rh, 2.0, rel_tol=1e-9):
+    rh = rate_times_curvature(lr, curvature)
+    q = float(1 - rh)
+    crit_text = f"{crit:.6g}" if f"{crit:.6g}" != f"{lr:.6g}" else repr(crit)
+    if rh == 2:
         return Regime(
             "cycling", -1.0, crit,
             "r = 2/h exactly: each step overshoots by as much as it corrects; it jumps back "
             "and forth for ever", math.inf,
         )
-    if rh > 2.0:
-        from gdstudio.core.numbers import distinct_texts
-
+    off = float(rh - 2)
+    if abs(off) <= _ROUNDING:
+        side = "above" if off > 0 else "below"
+        return Regime(
+            "critical", q, crit,
+            f"r is within rounding of 2/h = {crit_text} (r·h = 2 {'+' if off > 0 else '−'} "
+            f"{abs(off):.2g}, just {side}): in exact arithmetic the error would change × "
+            f"−(1 {'+' if off > 0 else '−'} {abs(off):.2g}) per epoch, too little for float64 "
+            "to carry, so rounding decides whether the run cycles, creeps out or creeps in",
+            math.inf,
+        )
+    if rh > 2:
+        growth = ""
+        if q > -1.01:
+            growth = f"; it doubles only every {math.log(2) / math.log(-q):.3g} epochs"
         return Regime(
             "diverging", q, crit,
-            # 2/h with the digits that tell it from r (r = 1.0000001 > 2/h = 1 reads as such)
-            f"r > 2/h = {distinct_texts(lr, crit)[1]}: each step overshoots by more than it "
-            "corrects "
-            f"(error × {_factor(q)} per epoch)", math.inf,
+            f"r > 2/h = {crit_text}: each step overshoots by more than it corrects "
+            f"(error × {_digits(q, (-1.0,))} per epoch{growth})", math.inf,
         )
-    if math.isclose(rh, 1.0, rel_tol=1e-9):
+    if rh == 1:
         return Regime("monotone", 0.0, crit, "r = 1/h: lands on the minimum in one step", 1.0)
-    if rh > 1.0:
+    if rh > 1:
         return Regime(
             "oscillating", q, crit,
             f"1/h < r < 2/h: overshoots, oscillates around the minimum, and still converges "
-            f"(error × {_factor(q)} per epoch)", _epochs(q),
+            f"(error × {_digits(q, (-1.0, 0.0))} per epoch)", _epochs(q),
         )
     return Regime(
         "monotone", q, crit,
-        f"r < 1/h: approaches the minimum from one side (error × {_factor(q)} per epoch)",
-        _epochs(q),
+        f"r < 1/h: approaches the minimum from one side (error × {_digits(q, (0.0, 1.0))} "
+        "per epoch)", _epochs(q),
     )
 
 
@@ -171,6 +207,8 @@ class FunctionAnalysis:
     search_range: tuple[float, float]
     exact: bool  # True when found from a polynomial's roots (all of them, not just a range)
     _fprime: Callable[[float], float] = field(repr=False, compare=False, default=abs)
+    _walks: dict[tuple[float, float], Walk] = field(repr=False, compare=False,
+                                                    default_factory=dict)
 
     @property
     def minima(self) -> tuple[StationaryPoint, ...]:
@@ -203,14 +241,47 @@ class FunctionAnalysis:
         return cand if cand is not None and cand.kind == "minimum" else None
 
     def regime(self, lr: float, x0: float) -> tuple[StationaryPoint | None, Regime]:
-        """The minimum descent from x0 heads for, and the regime of ``lr`` there."""
+        """The minimum descent from x0 heads for, and the regime of ``lr`` there.
+
+        The regime is the local theory at that minimum, checked against the path from x0
+        (:func:`walk`, once per rate and start): where the first steps overshoot ever farther
+        (x⁴ from 5 at lr 0.05) the answer is "diverging", and where they jump into another
+        minimum's basin, that minimum and its regime are given; the theory never promises
+        what the path does not do.
+        """
         target = self.minimum_for(x0)
+        key = (float(lr), float(x0))
+        path = self._walks.get(key)
+        if path is None:  # (the window asks again on every redraw: each path is walked once)
+            path = walk(lambda p: (self._fprime(float(p[0])),), lr, (float(x0),))
+            if len(self._walks) < 256:
+                self._walks[key] = path
+        if path.diverged:
+            if target is not None and target.smooth:
+                local = classify(lr, target.curvature)
+                if local.kind == "diverging":  # the local theory says so already, and why
+                    return target, local
+            return target, _path_diverges(path, target)
+        if path.end is not None and target is not None and path.end[0] != x0:
+            elsewhere = self.minimum_for(path.end[0])
+            if elsewhere is not None and elsewhere.x != target.x:
+                _, regime = self._local(lr, elsewhere)
+                regime = _bounded_instead(regime, path)
+                note = (f"the first steps jump past the minimum at x = {target.x:.6g} into the "
+                        f"basin of the one at x = {elsewhere.x:.6g}; there: ")
+                return elsewhere, Regime(regime.kind, regime.factor, regime.critical_lr,
+                                         note + regime.description, regime.epochs_to_1e6)
         if target is None:
             return None, Regime(
                 "unknown", math.nan, math.nan,
                 "no minimum downhill from the start in the searched range "
                 "(f may decrease without bound)",
             )
+        target, regime = self._local(lr, target)
+        return target, _bounded_instead(regime, path)
+
+    @staticmethod
+    def _local(lr: float, target: StationaryPoint) -> tuple[StationaryPoint, Regime]:
         if not target.smooth:
             return target, Regime(
                 "cycling", -1.0, 0.0,
@@ -218,6 +289,93 @@ class FunctionAnalysis:
                 "minimum (any learning rate)", math.inf,
             )
         return target, classify(lr, target.curvature)
+
+
+#: The path check: at most this many plain steps, for at most this long (seconds).
+_WALK_STEPS = 2000
+_WALK_SECONDS = 0.02
+#: A path is diverging once |p| passes this (the app's rules stop it long before: the point is
+#: only that it does not come back), or a value is not finite.
+_WALK_FAR = 1e150
+
+
+@dataclass(frozen=True)
+class Walk:
+    """Where plain descent from a start goes in a bounded number of steps (see :func:`walk`)."""
+
+    steps: int
+    diverged: bool
+    end: tuple[float, ...] | None  # the last point (None if it diverged)
+    far: tuple[float, ...] = ()  # the first point past _WALK_FAR (or not finite)
+    why: str = ""
+    #: the largest max|p| in the first and in the second half of the steps (a path that is
+    #: still growing has the second larger)
+    reach: tuple[float, float] = (math.nan, math.nan)
+
+    @property
+    def bounded(self) -> bool:
+        """It made every step and grew no farther in its second half than in its first."""
+        first, second = self.reach
+        return (not self.diverged and self.steps == _WALK_STEPS
+                and math.isfinite(first) and second <= first)
+
+
+def walk(
+    gradient: Callable[[tuple[float, ...]], tuple[float, ...]], lr: float,
+    start: tuple[float, ...],
+) -> Walk:
+    """Plain descent p ← p − lr·∇f(p) from ``start``, in Python floats, for a bounded number of
+    steps and time: the local theory at a minimum holds only near it, and this says whether
+    the path from the start gets there (or runs away: a step into an undefined f, a value not
+    finite, |p| past 10¹⁵⁰)."""
+    import time
+
+    p = tuple(float(v) for v in start)
+    deadline = time.perf_counter() + _WALK_SECONDS
+    t = 0
+    reach = [0.0, 0.0]
+    half = _WALK_STEPS // 2
+    try:
+        for t in range(1, _WALK_STEPS + 1):
+            g = gradient(p)
+            p = tuple(v - lr * float(gi) for v, gi in zip(p, g, strict=True))
+            if not all(math.isfinite(v) and abs(v) <= _WALK_FAR for v in p):
+                return Walk(t, True, None, p, "runs away")
+            size = max(abs(v) for v in p)
+            reach[t > half] = max(reach[t > half], size)
+            if all(float(gi) == 0.0 for gi in g) or (t % 64 == 0
+                                                      and time.perf_counter() > deadline):
+                break
+    except (ValueError, OverflowError, ZeroDivisionError, TypeError):
+        return Walk(t, True, None, p, "steps where f or f′ is undefined")
+    return Walk(t, False, p, reach=(reach[0], reach[1]))
+
+
+def _path_diverges(path: Walk, target: StationaryPoint | None) -> Regime:
+    where = ", ".join(f"{v:.3g}" for v in path.far)
+    at = "" if target is None else f" (the local theory at the minimum x = {target.x:.6g} " \
+        "holds only near it)"
+    crit = target.critical_lr if target is not None else math.nan
+    return Regime(
+        "diverging", math.nan, crit,
+        f"descent from the start {path.why}: at ({where}) after {path.steps} "
+        f"epoch{'s' if path.steps != 1 else ''}{at}",
+        math.inf,
+    )
+
+
+def _bounded_instead(regime: Regime, path: Walk) -> Regime:
+    """A minimum that repels descent (r > 2/h there, error × q with |q| ≥ 1.01) while the path
+    stays bounded: it bounces without settling, it does not diverge."""
+    if regime.kind != "diverging" or not (abs(regime.factor) >= 1.01 and path.bounded):
+        return regime
+    return Regime(
+        "unknown", regime.factor, regime.critical_lr,
+        f"{regime.description}, so descent cannot settle there; but the path from the start "
+        f"stays bounded for {path.steps} epochs (|p| ≤ {path.reach[0]:.3g}): it bounces "
+        "without settling, which the local theory does not describe",
+        math.inf,
+    )
 
 
 def _poly_roots(fp: Any, x: Any) -> list[float] | None:
@@ -412,6 +570,8 @@ class RegressionAnalysis:
     eigenvalues: np.ndarray  # ascending
     critical_lr: float
     condition_number: float
+    #: False when all x are equal: every line through (x̄, ȳ) fits as well (m, c are nan then)
+    unique: bool = True
 
     def regime(self, lr: float) -> Regime:
         lam_min, lam_max = float(self.eigenvalues[0]), float(self.eigenvalues[-1])
@@ -420,12 +580,23 @@ class RegressionAnalysis:
             return Regime(stiff.kind, stiff.factor, self.critical_lr,
                           stiff.description.replace("2/h", "2/λmax").replace("1/h", "1/λmax"),
                           math.inf)
+        if not self.unique:
+            # H has rank 1: the flat direction (along the best lines) is never moved, the
+            # other shrinks × (1 − r·λmax); descent converges to the best line nearest its start
+            epochs = _epochs(stiff.factor)
+            desc = (f"converges, to a best line that is not unique: all x are equal, so only "
+                    f"m·x̄ + c is decided; the error in it shrinks × "
+                    f"{_digits(stiff.factor, _UNIT)} per epoch (≈ {epochs:,.0f} epochs to "
+                    f"shrink it 10⁶×), the slope stays where the start's projection puts it "
+                    f"(MSE then {self.loss:.6g})")
+            return Regime(stiff.kind, stiff.factor, self.critical_lr, desc, epochs)
         q_slow = 1.0 - lr * lam_min
         q = max(abs(stiff.factor), abs(q_slow))
         epochs = _epochs(q)
         desc = (
-            f"converges: the steep direction shrinks × {stiff.factor:.3g} per epoch, the flat one "
-            f"only × {q_slow:.6g} (condition number {self.condition_number:.3g}); "
+            f"converges: the steep direction shrinks × {_digits(stiff.factor, _UNIT)} per "
+            f"epoch, the flat one only × {_digits(q_slow, _UNIT, 6)} (condition number "
+            f"{self.condition_number:.3g}); "
             f"≈ {epochs:,.0f} epochs to shrink the error 10⁶×"
         )
         return Regime(stiff.kind, stiff.factor, self.critical_lr, desc, epochs)
@@ -437,16 +608,21 @@ def analyze_regression(problem: RegressionProblem) -> RegressionAnalysis:
     # Eigenvalues from the centred sums: better conditioned than eigvalsh(H) for large x̄.
     eig = np.linalg.eigvalsh(H)
     lam_max = float(eig[-1])
+    unique = True
     try:
         m, c = problem.least_squares()
+        loss = float(problem.loss(np.array([[m, c]]))[0])
     except DataError:
+        # all x equal: the best lines all pass through (x̄, ȳ), with the MSE of (0, ȳ)
+        unique = False
         m, c = math.nan, math.nan
-    loss = float(problem.loss(np.array([[m, c]]))[0]) if math.isfinite(m) else math.nan
+        loss = float(problem.loss(np.array([[0.0, problem.y_mean]]))[0])
+        eig = np.array([0.0, lam_max])  # rank 1 exactly (eigvalsh leaves rounding in the 0)
     lam_min = max(float(eig[0]), 0.0)
     cond = lam_max / lam_min if lam_min > 0 else math.inf
     return RegressionAnalysis(
         m=m, c=c, loss=loss, hessian=H, eigenvalues=eig,
-        critical_lr=critical_learning_rate(lam_max), condition_number=cond,
+        critical_lr=critical_learning_rate(lam_max), condition_number=cond, unique=unique,
     )
 
 
@@ -467,8 +643,32 @@ class SurfaceAnalysis:
     critical_lr: float
     condition_number: float
     gradient_text: str
+    #: the start the point was found from, and ∇f, for the path check (see :func:`walk`)
+    start: tuple[float, ...] = ()
+    _gradient: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
+    _walks: dict[float, Walk] = field(repr=False, compare=False, default_factory=dict)
 
     def regime(self, lr: float) -> Regime:
+        """Plain descent's regime at the point, checked against the path from the start."""
+        local = self._local(lr)
+        if self._gradient is None or not self.start:
+            return local
+        grad = self._gradient
+        path = self._walks.get(float(lr))
+        if path is None:
+            path = walk(lambda p: tuple(grad(*p)), lr, self.start)
+            if len(self._walks) < 256:
+                self._walks[float(lr)] = path
+        if path.diverged and local.kind != "diverging":
+            away = _path_diverges(path, None)
+            if self.kind == "minimum":
+                return Regime(away.kind, away.factor, self.critical_lr, away.description,
+                              math.inf)
+            return Regime(away.kind, away.factor, self.critical_lr,
+                          f"{local.description}; {away.description}", math.inf)
+        return _bounded_instead(local, path)
+
+    def _local(self, lr: float) -> Regime:
         if self.kind != "minimum":
             what = {"saddle": "a saddle point: descent slides off it along the negative-curvature "
                               "direction",
@@ -484,8 +684,9 @@ class SurfaceAnalysis:
                           math.inf)
         q_slow = 1.0 - lr * lam_min
         epochs = _epochs(max(abs(stiff.factor), abs(q_slow)))
-        desc = (f"converges near the minimum: steepest direction × {stiff.factor:.3g} per epoch, "
-                f"flattest × {q_slow:.6g} (condition number {self.condition_number:.3g}); "
+        desc = (f"converges near the minimum: steepest direction × "
+                f"{_digits(stiff.factor, _UNIT)} per epoch, flattest × "
+                f"{_digits(q_slow, _UNIT, 6)} (condition number {self.condition_number:.3g}); "
                 f"≈ {epochs:,.0f} epochs to shrink the error 10⁶×")
         return Regime(stiff.kind, stiff.factor, self.critical_lr, desc, epochs)
 
@@ -516,6 +717,7 @@ def analyze_surface(
         return np.array(grad(*p), dtype=float).reshape(k)
 
     p = np.array(problem.start(start), dtype=float)
+    start0 = tuple(float(v) for v in p)
     try:
         fp = f(*p)
         for _ in range(500):
@@ -566,16 +768,19 @@ def analyze_surface(
     except (ValueError, OverflowError, ZeroDivisionError, np.linalg.LinAlgError):
         nan = np.full((k, k), math.nan)
         return SurfaceAnalysis(tuple(p), "none found", math.nan, nan, np.full(k, math.nan),
-                               math.nan, math.nan, expr.derivative_text)
+                               math.nan, math.nan, expr.derivative_text, start0, grad)
     eig = np.linalg.eigvalsh(h) if np.isfinite(h).all() else np.full(k, math.nan)
-    scale = max(1.0, float(np.max(np.abs(eig)))) if np.isfinite(eig).all() else 1.0
+    # An eigenvalue counts as zero only within eigvalsh's rounding (a few ulps of the largest):
+    # x² + 10⁻¹⁰·y² is a minimum, not "degenerate"
+    scale = float(np.max(np.abs(eig))) if np.isfinite(eig).all() else 1.0
+    zero = 16 * float(np.finfo(np.float64).eps) * scale
     if not (np.isfinite(eig).all() and float(np.linalg.norm(g)) <= 1e-6 * max(1.0, abs(fp))):
         kind = "none found"
-    elif eig[0] > 1e-9 * scale:
+    elif eig[0] > zero:
         kind = "minimum"
-    elif eig[-1] < -1e-9 * scale:
+    elif eig[-1] < -zero:
         kind = "maximum"
-    elif eig[0] < -1e-9 * scale and eig[-1] > 1e-9 * scale:
+    elif eig[0] < -zero and eig[-1] > zero:
         kind = "saddle"
     else:
         kind = "degenerate"
@@ -585,5 +790,6 @@ def analyze_surface(
     return SurfaceAnalysis(
         point=tuple(float(v) for v in p), kind=kind, f=float(fp), hessian=h, eigenvalues=eig,
         critical_lr=critical_learning_rate(lam_max) if kind == "minimum" else math.nan,
-        condition_number=cond, gradient_text=expr.derivative_text,
+        condition_number=cond, gradient_text=expr.derivative_text, start=start0,
+        _gradient=grad,
     )

@@ -172,6 +172,11 @@ SURFACE_PRESETS: dict[str, FunctionPreset] = {
 }
 
 
+#: How far above the squared rounding errors of the residuals Σr² must lie to be taken from the
+#: regression's sums (2⁶⁴·ε², ε = 2⁻⁵²: a residual rms 2³² times its rounding error).
+_RESOLVED = 2.0**64 * (2.0**-52) ** 2
+
+
 def _finite_float(value: Any, what: str) -> float:
     if isinstance(value, bool):
         raise ConfigError(f"{what} must be a number, got {value!r}")
@@ -334,15 +339,26 @@ _PRESETS: dict[str, FunctionPreset] = {**FUNCTION_PRESETS, **SURFACE_PRESETS}
 class RegressionProblem:
     """Fit y ≈ m·x + c by minimising the mean squared error over (x, y) data.
 
-    The manual engine needs only the data's sums, which are computed once here: with centred
-    data (xc = x − x̄, yc = y − ȳ) and d = ȳ − m·x̄ − c,
+    The manual engine needs only a few sums over the data, computed once here. They are taken
+    about an *anchor* (m₀, c₀), the least-squares line itself (or m₀ = 0, c₀ = ȳ when all x are
+    equal), with its residuals e = y − (m₀·x + c₀) computed point by point, and centred
+    xc = x − x̄. With δ = m − m₀ and u = δ·x̄ + (c − c₀), the residual of (m, c) is
+    r = e − δ·xc − u, so
 
-        Σ r² = Syy − 2m·Sxy + m²·Sxx + 2d·(Sy − m·Sx) + n·d²
-        Σ x·r = Sxy − m·Sxx + d·Sx + x̄·(Sy − m·Sx + n·d)
+        Σ r²  = See + δ²·Sxx + n·u²  −  2δ·Sxe − 2u·Se + 2δu·Sx
+        Σ r   = Se − δ·Sx − n·u
+        Σ x·r = Sxe − δ·Sxx − u·Sx + x̄·Σ r
 
-    where r = y − (m·x + c), Sxx = Σxc², Sxy = Σxc·yc, Syy = Σyc², Sx = Σxc, Sy = Σyc (the last two
-    are zero up to rounding and kept so the identity is exact for the stored numbers). So
-    MSE = Σr²/n, d_m = (−2/n)·Σ x·r and d_c = (−2/n)·Σ r, the source's formulas, cost O(1).
+    with See = Σe², Sxx = Σxc², Sxe = Σxc·e, Se = Σe, Sx = Σxc (the last three vanish up to
+    rounding: e is orthogonal to xc and to 1). MSE = Σr²/n, d_m = (−2/n)·Σ x·r and
+    d_c = (−2/n)·Σ r, the source's formulas, then cost O(1) and lose nothing to cancellation:
+    the first three terms are squares and the others are rounding-sized (sums of raw moments
+    such as Σy² − 2m·Σxy + … cancel to nothing near a good fit, and can even turn negative).
+
+    Where the sums cannot resolve the residuals (the data fit a line to within a few million
+    ulps of their size, and (m, c) is on it, as for noise-free data), the MSE and its gradient
+    are evaluated from the residuals themselves, O(n): they are then exactly what the torch
+    engine and the source compute (0 at an exact fit).
     """
 
     kind = "regression"
@@ -433,7 +449,8 @@ class RegressionProblem:
             self.x_mean = float(np.mean(x))
             self.y_mean = float(np.mean(y))
             self._accumulate_sums(x, y, n, chunk)
-        sums = (self.sxx, self.sxy, self.syy, self.sum_xx, self.x_mean, self.y_mean)
+        sums = (self.sxx, self.sxy, self.syy, self.sum_xx, self.x_mean, self.y_mean,
+                self.see, self.resolution)
         if not all(math.isfinite(v) for v in sums):
             raise DataError(
                 f"{self.source}: the values are too large to fit a line (their squares overflow)"
@@ -455,31 +472,92 @@ class RegressionProblem:
             sum_xx += float(np.dot(xs, xs))
         self.sxx, self.sxy, self.syy, self.sx, self.sy = sxx, sxy, syy, sx, sy
         self.sum_x, self.sum_xx = sum_x, sum_xx
+        # All x equal (x̄ may still differ from them by an ulp, so sxx by rounding from 0):
+        # no unique line.
+        self.x_constant = bool(n == 0 or float(np.min(x)) == float(np.max(x)))
+        # The anchor: the least-squares line (any line would make the identities exact; this
+        # one makes the cross terms rounding-sized), and its residuals' sums.
+        m0 = sxy / sxx if sxx > 0.0 and not self.x_constant else 0.0
+        c0 = self.y_mean - m0 * self.x_mean
+        if not (math.isfinite(m0) and math.isfinite(c0)):
+            m0, c0 = 0.0, self.y_mean
+        see = se = sxe = scale = 0.0
+        for i in range(0, n, chunk):
+            xs, ys = x[i : i + chunk], y[i : i + chunk]
+            e = ys - (m0 * xs + c0)
+            see += float(np.dot(e, e))
+            se += float(np.sum(e))
+            sxe += float(np.dot(xs - self.x_mean, e))
+            size = np.abs(ys) + np.abs(m0 * xs) + abs(c0)
+            scale += float(np.dot(size, size))
+        self.anchor = (m0, c0)
+        self.see, self.se, self.sxe = see, se, sxe
+        # Σr² below this, the sums no longer resolve the residuals: each e (and each residual a
+        # direct evaluation forms) carries a rounding error up to ~ε·(|y| + |m₀x| + |c₀|), so
+        # Σr² from the sums is trusted only 2⁶⁴ times above the squares of those errors (its
+        # relative error, ~2·sqrt(resolution / Σr²), is then below 2⁻³¹ even at worst).
+        self.resolution = _RESOLVED * scale
 
     def loss_and_grad(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """MSE (B,) and its gradient (B, 2) at rows (m, c), from the data's sums."""
-        m = params[:, 0]
-        n = float(self.n)
-        d, sr, sxr = self.residual_sums(params)
-        with np.errstate(all="ignore"):  # a diverging run overflows: inf/nan, silently
-            srr = (self.syy - 2.0 * m * self.sxy + m * m * self.sxx
-                   + 2.0 * d * (self.sy - m * self.sx) + n * d * d)
-            loss = srr / n
-            grad = np.stack([(-2.0 / n) * sxr, (-2.0 / n) * sr], axis=1)
-        return loss, grad
-
-    def residual_sums(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(d, Σ r, Σ x·r) at rows (m, c), r = y − (m·x + c), from the data's sums (see the
-        class's docstring): the sums the gradient d_m = (−2/n)·Σ x·r, d_c = (−2/n)·Σ r is
-        made of, computed as :meth:`loss_and_grad` computes them."""
+        """MSE (B,) and its gradient (B, 2) at rows (m, c): from the sums (O(1) a row), or from
+        the residuals where the sums cannot resolve them (see the class's docstring)."""
         m = params[:, 0]
         c = params[:, 1]
         n = float(self.n)
+        m0, c0 = self.anchor
+        with np.errstate(all="ignore"):  # a diverging run overflows: inf/nan, silently
+            dm = m - m0
+            u = dm * self.x_mean + (c - c0)
+            squares = self.see + dm * dm * self.sxx + n * (u * u)
+            cross = (-2.0 * dm) * self.sxe - 2.0 * u * self.se + 2.0 * dm * u * self.sx
+            srr = squares + cross
+            sr = self.se - dm * self.sx - n * u
+            sxr = self.sxe - dm * self.sxx - u * self.sx + self.x_mean * sr
+            loss = srr / n
+            # (+ 0.0: an exact fit's gradient is 0, not −0, as torch's)
+            grad = np.stack([(-2.0 / n) * sxr + 0.0, (-2.0 / n) * sr + 0.0], axis=1)
+            unresolved = (squares <= self.resolution) | (np.abs(cross) > 0.5 * squares)
+        if unresolved.any():
+            loss = np.array(loss, dtype=np.float64)
+            for i in np.flatnonzero(unresolved):
+                loss[i], grad[i, 0], grad[i, 1] = self.loss_and_grad_direct(
+                    float(m[i]), float(c[i]))
+        return loss, grad
+
+    def residual_sums(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(u, Σ r, Σ x·r) at rows (m, c), r = y − (m·x + c): the sums the gradient
+        d_m = (−2/n)·Σ x·r, d_c = (−2/n)·Σ r is made of, computed as :meth:`loss_and_grad`
+        computes them (about the anchor line; from the residuals themselves where those sums
+        cannot resolve them). ``u`` is the offset of the row's line from the anchor at x̄."""
+        m = params[:, 0]
+        c = params[:, 1]
+        n = float(self.n)
+        m0, c0 = self.anchor
         with np.errstate(all="ignore"):
-            d = self.y_mean - m * self.x_mean - c
-            sr = self.sy - m * self.sx + n * d
-            sxr = self.sxy - m * self.sxx + d * self.sx + self.x_mean * sr
-        return d, sr, sxr
+            dm = m - m0
+            u = dm * self.x_mean + (c - c0)
+            squares = self.see + dm * dm * self.sxx + n * (u * u)
+            cross = (-2.0 * dm) * self.sxe - 2.0 * u * self.se + 2.0 * dm * u * self.sx
+            sr = self.se - dm * self.sx - n * u
+            sxr = self.sxe - dm * self.sxx - u * self.sx + self.x_mean * sr
+            unresolved = (squares <= self.resolution) | (np.abs(cross) > 0.5 * squares)
+        if unresolved.any():
+            sr, sxr = np.array(sr, dtype=np.float64), np.array(sxr, dtype=np.float64)
+            for i in np.flatnonzero(unresolved):
+                sr[i], sxr[i] = self.direct_sums(float(m[i]), float(c[i]))
+        return u, sr, sxr
+
+    def direct_sums(self, m: float, c: float) -> tuple[float, float]:
+        """(Σ r, Σ x·r) on the raw data, as :meth:`loss_and_grad_direct` sums them."""
+        sxr = sr = 0.0
+        chunk = 1 << 20
+        with np.errstate(all="ignore"):
+            for i in range(0, self.n, chunk):
+                xs = self.x[i : i + chunk]
+                r = self.y[i : i + chunk] - (m * xs + c)
+                sxr += float(np.dot(xs, r))
+                sr += float(np.sum(r))
+        return sr, sxr
 
     def gradient_raw(self, params: np.ndarray) -> np.ndarray:
         """The gradient (B, 2) alone (see :meth:`FunctionProblem.gradient_raw`)."""
@@ -489,18 +567,25 @@ class RegressionProblem:
         return self.loss_and_grad(params)[0]
 
     def loss_and_grad_direct(self, m: float, c: float) -> tuple[float, float, float]:
-        """The source's formulas on the raw data: (MSE, d_m, d_c). O(n); a reference."""
-        y_pred = m * self.x + c
-        r = self.y - y_pred
+        """The source's formulas on the raw data: (MSE, d_m, d_c). O(n).
+
+        r = y − (m·x + c), MSE = mean(r²), d_m = (−2/n)·Σ x·r, d_c = (−2/n)·Σ r, in chunks of
+        the data (bounded temporaries)."""
         n = self.n
-        d_m = (-2.0 / n) * float(np.sum(self.x * r))
-        d_c = (-2.0 / n) * float(np.sum(r))
-        mse = float(np.mean((self.y - (m * self.x + c)) ** 2))
-        return mse, d_m, d_c
+        chunk = 1 << 20
+        srr = sxr = sr = 0.0
+        with np.errstate(all="ignore"):
+            for i in range(0, n, chunk):
+                xs = self.x[i : i + chunk]
+                r = self.y[i : i + chunk] - (m * xs + c)
+                srr += float(np.dot(r, r))
+                sxr += float(np.dot(xs, r))
+                sr += float(np.sum(r))
+        return srr / n, (-2.0 / n) * sxr + 0.0, (-2.0 / n) * sr + 0.0
 
     def least_squares(self) -> tuple[float, float]:
         """The exact minimiser (m*, c*) of the MSE; raises DataError if all x are equal."""
-        if self.sxx <= 0.0:
+        if self.x_constant or self.sxx <= 0.0:
             raise DataError("all x values are equal: the best line is not unique")
         m = self.sxy / self.sxx
         c = self.y_mean - m * self.x_mean

@@ -52,26 +52,29 @@ class Theory:
     error: str = ""
     key: tuple[object, ...] = ()
 
-    def minimum_for(self, x0: float) -> tuple[float, float] | None:
-        """(x*, f(x*)) of the minimum that descent from ``x0`` heads for (1-D functions)."""
+    def minimum_for(self, x0: float, lr: float | None = None) -> tuple[float, float] | None:
+        """(x*, f(x*)) of the minimum that descent from ``x0`` heads for (1-D functions): the
+        first one downhill, or with ``lr`` the one the path from x0 reaches (its first steps
+        may jump into another minimum's basin, see :meth:`FunctionAnalysis.regime`)."""
         a = self.analysis
         if isinstance(a, FunctionAnalysis):
-            target = a.minimum_for(float(x0))
+            target = a.minimum_for(float(x0)) if lr is None else a.regime(lr, float(x0))[0]
             if target is not None and math.isfinite(target.f):
                 return target.x, target.f
         return None
 
-    def optimum_loss(self, start: tuple[float, ...]) -> float:
-        """The loss at the minimum descent from ``start`` heads for (nan if unknown)."""
+    def optimum_loss(self, start: tuple[float, ...], lr: float | None = None) -> float:
+        """The loss at the minimum descent from ``start`` heads for (nan if unknown); with
+        ``lr``, at the one the path reaches (see :meth:`minimum_for`)."""
         a = self.analysis
         if isinstance(a, RegressionAnalysis):
             return a.loss
         if isinstance(a, SurfaceAnalysis):
             return float(a.f) if a.kind == "minimum" else math.nan
         if isinstance(a, FunctionAnalysis):
-            target = a.minimum_for(float(start[0]))
-            if target is not None:
-                return target.f
+            found = self.minimum_for(float(start[0]), lr)
+            if found is not None:
+                return found[1]
         return math.nan
 
     def least_squares(self) -> tuple[float, float] | None:

@@ -51,8 +51,12 @@ def test_kink_and_flat_minimum():
 def test_no_minimum_downhill():
     a = analyze_function(FunctionProblem("x**3"))
     assert [p.kind for p in a.points] == ["inflection"]
-    target, regime = a.regime(0.1, 7.0)
+    target, regime = a.regime(0.001, 0.5)  # creeps towards the inflection point at 0
     assert target is None and regime.kind == "unknown"
+    # from 7 at lr 0.1 the first step lands at -7.7 and the path runs away: the run diverges
+    target, regime = a.regime(0.1, 7.0)
+    assert target is None and regime.kind == "diverging"
+    assert run(RunConfig(problem=FunctionProblem("x**3"), x0=7.0, lr=0.1)).status == "diverged"
 
 
 @pytest.mark.parametrize("lr, kind", [(0.2, "monotone"), (0.5, "monotone"), (0.8, "oscillating"),

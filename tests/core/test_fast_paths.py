@@ -113,16 +113,20 @@ def test_manual_regression_is_the_scalar_loop_bit_for_bit():
             d.advance(int(rng.integers(1, 300)))
         h = d.take_history()
         n_pts = float(problem.n)
-        xm, ym, k2 = problem.x_mean, problem.y_mean, -2.0 / n_pts
+        xm, k2 = problem.x_mean, -2.0 / n_pts
+        m0, c0 = problem.anchor
         m, c = 0.0, 0.0
         gm, gc = (float(v) for v in h.grad[0])
         rows = [(m, c, gm, gc)]
         for _ in range(h.epochs_run):
             m = m - lr * gm
             c = c - lr * gc
-            dd = ym - m * xm - c
-            sr = problem.sy - m * problem.sx + n_pts * dd
-            gm = k2 * (problem.sxy - m * problem.sxx + dd * problem.sx + xm * sr)
+            dm = m - m0
+            u = dm * xm + (c - c0)
+            squares = problem.see + dm * dm * problem.sxx + n_pts * (u * u)
+            assert squares > problem.resolution  # noisy data: the sums always resolve
+            sr = problem.se - dm * problem.sx - n_pts * u
+            gm = k2 * (problem.sxe - dm * problem.sxx - u * problem.sx + xm * sr)
             gc = k2 * sr
             rows.append((m, c, gm, gc))
         expect = np.array(rows)

@@ -220,11 +220,16 @@ def _regression_loop(problem: RegressionProblem) -> Any:
     """Plain descent on the MSE from the data's sums: O(1) per step, any n.
 
     Same protocol as :func:`_function_loop`, with parameters (m, c): the loop writes d_m and
-    d_c (the source's formulas, from the sums) and the parameters are replayed from them.
+    d_c (the source's formulas, from the sums about the least-squares anchor, operation for
+    operation :meth:`RegressionProblem.loss_and_grad`, falling back to the residuals where
+    that does) and the parameters are replayed from them.
     """
     n_pts = float(problem.n)
-    xm, ym = problem.x_mean, problem.y_mean
-    sxx, sxy, sx, sy = problem.sxx, problem.sxy, problem.sx, problem.sy
+    xm = problem.x_mean
+    m0, c0 = problem.anchor
+    see, sxx, sxe, se, sx = problem.see, problem.sxx, problem.sxe, problem.se, problem.sx
+    resolution = problem.resolution
+    direct = problem.loss_and_grad_direct
     k2 = -2.0 / n_pts
 
     def loop(
@@ -236,10 +241,16 @@ def _regression_loop(problem: RegressionProblem) -> Any:
         for i in range(n):
             m = m - lr * gm
             c = c - lr * gc
-            d = ym - m * xm - c
-            sr = sy - m * sx + n_pts * d
-            gm = k2 * (sxy - m * sxx + d * sx + xm * sr)
-            gc = k2 * sr
+            dm = m - m0
+            u = dm * xm + (c - c0)
+            squares = see + dm * dm * sxx + n_pts * (u * u)
+            cross = (-2.0 * dm) * sxe - 2.0 * u * se + 2.0 * dm * u * sx
+            if squares <= resolution or abs(cross) > 0.5 * squares:
+                _, gm, gc = direct(m, c)
+            else:
+                sr = se - dm * sx - n_pts * u
+                gm = k2 * (sxe - dm * sxx - u * sx + xm * sr) + 0.0
+                gc = k2 * sr + 0.0
             out_m[i] = gm
             out_c[i] = gc
         return [m, c], [gm, gc], n

@@ -217,6 +217,12 @@ class Descent:
             else:
                 what = "the gradient"
             hint = "choose a start where f is defined" if is_f else "choose a smaller start"
+            values = [loss0, *np.asarray(grad0, dtype=np.float64).ravel().tolist()]
+            if is_f and not any(math.isnan(v) for v in values):
+                # ±inf, not nan: f (or f') is defined there but beyond float64's 1.8e308, as
+                # (x − 1e200)² at 0; the run could not hold its values, whatever it would do
+                hint = ("it is infinite or beyond float64's range (1.8e308) there: choose a "
+                        "start nearer the minimum, or rescale f")
             raise InputError(
                 f"{what} is not finite at the start {self._point(p0)} "
                 f"({'f' if is_f else 'loss'} = {short_number(loss0)}): {hint}"
@@ -229,6 +235,8 @@ class Descent:
                          np.asarray(grad0, dtype=np.float64)[None, :])
         self._loss0 = float(loss0)
         self._p0max = float(np.max(np.abs(p0)))
+        self._g0norm = float(grad_norms(np.asarray(grad0, dtype=np.float64).reshape(1, -1))[0])
+        self._step0 = self._lr * self._g0norm  # the run's distance scale (scan_block)
         self.status = "max_epochs"
         self.message = ""
         self.finished = False
@@ -300,7 +308,8 @@ class Descent:
         lo = max(0, b.n - GROWTH_EPOCHS)
         stop = scan_block(P, L, G, start, self._loss0, self._p0max, self.config.tol,
                           self.config.problem, self.names, prev_loss=b.loss[lo : b.n],
-                          prev_pmax=np.max(np.abs(b.params[lo : b.n]), axis=1))
+                          prev_pmax=np.max(np.abs(b.params[lo : b.n]), axis=1),
+                          g0norm=self._g0norm, step0=self._step0)
         self._buf.extend(P[: stop.keep], L[: stop.keep], G[: stop.keep])
         if stop.status:
             self.status = stop.status

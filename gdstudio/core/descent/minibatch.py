@@ -32,7 +32,7 @@ def scaled_problem(problem: RegressionProblem) -> tuple[RegressionProblem, float
     """The problem on standardised x, with (x̄, s)."""
     mean = problem.x_mean
     std = math.sqrt(problem.sxx / problem.n)
-    if not std > 0:
+    if not std > 0 or problem.x_constant:  # (all x equal: sxx is rounding, not a spread)
         std = 1.0
     xs = (problem.x - mean) / std
     scaled = RegressionProblem(xs, problem.y, source=problem.source + " (x standardised)",

@@ -17,13 +17,24 @@ OPTIMIZERS = ("gd", "sgd", "momentum", "nesterov", "adam", "rmsprop", "adagrad")
 
 _DEFAULT_EPS = {"adam": 1e-8, "rmsprop": 1e-8, "adagrad": 1e-10}
 
+#: The momentum μ of "momentum" and "nesterov" when none is given. Not torch.optim.SGD's default
+#: (0, which would make them plain descent): see :class:`OptimizerSettings`.
+DEFAULT_MOMENTUM = 0.9
+
 
 @dataclass(frozen=True)
 class OptimizerSettings:
-    """An optimizer and its hyper-parameters (``torch.optim``'s defaults where not given)."""
+    """An optimizer and its hyper-parameters.
+
+    β₁, β₂, α and ε default to ``torch.optim``'s own defaults (Adam's betas (0.9, 0.999),
+    RMSprop's alpha 0.99, each optimizer's eps). The momentum μ does not: it defaults to
+    :data:`DEFAULT_MOMENTUM` = 0.9, where ``torch.optim.SGD``'s default is 0, because with 0 the
+    "momentum" and "nesterov" optimizers would be plain descent (0.9 is the value of torch's own
+    example, ``SGD(params, lr=0.1, momentum=0.9)``).
+    """
 
     name: str = "gd"
-    momentum: float = 0.9
+    momentum: float = 0.9  # DEFAULT_MOMENTUM (torch.optim.SGD's default: 0)
     beta1: float = 0.9
     beta2: float = 0.999
     alpha: float = 0.99

@@ -1,9 +1,11 @@
 """The stop rules of a run, and the messages that say why it stopped.
 
 :func:`scan_block` applies them to a block of new rows (converged, diverged by non-finite
-values, explosion or steady growth); :func:`find_cycles` finds iterates that repeat. A single
-run and every lane of a race obey exactly these rules; the race screens many runs at once
-first (:mod:`gdstudio.core.race.screen`).
+values, explosion or steady growth; growth of the parameters counts only while the run moves
+away from a minimum, see :func:`moving_away`); :func:`find_cycles` finds iterates that
+repeat. A single run and every lane of a race obey exactly these rules; the race screens
+many runs at once first (:mod:`gdstudio.core.race.screen`, whose screen flags a superset of
+the rows these rules stop at).
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ EXPLOSION_FACTOR = 1e12
 
 
 #: A steadily growing run is "diverged" sooner: growth by at least GROWTH_RATE per epoch for
-#: GROWTH_EPOCHS epochs in a row, to GROWTH_FACTOR × (1 + |start|). A converging run cannot
-#: do that: the distance from its start grows at most like t/(t−1) per epoch.
+#: GROWTH_EPOCHS epochs in a row, to GROWTH_FACTOR × (1 + |start| + the first step's length)
+#: (parameters: only while the loss is above its start or the gradient steeper than there, see
+#: :func:`moving_away`). A converging run cannot do that: the distance from its start grows
+#: at most like t/(t−1) per epoch.
 GROWTH_RATE = 1.1
 
 
@@ -125,6 +129,19 @@ def growth_floors(loss0: float, p0max: float) -> tuple[float, float]:
     return GROWTH_FACTOR * (1.0 + abs(loss0)), GROWTH_FACTOR * (1.0 + p0max)
 
 
+def moving_away(L: np.ndarray, gnorm: np.ndarray, loss0: float, g0norm: float) -> np.ndarray:
+    """Rows where the parameters' growth may be divergence: the loss above its start, or the
+    gradient steeper than at the start.
+
+    Parameters far beyond their start prove nothing alone: descent from 0 towards a minimum
+    at 10¹⁵ travels 10¹⁵ while converging, its loss and gradient falling all the way. A run
+    that diverges either climbs (the loss rises: overshooting a minimum) or slides down ever
+    steeper slopes (the gradient grows: −x², a saddle, a function unbounded below).
+    """
+    with np.errstate(invalid="ignore"):
+        return (L > loss0) | (gnorm > g0norm)
+
+
 def grad_norms(G: np.ndarray) -> np.ndarray:
     """Euclidean norm of each row, without overflow for huge components."""
     if G.shape[1] == 1:
@@ -181,11 +198,17 @@ def scan_block(
     names: Sequence[str],
     prev_loss: np.ndarray | None = None,
     prev_pmax: np.ndarray | None = None,
+    g0norm: float = 0.0,
+    step0: float = 0.0,
 ) -> BlockStop:
     """Apply the stop rules to rows ``start`` … of one run (see the module's docstring).
 
     ``prev_loss`` / ``prev_pmax``: the loss and max |parameter| of the rows just before the
-    block (up to :data:`GROWTH_EPOCHS` of them), for the steady-growth rule.
+    block (up to :data:`GROWTH_EPOCHS` of them), for the steady-growth rule. ``g0norm``: the
+    start's |gradient| (see :func:`moving_away`; 0 counts any row as moving away). ``step0``:
+    lr·|∇f(start)|, the length of plain descent's first step, the distance scale the run sets
+    itself: parameters are measured against 1 + max|start| + step0 (their start alone says
+    nothing of a run from 0 to a minimum at 10¹⁵).
     """
     keep = L.shape[0]
     finite = np.isfinite(L) & np.isfinite(P).all(axis=1) & np.isfinite(G).all(axis=1)
@@ -193,18 +216,20 @@ def scan_block(
     limit = EXPLOSION_FACTOR
     with np.errstate(all="ignore"):
         pmax = np.max(np.abs(P), axis=1)
-        big_p = pmax > limit * (1.0 + p0max)
+        gnorm = grad_norms(G)
+        away = moving_away(L, gnorm, loss0, g0norm)
+        reach = p0max + step0
+        big_p = (pmax > limit * (1.0 + reach)) & away
         # Only a rising loss is divergence: falling far (x² − 1e12·x from 0) is progress, and a
         # function unbounded below shows itself in the parameters instead.
         rise = L - loss0
         exploded = ((rise > limit * (1.0 + abs(loss0))) | big_p) & finite
         prev_rise = None if prev_loss is None else np.maximum(prev_loss - loss0, 0.0)
-        loss_floor, p_floor = growth_floors(loss0, p0max)
+        loss_floor, p_floor = growth_floors(loss0, reach)
         grow_l = _steady_growth(np.maximum(rise, 0.0), prev_rise, loss_floor)
-        grow_p = _steady_growth(pmax, prev_pmax, p_floor)
+        grow_p = _steady_growth(pmax, prev_pmax, p_floor) & away
         growing = (grow_l | grow_p) & finite
         exploded |= growing
-        gnorm = grad_norms(G)
     first_explode = int(np.argmax(exploded)) if exploded.any() else keep
     conv = (gnorm <= tol) & finite
     first_conv = int(np.argmax(conv)) if conv.any() else keep
@@ -227,8 +252,9 @@ def scan_block(
             why = f"the loss overflowed at {_point_text(names, p)}"
         return BlockStop(first, "diverged", f"diverged at epoch {epoch}: {why}")
     if big_p[first]:
-        why = (f"the parameters grew beyond {limit:.0e} × their start"
-               f" ({_point_text(names, P[first])})")
+        how = "the loss rising" if L[first] > loss0 else "the gradient steepening"
+        why = (f"the parameters grew beyond {limit:.0e} × their start and first step, "
+               f"{how} ({_point_text(names, P[first])})")
     elif growing[first]:
         what = "loss" if grow_l[first] else "parameters"
         why = (f"the {what} grew by over {int(round((GROWTH_RATE - 1) * 100))}% every epoch for "

@@ -299,12 +299,13 @@ def outcome_from(history: History, theory: Theory | None = None) -> Outcome:
     a = theory.analysis
     lr = float(config.lr)  # type: ignore[arg-type]
     if isinstance(a, FunctionAnalysis):
-        point = a.minimum_for(start[0])
+        # the minimum the path from the start reaches (it may jump into another's basin)
+        point, path_regime = a.regime(lr, start[0])
         if point is not None:
             target, target_loss = (point.x,), point.f
             if point.smooth and math.isfinite(point.curvature):
                 curvatures = (point.curvature, point.curvature)
-            regime = a.regime(lr, start[0])[1]
+            regime = path_regime
     elif isinstance(a, SurfaceAnalysis):
         if a.kind == "minimum":
             target, target_loss = tuple(float(v) for v in a.point), float(a.f)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
+from gdstudio.core.analysis import classify, rate_times_curvature
 from gdstudio.core.errors import InputError
 from gdstudio.core.lessons.model import BEHAVIOURS, Prediction, Quantity
 from gdstudio.core.lessons.outcome import Outcome, Unanswerable, fmt
@@ -154,8 +156,14 @@ def explain(outcome: Outcome) -> str:
     minimum it knows, else from the run's own stop reason."""
     regime = outcome.regime
     curv = outcome.curvatures
-    if regime is not None and curv is not None and regime.kind != "unknown":
+    # (a regime from the path, not the local theory, has no factor: its words say why)
+    local = regime is not None and regime.kind != "unknown" and not math.isnan(regime.factor)
+    if regime is not None and curv is not None and local and curv[1] > 0:
         return _why_plain(outcome, curv)
+    if regime is not None and curv is not None and local and outcome.plain:
+        return f"{regime.description}; the run {_run_says(outcome)}"  # a flat minimum
+    if regime is not None and outcome.plain and not local:
+        return f"{regime.description}; the run {_run_says(outcome)}"
     if outcome.config.optimizer == "momentum" and not outcome.config.batch_size and curv:
         return _why_momentum(outcome, curv)
     if not outcome.plain:
@@ -181,25 +189,34 @@ def _why_plain(outcome: Outcome, curv: tuple[float, float]) -> str:
     lr = float(outcome.config.lr)  # type: ignore[arg-type]
     lam_min, lam_max = curv
     h = outcome.curvature_name
-    rh = lr * lam_max
-    q = 1.0 - rh
+    exact = rate_times_curvature(lr, lam_max)  # compared with 1 and 2 exactly, as classify
+    rh = float(exact)
+    q = float(1 - exact)
     star = _target_text(outcome)
-    said = f"r·{h} = {fmt6(lr)}·{fmt6(lam_max)} = {fmt6(rh)}"
-    if math.isclose(rh, 2.0, rel_tol=1e-9):
+    shown, lr_shown, h_shown = fmt6(rh), fmt6(lr), fmt6(lam_max)
+    if float(shown) != rh and float(shown) in (1.0, 2.0):
+        # 2.0000000002 is not "2", nor is its rate "1"
+        shown, lr_shown, h_shown = repr(rh), repr(float(lr)), repr(float(lam_max))
+    said = f"r·{h} = {lr_shown}·{h_shown} = {shown}"
+    if exact == 2:
         text = (f"{said}, so 1 − r·{h} = −1: each step lands as far on the other side of "
                 f"{star} as it started, and it jumps between two points for ever")
-    elif rh > 2.0:
-        text = (f"{said} > 2, so |1 − r·{h}| = {fmt6(abs(q))} > 1: each step overshoots {star} "
-                "by more than it corrects")
-    elif math.isclose(rh, 1.0, rel_tol=1e-9):
+    elif classify(lr, lam_max).kind == "critical":
+        text = (f"{said}, within rounding of 2 but not 2: 1 − r·{h} = {q!r}, so the error "
+                "would change by less than float64 can carry each epoch, and the run's "
+                "rounding decides what it does")
+    elif exact > 2:
+        text = (f"{said} > 2, so |1 − r·{h}| = {_factor(abs(q))} > 1: each step overshoots "
+                f"{star} by more than it corrects")
+    elif exact == 1:
         text = f"{said}: the first step lands on {star}"
-    elif rh > 1.0:
-        text = (f"{said} > 1, so each step overshoots {star}, but |1 − r·{h}| = {fmt6(abs(q))} "
-                "< 1, so it still converges")
+    elif exact > 1:
+        text = (f"{said} > 1, so each step overshoots {star}, but |1 − r·{h}| = "
+                f"{_factor(abs(q))} < 1, so it still converges")
     else:
         along = "the distance" if h == "f″" else "the steepest direction"
         text = (f"{said} < 1: each step covers a part of the way to {star} and never "
-                f"overshoots ({along} × {fmt6(q)} per epoch)")
+                f"overshoots ({along} × {_factor(q)} per epoch)")
     if h == "λmax" and rh < 2.0 and lam_min > 0 and lam_max / lam_min > 10:
         text += (f"; the flattest direction (λmin = {fmt6(lam_min)}) shrinks only × "
                  f"{fmt6(1.0 - lr * lam_min)} per epoch")
@@ -224,12 +241,23 @@ def _why_momentum(outcome: Outcome, curv: tuple[float, float]) -> str:
     lam_min, lam_max = curv
     h = outcome.curvature_name
     limit = 2.0 * (1.0 + mu) / lam_max if lam_max > 0 else math.inf
-    head = f"with momentum μ = {fmt6(mu)} the limit is 2·(1 + μ)/{h} = {fmt6(limit)}"
-    if lr >= limit * (1 - 1e-9):
-        return f"{head}, and r = {fmt6(lr)} is not below it: the jumps grow"
+    lr_text, limit_text = fmt6(lr), fmt6(limit)
+    if lr_text == limit_text and lr != limit:
+        lr_text, limit_text = repr(lr), repr(limit)  # the digits that tell them apart
+    head = f"with momentum μ = {fmt6(mu)} the limit is 2·(1 + μ)/{h} = {limit_text}"
+    # compared exactly (r·λ with 2·(1 + μ), as rationals), as classify compares r·h with 2
+    rl, bound = rate_times_curvature(lr, lam_max), 2 * (1 + Fraction(mu))
+    if lam_max > 0 and rl == bound:
+        return (f"{head}, and r = {lr_text} is exactly on it: the jumps neither grow nor "
+                "shrink")
+    if lam_max > 0 and abs(float(rl - bound)) <= 8 * 2.0**-52 * float(bound):
+        return (f"{head}, and r = {lr_text} is within rounding of it: the jumps would grow or "
+                "shrink by less than float64 can carry, so rounding decides")
+    if lam_max > 0 and rl > bound:
+        return f"{head}, and r = {lr_text} is not below it: the jumps grow"
     rho = max(momentum_factor(lr, lam, mu) for lam in {lam_min, lam_max})
-    return (f"{head}, above r = {fmt6(lr)}: the velocity damps the overshoots, and in the long "
-            f"run the distance shrinks × {fmt6(rho)} per epoch (its slowest direction)")
+    return (f"{head}, above r = {lr_text}: the velocity damps the overshoots, and in the long "
+            f"run the distance shrinks × {_factor(rho)} per epoch (its slowest direction)")
 
 
 def _target_text(outcome: Outcome) -> str:
@@ -237,6 +265,12 @@ def _target_text(outcome: Outcome) -> str:
     if outcome.target is None or len(names) != 1:
         return "the minimum"
     return f"{names[0]}* = {fmt6(outcome.target[0])}"
+
+
+def _factor(q: float) -> str:
+    """A factor per epoch in 6 digits, or all it needs where 6 would round it to 1 or 0."""
+    shown = fmt6(q)
+    return repr(q) if float(shown) in (0.0, 1.0) and float(shown) != q else shown
 
 
 def fmt6(value: float) -> str:

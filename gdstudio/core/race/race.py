@@ -142,9 +142,11 @@ class Race:
         P0 = np.repeat(p0[None, :], K, axis=0)
         loss0, grad0 = self.engine.start(P0)
         if not (np.isfinite(loss0).all() and np.isfinite(grad0).all()):
-            raise InputError(
-                "f or its gradient is not finite at the start: choose a start where f is defined"
-            )
+            if np.isnan(loss0).any() or np.isnan(grad0).any():
+                raise InputError("f or its gradient is not finite at the start: choose a start "
+                                 "where f is defined")
+            raise InputError("f or its gradient is infinite or beyond float64's range (1.8e308) "
+                             "at the start: choose a start nearer the minimum, or rescale f")
         self.names = tuple(problem.param_names)
         # Room for the whole race at once where that is moderate (np.empty's untouched pages
         # cost nothing); longer races grow by doubling.
@@ -160,6 +162,7 @@ class Race:
         self._loss0 = float(loss0[0])
         self._p0max = float(np.max(np.abs(p0)))
         norms = grad_norms(grad0)
+        self._g0norm = float(norms[0])  # (every lane starts at p0)
         #: |gradient| counted as "reached" in the summaries (the stop rule's tol, or 10⁻⁶), and
         #: each lane's first row within it so far (−1: none yet), kept as the race goes
         self.report_tol = spec.report_tol
@@ -245,7 +248,9 @@ class Race:
                 stop = scan_block(P[:, j], L[:, j], G[:, j], start, self._loss0, self._p0max,
                                   self.config.tol, self.config.problem, self.names,
                                   prev_loss=self._L[lo:start, j],
-                                  prev_pmax=np.max(np.abs(self._P[lo:start, j]), axis=1))
+                                  prev_pmax=np.max(np.abs(self._P[lo:start, j]), axis=1),
+                                  g0norm=self._g0norm,
+                                  step0=float(self.lanes[j].lr) * self._g0norm)
             self.lengths[j] = start + stop.keep
             if stop.status:
                 self.done[j] = True

@@ -31,6 +31,7 @@ REGIME_COLOURS = {
     "monotone": "#2e7d32",
     "oscillating": "#ef6c00",
     "cycling": "#6a1b9a",
+    "critical": "#6a1b9a",
     "diverging": "#c62828",
     "unknown": "#616161",
 }
@@ -39,6 +40,7 @@ _REGIME_NAMES = {
     "monotone": "converges smoothly",
     "oscillating": "converges, oscillating",
     "cycling": "cycles for ever",
+    "critical": "critical, to rounding",
     "diverging": "diverges",
     "unknown": "unknown",
 }
@@ -284,7 +286,8 @@ class AnalysisPanel(QScrollArea):
         rows = [
             _row("Loss", "MSE = (1/n)·Σ (y − (m·x + c))²"),
             _row("Gradient", "∂/∂m = (−2/n)·Σ x·(y − ŷ)<br>∂/∂c = (−2/n)·Σ (y − ŷ)"),
-            _row("Least squares", f"m* = {number(a.m, 8)}, c* = {number(a.c, 8)}"),
+            _row("Least squares", f"m* = {number(a.m, 8)}, c* = {number(a.c, 8)}" if a.unique
+                 else "not unique: all x are equal, every line through (x̄, ȳ) fits"),
             _row("Best MSE", number(a.loss, 8)),
             _row("Hessian λ", f"λmin = {number(float(lam[0]))}, λmax = {number(float(lam[-1]))}"),
             _row("Condition", f"κ = λmax/λmin = {number(a.condition_number, 4)}"),

@@ -70,14 +70,17 @@ class OptimizerFields(QObject):
         self._form = form
         self.momentumSpin = self._spin("momentumSpin", "momentum μ", 0.9,
                                        "Momentum μ: how much of the previous step is kept "
-                                       "(v ← μ·v + g; torch.optim.SGD's momentum)")
+                                       "(v ← μ·v + g; torch.optim.SGD's momentum). Default "
+                                       "0.9, not torch.optim.SGD's 0, which is plain descent")
         self.beta1Spin = self._spin("beta1Spin", "β₁", 0.9,
-                                    "Adam's β₁: decay of the running mean of the gradient")
+                                    "Adam's β₁: decay of the running mean of the gradient "
+                                    "(torch.optim.Adam's default 0.9)")
         self.beta2Spin = self._spin("beta2Spin", "β₂", 0.999,
-                                    "Adam's β₂: decay of the running mean of the squared gradient")
+                                    "Adam's β₂: decay of the running mean of the squared gradient "
+                                    "(torch.optim.Adam's default 0.999)")
         self.alphaSpin = self._spin("alphaSpin", "α", 0.99,
                                     "RMSprop's α: decay of the running mean of the squared "
-                                    "gradient")
+                                    "gradient (torch.optim.RMSprop's default 0.99)")
         self.epsEdit = QLineEdit()
         self.epsEdit.setObjectName("epsEdit")
         self.epsEdit.setClearButtonEnabled(True)

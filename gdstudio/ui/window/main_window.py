@@ -641,13 +641,15 @@ class MainWindow(QMainWindow):
         elif isinstance(problem, FunctionProblem) and problem.dim == 1:
             x0 = float(config.start_params()[0])
             self.curve_plot.set_problem(problem, x0,
-                                        theory.minimum_for(x0) if theory is not None else None)
+                                        theory.minimum_for(x0, config.lr)
+                                        if theory is not None else None)
 
     @staticmethod
     def _optimum_loss(config: RunConfig, theory: Theory | None) -> float:
         if theory is None:
             return math.nan
-        return theory.optimum_loss(tuple(float(v) for v in config.start_params()))
+        return theory.optimum_loss(tuple(float(v) for v in config.start_params()),
+                                   config.lr)
 
     def _on_analysis(self, theory: Theory) -> None:
         """The theory of the problem set up has arrived: the panel, the minimum, the optimum
