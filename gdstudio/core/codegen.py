@@ -804,6 +804,9 @@ def torch_script(
         )
         lines += ["", *_data_lines(problem, data), ""]
         if scaled or batches:
+            # the app's code first: Data's __init__, run below, uses its module-level names
+            lines += app
+            app = []
             lines += _regression_class(body)
             lines += variant
             lines += _inner_problem(scaled)
