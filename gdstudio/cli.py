@@ -335,12 +335,14 @@ def _theory_lines(config: Any) -> list[str]:
             a = analyze_function(config.problem)
             x0 = float(config.start_params()[0])
             target, regime = a.regime(config.lr, x0)
+            note = [f"        ({a.note})"] if a.note else []
             if target is None:
-                return [f"theory: f'(x) = {a.derivative_text}; {regime.description}"]
+                return [f"theory: f'(x) = {a.derivative_text}; {regime.description}", *note]
             return [
                 f"theory: f'(x) = {a.derivative_text}; heads for the {target.describe()}; "
                 f"critical lr = {regime.critical_lr:.6g}",
                 f"        lr = {config.lr:g} is {regime.kind}: {regime.description}",
+                *note,
             ]
         r = analyze_regression(config.problem)
         where = ""
