@@ -324,6 +324,9 @@ def check_options_apply(config: Any, given: set[str], optimizers: Sequence[str],
     from gdstudio.core.problems import RegressionProblem
 
     regression = isinstance(config.problem, RegressionProblem)
+    if "device" in given and config.engine != "torch":
+        raise _UsageError("--device applies to --engine torch (the manual engine runs on the "
+                          "CPU): it would be ignored")
     for dest, users in _OPTIMIZER_OPTIONS.items():
         if dest in given and not any(o in users for o in optimizers):
             which = "/".join(dict.fromkeys(optimizers))

@@ -166,3 +166,22 @@ def test_the_cli_prints_the_same_messages(field):
     with pytest.raises(ConfigError) as info:
         _config(field, "abc")
     assert str(info.value) == f"{what} must be a number, got 'abc'"
+
+
+@pytest.mark.parametrize("value, expected", [(np.float32(0.5), 0.5), ("0.25", 0.25), (1, 1.0)])
+def test_a_problems_own_learning_rate_goes_the_same_way(value, expected):
+    p = FunctionProblem("x**2", lr=value)
+    assert p.default_lr == expected and type(p.default_lr) is float
+    assert RunConfig(problem=p).lr == expected
+
+
+@pytest.mark.parametrize("value, message", [
+    (True, "learning rate must be a number, got True"),
+    ("abc", "learning rate must be a number, got 'abc'"),
+    (0, "learning rate must be > 0, got 0"),
+    (np.float64("nan"), "learning rate must be a number, got nan"),
+])
+def test_a_problems_own_learning_rate_is_refused_the_same_way(value, message):
+    with pytest.raises(ConfigError) as info:
+        FunctionProblem("x**2", lr=value)
+    assert str(info.value) == message

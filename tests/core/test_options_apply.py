@@ -54,6 +54,7 @@ REFUSED = [
     (["--synthetic", "10", "--batch-seed", "3"], "--batch-seed", "--batch-size N > 0"),
     (["--DATA", "--seed", "3"], "--seed", "--synthetic N"),
     (["--DATA", "--noise", "2"], "--noise", "--synthetic N"),
+    (["--device", "cpu"], "--device", "--engine torch"),
 ]
 
 
@@ -75,6 +76,7 @@ def test_an_option_that_would_be_ignored_is_refused(capsys, csv, args, option, a
     (["--synthetic", "10", "--seed", "3", "--noise", "2"], "seed", 3),
     (["--problem", "regression", "--noise", "2"], "synthetic", 100),
     (["--synthetic", "10", "--batch-size", "2", "--batch-seed", "3"], "batch_seed", 3),
+    (["--engine", "torch", "--device", "cpu"], "device", "cpu"),
 ])
 def test_options_that_apply_are_taken(capsys, args, field, value):
     code, out, err = cli(capsys, *args, "--epochs", "1", "--format", "json")
@@ -100,7 +102,7 @@ def test_a_sessions_optimizer_decides_too(capsys, tmp_path):
 
 #: Options that apply to every run (the others are conditional: tested above).
 ALWAYS = {"--session", "--problem", "--expr", "--preset", "--x0", "--m0", "--c0", "--data",
-          "--synthetic", "--lr", "--epochs", "--engine", "--device", "--dtype", "--optimizer",
+          "--synthetic", "--lr", "--epochs", "--engine", "--dtype", "--optimizer",
           "--tol", "--scale-x", "--batch-size", "--stop-on-cycle", "--format", "--help"}
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from gdstudio.core.descent.numbers import flag, real, whole
+from gdstudio.core.numbers import flag, real, whole
 from gdstudio.core.descent.optimizers import OPTIMIZERS, OptimizerSettings
 from gdstudio.core.errors import ConfigError
 from gdstudio.core.problems import FunctionProblem, Problem, RegressionProblem

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from gdstudio.core.descent.fused import fma
-from gdstudio.core.descent.numbers import real
+from gdstudio.core.numbers import real
 from gdstudio.core.errors import ConfigError
 
 OPTIMIZERS = ("gd", "sgd", "momentum", "nesterov", "adam", "rmsprop", "adagrad")

@@ -1,5 +1,7 @@
 """One check for every numeric setting of a run (issue 13, family 14).
 
+In ``core`` itself (not ``core.descent``) so that the problems can use it without an import cycle.
+
 :func:`real` and :func:`whole` accept what a person or a program naturally passes for a number
 (Python ints and floats, NumPy scalars of any real dtype, a 0-d array, text such as ``"1e-8"``
 as the command line gives it) and refuse the rest with one message shape, the one the CLI
