@@ -10,6 +10,8 @@ import time
 from files_support import TIMEOUT_MS
 from PySide6.QtCore import QTimer
 
+from gdstudio.ui.panels.control_panel import SURFACE_TAB
+
 
 def test_typing_a_huge_polynomial_keeps_the_window_responsive(window, qtbot):
     c = window.controls
@@ -44,3 +46,40 @@ def test_a_derivative_too_long_to_show_is_said_so(window, qtbot):
     qtbot.waitUntil(lambda: "too long to show" in c.derivativeLabel.text(), timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: "Working out" not in window.analysis.text(), timeout=TIMEOUT_MS)
     assert "too long to show" in window.analysis.text()
+
+
+def test_no_symbolic_work_runs_on_the_gui_thread(window, qtbot, monkeypatch):
+    """Typing f(x) and f(x, y): SymPy's expression, derivative, texts and compiled gradient
+    are all made in background threads (the analysis, the derivative label, the run)."""
+    import threading
+
+    from gdstudio.core.expr.expression import load_symbolic
+
+    symbolic = load_symbolic()
+    on_gui: list[str] = []
+    for name in ("build_sym", "diff", "bounded_pretty", "pretty", "array_bodies",
+                 "polynomial_coefficients", "tree_size"):
+        original = getattr(symbolic, name)
+
+        def spy(*args, _original=original, _name=name, **kwargs):
+            if threading.current_thread() is threading.main_thread():
+                on_gui.append(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(symbolic, name, spy)
+    c = window.controls
+    c.expressionEdit.setText("(x - 3)**4 + sin(x)")
+    qtbot.waitUntil(lambda: "sin" in window.analysis.text() and "…" not in
+                    c.derivativeLabel.text(), timeout=TIMEOUT_MS)
+    c.problemTabs.setCurrentIndex(SURFACE_TAB)
+    tab = c.surfaceTab
+    tab.surfaceEdit.setText("(x - 1)**2 + 3*(y + 2)**4 + x*y")
+    qtbot.waitUntil(lambda: window.model.analysis is not None and "…" not in
+                    tab.gradientLabel.text() and window.controller.state == "ready"
+                    and getattr(window.run_data.config.problem, "text", "")
+                    == "(x - 1)**2 + 3*(y + 2)**4 + x*y",
+                    timeout=TIMEOUT_MS)
+    # the contour map's title: f as SymPy prints it, from the theory (worked out off the GUI)
+    qtbot.waitUntil(lambda: "f(x, y) = x·y + (x − 1)²" in
+                    window.surface_plot.getPlotItem().titleLabel.text, timeout=TIMEOUT_MS)
+    assert on_gui == []
