@@ -127,23 +127,23 @@ def first_cycle(
     found = find_cycle(params, max_period=max_period, repeats=repeats, dtype=dtype)
     if found is None:
         return None
-    # For each period, where the final run of rows that repeat with it began (earlier rows
-    # were searched at the previous block's end, so it lies within one search window before
-    # ``start``); the cycle is certain no earlier than ``repeats`` periods after that.
+    # The rows at which some period's repetition spans ``repeats`` periods (a cycle can
+    # be certain only there; the spread condition is left to find_cycle). Rows before
+    # ``start`` were searched at the previous block's end; one search window before it is
+    # all a repetition ending at or after ``start`` can need.
     lo = max(0, min(start, n - 1) - (repeats * max_period + 1))
     seg = params[lo:]
     eps = float(np.finfo(np.float32 if dtype == "float32" else np.float64).eps)
-    earliest = n - 1
+    maybe = np.zeros(n, dtype=bool)
     with np.errstate(all="ignore"):
         for p in range(2, min(max_period, seg.shape[0] - 1) + 1):
             close = np.asarray(_within_ulps(seg[p:], seg[:-p], eps).all(axis=1))  # lo+i+p ≈ lo+i
-            if not close[-1]:
-                continue
-            breaks = np.nonzero(~close)[0]
-            first = int(breaks[-1]) + 1 if breaks.size else 0
-            earliest = min(earliest, lo + first + repeats * p)
-    earliest = max(earliest, start)
-    for e in range(earliest, n):
+            index = np.arange(close.shape[0])
+            last_break = np.maximum.accumulate(np.where(close, -1, index))
+            lasting = (index - last_break) >= (repeats - 1) * p + 1  # find_cycle's pairs
+            maybe[lo + p + index[lasting]] = True
+    maybe[:start] = False
+    for e in np.nonzero(maybe)[0].tolist():
         hit = find_cycle(params[: e + 1], max_period=max_period, repeats=repeats, dtype=dtype)
         if hit is not None:
             return e, hit
