@@ -173,3 +173,21 @@ def test_a_race_lane_stops_at_its_first_certain_epoch():
         assert h.status == "cycling" and h.epochs_run == expected, lr
         assert h.message.endswith(f"through epoch {expected}")
         np.testing.assert_array_equal(h.params, f.params[: expected + 1])
+
+
+def test_a_cycle_certain_early_in_a_block_is_found_even_if_it_breaks_later():
+    from gdstudio.core.descent.rules import first_cycle
+
+    rng = np.random.default_rng(5)
+    rows = list(rng.normal(size=10))
+    rows += [1.0, 2.5, -0.5] * 4  # a 3-cycle: certain after 3 periods + 1 row
+    rows += list(rng.normal(size=5))  # … then broken
+    rows += [4.0, -4.0] * 6  # a 2-cycle at the block's end
+    params = np.array(rows)[:, None]
+    expected = _first_certain(params[:, 0])
+    assert expected == 10 + 9  # the 3-cycle's rows 10 … 19: 3 periods + 1 row
+    e, (period, _pts) = first_cycle(params, 0)
+    assert (e, period) == (expected, 3)
+    # from a later block start: the first certain row at or after it, the 2-cycle's
+    e, (period, _pts) = first_cycle(params, 30)
+    assert (e, period) == (27 + 6, 2)
