@@ -138,3 +138,22 @@ def test_integer_constants_beyond_floats_are_a_message_not_an_internal_error(exp
     assert out.stderr.startswith("gdstudio: error: f is not finite at the start")
     assert "internal error" not in out.stderr and "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("expr", ["((x*7)**500)**500", "((x+1)**2)**600", "(sin(x)**3)**400",
+                                  "((-x)**40)**40"])
+def test_powers_of_powers_of_any_variable_part_are_bounded(expr):
+    # SymPy multiplies the exponents out ((7x)**500)**500 = 7**250000·x**250000: one integer
+    # power that held the interpreter for minutes. The combined exponent is bounded at parse
+    # time for any variable base, as it was for x itself ((x**2)**600).
+    from gdstudio.core.errors import ExpressionError
+
+    t0 = time.perf_counter()
+    with pytest.raises(ExpressionError, match="the exponent is too large"):
+        parse_expression(expr)
+    assert time.perf_counter() - t0 < 1
+
+
+def test_powers_of_powers_within_the_bound_still_work():
+    e = parse_expression("((x+1)**2)**500")
+    assert e.evaluate(0.0) == 1.0 and e.gradient(0.0) == (1000.0,)
