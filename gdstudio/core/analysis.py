@@ -279,7 +279,7 @@ def analyze_function(
     cap = _symbolic.MAX_DIFFERENTIATED_NODES
     small = _symbolic.tree_size(fp, cap) <= cap
     if small and sympy.count_ops(fp, visual=False) <= _MAX_SYMBOLIC_OPS:
-        fpp_sym = sympy.diff(fp, x)
+        fpp_sym = _symbolic.diff(fp, x)
     f2: Callable[[float], float]
     second_text = ""
     if fpp_sym is not None:
@@ -477,7 +477,6 @@ def analyze_surface(problem: FunctionProblem, start: tuple[float, ...] | None = 
     """Find the stationary point descent from ``start`` heads for (damped Newton with a
     gradient-descent fallback, bounded iterations) and the Hessian there."""
     load_symbolic()  # one importer at a time (see expressions.load_symbolic)
-    import sympy
 
     from gdstudio.core.expr.expression import compile_sympy
 
@@ -495,7 +494,7 @@ def analyze_surface(problem: FunctionProblem, start: tuple[float, ...] | None = 
     cap = _symbolic.MAX_DIFFERENTIATED_NODES
     H: Callable[[np.ndarray], np.ndarray]
     if all(_symbolic.tree_size(g, cap) <= cap for g in grads):
-        hess_sym = [[sympy.diff(g, s) for s in syms] for g in grads]
+        hess_sym = [[_symbolic.diff(g, s) for s in syms] for g in grads]
         hess = compile_sympy([h for row in hess_sym for h in row], expr.variables, "math")
 
         def H(p: np.ndarray) -> np.ndarray:

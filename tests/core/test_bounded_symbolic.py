@@ -157,3 +157,61 @@ def test_powers_of_powers_of_any_variable_part_are_bounded(expr):
 def test_powers_of_powers_within_the_bound_still_work():
     e = parse_expression("((x+1)**2)**500")
     assert e.evaluate(0.0) == 1.0 and e.gradient(0.0) == (1000.0,)
+
+
+# --- the hard time bound on one SymPy step ---------------------------------------------------
+
+SLOW = ("tanh((((((exp((1/x))*((x*pi))**5) + sqrt(x)))**10)**40 - (abs(x) - tanh(((((x)**3/"
+        "(x*x))*-0.60)*(x - ((pi)**5*(1.81 - pi))))))))")
+
+
+def _spin(seconds: float) -> str:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+    return "finished"
+
+
+def test_a_step_past_the_bound_is_interrupted_in_any_thread(monkeypatch):
+    import threading
+
+    from gdstudio.core.expr import deadline
+
+    monkeypatch.setattr(deadline, "SECONDS", 0.2)
+    slow = deadline.bounded(_spin)
+    t0 = time.perf_counter()
+    with pytest.raises(deadline.SymbolicTimeout, match="too complex to analyse"):
+        slow(30)
+    assert time.perf_counter() - t0 < 5
+    seen: list[object] = []
+
+    def worker() -> None:
+        try:
+            seen.append(slow(30))
+        except deadline.SymbolicTimeout as err:
+            seen.append(err)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive() and isinstance(seen[0], deadline.SymbolicTimeout)
+    # A step within the bound is untouched, and nothing arrives after it.
+    assert [slow(0.01) for _ in range(20)] == ["finished"] * 20
+    assert _spin(0.5) == "finished"
+
+
+def test_sympys_own_expansion_is_cut_at_the_bound_and_said_so():
+    # SymPy's tanh asks whether its argument is real and expands (… + sqrt(x))**400 to find
+    # out: unbounded before (the derivative never came), a message after SECONDS now.
+    out, wall = _cli("--expr", SLOW, "--x0", "0.5", "--epochs", "2")
+    assert out.returncode == 2 and wall < 40
+    assert out.stderr.startswith("gdstudio: error: f is too complex to analyse: a symbolic "
+                                 "step took more than 5 s")
+    assert "--engine torch" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    # … and the analysis says so instead of never ending
+    from gdstudio.core.theory import theory_of
+
+    t0 = time.perf_counter()
+    theory = theory_of(RunConfig(problem=FunctionProblem(SLOW), x0=0.5))
+    assert time.perf_counter() - t0 < 40
+    assert "too complex to analyse" in theory.error

@@ -83,3 +83,23 @@ def test_no_symbolic_work_runs_on_the_gui_thread(window, qtbot, monkeypatch):
     qtbot.waitUntil(lambda: "f(x, y) = x·y + (x − 1)²" in
                     window.surface_plot.getPlotItem().titleLabel.text, timeout=TIMEOUT_MS)
     assert on_gui == []
+
+
+def test_a_derivative_past_the_time_bound_is_said_so_and_the_window_goes_on(window, qtbot):
+    slow = ("tanh((((((exp((1/x))*((x*pi))**5) + sqrt(x)))**10)**40 - (abs(x) - tanh(((((x)"
+            "**3/(x*x))*-0.60)*(x - ((pi)**5*(1.81 - pi))))))))")
+    c = window.controls
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    c.expressionEdit.setText(slow)
+    qtbot.waitUntil(lambda: "too complex to analyse" in c.derivativeLabel.text()
+                    and "too complex to analyse" in window.analysis.text(), timeout=60_000)
+    timer.stop()
+    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    assert gaps and max(gaps) < 1.0, max(gaps)
+    c.expressionEdit.setText("(x - 1)**2")  # the next one is analysed as usual
+    qtbot.waitUntil(lambda: c.derivativeLabel.text() == "f′(x) = 2·x − 2", timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: "minimum at x = 1" in window.analysis.text(), timeout=TIMEOUT_MS)

@@ -15,6 +15,7 @@ import sympy
 
 from gdstudio.core.errors import ExpressionError
 from gdstudio.core.expr.compile import compile_function, uses_all_variables
+from gdstudio.core.expr.deadline import bounded
 from gdstudio.core.expr.parse import Checker
 from gdstudio.core.expr.printing import number_literal
 
@@ -79,6 +80,7 @@ class _SympyAlgebra:
         return _SYMPY_FUNCTIONS[name](arg)
 
 
+@bounded
 def build_sym(text: str, variables: Sequence[str], tree: Any) -> Any:
     """The SymPy expression of a checked tree; ExpressionError if it is nowhere defined."""
     try:
@@ -100,6 +102,7 @@ def symbols(variables: Sequence[str]) -> tuple[Any, ...]:
     return tuple(sympy.Symbol(v, real=True) for v in variables)
 
 
+@bounded
 def diff(expr: Any, symbol: Any) -> Any:
     return sympy.diff(expr, symbol)
 
@@ -164,6 +167,7 @@ def _print(expr: Any, names: dict[Any, str]) -> str:
     raise _Unsupported(f"cannot compile {func.__name__}")
 
 
+@bounded
 def array_bodies(exprs: Sequence[Any], variables: Sequence[str], backend: str) -> list[str]:
     """The body (source of one Python expression of ``_v0``, ``_v1``, …) of each of ``exprs``
     for ``backend``, as :func:`compile_sympy` compiles them."""
@@ -197,6 +201,7 @@ def compile_sympy(
     return compile_function(source, backend)
 
 
+@bounded
 def expression_source(exprs: Sequence[Any], variables: Sequence[str]) -> list[str]:
     """The Python source text (math names) of each expression; used by code generation."""
     args = list(variables)
@@ -236,6 +241,7 @@ def tree_size(expr: Any, cap: int) -> int:
     return n
 
 
+@bounded
 def bounded_pretty(expr: Any, cap: int = MAX_PRINTED_NODES) -> str:
     """:func:`pretty`, or a short sentence when the tree has more than ``cap`` nodes."""
     if tree_size(expr, cap) > cap:
@@ -292,6 +298,7 @@ def _trim(c: _Coeffs) -> _Coeffs:
     return c
 
 
+@bounded
 def polynomial_coefficients(expr: Any, x: Any, max_degree: int) -> tuple[list[float] | None, str]:
     """The coefficients of ``expr`` as a polynomial in ``x`` (highest degree first, floats),
     read from its tree by exact arithmetic on at most ``max_degree + 1`` coefficients.

@@ -204,6 +204,8 @@ class ExpressionTab(QWidget):
             return  # the expression has changed (or is invalid) since
         if isinstance(derivative, str):
             text = self._tidy(pretty_math(derivative))
+        elif isinstance(derivative, InputError):  # too complex (SymPy past its time bound)
+            text = f"({derivative})"
         else:  # a help text: never break the panel
             text = f"(not available: {type(derivative).__name__})"
         self.derivative.setText(f"{self._names.derivative_prefix} {text}")
