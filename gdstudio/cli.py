@@ -330,6 +330,56 @@ def config_from_session(
     return (config.with_(**changes) if changes else config), lr_changes
 
 
+#: Hyper-parameter options and the optimizers that use them (the rest ignore them).
+_OPTIMIZER_OPTIONS = {
+    "momentum": ("momentum", "nesterov"),
+    "beta1": ("adam",),
+    "beta2": ("adam",),
+    "alpha": ("rmsprop",),
+    "eps": ("adam", "rmsprop", "adagrad"),
+}
+
+
+def _or(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def check_options_apply(config: Any, given: set[str], optimizers: Sequence[str],
+                        args: argparse.Namespace) -> None:
+    """Refuse an option typed for a run it does not change (issue 13, family 16): one rule
+    for every option, a message naming it and what it applies to. ``given`` holds the dests
+    typed; ``optimizers`` the run's (a race's lanes)."""
+    from gdstudio.core.problems import RegressionProblem
+
+    regression = isinstance(config.problem, RegressionProblem)
+    if "device" in given and config.engine != "torch":
+        raise _UsageError("--device applies to --engine torch (the manual engine runs on the "
+                          "CPU): it would be ignored")
+    for dest, users in _OPTIMIZER_OPTIONS.items():
+        if dest in given and not any(o in users for o in optimizers):
+            which = "/".join(dict.fromkeys(optimizers))
+            raise _UsageError(f"{_option(dest)} applies to --optimizer {_or(users)}, "
+                              f"not {which}: it would be ignored")
+    if not regression:
+        for dest in ("x_column", "y_column", "seed", "noise", "batch_seed"):
+            if dest in given:
+                raise _UsageError(f"{_option(dest)} applies to --problem regression, not to a "
+                                  "function: it would be ignored")
+        return
+    from_csv = args.data is not None  # (a session's problem options are refused before)
+    for dest in ("x_column", "y_column"):
+        if dest in given and not from_csv:
+            raise _UsageError(f"{_option(dest)} applies to --data FILE.csv, not to synthetic "
+                              "data: it would be ignored")
+    for dest in ("seed", "noise"):
+        if dest in given and from_csv:
+            raise _UsageError(f"{_option(dest)} applies to --synthetic N, not to --data: it "
+                              "would be ignored")
+    if "batch_seed" in given and not config.batch_size:
+        raise _UsageError("--batch-seed applies to mini-batches (--batch-size N > 0), not to "
+                          "full-batch descent: it would be ignored")
+
+
 def _column(value: str | None) -> int | str | None:
     if value is None:
         return None
@@ -366,13 +416,15 @@ def _theory_lines(config: Any) -> list[str]:
             a = analyze_function(config.problem)
             x0 = float(config.start_params()[0])
             target, regime = a.regime(config.lr, x0)
+            note = [f"        ({a.note})"] if a.note else []
             if target is None:
-                return [f"theory: f'(x) = {a.derivative_text}; {regime.description}"]
+                return [f"theory: f'(x) = {a.derivative_text}; {regime.description}", *note]
             lr_t, crit_t = distinct_texts(config.lr, regime.critical_lr)
             return [
                 f"theory: f'(x) = {a.derivative_text}; heads for the {target.describe()}; "
                 f"critical lr = {crit_t}",
                 f"        lr = {lr_t} is {regime.kind}: {regime.description}",
+                *note,
             ]
         r = analyze_regression(config.problem)
         where = ""
@@ -405,10 +457,9 @@ def run_command(argv: Sequence[str]) -> int:
     argv = _attach_values(list(argv))
     try:
         args = parser.parse_args(argv)
-        given: set[str] = set()
+        given = _given_options(argv)
         lr_changes: tuple[tuple[int, float], ...] = ()
         if args.session is not None:
-            given = _given_options(argv)
             config, lr_changes = config_from_session(args, given)
         else:
             config = config_from_args(args)
@@ -418,6 +469,7 @@ def run_command(argv: Sequence[str]) -> int:
         explain = _explain_epoch(args.explain)
         if explain is not None and args.format != "table":
             raise _UsageError("--explain prints text: leave out --format")
+        check_options_apply(config, given, optimizers, args)
         if len(lrs) > 1 or len(optimizers) > 1:
             if explain is not None:
                 raise _UsageError("--explain applies to one run, not a race")

@@ -206,6 +206,8 @@ class FunctionAnalysis:
     points: tuple[StationaryPoint, ...]
     search_range: tuple[float, float]
     exact: bool  # True when found from a polynomial's roots (all of them, not just a range)
+    #: what the analysis could not do within its bounds ("" when nothing), for the reader
+    note: str = ""
     _fprime: Callable[[float], float] = field(repr=False, compare=False, default=abs)
     _walks: dict[tuple[float, float], Walk] = field(repr=False, compare=False,
                                                     default_factory=dict)
@@ -378,30 +380,19 @@ def _bounded_instead(regime: Regime, path: Walk) -> Regime:
     )
 
 
-def _poly_roots(fp: Any, x: Any) -> list[float] | None:
-    load_symbolic()  # one importer at a time (see expressions.load_symbolic)
-    import sympy
-
-    try:
-        if not fp.is_polynomial(x):
-            return None
-        poly = sympy.Poly(fp, x)
-    except (sympy.PolynomialError, sympy.GeneratorsNeeded, ValueError, TypeError):
-        return None
-    if poly.degree() > _MAX_POLY_DEGREE:
-        return None
-    if poly.degree() <= 0:
-        return []
-    try:
-        coeffs = [float(c) for c in poly.all_coeffs()]
-    except (TypeError, ValueError):
-        return None
-    if not all(math.isfinite(c) for c in coeffs):
-        return None
+def _poly_roots(fp: Any, x: Any) -> tuple[list[float] | None, str]:
+    """The real roots of f' when it is a polynomial of degree ≤ ``_MAX_POLY_DEGREE`` (and why
+    not otherwise: "degree" past the bound, "" for a function that is not a polynomial). The
+    coefficients are read from the tree (bounded work), never through SymPy's expand()."""
+    coeffs, why = load_symbolic().polynomial_coefficients(fp, x, _MAX_POLY_DEGREE)
+    if coeffs is None:
+        return None, "degree" if why == "degree" else ""
+    if len(coeffs) <= 1:
+        return [], ""
     roots = np.roots(coeffs)
     scale = max(1.0, float(np.max(np.abs(roots)))) if roots.size else 1.0
     real = sorted(float(r.real) for r in roots if abs(r.imag) <= 1e-7 * scale)
-    return real
+    return real, ""
 
 
 def _newton_polish(x0: float, f1: Callable[[float], float], f2: Callable[[float], float]) -> float:
@@ -453,19 +444,21 @@ def analyze_function(
     fp = expr.gradient_sym[0]
     f1 = expr.math_gradient
     f = expr.math_function
+    _symbolic = load_symbolic()
     fpp_sym = None
-    if sympy.count_ops(fp, visual=False) <= _MAX_SYMBOLIC_OPS:
-        fpp_sym = sympy.diff(fp, x)
+    cap = _symbolic.MAX_DIFFERENTIATED_NODES
+    small = _symbolic.tree_size(fp, cap) <= cap
+    if small and sympy.count_ops(fp, visual=False) <= _MAX_SYMBOLIC_OPS:
+        fpp_sym = _symbolic.diff(fp, x)
     f2: Callable[[float], float]
     second_text = ""
     if fpp_sym is not None:
-        _pretty = load_symbolic().pretty
         from gdstudio.core.errors import ExpressionError
         from gdstudio.core.expr.expression import compile_sympy
 
         try:
             f2 = compile_sympy([fpp_sym], ("x",), "math", single=True)
-            second_text = _pretty(fpp_sym)
+            second_text = _symbolic.bounded_pretty(fpp_sym)
         except ExpressionError:
             fpp_sym = None
     if fpp_sym is None:
@@ -474,8 +467,12 @@ def analyze_function(
             return (f1(v + h) - f1(v - h)) / (2 * h)
 
     lo, hi = search_range or problem.plot_range((float(problem.start(None)[0]),))
-    roots = _poly_roots(fp, x)
+    roots, why = _poly_roots(fp, x)
     exact = roots is not None
+    note = ""
+    if why == "degree":
+        note = (f"too complex to analyse exactly (f' is a polynomial of degree above "
+                f"{_MAX_POLY_DEGREE}): stationary points are sampled on [{lo:.6g}, {hi:.6g}]")
     candidates: list[float] = []
     if roots is not None:
         candidates = [_newton_polish(r, f1, f2) for r in roots]
@@ -504,6 +501,7 @@ def analyze_function(
         points=tuple(points),
         search_range=(float(lo), float(hi)),
         exact=exact,
+        note=note,
         _fprime=f1,
     )
 
@@ -697,24 +695,40 @@ def analyze_surface(
     """Find the stationary point descent from ``start`` heads for (damped Newton with a
     gradient-descent fallback, bounded iterations) and the Hessian there."""
     load_symbolic()  # one importer at a time (see expressions.load_symbolic)
-    import sympy
 
     from gdstudio.core.expr.expression import compile_sympy
 
     expr = problem.expression
     syms = expr.symbols
     grads = expr.gradient_sym
-    hess_sym = [[sympy.diff(g, s) for s in syms] for g in grads]
     f = expr.math_function
     grad = expr.math_gradient
-    hess = compile_sympy([h for row in hess_sym for h in row], expr.variables, "math")
     k = len(syms)
-
-    def H(p: np.ndarray) -> np.ndarray:
-        return np.array(hess(*p), dtype=float).reshape(k, k)
 
     def G(p: np.ndarray) -> np.ndarray:
         return np.array(grad(*p), dtype=float).reshape(k)
+
+    _symbolic = load_symbolic()
+    cap = _symbolic.MAX_DIFFERENTIATED_NODES
+    H: Callable[[np.ndarray], np.ndarray]
+    if all(_symbolic.tree_size(g, cap) <= cap for g in grads):
+        hess_sym = [[_symbolic.diff(g, s) for s in syms] for g in grads]
+        hess = compile_sympy([h for row in hess_sym for h in row], expr.variables, "math")
+
+        def H(p: np.ndarray) -> np.ndarray:
+            return np.array(hess(*p), dtype=float).reshape(k, k)
+    else:
+        # Too large to differentiate again in bounded time: central differences of the
+        # exact gradient (as for a large f'(x) in one variable).
+        def H(p: np.ndarray) -> np.ndarray:
+            cols = []
+            for i in range(k):
+                h = 1e-5 * max(1.0, abs(float(p[i])))
+                step = np.zeros(k)
+                step[i] = h
+                cols.append((G(p + step) - G(p - step)) / (2 * h))
+            out = np.array(cols).T
+            return 0.5 * (out + out.T)
 
     p = np.array(problem.start(start), dtype=float)
     start0 = tuple(float(v) for v in p)

@@ -18,6 +18,7 @@ import numpy as np
 from gdstudio.core import data as _data
 from gdstudio.core.errors import ConfigError, DataError
 from gdstudio.core.expr.expression import Expression, parse_expression
+from gdstudio.core.numbers import real
 
 __all__ = [
     "FunctionPreset",
@@ -231,7 +232,8 @@ class FunctionProblem:
         if x0 is None:
             x0 = p.x0 if p else (7.0 if self.dim == 1 else (2.0, 2.0))
         self.default_x0 = x0
-        self.default_lr = float(lr if lr is not None else (p.lr if p else 0.1))
+        self.default_lr = (real(lr, "learning rate", low=0.0, low_open=True) if lr is not None
+                           else float(p.lr if p else 0.1))
         self.default_epochs = p.epochs if p else 50
         self.x_range: tuple[float, float] | None = x_range or (p.x_range if p else None)
         self.y_range: tuple[float, float] | None = p.y_range if p else None

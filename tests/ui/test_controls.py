@@ -13,9 +13,14 @@ from gdstudio.ui.panels.widgets import IntegerSpinBox, ScientificSpinBox, log_gr
 
 @pytest.fixture
 def panel(qtbot):
+    from gdstudio.ui.threads.registry import stop_all_threads
+
     p = ControlPanel()
     qtbot.addWidget(p)
-    return p
+    yield p
+    # The derivative of a typed f(x) is worked out in a background task; a bare panel has no
+    # app to join it at exit, so the test does.
+    stop_all_threads()
 
 
 @pytest.mark.parametrize(

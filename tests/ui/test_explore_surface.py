@@ -55,7 +55,7 @@ def test_bowl_trajectory_matches_the_closed_form(window, qtbot):
     to_surface(qtbot, window, "bowl")  # x² + 10y², from (−4, 1.5) at lr 0.08
     assert window.plot_stack.currentWidget() is window.surface_plot
     c = window.controls
-    assert c.surfaceTab.gradientLabel.text() == "∇f = (2·x, 20·y)"
+    qtbot.waitUntil(lambda: c.surfaceTab.gradientLabel.text() == "∇f = (2·x, 20·y)")
     assert (c.lrSpin.value(), c.epochsSpin.value()) == (0.08, 150)
     steps(qtbot, window, 12)
     t = np.arange(13)
@@ -133,7 +133,7 @@ def test_a_typed_surface_is_checked_as_you_type(window, qtbot):
     assert tab.surfaceError.isVisible() and not c.is_valid()
     tab.surfaceEdit.setText("(x - 1)**2 + 3*(y + 2)**2")
     assert not tab.surfaceError.isVisible()
-    assert tab.gradientLabel.text() == "∇f = (2·x − 2, 6·y + 12)"
+    qtbot.waitUntil(lambda: tab.gradientLabel.text() == "∇f = (2·x − 2, 6·y + 12)")
     assert tab.surfaceCombo.currentData() is None  # custom
     qtbot.waitUntil(lambda: ready(window) and window.run_data.config.problem.text
                     == "(x - 1)**2 + 3*(y + 2)**2")

@@ -6,7 +6,6 @@ window build and read the same dataclass. Every numeric field goes through the s
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -15,6 +14,7 @@ import numpy as np
 
 from gdstudio.core.descent.optimizers import OPTIMIZERS, OptimizerSettings
 from gdstudio.core.errors import ConfigError
+from gdstudio.core.numbers import flag, real, whole
 from gdstudio.core.problems import FunctionProblem, Problem, RegressionProblem
 
 #: Upper bound on epochs for one run (memory: 24 bytes per epoch for f(x)).
@@ -25,25 +25,8 @@ ENGINES = ("manual", "torch")
 DTYPES = ("float64", "float32")
 
 
-def _number(value: Any, what: str) -> float:
-    if isinstance(value, bool) or value is None:
-        raise ConfigError(f"{what} must be a number, got {value!r}")
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{what} must be a number, got {value!r}") from None
-    if math.isnan(out):
-        raise ConfigError(f"{what} must be a number, got nan")
-    return out
-
-
 def check_learning_rate(value: Any) -> float:
-    lr = _number(value, "learning rate")
-    if not math.isfinite(lr):
-        raise ConfigError(f"learning rate must be finite, got {value!r}")
-    if lr <= 0:
-        raise ConfigError(f"learning rate must be > 0, got {value!r}")
-    return lr
+    return real(value, "learning rate", low=0.0, low_open=True)
 
 
 @dataclass(frozen=True)
@@ -82,18 +65,20 @@ class RunConfig:
             )
         lr = self.problem.default_lr if self.lr is None else self.lr
         object.__setattr__(self, "lr", check_learning_rate(lr))
-        if isinstance(self.epochs, bool) or not isinstance(self.epochs, (int, np.integer)):
-            e = _number(self.epochs, "epochs")
-            if not math.isfinite(e) or e != int(e):
-                raise ConfigError(f"epochs must be a whole number, got {self.epochs!r}")
-            object.__setattr__(self, "epochs", int(e))
-        if not 0 <= self.epochs <= MAX_EPOCHS:
-            raise ConfigError(f"epochs must be between 0 and {MAX_EPOCHS:,}, got {self.epochs}")
-        object.__setattr__(self, "epochs", int(self.epochs))
-        tol = _number(self.tol, "tolerance")
-        if not math.isfinite(tol) or tol < 0:
-            raise ConfigError(f"tolerance must be ≥ 0 and finite, got {self.tol!r}")
-        object.__setattr__(self, "tol", tol)
+        # Every numeric field through one check (.numbers), with the CLI's messages.
+        object.__setattr__(self, "epochs", whole(self.epochs, "epochs", high=MAX_EPOCHS))
+        object.__setattr__(self, "tol", real(self.tol, "tolerance", low=0.0))
+        for name in ("momentum", "beta1", "beta2", "alpha"):
+            object.__setattr__(self, name, real(getattr(self, name), name, low=0.0, high=1.0,
+                                                high_open=True))
+        if self.eps is not None:
+            object.__setattr__(self, "eps", real(self.eps, "eps", low=0.0, low_open=True))
+        for name in ("batch_size", "batch_seed"):
+            object.__setattr__(self, name, whole(getattr(self, name), name.replace("_", " ")))
+        for name in ("stop_on_cycle", "scale_x"):
+            object.__setattr__(self, name, flag(getattr(self, name), name))
+        for name in ("m0", "c0"):
+            object.__setattr__(self, name, real(getattr(self, name), f"start {name}"))
         if self.engine not in ENGINES:
             raise ConfigError(f"unknown engine {self.engine!r}; choose manual or torch")
         if self.dtype not in DTYPES:
@@ -108,10 +93,6 @@ class RunConfig:
                 f" {self.device!r}"
             )
         self.optimizer_settings  # validates hyper-parameters  # noqa: B018
-        for name in ("batch_size", "batch_seed"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-                raise ConfigError(f"{name.replace('_', ' ')} must be a whole number ≥ 0, got {v!r}")
         if not isinstance(self.problem, RegressionProblem):
             if self.scale_x:
                 raise ConfigError("feature scaling applies to regression problems only")

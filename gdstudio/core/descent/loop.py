@@ -37,6 +37,7 @@ from gdstudio.core.descent.rules import (
     converged_at_start_message,
     cycle_message,
     find_cycle,
+    first_cycle,
     grad_norms,
     scan_block,
     short_number,
@@ -315,12 +316,21 @@ class Descent:
             self.status = stop.status
             self.message = stop.message
             self.finished = True
-        elif self.epoch >= self.config.epochs:
+            return
+        if self.config.stop_on_cycle:
+            # The run ends at the row where the cycle first became certain, wherever it falls
+            # in the block (the rows computed after it are dropped).
+            found = first_cycle(self._buf.params[: self._buf.n], start,
+                                dtype=self.config.dtype)
+            if found is not None:
+                end, (period, pts) = found
+                self._buf.n = end + 1
+                self.finished = True
+                self.status = "cycling"
+                self.message = cycle_message(self.names, period, pts, end)
+                return
+        if self.epoch >= self.config.epochs:
             self._finish_by_epochs()
-        elif self.config.stop_on_cycle:
-            cyc = find_cycle(self._buf.params[: self._buf.n], dtype=self.config.dtype)
-            if cyc is not None:
-                self._finish_by_epochs()
 
     def _batch(self, start: int) -> StepBatch:
         b = self._buf

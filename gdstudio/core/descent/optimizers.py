@@ -3,7 +3,6 @@ written as ``torch.optim`` computes it (:func:`numpy_update`)."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +10,7 @@ import numpy as np
 
 from gdstudio.core.descent.fused import fma
 from gdstudio.core.errors import ConfigError
+from gdstudio.core.numbers import real
 
 OPTIMIZERS = ("gd", "sgd", "momentum", "nesterov", "adam", "rmsprop", "adagrad")
 
@@ -45,18 +45,13 @@ class OptimizerSettings:
             raise ConfigError(
                 f"unknown optimizer {self.name!r}; choose from {', '.join(OPTIMIZERS)}"
             )
-        for field_name, lo, hi in (
-            ("momentum", 0.0, 1.0),
-            ("beta1", 0.0, 1.0),
-            ("beta2", 0.0, 1.0),
-            ("alpha", 0.0, 1.0),
-        ):
-            v = getattr(self, field_name)
-            if (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
-                    or not lo <= v < hi):
-                raise ConfigError(f"{field_name} must be in [{lo:g}, {hi:g}), got {v!r}")
-        if self.eps is not None and (not math.isfinite(self.eps) or self.eps <= 0):
-            raise ConfigError(f"eps must be > 0, got {self.eps!r}")
+        # One check for every hyper-parameter (NumPy scalars and numeric text as lr takes them).
+        for field_name in ("momentum", "beta1", "beta2", "alpha"):
+            value = real(getattr(self, field_name), field_name, low=0.0, high=1.0,
+                         high_open=True)
+            object.__setattr__(self, field_name, value)
+        if self.eps is not None:
+            object.__setattr__(self, "eps", real(self.eps, "eps", low=0.0, low_open=True))
 
     @property
     def eps_value(self) -> float:

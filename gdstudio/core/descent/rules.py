@@ -118,6 +118,43 @@ def find_cycles(
     return out
 
 
+def first_cycle(
+    params: np.ndarray, start: int, *, max_period: int = CYCLE_PERIODS,
+    repeats: int = CYCLE_REPEATS, dtype: str = "float64",
+) -> tuple[int, tuple[int, np.ndarray]] | None:
+    """The first row ``e ≥ start`` at which :func:`find_cycle` on ``params[: e + 1]`` is
+    certain of a cycle (its last ``repeats`` · p + 1 rows repeat), with that cycle; None when
+    the rows up to the last show none. For ``--stop-on-cycle``: a block of updates is searched
+    once at its end, and the run then ends at the row where the cycle first became certain,
+    not at the end of the block that showed it.
+    """
+    n = params.shape[0]
+    found = find_cycle(params, max_period=max_period, repeats=repeats, dtype=dtype)
+    if found is None:
+        return None
+    # The rows at which some period's repetition spans ``repeats`` periods (a cycle can
+    # be certain only there; the spread condition is left to find_cycle). Rows before
+    # ``start`` were searched at the previous block's end; one search window before it is
+    # all a repetition ending at or after ``start`` can need.
+    lo = max(0, min(start, n - 1) - (repeats * max_period + 1))
+    seg = params[lo:]
+    eps = float(np.finfo(np.float32 if dtype == "float32" else np.float64).eps)
+    maybe = np.zeros(n, dtype=bool)
+    with np.errstate(all="ignore"):
+        for p in range(2, min(max_period, seg.shape[0] - 1) + 1):
+            close = np.asarray(_within_ulps(seg[p:], seg[:-p], eps).all(axis=1))  # lo+i+p ≈ lo+i
+            index = np.arange(close.shape[0])
+            last_break = np.maximum.accumulate(np.where(close, -1, index))
+            lasting = (index - last_break) >= (repeats - 1) * p + 1  # find_cycle's pairs
+            maybe[lo + p + index[lasting]] = True
+    maybe[:start] = False
+    for e in np.nonzero(maybe)[0].tolist():
+        hit = find_cycle(params[: e + 1], max_period=max_period, repeats=repeats, dtype=dtype)
+        if hit is not None:
+            return e, hit
+    return n - 1, found  # pragma: no cover - the last row is certain (found above)
+
+
 def _within_ulps(a: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
     """Where a and b agree to 4 ulps (of the larger): "the same point" for the cycle rule."""
     return np.abs(a - b) <= 4 * eps * np.maximum(np.abs(a), np.abs(b))

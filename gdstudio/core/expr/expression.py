@@ -114,17 +114,18 @@ class Expression:
 
     @cached_property
     def derivative_text(self) -> str:
-        """The derivative (1-D) or gradient components as readable text."""
+        """The derivative (1-D) or gradient components as readable text (a short sentence for a
+        part too long to show: the text is bounded whatever the expression)."""
         _symbolic = load_symbolic()
 
-        parts = [_symbolic.pretty(g) for g in self.gradient_sym]
+        parts = [_symbolic.bounded_pretty(g) for g in self.gradient_sym]
         return parts[0] if len(parts) == 1 else "(" + ", ".join(parts) + ")"
 
     @cached_property
     def pretty(self) -> str:
         _symbolic = load_symbolic()
 
-        return _symbolic.pretty(self.sym)
+        return _symbolic.bounded_pretty(self.sym)
 
     # --- compiled callables ------------------------------------------------------------------
 

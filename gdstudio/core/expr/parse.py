@@ -155,7 +155,7 @@ class _Probe:
                  pow_exp: float | None = None) -> None:
         self.const = const
         self.free_symbols = free
-        self.pow_exp = pow_exp  # x**k chains: the combined exponent k
+        self.pow_exp = pow_exp  # (…)**a**b chains on a variable part: the combined exponent
 
     @property
     def is_number(self) -> bool:
@@ -218,8 +218,12 @@ class _ProbeAlgebra:
                 raise ExpressionError("the expression is not real-valued") from None
             return _Probe(out)
         free = base.free_symbols | exponent.free_symbols
-        if base.pow_exp is not None and exponent.const is not None:
-            return _Probe(None, free, base.pow_exp * exponent.const)
+        if exponent.const is not None and base.const is None:
+            # Powers of powers multiply out whatever the base ((7*x)**500)**500 is 7**250000 ·
+            # x**250000 to SymPy, one C-level integer power that holds the interpreter for
+            # minutes): the combined exponent of any variable base is bounded, not only x's.
+            inner = base.pow_exp if base.pow_exp is not None else 1.0
+            return _Probe(None, free, inner * exponent.const)
         return _Probe(None, free)
 
     def power_exponent(self, value: _Probe) -> builtins.float | None:  # (float: the method)

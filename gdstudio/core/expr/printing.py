@@ -74,7 +74,10 @@ def _fold_constant(node: ast.AST, variables: tuple[str, ...]) -> str:
         return "nan"
     if isinstance(value, int) and abs(value) < 2**53:
         return f"({value})" if value < 0 else str(value)
-    return number_literal(float(value))
+    try:
+        return number_literal(float(value))
+    except OverflowError:  # an exact integer beyond floats (10**399): as its float, ±inf
+        return number_literal(math.inf if value > 0 else -math.inf)
 
 
 def _ast_source_unfolded(node: ast.AST, variables: tuple[str, ...]) -> str:

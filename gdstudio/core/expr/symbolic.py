@@ -16,10 +16,14 @@ import sympy
 
 from gdstudio.core.errors import ExpressionError
 from gdstudio.core.expr.compile import compile_function, uses_all_variables
+from gdstudio.core.expr.deadline import bounded
 from gdstudio.core.expr.parse import Checker
 from gdstudio.core.expr.printing import number_literal
 
-__all__ = ["array_bodies", "build_sym", "compile_sympy", "expression_source", "pretty"]
+__all__ = [
+    "array_bodies", "bounded_pretty", "build_sym", "compile_sympy", "expression_source",
+    "polynomial_coefficients", "pretty", "tree_size",
+]
 
 _SYMPY_FUNCTIONS = {
     "sin": sympy.sin,
@@ -77,6 +81,7 @@ class _SympyAlgebra:
         return _SYMPY_FUNCTIONS[name](arg)
 
 
+@bounded
 def build_sym(text: str, variables: Sequence[str], tree: Any) -> Any:
     """The SymPy expression of a checked tree; ExpressionError if it is nowhere defined."""
     try:
@@ -98,6 +103,7 @@ def symbols(variables: Sequence[str]) -> tuple[Any, ...]:
     return tuple(sympy.Symbol(v, real=True) for v in variables)
 
 
+@bounded
 def diff(expr: Any, symbol: Any) -> Any:
     return sympy.diff(expr, symbol)
 
@@ -162,6 +168,7 @@ def _print(expr: Any, names: dict[Any, str]) -> str:
     raise _Unsupported(f"cannot compile {func.__name__}")
 
 
+@bounded
 def array_bodies(exprs: Sequence[Any], variables: Sequence[str], backend: str) -> list[str]:
     """The body (source of one Python expression of ``_v0``, ``_v1``, …) of each of ``exprs``
     for ``backend``, as :func:`compile_sympy` compiles them."""
@@ -195,6 +202,7 @@ def compile_sympy(
     return compile_function(source, backend)
 
 
+@bounded
 def expression_source(exprs: Sequence[Any], variables: Sequence[str]) -> list[str]:
     """The Python source text (math names) of each expression; used by code generation."""
     args = list(variables)
@@ -208,3 +216,147 @@ def expression_source(exprs: Sequence[Any], variables: Sequence[str]) -> list[st
 def _unsupported_message(err: _Unsupported) -> str:
     return (f"its derivative cannot be evaluated numerically ({err}); simplify f(x), or use "
             "the torch engine (automatic differentiation)")
+
+
+# --------------------------------------------------------------------------------------------
+# Bounds on symbolic work: sizes measured and polynomials read without SymPy's expand().
+# --------------------------------------------------------------------------------------------
+
+#: Largest tree (in nodes, shared parts counted each time) printed as text: beyond it a
+#: derivative is "too long to show" rather than a page of SymPy output.
+MAX_PRINTED_NODES = 3000
+
+#: Largest tree SymPy differentiates again (second derivatives, Hessians): the product rule
+#: multiplies sizes, so beyond it the analysis uses finite differences of the exact gradient.
+MAX_DIFFERENTIATED_NODES = 1000
+
+
+def tree_size(expr: Any, cap: int) -> int:
+    """The number of nodes of ``expr``'s tree, counted up to ``cap + 1`` (then it stops: the
+    count is bounded work whatever the size)."""
+    n = 0
+    for _node in sympy.preorder_traversal(expr):
+        n += 1
+        if n > cap:
+            break
+    return n
+
+
+@bounded
+def bounded_pretty(expr: Any, cap: int = MAX_PRINTED_NODES) -> str:
+    """:func:`pretty`, or a short sentence when the tree has more than ``cap`` nodes."""
+    if tree_size(expr, cap) > cap:
+        return f"(too long to show: more than {cap:,} parts)"
+    return pretty(expr)
+
+
+class _NotPolynomial(Exception):
+    pass
+
+
+class _TooHigh(Exception):
+    pass
+
+
+_Coeffs = list[Any]  # ints, Fractions (exact) or floats, lowest degree first
+
+
+def _constant(expr: Any) -> Any:
+    from fractions import Fraction
+
+    if expr.is_Integer:
+        return int(expr)
+    if expr.is_Rational:
+        return Fraction(int(expr.p), int(expr.q))
+    value = _to_float(expr)
+    if not math.isfinite(value):
+        raise _NotPolynomial
+    return value
+
+
+def _add(a: _Coeffs, b: _Coeffs) -> _Coeffs:
+    if len(a) < len(b):
+        a, b = b, a
+    out = list(a)
+    for i, v in enumerate(b):
+        out[i] = out[i] + v
+    return out
+
+
+def _mul(a: _Coeffs, b: _Coeffs) -> _Coeffs:
+    out: _Coeffs = [0] * (len(a) + len(b) - 1)
+    for i, u in enumerate(a):
+        if u == 0:
+            continue
+        for j, v in enumerate(b):
+            out[i + j] = out[i + j] + u * v
+    return out
+
+
+def _trim(c: _Coeffs) -> _Coeffs:
+    while len(c) > 1 and c[-1] == 0:
+        c = c[:-1]
+    return c
+
+
+@bounded
+def polynomial_coefficients(expr: Any, x: Any, max_degree: int) -> tuple[list[float] | None, str]:
+    """The coefficients of ``expr`` as a polynomial in ``x`` (highest degree first, floats),
+    read from its tree by exact arithmetic on at most ``max_degree + 1`` coefficients.
+
+    SymPy's ``Poly`` expands first, which for ``(x+1)**999*(x+2)**999`` never ends; this walk
+    refuses a part of degree above ``max_degree`` before computing it, so its work is bounded
+    by the tree's size times ``max_degree``². Returns ``(None, "not a polynomial")`` for a tree
+    that is not one as written (``sqrt(x)**2`` included), ``(None, "degree")`` past the bound.
+    """
+    memo: dict[Any, _Coeffs] = {}
+
+    def walk(e: Any) -> _Coeffs:
+        known = memo.get(e)
+        if known is not None:
+            return known
+        if e == x:
+            out: _Coeffs = [0, 1]
+        elif not e.has(x):
+            out = [_constant(e)]
+        elif e.is_Add:
+            out = [0]
+            for a in e.args:
+                out = _add(out, walk(a))
+        elif e.is_Mul:
+            out = [1]
+            for a in e.args:
+                part = walk(a)
+                if len(out) + len(part) - 2 > max_degree:
+                    raise _TooHigh
+                out = _trim(_mul(out, part))
+        elif e.is_Pow and e.exp.is_Integer and int(e.exp) >= 0:
+            base, k = walk(e.base), int(e.exp)
+            if (len(base) - 1) * k > max_degree:
+                raise _TooHigh
+            out, square = [1], base
+            while k:
+                if k & 1:
+                    out = _trim(_mul(out, square))
+                k >>= 1
+                if k:
+                    square = _trim(_mul(square, square))
+        else:
+            raise _NotPolynomial
+        out = _trim(out)
+        memo[e] = out
+        return out
+
+    try:
+        coeffs = walk(expr)
+    except _TooHigh:
+        return None, "degree"
+    except _NotPolynomial:
+        return None, "not a polynomial"
+    try:
+        values = [float(c) for c in reversed(coeffs)]
+    except OverflowError:
+        return None, "not a polynomial"
+    if not all(math.isfinite(v) for v in values):
+        return None, "not a polynomial"
+    return values, ""

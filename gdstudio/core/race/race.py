@@ -28,6 +28,7 @@ from gdstudio.core.descent.rules import (
     converged_stop,
     cycle_message,
     find_cycles,
+    first_cycle,
     grad_norms,
     scan_block,
 )
@@ -257,7 +258,7 @@ class Race:
                 self.statuses[j] = stop.status
                 self.messages[j] = stop.message
         if self.config.stop_on_cycle:
-            self._stop_cycling(np.nonzero(~self.done)[0], start + n, stop=True)
+            self._stop_cycling(np.nonzero(~self.done)[0], start + n, stop=True, start=start)
         # The first row within report_tol found in the block counts where it is one of the
         # lane's own (before its stop, if it stopped in this block); none earlier can be.
         first_below = extremes.first_below
@@ -268,7 +269,8 @@ class Race:
         if self.done.all() or self.epoch >= self.config.epochs:
             self._finish_lanes()
 
-    def _stop_cycling(self, lanes: np.ndarray, m: int, *, stop: bool) -> None:
+    def _stop_cycling(self, lanes: np.ndarray, m: int, *, stop: bool,
+                      start: int | None = None) -> None:
         """Mark the ``lanes`` (each with ``m`` rows) that cycle; with ``stop=False`` (the end
         of the race) the others end at the epoch limit."""
         if not lanes.size:
@@ -277,9 +279,17 @@ class Race:
         for j, cyc in zip(lanes, found, strict=True):
             if cyc is None and stop:
                 continue  # no cycle yet: the lane runs on
+            end = m - 1
+            if cyc is not None and stop and start is not None:
+                # --stop-on-cycle: the lane ends where its cycle first became certain, as its
+                # single run does (the rows after it are not the lane's)
+                first = first_cycle(self._P[:m, j], start, dtype=self.config.dtype)
+                if first is not None:
+                    end, cyc = first
+                    self.lengths[j] = end + 1
             if cyc is not None:
                 self.statuses[j] = "cycling"
-                self.messages[j] = cycle_message(self.names, cyc[0], cyc[1], m - 1)
+                self.messages[j] = cycle_message(self.names, cyc[0], cyc[1], end)
             else:
                 self.statuses[j] = "max_epochs"
                 self.messages[j] = (

@@ -205,6 +205,9 @@ class AnalysisPanel(QScrollArea):
             rows.append(_row("f′(x) = 0", pts + where))
         else:
             rows.append(_row("f′(x) = 0", "no stationary point found"))
+        if a.note:
+            rows.append(_row("Bounds", f"<span style='color:#8d6e00;'>{html.escape(a.note)}"
+                                       "</span>"))
         target, regime = a.regime(self._lr, x0)
         if target is not None:
             rows.append(_row("Heads for", f"{html.escape(target.describe())} "

@@ -67,6 +67,7 @@ class ExpressionTab(QWidget):
         self._variables = tuple(variables) if variables is not None else None
         self._problem: FunctionProblem | None = None
         self._quiet = False
+        self._derivatives = symbolic.Latest(self, "gdstudioDerivative")
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
 
@@ -178,6 +179,7 @@ class ExpressionTab(QWidget):
             problem = FunctionProblem(text, variables=self._variables)
         except InputError as err:
             self._problem = None
+            self._derivatives.cancel()
             show_error(self.error, str(err))
             self.derivative.hide()
             self.lesson.hide()
@@ -185,7 +187,8 @@ class ExpressionTab(QWidget):
             self._problem = problem
             show_error(self.error, "")
             self.derivative.setText(f"{self._names.derivative_prefix} {symbolic.PLACEHOLDER}")
-            symbolic.call_when_ready(self, self._show_derivative)
+            self._derivatives.request(lambda: problem.expression.derivative_text,
+                                      lambda text: self._show_derivative(problem, text))
             self.derivative.show()
             self.lesson.setText(problem.lesson)
             self.lesson.setVisible(bool(problem.lesson))
@@ -193,13 +196,16 @@ class ExpressionTab(QWidget):
             self.combo.setCurrentIndex(index if index >= 0 else self.combo.count() - 1)
         self._emit_edited()
 
-    def _show_derivative(self) -> None:
-        """The derivative under the expression (SymPy; after start-up)."""
-        problem = self._problem
-        if problem is None:
-            return  # the expression is invalid now
-        try:
-            text = self._tidy(pretty_math(problem.expression.derivative_text))
-        except Exception as err:  # noqa: BLE001 - a help text; never break the panel
-            text = f"(not available: {type(err).__name__})"
+    def _show_derivative(self, problem: FunctionProblem, derivative: object) -> None:
+        """The derivative under the expression, worked out off the GUI thread (SymPy, after
+        start-up; bounded in size by the core): ``derivative`` is its text or the error."""
+        shown = self._problem
+        if shown is None or (shown.text, shown.variables) != (problem.text, problem.variables):
+            return  # the expression has changed (or is invalid) since
+        if isinstance(derivative, str):
+            text = self._tidy(pretty_math(derivative))
+        elif isinstance(derivative, InputError):  # too complex (SymPy past its time bound)
+            text = f"({derivative})"
+        else:  # a help text: never break the panel
+            text = f"(not available: {type(derivative).__name__})"
         self.derivative.setText(f"{self._names.derivative_prefix} {text}")

@@ -103,8 +103,10 @@ def _span(*values: float, pad: float = 0.3, minimum: float = 0.5) -> tuple[float
 
 def surface_landscape(problem: FunctionProblem, start: tuple[float, float],
                       point: tuple[float, float] | None = None, kind: str = "minimum",
-                      f_min: float | None = None) -> Landscape:
-    """f(x, y) over the problem's own range (widened to hold the start and the point)."""
+                      f_min: float | None = None, pretty: str | None = None) -> Landscape:
+    """f(x, y) over the problem's own range (widened to hold the start and the point).
+    ``pretty`` is f as SymPy prints it (the theory's, worked out off the GUI thread); until it
+    is known the title shows f as typed (no SymPy here)."""
     fn = problem.expression.numpy_function
 
     def sampler(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -120,8 +122,9 @@ def surface_landscape(problem: FunctionProblem, start: tuple[float, float],
     if problem.y_range is None:
         y_range = _span(*extra_y, minimum=4.0)
     names = (problem.variables[0], problem.variables[1])
+    shown = pretty_math(pretty or problem.text.replace("**", "^"))
     return Landscape(
-        title=f"f({names[0]}, {names[1]}) = {pretty_math(problem.expression.pretty)}",
+        title=f"f({names[0]}, {names[1]}) = {shown}",
         names=names, value_name="f", sampler=sampler, x_range=x_range, y_range=y_range,
         minimum=point if kind == "minimum" else None,
         minimum_label=(f"minimum ({number(point[0], 4)}, {number(point[1], 4)})"

@@ -7,6 +7,11 @@ so the derivative label, the surface's gradient and the analysis panel ask for S
 runs as a background task started once the window is on screen (:func:`start`). When it ends
 the callbacks run on the GUI thread, in the order they were registered.
 
+Symbolic work itself (a derivative's text) runs off the GUI thread too, through
+:class:`Latest`: typing an expression asks for its derivative, and only the newest request is
+worked out when the one under way ends. The core bounds each piece of that work (sizes are
+measured before SymPy differentiates, expands or prints), so a task always ends.
+
 Callers that need SymPy at once (a session opened from the command line, a test) may still use
 the core directly: :func:`gdstudio.core.expr.expression.load_symbolic` makes sure only one thread
 imports it; the others wait.
@@ -15,6 +20,7 @@ imports it; the others wait.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject
@@ -22,7 +28,7 @@ from PySide6.QtCore import QCoreApplication, QObject
 from gdstudio.core.expr.expression import load_symbolic, symbolic_loaded
 from gdstudio.ui.threads.tasks import Task, TaskContext, start_task
 
-__all__ = ["call_when_ready", "hold", "is_ready", "release", "start", "PLACEHOLDER"]
+__all__ = ["call_when_ready", "hold", "is_ready", "release", "start", "Latest", "PLACEHOLDER"]
 
 #: What a label shows while SymPy is still loading.
 PLACEHOLDER = "…"
@@ -105,3 +111,57 @@ def call_when_ready(owner: QObject, callback: Callable[[], None]) -> bool:
     if not loader.held:
         start()
     return False
+
+
+class Latest(QObject):
+    """Symbolic work for one widget, off the GUI thread, one piece at a time: a request made
+    while one is under way replaces any request still waiting, and a result is delivered
+    only while no newer request waits (the newest one's result follows)."""
+
+    def __init__(self, parent: QObject, name: str) -> None:
+        super().__init__(parent)
+        self._name = name
+        self._task: Task | None = None
+        self._asked: tuple[Callable[[], Any], Callable[[Any], None]] | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._task is not None or self._asked is not None
+
+    def request(self, work: Callable[[], Any], deliver: Callable[[Any], None]) -> None:
+        """Run ``work()`` in a thread (once SymPy is loaded, see :func:`call_when_ready`) and
+        pass its result, or the exception it raised, to ``deliver`` on the GUI thread."""
+        self._asked = (work, deliver)
+        call_when_ready(self, self._next)
+
+    def cancel(self) -> None:
+        """Forget the request waiting (the one under way ends, its result is dropped)."""
+        self._asked = None
+        if self._task is not None:
+            self._task.detach()
+
+    def _next(self) -> None:
+        if self._task is not None or self._asked is None:
+            return
+        work, deliver = self._asked
+        self._asked = None
+
+        def run(_context: TaskContext) -> Any:
+            load_symbolic()
+            return work()
+
+        def done(result: Any) -> None:
+            if self._asked is None:
+                deliver(result)
+
+        task = Task(run, name=self._name, parent=self)
+        task.succeeded.connect(done)
+        task.failed.connect(done)
+        task.finished.connect(self._on_finished)
+        self._task = task.start()
+
+    def _on_finished(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.deleteLater()
+        self._next()

@@ -84,7 +84,8 @@ class Explorer(QObject):
             found = theory.surface_point() if theory is not None else None
             point, kind, f_min = found if found is not None else (None, "none", None)
             host.surface_plot.set_landscape(
-                surface_landscape(problem, start, point, kind, f_min), start)
+                surface_landscape(problem, start, point, kind, f_min,
+                                  pretty=theory.pretty if theory is not None else None), start)
         elif isinstance(problem, RegressionProblem):
             a = theory.analysis if theory is not None else None
             optimum = (a.m, a.c) if isinstance(a, RegressionAnalysis) else None
