@@ -103,7 +103,8 @@ def test_a_sessions_optimizer_decides_too(capsys, tmp_path):
 #: Options that apply to every run (the others are conditional: tested above).
 ALWAYS = {"--session", "--problem", "--expr", "--preset", "--x0", "--m0", "--c0", "--data",
           "--synthetic", "--lr", "--epochs", "--engine", "--dtype", "--optimizer",
-          "--tol", "--scale-x", "--batch-size", "--stop-on-cycle", "--format", "--help"}
+          "--tol", "--scale-x", "--batch-size", "--stop-on-cycle", "--format", "--help",
+          "--explain"}  # (--explain: its own checks, e.g. it prints text: no --format)
 
 
 def test_every_option_is_either_general_or_checked():
