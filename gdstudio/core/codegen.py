@@ -307,6 +307,7 @@ def _csv_layout(problem: RegressionProblem) -> dict[str, Any] | None:
         "path": os.path.abspath(source),
         "delimiter": preview.delimiter,
         "decimal_comma": preview.decimal_comma,
+        "encoding": preview.python_encoding,
         "first_data_line": preview.first_data_line,
         "x_index": xi,
         "y_index": yi,
@@ -323,12 +324,14 @@ def _data_lines(problem: RegressionProblem, mode: str) -> list[str]:
         layout = _csv_layout(problem)
         if layout is None and mode == "file":
             raise CodegenError(
-                f"the data did not come from a CSV file that still holds it ({_comment(problem.source, 80)}); "
-                "export it inline instead"
+                "the data did not come from a CSV file that still holds it "
+                f"({_comment(problem.source, 80)}); export it inline instead"
             )
     if layout is not None:
         split = (
-            "line.split()" if layout["delimiter"] == " " else f"line.split({layout['delimiter']!r})"
+            "line.split()" if layout["delimiter"] == " " else
+            f"next(csv.reader([line], delimiter={layout['delimiter']!r}, quotechar='\"', "
+            "skipinitialspace=True))"
         )
         number = (
             "float(cells[{i}].replace(',', '.'))"
@@ -336,20 +339,24 @@ def _data_lines(problem: RegressionProblem, mode: str) -> list[str]:
             else "float(cells[{i}])"
         )
         return [
-            f"# The data: columns {_comment(problem.x_name, 60)} (x) and {_comment(problem.y_name, 60)} (y)",
+            f"# The data: columns {_comment(problem.x_name, 60)} (x) and "
+            f"{_comment(problem.y_name, 60)} (y)",
             "# of this CSV file, read the way the app read them.",
             f"DATA_FILE = {layout['path']!r}",
             f"N_POINTS = {n}  # the run used this many points",
             "",
             "",
             "def read_data(path):",
+            "    import csv",
+            "",
             "    x_values, y_values = [], []",
-            '    with open(path, encoding="utf-8-sig") as fh:',
+            f'    with open(path, encoding={layout["encoding"]!r}) as fh:',
             "        for number, line in enumerate(fh, start=1):",
             "            line = line.strip()",
-            f'            if number < {layout["first_data_line"]} or not line or line.startswith("#"):',
+            f'            if number < {layout["first_data_line"]} or not line '
+            'or line.startswith("#"):',
             "                continue  # the header, blank lines and comments",
-            f"            cells = [cell.strip().strip('\"').strip() for cell in {split}]",
+            f"            cells = [cell.strip() for cell in {split}]  # RFC 4180 quotes",
             f"            x_values.append({number.format(i=layout['x_index'])})",
             f"            y_values.append({number.format(i=layout['y_index'])})",
             "    return x_values, y_values",
@@ -357,7 +364,8 @@ def _data_lines(problem: RegressionProblem, mode: str) -> list[str]:
             "",
             "x_values, y_values = read_data(DATA_FILE)",
             "if len(x_values) != N_POINTS:",
-            '    print(f"warning: {DATA_FILE} now has {len(x_values)} points; the run used {N_POINTS}",',
+            '    print(f"warning: {DATA_FILE} now has {len(x_values)} points; '
+            'the run used {N_POINTS}",',
             "          file=sys.stderr)",
         ]
     if mode == "auto" and n > INLINE_LIMIT and _synthetic_matches(problem):

@@ -62,6 +62,7 @@ from gdstudio.core.descent.optimizers import OPTIMIZERS
 from gdstudio.core.errors import InputError
 from gdstudio.core.expr.parse import CONSTANTS, FUNCTIONS
 from gdstudio.core.io.atomic import write_atomic
+from gdstudio.core.io.files import FileRefused, open_regular
 from gdstudio.core.problems import (
     FUNCTION_PRESETS,
     SURFACE_PRESETS,
@@ -845,22 +846,19 @@ def load_session(path: str | os.PathLike[str]) -> Session:
     p = Path(path)
     origin = str(p)
     try:
-        if p.is_dir():
-            raise SessionError(f"{origin}: is a folder, not a session file")
-        size = p.stat().st_size
+        fh, size = open_regular(p)
+    except FileRefused as err:
+        raise SessionError(f"{origin}: {err}") from None
+    with fh:
         if size > MAX_FILE_BYTES:
             raise SessionError(
                 f"{origin}: too large to open ({_format_bytes(size)}; at most "
                 f"{_format_bytes(MAX_FILE_BYTES)})"
             )
-        with open(p, "rb") as fh:
+        try:
             raw = fh.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise SessionError(f"{origin}: file not found") from None
-    except PermissionError:
-        raise SessionError(f"{origin}: permission denied") from None
-    except OSError as err:
-        raise SessionError(f"{origin}: cannot be read ({err.strerror or err})") from None
+        except OSError as err:
+            raise SessionError(f"{origin}: cannot be read ({err.strerror or err})") from None
     return loads_session(raw, origin=origin)
 
 
