@@ -97,7 +97,7 @@ def available_memory() -> int:
         return 8 * 1024**3
 
 
-def _format_bytes(n: float) -> str:
+def format_bytes(n: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB", "TB"):
         if n < 1024 or unit == "TB":
             return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
@@ -120,8 +120,8 @@ def check_synthetic_size(n: int) -> None:
     have = available_memory()
     if need > 0.6 * have:
         raise DataError(
-            f"{n:,} points need about {_format_bytes(need)} of memory; "
-            f"only {_format_bytes(have)} is available"
+            f"{n:,} points need about {format_bytes(need)} of memory; "
+            f"only {format_bytes(have)} is available"
         )
 
 
