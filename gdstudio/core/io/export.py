@@ -10,7 +10,7 @@ import io
 import json
 import math
 from collections.abc import Iterator
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -18,6 +18,12 @@ from gdstudio.core.descent.loop import History
 
 __all__ = ["columns", "write_csv", "to_csv", "to_json_dict", "to_json", "write_json",
            "json_steps", "write_table", "to_table"]
+
+
+class TextSink(Protocol):
+    """Where text is written: a text file, sys.stdout, a StringIO (anything with write)."""
+
+    def write(self, text: str, /) -> object: ...
 
 
 def columns(history: History) -> list[str]:
@@ -57,7 +63,7 @@ def _csv_lines(history: History) -> Iterator[str]:
         )
 
 
-def write_csv(history: History, out: TextIO) -> None:
+def write_csv(history: History, out: TextSink) -> None:
     for chunk in _csv_lines(history):
         out.write(chunk)
 
@@ -81,7 +87,7 @@ def to_json_dict(history: History) -> dict[str, Any]:
     }
 
 
-def json_steps(history: History, out: TextIO) -> None:
+def json_steps(history: History, out: TextSink) -> None:
     """The ``"steps"`` list of :func:`to_json`'s document, written a block of rows at a time
     (the same text as ``json.dumps`` of the whole list, with memory of one block)."""
     names = columns(history)
@@ -93,7 +99,7 @@ def json_steps(history: History, out: TextIO) -> None:
     out.write("]")
 
 
-def write_json(history: History, out: TextIO) -> None:
+def write_json(history: History, out: TextSink) -> None:
     """:func:`to_json`'s text (without a final newline), streamed: the rows are never all in
     memory as Python objects or text."""
     head = {"config": history.config.to_dict(), "status": history.status,
@@ -124,7 +130,7 @@ def _table_cells(history: History) -> Iterator[list[list[str]]]:
         yield [[str(start + i)] + [_readable(v) for v in row] for i, row in enumerate(part)]
 
 
-def write_table(history: History, out: TextIO, *, footer: list[str] | None = None) -> None:
+def write_table(history: History, out: TextSink, *, footer: list[str] | None = None) -> None:
     """The aligned table, in two passes over the rows (the widths, then the text), a block at
     a time: memory of one block whatever the number of epochs."""
     names = columns(history)

@@ -97,7 +97,8 @@ MAX_FILE_BYTES = 512 * 1024**2
 MAX_NUMBERS = 64_000_000
 #: Longest accepted text field (names, messages, sources, column names).
 MAX_TEXT = 100_000
-#: Deepest accepted nesting of the ``ui`` dict when saving (loading is bounded by JSON itself).
+#: Deepest accepted nesting of the ``ui`` dict, when saving and when opening (what opens can
+#: always be saved again).
 MAX_UI_DEPTH = 64
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
@@ -747,6 +748,11 @@ class _Reader:
         config = self.config(self.get(d, "config", "the document"), problem)
         history = self.history(self.get(d, "history", "the document"), config)
         ui = self.obj(self.get(d, "ui", "the document"), "ui")
+        try:  # what is opened can be saved again: the rules of saving, checked now
+            _check_ui(ui, "ui")
+        except SessionError as err:
+            raise self.fail(str(err).removeprefix("cannot save: ")
+                            + f" (at most {MAX_UI_DEPTH} levels can be saved again)") from None
         return Session(config=config, history=history, ui=ui)
 
 

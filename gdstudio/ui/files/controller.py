@@ -187,7 +187,8 @@ class FilesController(QObject):
         """The history as CSV or JSON, exactly as ``gdstudio run --format`` prints it."""
         history = exports.history_of(self.host.model.run)
         if history is None:
-            dialogs.show_error(self.host.main_window(), "Nothing to export", "There is no run to export yet.")
+            dialogs.show_error(self.host.main_window(), "Nothing to export",
+                               "There is no run to export yet.")
             return ""
         if path is None:
             filters = "CSV files (*.csv);;All files (*)" if fmt == "csv" \
@@ -223,7 +224,8 @@ class FilesController(QObject):
         try:
             (exports.plot_png if fmt == "png" else exports.plot_svg)(plot, path)
         except OSError as err:
-            dialogs.show_error(self.host.main_window(), "Could not export", f"{path}: {err.strerror or err}")
+            dialogs.show_error(self.host.main_window(), "Could not export",
+                               f"{path}: {err.strerror or err}")
             return ""
         self.host.show_status(f"Saved {path}")
         return path
@@ -237,7 +239,8 @@ class FilesController(QObject):
         try:
             exports.window_png(self.host.main_window(), path)
         except OSError as err:
-            dialogs.show_error(self.host.main_window(), "Could not export", f"{path}: {err.strerror or err}")
+            dialogs.show_error(self.host.main_window(), "Could not export",
+                               f"{path}: {err.strerror or err}")
             return ""
         self.host.show_status(f"Saved {path}")
         return path
@@ -248,7 +251,8 @@ class FilesController(QObject):
         """The run as an animated GIF, drawn without blocking; returns the export under way."""
         data = self.host.model.run
         if data.n == 0:
-            dialogs.show_error(self.host.main_window(), "Nothing to export", "There is no run to export yet.")
+            dialogs.show_error(self.host.main_window(), "Nothing to export",
+                               "There is no run to export yet.")
             return None
         if self._gif is not None:
             return None
@@ -406,9 +410,20 @@ class FilesController(QObject):
         self.sessions.remember_setup()
 
 
+#: The largest coordinate a saved plot view may have: pyqtgraph's view arithmetic (widths,
+#: scale factors, pixel sizes) overflows to inf/nan well before the float range ends.
+VIEW_LIMIT = 1e100
+
+
 def _pair(value: object) -> bool:
+    """A saved view's range the plots can draw: two finite numbers within ±VIEW_LIMIT, in
+    order, apart by more than rounding."""
     import math
 
-    return (isinstance(value, list) and len(value) == 2
+    if not (isinstance(value, list) and len(value) == 2
             and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-                    for v in value) and value[0] < value[1])
+                    for v in value)):
+        return False
+    lo, hi = float(value[0]), float(value[1])
+    size = max(abs(lo), abs(hi))
+    return size <= VIEW_LIMIT and hi - lo > 1e-12 * size and hi > lo
