@@ -173,3 +173,20 @@ def test_what_opens_can_be_saved_and_opens_again(win, qtbot, monkeypatch, tmp_pa
     assert _save_as(monkeypatch, win, again)
     assert load_session(again).ui["other"] == _nested(MAX_UI_DEPTH - 1)
     assert open_session(qtbot, win, again)
+
+
+@pytest.mark.parametrize("rates, words", [
+    ([1e300], "each learning rate must be at most 10"),
+    ([0.001 * k for k in range(1, 30)], "at most 24 learning rates in one race"),
+])
+def test_race_rates_the_race_field_refuses_are_refused_whole(win, tmp_path, shown_dialogs,
+                                                             rates, words):
+    path = tmp_path / "race.gdstudio"
+    save_session(path, Session(config=RunConfig(problem=FunctionProblem("x**2"), x0=1.0),
+                               ui={"race": {"mode": "lr", "rates": rates}}))
+    before = win.run_data.config
+    text = win.controls.raceSetup.lrsEdit.text()
+    assert not win.files.sessions.open_file(path)
+    assert "its race state: " + words in shown_dialogs[-1][1]
+    assert win.run_data.config is before and win.controls.raceSetup.lrsEdit.text() == text
+    assert win.controls.raceSetup.mode() == "single"

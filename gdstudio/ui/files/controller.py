@@ -66,7 +66,8 @@ class FilesController(QObject):
 
         self.ui_state = UiState()
         self.ui_state.register("view", self._view_state, self._restore_view_state)
-        self.ui_state.register("race", self._race_state, self._restore_race_state)
+        self.ui_state.register("race", self._race_state, self._restore_race_state,
+                               self._race_refusal)
         self.sessions = SessionManager(host, self.ui_state, app_name)
         self.importer = CsvImporter(host.main_window(), self._use_data)
         self.recentMenu = QMenu("Open &Recent", host.main_window())
@@ -343,6 +344,14 @@ class FilesController(QObject):
     def _race_state(self) -> dict[str, Any]:
         race = self.host.controls.raceSetup
         return {"mode": race.mode(), "rates": race.rates(), "optimizers": race.optimizers()}
+
+    def _race_refusal(self, state: dict[str, Any]) -> str:
+        """Learning rates the race field would refuse (out of its range, too many)."""
+        rates = state.get("rates")
+        if isinstance(rates, list) and rates and all(
+                isinstance(r, (int, float)) and not isinstance(r, bool) for r in rates):
+            return self.host.controls.raceSetup.rates_refusal([float(r) for r in rates])
+        return ""
 
     def _restore_race_state(self, state: dict[str, Any]) -> None:
         race = self.host.controls.raceSetup
