@@ -31,6 +31,20 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, no usage block
         raise _UsageError(message)
 
+    # --help and --version write to stdout like the runs do: a write failure is reported
+    # (argparse itself drops it silently and exits 0)
+    def print_help(self, file: Any = None) -> None:
+        if file is None:
+            _write_stdout(self.format_help())
+        else:
+            super().print_help(file)
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        if message and file is not None and file is sys.stdout:
+            _write_stdout(message)
+        else:
+            super()._print_message(message, file)
+
 
 #: Exit status when the output cannot be written (a full disk, a closed standard output).
 EXIT_WRITE_FAILED = 3
@@ -67,6 +81,12 @@ class _Output:
 
     def flush(self) -> None:
         self._call("flush")
+
+
+def _write_stdout(text: str) -> None:
+    out = _Output()
+    out.write(text)
+    out.flush()
 
 
 def _silence_stdout() -> None:

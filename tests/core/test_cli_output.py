@@ -35,7 +35,8 @@ def _gdstudio(*args: str, **kw):
     ("run",), ("run", "--format", "csv"), ("run", "--format", "json"),
     ("run", "--epochs", "100000"), ("run", "--lr", "0.1,0.2"),
     ("run", "--lr", "0.1,0.2", "--format", "json"), ("lesson", "--list"),
-    ("lesson", "--print", "first-example"),
+    ("lesson", "--print", "first-example"), ("--version",), ("run", "--help"),
+    ("lesson", "--help"),
 ])
 def test_a_full_disk_is_a_write_failure_not_an_internal_error(args):
     with open(FULL, "w") as full:
