@@ -529,6 +529,18 @@ def _parse_chunk(
     return x, y
 
 
+def _check_rows_fit(path: Path, rows: int, available: int | None = None) -> None:
+    """Refuse, before reading on, a file whose rows (estimated from the first chunk's bytes
+    per row) cannot fit: two float64 columns and the growth of one of them by half."""
+    need = int(rows) * 8 * 3
+    have = available_memory() if available is None else available
+    if rows > MAX_SYNTHETIC_POINTS or need > 0.6 * have:
+        raise DataError(
+            f"{path}: too large to load: about {rows:,} rows, which need about "
+            f"{format_bytes(need)} of memory; only {format_bytes(have)} is available"
+        )
+
+
 def read_xy_csv(
     path: str | os.PathLike[str],
     x_column: int | str | None = None,
@@ -606,9 +618,10 @@ def read_xy_csv(
             k = xy[0].shape[0]
             if rows + k > x.shape[0]:
                 if rows == 0:  # first rows: guess the file's row count from their size
-                    # (at most a million rows: a file's size is no promise that it is all
-                    # rows, and growing by half in place is cheap)
                     guess = int(k * (total / max(done, 1)) * 1.02) + 1024
+                    _check_rows_fit(p, guess)
+                    # (at most a million rows at first: a file's size is no promise that it
+                    # is all rows, and growing by half in place is cheap)
                     need = max(k, min(guess, _FIRST_ROWS_MAX))
                 else:
                     need = max(rows + k, x.shape[0] + x.shape[0] // 2)

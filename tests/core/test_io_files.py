@@ -236,3 +236,19 @@ def test_exported_script_reads_a_utf16_quoted_file_as_the_app_did(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "warning" not in r.stderr
     assert r.stdout.splitlines()[0] == "epoch,m,c,loss,grad_m,grad_c"
+
+
+def test_a_file_whose_rows_cannot_fit_is_refused_after_its_first_chunk(tmp_path, monkeypatch):
+    """A (sparse) 4 GB file whose first rows are 4 bytes each: some 10⁸ rows, gigabytes of
+    columns; with 2 GB available it is refused at its first chunk, not after reading on."""
+    import gdstudio.core.data as data
+
+    p = tmp_path / "huge.csv"
+    rows = b"x,y\n" + b"1,2\n" * 600_000  # 2.4 MB of rows: more than one block
+    with open(p, "wb") as fh:
+        fh.write(rows)
+        fh.truncate(4 * 1024**3)
+    monkeypatch.setattr(data, "available_memory", lambda: 2 * 1024**3)
+    with pytest.raises(DataError, match=r"too large to load: about [0-9,]+ rows, which need "
+                                        r"about [0-9.]+ GB of memory; only 2\.0 GB"):
+        _finishes(lambda: read_xy_csv(p))
