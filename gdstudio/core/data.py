@@ -250,13 +250,13 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
     (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
 )
-#: Bytes read (and checked) at a time.
-_BLOCK_BYTES = 1 << 20
+#: Bytes read (and checked for binary content) at a time.
+_BLOCK_BYTES = 1 << 18
+_SEP_HINT = re.compile(r"sep=(.?)", re.IGNORECASE)
 #: The longest line a data file may have (a CSV of numbers has far shorter ones).
 MAX_LINE_CHARS = 1 << 20
 #: The most rows the columns are first sized for (then grown by half, in place).
 _FIRST_ROWS_MAX = 1 << 20
-_NEWLINES = re.compile(r"\r\n|\r|\n")
 
 
 class _TextFile:
@@ -278,6 +278,7 @@ class _TextFile:
                 break
         self.fh.seek(skip)
         self.done = skip
+        self.chars = 0  # characters decoded so far (for the bytes per character)
 
     def close(self) -> None:
         self.fh.close()
@@ -319,12 +320,15 @@ class _TextFile:
             if "\x00" in text:
                 self._binary(self.done)
             self.done += len(raw)
+            self.chars += len(text)
             text = pending + text
             if not final and text.endswith("\r"):
                 text, pending = text[:-1], "\r"  # its "\n" may start the next block
             else:
                 pending = ""
-            lines = _NEWLINES.split(text)
+            if "\r" in text:  # universal newlines: CRLF and CR as LF
+                text = text.replace("\r\n", "\n").replace("\r", "\n")
+            lines = text.split("\n")
             if not final:
                 pending = lines.pop() + pending
                 if len(pending) > MAX_LINE_CHARS:
@@ -335,12 +339,11 @@ class _TextFile:
                     )
             elif lines and lines[-1] == "":
                 lines.pop()  # the end of the last line
-            for k, ln in enumerate(lines):
-                if len(ln) > MAX_LINE_CHARS:
-                    number = line + k
-                    raise DataError(
-                        f"{self.path}, line {number:,}: longer than {MAX_LINE_CHARS:,} "
-                        f"characters: not a CSV file of numbers", line=number)
+            if len(text) > MAX_LINE_CHARS and max(map(len, lines), default=0) > MAX_LINE_CHARS:
+                number = line + next(k for k, ln in enumerate(lines) if len(ln) > MAX_LINE_CHARS)
+                raise DataError(
+                    f"{self.path}, line {number:,}: longer than {MAX_LINE_CHARS:,} "
+                    f"characters: not a CSV file of numbers", line=number)
             line += len(lines)
             if lines:
                 yield lines
@@ -390,7 +393,19 @@ def preview_csv(path: str | os.PathLike[str], max_rows: int = 20) -> CsvPreview:
         encoding = text.encoding_name
     if not lines:
         raise DataError(f"{p}: the file is empty")
-    delimiter = _choose_delimiter([ln for _, ln in lines])
+    hint = _SEP_HINT.fullmatch(lines[0][1])
+    if hint is not None:  # a spreadsheet's "sep=;" first line names the delimiter
+        asked = hint.group(1) or "\t"  # "sep=<tab>" lost its tab to the strip
+        if asked not in (*_DELIMITERS, " "):
+            raise DataError(
+                f"{p}, line {lines[0][0]}: 'sep=' asks for the delimiter {quote(asked)}; "
+                f"gdstudio reads comma, semicolon, tab or space", line=lines[0][0])
+        lines = lines[1:]
+        if not lines:
+            raise DataError(f"{p}: no data rows (only a 'sep=' line)")
+        delimiter = asked
+    else:
+        delimiter = _choose_delimiter([ln for _, ln in lines])
 
     def splitter(line: str) -> list[str]:
         return _split(line, delimiter)
@@ -472,6 +487,10 @@ def _parse_python(
         if not stripped or stripped.startswith("#"):
             continue
         cells = _split(stripped, delimiter)
+        if len(cells) != n_columns and stripped.count('"') % 2:
+            return DataError(
+                f"{path}, line {number}: a quoted cell is not closed on this line (cells "
+                f"spanning lines are not supported)", line=number)
         if len(cells) != n_columns:
             return DataError(
                 f"{path}, line {number}: {len(cells)} field{'s' if len(cells) != 1 else ''}, "
@@ -588,13 +607,9 @@ def read_xy_csv(
         total = max(1, text.size)
         lines = text.lines()
         line_number = 1
-        if preview.has_header:
-            # skip up to and including the header line
-            for raw in lines:
-                stripped = raw.strip()
-                line_number += 1
-                if stripped and not stripped.startswith("#"):
-                    break
+        # skip what comes before the first data row (a 'sep=' line, the header, comments)
+        for _ in islice(lines, preview.first_data_line - 1):
+            line_number += 1
         while True:
             chunk = list(islice(lines, chunk_lines))
             if not chunk:
@@ -612,13 +627,16 @@ def read_xy_csv(
                 if isinstance(parsed, DataError):
                     raise parsed
                 xy = parsed
+            chunk_chars = sum(map(len, chunk)) + len(chunk) if rows == 0 else 0
             line_number += len(chunk)
             del chunk
             done = text.done  # bytes read so far (a block ahead of the lines parsed)
             k = xy[0].shape[0]
             if rows + k > x.shape[0]:
                 if rows == 0:  # first rows: guess the file's row count from their size
-                    guess = int(k * (total / max(done, 1)) * 1.02) + 1024
+                    per_char = text.done / max(1, text.chars)  # 1 for ASCII, 2 for UTF-16
+                    size = chunk_chars * per_char  # the bytes of the lines parsed so far
+                    guess = int(k * (total / max(size, 1.0)) * 1.02) + 1024
                     _check_rows_fit(p, guess)
                     # (at most a million rows at first: a file's size is no promise that it
                     # is all rows, and growing by half in place is cheap)

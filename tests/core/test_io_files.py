@@ -252,3 +252,24 @@ def test_a_file_whose_rows_cannot_fit_is_refused_after_its_first_chunk(tmp_path,
     with pytest.raises(DataError, match=r"too large to load: about [0-9,]+ rows, which need "
                                         r"about [0-9.]+ GB of memory; only 2\.0 GB"):
         _finishes(lambda: read_xy_csv(p))
+
+
+def test_a_spreadsheet_sep_line_names_the_delimiter(tmp_path):
+    p = tmp_path / "excel.csv"
+    p.write_text("sep=;\r\nx;y\r\n1,5;2\r\n2,5;4\r\n", encoding="utf-8-sig")
+    preview = preview_csv(p)
+    assert (preview.delimiter, preview.names, preview.decimal_comma) == (";", ["x", "y"], True)
+    assert preview.first_data_line == 3
+    xy = read_xy_csv(p)
+    assert xy.x.tolist() == [1.5, 2.5] and xy.y.tolist() == [2.0, 4.0]
+    q = tmp_path / "pipe.csv"
+    q.write_text("sep=|\nx|y\n1|2\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"line 1: 'sep=' asks for the delimiter '\|'"):
+        read_xy_csv(q)
+
+
+def test_a_quoted_cell_left_open_says_so(tmp_path):
+    p = tmp_path / "open.csv"
+    p.write_text('name,x,y\n"a",1,2\n"b, c,2,4\n', encoding="utf-8")
+    with pytest.raises(DataError, match="line 3: a quoted cell is not closed on this line"):
+        read_xy_csv(p, "x", "y")
