@@ -190,3 +190,16 @@ def test_race_rates_the_race_field_refuses_are_refused_whole(win, tmp_path, show
     assert "its race state: " + words in shown_dialogs[-1][1]
     assert win.run_data.config is before and win.controls.raceSetup.lrsEdit.text() == text
     assert win.controls.raceSetup.mode() == "single"
+
+
+def test_a_view_pyqtgraph_could_not_compute_never_blocks_saving(win, monkeypatch):
+    from gdstudio.core.io.session import dumps_session
+
+    plot = win.findChildren(pg.PlotWidget)[0]
+    vb = plot.getPlotItem().getViewBox()
+    monkeypatch.setattr(type(plot), "following", property(lambda self: False))
+    monkeypatch.setattr(vb, "viewRange", lambda: [[float("nan"), 1.0], [0.0, float("inf")]])
+    ui = win.files.ui_state.collect()  # what Save collects (no event loop turn meanwhile)
+    monkeypatch.undo()
+    assert plot.objectName() not in ui["view"]["plots"]
+    dumps_session(Session(config=win.run_data.config, ui=ui))  # saving does not refuse it

@@ -313,8 +313,9 @@ class FilesController(QObject):
             name = plot.objectName()
             if name and not getattr(plot, "following", True):
                 (x0, x1), (y0, y1) = plot.getPlotItem().getViewBox().viewRange()
-                plots[name] = {"follow": False, "x": [float(x0), float(x1)],
-                               "y": [float(y0), float(y1)]}
+                x, y = [float(x0), float(x1)], [float(y0), float(y1)]
+                if _pair(x) and _pair(y):  # a view that can be restored (never nan: saving
+                    plots[name] = {"follow": False, "x": x, "y": y}  # must not fail on it)
         return {"log_scale": host.action("logScale").isChecked(),
                 "speed": host.controls.speed(), "plots": plots}
 
