@@ -255,6 +255,8 @@ _BLOCK_BYTES = 1 << 18
 _SEP_HINT = re.compile(r"sep=(.?)", re.IGNORECASE)
 #: The longest line a data file may have (a CSV of numbers has far shorter ones).
 MAX_LINE_CHARS = 1 << 20
+# (the csv module refuses cells over 128 KiB; a line is bounded by MAX_LINE_CHARS instead)
+csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_CHARS + 1))
 #: The most rows the columns are first sized for (then grown by half, in place).
 _FIRST_ROWS_MAX = 1 << 20
 

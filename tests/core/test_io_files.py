@@ -273,3 +273,12 @@ def test_a_quoted_cell_left_open_says_so(tmp_path):
     p.write_text('name,x,y\n"a",1,2\n"b, c,2,4\n', encoding="utf-8")
     with pytest.raises(DataError, match="line 3: a quoted cell is not closed on this line"):
         read_xy_csv(p, "x", "y")
+
+
+def test_a_text_cell_over_the_csv_modules_limit_is_read(tmp_path):
+    p = tmp_path / "notes.csv"
+    note = "n" * 300_000  # over the csv module's default 128 KiB per cell
+    p.write_text(f'x,y,note\n1,2,"{note}"\n3,4,"{note}, more"\n', encoding="utf-8")
+    assert preview_csv(p).names == ["x", "y", "note"]
+    xy = read_xy_csv(p)
+    assert xy.x.tolist() == [1.0, 3.0] and xy.y.tolist() == [2.0, 4.0]

@@ -43,3 +43,23 @@ def test_a_utf16_file_with_quoted_cells_previews_and_loads(win, qtbot, tmp_path)
     problem = win.run_data.config.problem
     assert problem.x.tolist() == [i + 0.5 for i in range(10)]
     assert problem.y.tolist() == [2.0 * i + 1 for i in range(10)]
+
+
+def test_a_very_wide_file_with_huge_cells_previews_quickly_and_bounded(win, qtbot, tmp_path):
+    from gdstudio.ui.files.data_import import MAX_SHOWN_COLUMNS, SHOWN_CHARS
+
+    p = tmp_path / "wide.csv"
+    n = 50_000
+    header = ",".join(["x", "y", "n" * 100_000] + [f"c{j}" for j in range(n - 3)])
+    rows = [",".join([str(i), str(2 * i), "t" * 100_000] + ["1"] * (n - 3)) for i in range(3)]
+    p.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    t0 = time.monotonic()
+    dialog = win.files.importer.preview_file(str(p))
+    assert dialog is not None
+    assert time.monotonic() - t0 < 20
+    assert dialog.table.columnCount() == MAX_SHOWN_COLUMNS == dialog.xCombo.count()
+    assert len(dialog.table.item(0, 2).text()) == SHOWN_CHARS
+    assert len(dialog.table.horizontalHeaderItem(2).text()) == SHOWN_CHARS
+    assert "the first 1,000 are offered here" in dialog.summaryLabel.text()
+    assert dialog.columns() == (0, 1)
+    dialog.reject()
