@@ -313,11 +313,20 @@ class _TextFile:
             try:
                 text = decoder.decode(raw, final)
             except UnicodeDecodeError as err:
-                at = self.done + max(0, err.start)
+                start = max(0, err.start)
+                at = self.done + start
+                where, number = "", None
+                if self.encoding == "utf-8":  # the line: the line ends before the bad byte
+                    before = raw[:start]
+                    ends = before.count(b"\n") or before.count(b"\r")
+                    number = line + ends
+                    where = f", line {number:,}"
+                bad = err.object[start:start + 1].hex()
                 raise DataError(
-                    f"{self.path}: not {self.encoding_name} text: the bytes at offset {at:,} "
-                    f"cannot be decoded (binary data, or another encoding: save it as UTF-8, "
-                    f"or UTF-16 with a byte-order mark)"
+                    f"{self.path}{where}: not {self.encoding_name} text: the byte 0x{bad} at "
+                    f"offset {at:,} cannot be decoded (another encoding, such as Latin-1, or "
+                    f"binary data: save it as UTF-8, or UTF-16 with a byte-order mark)",
+                    line=number,
                 ) from None
             if "\x00" in text:
                 self._binary(self.done)

@@ -282,3 +282,15 @@ def test_a_text_cell_over_the_csv_modules_limit_is_read(tmp_path):
     assert preview_csv(p).names == ["x", "y", "note"]
     xy = read_xy_csv(p)
     assert xy.x.tolist() == [1.0, 3.0] and xy.y.tolist() == [2.0, 4.0]
+
+
+def test_a_latin1_file_names_the_line_and_the_byte(tmp_path):
+    p = tmp_path / "latin1.csv"
+    p.write_bytes("name,x,y\nA,1,2\nJos\u00e9,3,4\n".encode("latin-1"))
+    with pytest.raises(DataError) as info:
+        read_xy_csv(p, "x", "y")
+    assert str(info.value) == (
+        f"{p}, line 3: not UTF-8 text: the byte 0xe9 at offset 18 cannot be decoded (another "
+        "encoding, such as Latin-1, or binary data: save it as UTF-8, or UTF-16 with a "
+        "byte-order mark)")
+    assert info.value.line == 3
