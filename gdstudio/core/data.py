@@ -1,11 +1,19 @@
 """Data for regression problems: a seeded synthetic generator and a validating CSV reader.
 
 The CSV reader accepts what people actually have: a header or none, comma, semicolon or tab
-delimiters, a UTF-8 byte-order mark, Windows line endings, quoted numbers, a decimal comma in
-semicolon files. Anything else is refused with a :class:`DataError` that names the file, the line
-and the reason. Files are read in chunks (NumPy's C parser does the numbers) so that ten million
-rows load in seconds with memory bounded by the data itself, with an optional progress callback
-that can cancel.
+delimiters (or a spreadsheet's ``sep=;`` first line), UTF-8, or UTF-16/UTF-32 with a byte-order
+mark (a spreadsheet's "Unicode text"), Windows and old Mac line endings, RFC 4180 quoting (a
+quoted cell may hold the delimiter and doubled quotes), a decimal comma in semicolon files.
+Anything else is refused with a :class:`DataError` that names the file, the line and the reason,
+quoting at most ~80 characters of the file.
+
+Only regular files are read (a FIFO, a device or a folder is refused before anything is read,
+never waited on). Bytes are read in blocks, each checked for binary content (a NUL byte,
+wherever it starts) before it is split into lines; a line is at most :data:`MAX_LINE_CHARS`.
+One number grammar (ASCII digits, sign, point, exponent; finite) decides for the preview and for
+the reader: NumPy's C parser reads the chunks it can (the fast path), and a chunk it refuses is
+read in pure Python by the preview's own rules, so that ten million rows load in seconds with
+memory bounded by the data itself, with an optional progress callback that can cancel.
 """
 
 from __future__ import annotations
