@@ -14,7 +14,7 @@ import math
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any, NoReturn, overload
 
 from gdstudio import __version__
 
@@ -127,9 +127,11 @@ def build_run_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--session", metavar="FILE.gdstudio",
-                   help="run the problem and settings saved in a session file (its history is "
-                        "not needed: the run reproduces it). Run options given alongside override "
-                        "the session's (--lr, --epochs, --x0/--m0/--c0, --engine, --device, "
+                   help="run the problem and settings saved in a session file (its rows are "
+                        "not needed: the run computes them again, making the learning-rate "
+                        "changes its saved run made). Run options given alongside override "
+                        "the session's (--lr: that rate throughout; --epochs, --x0/--m0/--c0, "
+                        "--engine, --device, "
                         "--dtype, --optimizer and its hyper-parameters, --tol, ...; --format "
                         "chooses the output); problem options (--expr, --data, ...) cannot be "
                         "combined with it")
@@ -145,8 +147,10 @@ def build_run_parser() -> argparse.ArgumentParser:
     g.add_argument("--m0", help="regression: start slope (default 0)")
     g.add_argument("--c0", help="regression: start intercept (default 0)")
     g.add_argument("--data", metavar="FILE.csv", help="regression data: two numeric columns x,y")
-    g.add_argument("--x-column", help="regression: x column (name or 0-based index; default the first)")
-    g.add_argument("--y-column", help="regression: y column (name or 0-based index; default the second)")
+    g.add_argument("--x-column",
+                   help="regression: x column (name or 0-based index; default the first)")
+    g.add_argument("--y-column",
+                   help="regression: y column (name or 0-based index; default the second)")
     g.add_argument("--synthetic", metavar="N", help="regression on N built-in synthetic points")
     g.add_argument("--seed", default="0", help="seed of the synthetic data (default 0)")
     g.add_argument("--noise", default=None, help="noise of the synthetic data (default 8)")
@@ -178,6 +182,12 @@ def build_run_parser() -> argparse.ArgumentParser:
     return p
 
 
+@overload
+def _float(value: str, what: str) -> float: ...
+@overload
+def _float(value: None, what: str) -> None: ...
+@overload
+def _float(value: str | None, what: str) -> float | None: ...
 def _float(value: str | None, what: str) -> float | None:
     if value is None:
         return None
@@ -190,6 +200,12 @@ def _float(value: str | None, what: str) -> float | None:
     return out
 
 
+@overload
+def _int(value: str, what: str) -> int: ...
+@overload
+def _int(value: None, what: str) -> None: ...
+@overload
+def _int(value: str | None, what: str) -> int | None: ...
 def _int(value: str | None, what: str) -> int | None:
     if value is None:
         return None
@@ -247,7 +263,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
             start["x0"] = values[0] if len(values) == 1 else values
     else:
         if args.data is not None:
-            problem = RegressionProblem.from_csv(args.data, _column(args.x_column), _column(args.y_column))
+            problem = RegressionProblem.from_csv(args.data, _column(args.x_column),
+                                                 _column(args.y_column))
         else:
             n = _int(args.synthetic, "--synthetic") if args.synthetic is not None else 100
             seed = _int(args.seed, "--seed")
@@ -293,7 +310,8 @@ def _attach_values(argv: list[str]) -> list[str]:
     i = 0
     while i < len(argv):
         a = argv[i]
-        if a in ("--expr", "--x0", "--m0", "--c0", "--lr") and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+        if (a in ("--expr", "--x0", "--m0", "--c0", "--lr") and i + 1 < len(argv)
+                and argv[i + 1].startswith("-")):
             out.append(f"{a}={argv[i + 1]}")
             i += 2
             continue
@@ -315,7 +333,8 @@ def _lists(args: argparse.Namespace) -> tuple[list[float], list[str]]:
     optimizers = [o.strip().lower() for o in str(args.optimizer).split(",")]
     for o in optimizers:
         if o not in OPTIMIZERS:
-            raise _UsageError(f"argument --optimizer: invalid choice: {o!r} (choose from {', '.join(OPTIMIZERS)})")
+            raise _UsageError(f"argument --optimizer: invalid choice: {o!r}"
+                              f" (choose from {', '.join(OPTIMIZERS)})")
     return lrs, optimizers
 
 
@@ -337,8 +356,12 @@ def _option(dest: str) -> str:
     return "--" + dest.replace("_", "-")
 
 
-def config_from_session(args: argparse.Namespace, given: set[str]) -> Any:
-    """The RunConfig of ``--session FILE``, with the run options typed alongside applied."""
+def config_from_session(
+    args: argparse.Namespace, given: set[str]
+) -> tuple[Any, tuple[tuple[int, float], ...]]:
+    """The RunConfig of ``--session FILE``, with the run options typed alongside applied, and
+    the learning-rate changes its saved run made (none when --lr is given: that rate runs
+    throughout)."""
     import dataclasses
 
     from gdstudio.core import FunctionProblem, RunConfig
@@ -348,7 +371,9 @@ def config_from_session(args: argparse.Namespace, given: set[str]) -> Any:
     if clash:
         raise _UsageError(f"{_option(clash[0])} cannot be combined with --session "
                           "(the session defines the problem)")
-    config = load_session(args.session).config
+    session = load_session(args.session)
+    config = session.config
+    lr_changes = () if session.history is None or "lr" in given else session.history.lr_changes
     is_function = isinstance(config.problem, FunctionProblem)
     changes: dict[str, Any] = {}
     for dest in ("m0", "c0") if is_function else ("x0",):
@@ -378,7 +403,7 @@ def config_from_session(args: argparse.Namespace, given: set[str]) -> Any:
             whole = isinstance(default, int) and not isinstance(default, bool)
             value = _int(value, _option(dest)) if whole else _float(value, _option(dest))
         changes[dest] = value
-    return config.with_(**changes) if changes else config
+    return (config.with_(**changes) if changes else config), lr_changes
 
 
 def _column(value: str | None) -> int | str | None:
@@ -407,7 +432,8 @@ def _theory_lines(config: Any) -> list[str]:
                 ev = ", ".join(f"{v:.6g}" for v in sa.eigenvalues)
                 regime = sa.regime(config.lr)
                 return [
-                    f"theory: ∇f = {sa.gradient_text}; heads for the minimum at ({pt}), f = {sa.f:.6g}; "
+                    f"theory: ∇f = {sa.gradient_text}; heads for the minimum at ({pt}),"
+                    f" f = {sa.f:.6g}; "
                     f"Hessian eigenvalues {ev}; critical lr = 2/λmax = {sa.critical_lr:.6g}",
                     f"        lr = {config.lr:g} is {regime.kind}: {regime.description}",
                 ]
@@ -451,9 +477,10 @@ def run_command(argv: Sequence[str]) -> int:
     try:
         args = parser.parse_args(argv)
         given: set[str] = set()
+        lr_changes: tuple[tuple[int, float], ...] = ()
         if args.session is not None:
             given = _given_options(argv)
-            config = config_from_session(args, given)
+            config, lr_changes = config_from_session(args, given)
         else:
             config = config_from_args(args)
         lrs, optimizers = _lists(args)
@@ -467,7 +494,7 @@ def run_command(argv: Sequence[str]) -> int:
             _print_race(result, args.format)
             return 0
         _check_memory(config, 1)
-        history = run(config)
+        history = run(config, lr_changes)  # (a session's: made again where the run made them)
     except _UsageError as err:
         return _fail(str(err))
     except InputError as err:
@@ -484,6 +511,9 @@ def run_command(argv: Sequence[str]) -> int:
         out.write("\n")
     else:
         head = _describe(config)
+        if history.lr_changes:  # (a session's, made again)
+            head += "\nlearning-rate changes: " + ", ".join(
+                f"{lr:g} after epoch {epoch}" for epoch, lr in history.lr_changes)
         out.write(head + "\n\n")
         write_table(history, out, footer=_theory_lines(config))
     out.flush()
@@ -556,10 +586,12 @@ def _describe(config: Any) -> str:
         else:
             what = f"f(x) = {d['expr']}, x0 = {d['x0']}"
     else:
-        src = f"synthetic data (n={d['synthetic']}, seed={d['seed']})" if d.get("data") == "synthetic" else d["data"]
+        src = (f"synthetic data (n={d['synthetic']}, seed={d['seed']})"
+               if d.get("data") == "synthetic" else d["data"])
         what = f"regression y = m*x + c on {src}, m0 = {d['m0']}, c0 = {d['c0']}"
     eng = d["engine"] + (f" on {d['device']}" if d["engine"] == "torch" else "")
-    return f"{what}; lr = {d['lr']:g}, epochs = {d['epochs']}, engine {eng} ({d['dtype']}), optimizer {d['optimizer']}"
+    return (f"{what}; lr = {d['lr']:g}, epochs = {d['epochs']}, engine {eng} ({d['dtype']}),"
+            f" optimizer {d['optimizer']}")
 
 
 def build_lesson_parser() -> argparse.ArgumentParser:
@@ -651,7 +683,9 @@ def _open_window(session: str | None = None, lesson: Any = None) -> int:
 
 
 def _window_command(argv: Sequence[str]) -> int:
-    parser = _Parser(prog=PROG, description="Gradient Descent Studio: watch gradient descent work, step by step.",
+    parser = _Parser(prog=PROG,
+                     description="Gradient Descent Studio: watch gradient descent work,"
+                                 " step by step.",
                      epilog="Headless: gdstudio run --help")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument("session", nargs="?", help="a .gdstudio session file to open")
@@ -687,7 +721,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # noqa: BLE001 - last resort: one line, not a traceback
         if os.environ.get("GDSTUDIO_DEBUG"):
             raise
-        return _fail(f"internal error: {type(err).__name__}: {err} (set GDSTUDIO_DEBUG=1 for details)", 1)
+        return _fail(f"internal error: {type(err).__name__}: {err}"
+                     " (set GDSTUDIO_DEBUG=1 for details)", 1)
 
 
 if __name__ == "__main__":  # pragma: no cover

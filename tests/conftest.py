@@ -20,7 +20,8 @@ def _fresh_settings(tmp_path, monkeypatch, request):
     from PySide6.QtCore import QCoreApplication, QSettings
 
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                      str(tmp_path / "settings"))
     QCoreApplication.setOrganizationName("gdstudio-tests")
     QCoreApplication.setApplicationName("gdstudio-tests")
     yield

@@ -357,7 +357,10 @@ def _bisect(f1: Callable[[float], float], a: float, b: float) -> float:
 
 
 def _classify_point(
-    r: float, f: Callable[[float], float], f1: Callable[[float], float], f2: Callable[[float], float]
+    r: float,
+    f: Callable[[float], float],
+    f1: Callable[[float], float],
+    f2: Callable[[float], float],
 ) -> StationaryPoint:
     h = 1e-6 * max(1.0, abs(r))
     left, right = _safe(f1, r - h), _safe(f1, r + h)
@@ -475,7 +478,9 @@ class SurfaceAnalysis:
         return Regime(stiff.kind, stiff.factor, self.critical_lr, desc, epochs)
 
 
-def analyze_surface(problem: FunctionProblem, start: tuple[float, ...] | None = None) -> SurfaceAnalysis:
+def analyze_surface(
+    problem: FunctionProblem, start: tuple[float, ...] | None = None
+) -> SurfaceAnalysis:
     """Find the stationary point descent from ``start`` heads for (damped Newton with a
     gradient-descent fallback, bounded iterations) and the Hessian there."""
     load_symbolic()  # one importer at a time (see expressions.load_symbolic)

@@ -325,7 +325,8 @@ def _data_lines(problem: RegressionProblem, mode: str) -> list[str]:
         if layout is None and mode == "file":
             raise CodegenError(
                 "the data did not come from a CSV file that still holds it "
-                f"({_comment(problem.source, 80)}); export it inline instead"
+                f"({_comment(problem.source, 80)}); "
+                "export it inline instead"
             )
     if layout is not None:
         split = (
@@ -339,8 +340,8 @@ def _data_lines(problem: RegressionProblem, mode: str) -> list[str]:
             else "float(cells[{i}])"
         )
         return [
-            f"# The data: columns {_comment(problem.x_name, 60)} (x) and "
-            f"{_comment(problem.y_name, 60)} (y)",
+            f"# The data: columns {_comment(problem.x_name, 60)} (x)"
+            f" and {_comment(problem.y_name, 60)} (y)",
             "# of this CSV file, read the way the app read them.",
             f"DATA_FILE = {layout['path']!r}",
             f"N_POINTS = {n}  # the run used this many points",
@@ -353,8 +354,8 @@ def _data_lines(problem: RegressionProblem, mode: str) -> list[str]:
             f'    with open(path, encoding={layout["encoding"]!r}) as fh:',
             "        for number, line in enumerate(fh, start=1):",
             "            line = line.strip()",
-            f'            if number < {layout["first_data_line"]} or not line '
-            'or line.startswith("#"):',
+            f'            if number < {layout["first_data_line"]}'
+            ' or not line or line.startswith("#"):',
             "                continue  # the header, blank lines and comments",
             f"            cells = [cell.strip() for cell in {split}]  # RFC 4180 quotes",
             f"            x_values.append({number.format(i=layout['x_index'])})",
@@ -364,8 +365,8 @@ def _data_lines(problem: RegressionProblem, mode: str) -> list[str]:
             "",
             "x_values, y_values = read_data(DATA_FILE)",
             "if len(x_values) != N_POINTS:",
-            '    print(f"warning: {DATA_FILE} now has {len(x_values)} points; '
-            'the run used {N_POINTS}",',
+            '    print(f"warning: {DATA_FILE} now has {len(x_values)} points;'
+            ' the run used {N_POINTS}",',
             "          file=sys.stderr)",
         ]
     if mode == "auto" and n > INLINE_LIMIT and _synthetic_matches(problem):
@@ -373,7 +374,8 @@ def _data_lines(problem: RegressionProblem, mode: str) -> list[str]:
         assert s is not None
         return [
             f"# The app's synthetic data (n = {s.n}, seed = {s.seed}), generated again: around",
-            f"# y = {_num(s.slope)}*x + {_num(s.intercept)}, x uniform in [{_num(s.x_low)}, {_num(s.x_high)}),"
+            f"# y = {_num(s.slope)}*x + {_num(s.intercept)},"
+            f" x uniform in [{_num(s.x_low)}, {_num(s.x_high)}),"
             f" Gaussian noise of size {_num(s.noise)}.",
             f"rng = np.random.default_rng({int(s.seed)})",
             f"x_values = rng.uniform({_num(s.x_low)}, {_num(s.x_high)}, {int(s.n)})",
@@ -463,9 +465,11 @@ def _torch_optimizer(config: RunConfig, target: str) -> str:
     if name == "nesterov":
         return f"torch.optim.SGD([{target}], lr=lr, momentum={_num(o.momentum)}, nesterov=True)"
     if name == "adam":
-        return f"torch.optim.Adam([{target}], lr=lr, betas=({_num(o.beta1)}, {_num(o.beta2)}), eps={_num(o.eps_value)})"
+        return (f"torch.optim.Adam([{target}], lr=lr, betas=({_num(o.beta1)}, {_num(o.beta2)}),"
+                f" eps={_num(o.eps_value)})")
     if name == "rmsprop":
-        return f"torch.optim.RMSprop([{target}], lr=lr, alpha={_num(o.alpha)}, eps={_num(o.eps_value)})"
+        return (f"torch.optim.RMSprop([{target}], lr=lr, alpha={_num(o.alpha)},"
+                f" eps={_num(o.eps_value)})")
     if name == "adagrad":
         return f"torch.optim.Adagrad([{target}], lr=lr, eps={_num(o.eps_value)})"
     raise CodegenError(f"unknown optimizer {name!r}")  # pragma: no cover
@@ -519,7 +523,8 @@ def _stop_rules(k: int, size0: str) -> list[str]:
     return [
         "    if not all(math.isfinite(v) for v in row):",
         "        if epoch == 0:",
-        '            sys.exit("the loss or its gradient is not finite at the start: choose another start")',
+        '            sys.exit("the loss or its gradient is not finite at the start:'
+        ' choose another start")',
         '        status = "diverged"  # a value is not finite: this row is dropped, the run ends',
         "        break",
         '    print(epoch, *map(repr, row), sep=",")',
@@ -529,7 +534,8 @@ def _stop_rules(k: int, size0: str) -> list[str]:
         f"    if {gnorm} <= tol:",
         '        status = "converged"',
         "        break",
-        f"    if abs(row[{k}] - loss0) > {_EXPLOSION} * (1 + abs(loss0)) or {biggest} > {_EXPLOSION} * (1 + size0):",
+        f"    if abs(row[{k}] - loss0) > {_EXPLOSION} * (1 + abs(loss0))"
+        f" or {biggest} > {_EXPLOSION} * (1 + size0):",
         '        status = "diverged"  # exploded: this row is kept, the run ends',
         "        break",
         "    if epoch == epochs:",
@@ -621,7 +627,8 @@ def torch_script(
             config,
             "torch",
             names,
-            f"Gradient descent on f({sig}) = {python_expression(problem, 'numpy').replace('np.', '')}.",
+            f"Gradient descent on f({sig}) ="
+            f" {python_expression(problem, 'numpy').replace('np.', '')}.",
         )
         lines += _typed_comment(problem)
         lines += ["", "import math", "import sys", "", "import torch", ""]
@@ -629,7 +636,8 @@ def torch_script(
             start_lines = [f"{vars_[0]}0 = {_num(start[0])}  # the start"]
         else:
             start_lines = [
-                f"{', '.join(v + '0' for v in vars_)} = {', '.join(_num(v) for v in start)}  # the start"
+                f"{', '.join(v + '0' for v in vars_)} = {', '.join(_num(v) for v in start)}"
+                "  # the start"
             ]
         lines += _settings(config, start_lines, "torch", changes)
         lines += ["", "", f"def f({sig}):", f"    return {f_code}", "", ""]
@@ -645,7 +653,8 @@ def torch_script(
         else:
             p = "params"
             lines += [
-                f"params = torch.tensor([{', '.join(v + '0' for v in vars_)}], dtype=dtype, device=device)",
+                f"params = torch.tensor([{', '.join(v + '0' for v in vars_)}],"
+                " dtype=dtype, device=device)",
                 "params.requires_grad_()  # a leaf tensor: loss.backward() fills params.grad",
             ]
             loss_line = f"    {sig} = params\n    loss = f({sig})"
@@ -718,7 +727,8 @@ def torch_script(
     if opt:
         lines += [
             "    optimizer.step()  # the update, as torch.optim does it",
-            "    optimizer.zero_grad()  # gradients accumulate: clear them before the next backward()",
+            "    optimizer.zero_grad()"
+            "  # gradients accumulate: clear them before the next backward()",
         ]
     else:
         lines += [
@@ -767,7 +777,8 @@ def numpy_script(
             start_lines = [f"{vars_[0]}0 = {_num(start[0])}  # the start"]
         else:
             start_lines = [
-                f"{', '.join(v + '0' for v in vars_)} = {', '.join(_num(v) for v in start)}  # the start"
+                f"{', '.join(v + '0' for v in vars_)} = {', '.join(_num(v) for v in start)}"
+                "  # the start"
             ]
         lines += _settings(config, start_lines, "numpy", changes)
         lines += ["", "", f"def f({sig}):", f"    return {f_code}", "", ""]
@@ -849,7 +860,8 @@ def numpy_script(
     setup, update = _numpy_update(config, p)
     lines += [*setup, ""] if setup else [""]
     lines += [
-        'np.seterr(all="ignore")  # where f is undefined NumPy gives nan or inf: a stop rule ends the run',
+        'np.seterr(all="ignore")'
+        '  # where f is undefined NumPy gives nan or inf: a stop rule ends the run',
         f"print({_columns(names)!r})",
         'status, last = "max_epochs", 0',
         "for epoch in range(epochs + 1):",

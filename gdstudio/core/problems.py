@@ -11,7 +11,7 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -221,7 +221,8 @@ class FunctionProblem:
         matched = preset or _preset_for(self.expression.text, self.variables)
         p = _PRESETS.get(matched) if matched else None
         self.preset_key: str | None = p.key if p else None
-        self.name = name or (p.title if p else f"f({', '.join(self.variables)}) = {self.expression.text}")
+        self.name = name or (p.title if p
+                             else f"f({', '.join(self.variables)}) = {self.expression.text}")
         if x0 is None:
             x0 = p.x0 if p else (7.0 if self.dim == 1 else (2.0, 2.0))
         self.default_x0 = x0
@@ -277,7 +278,8 @@ class FunctionProblem:
                 f"the start needs {self.dim} value{'s' if self.dim > 1 else ''} "
                 f"({', '.join(self.variables)}), got {len(values)}"
             )
-        return np.array([_finite_float(v, f"start {n}0") for v, n in zip(values, self.variables)])
+        return np.array([_finite_float(v, f"start {n}0")
+                         for v, n in zip(values, self.variables, strict=True)])
 
     def loss_and_grad(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Loss (B,) and gradient (B, dim) for parameter rows ``params`` of shape (B, dim)."""
@@ -500,4 +502,4 @@ class RegressionProblem:
         return lo - pad, hi + pad
 
 
-Problem = Union[FunctionProblem, RegressionProblem]
+Problem = FunctionProblem | RegressionProblem

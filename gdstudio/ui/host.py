@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:  # pragma: no cover - types only: this module imports nothing at run time
     import pyqtgraph as pg
     from PySide6.QtGui import QAction
-    from PySide6.QtWidgets import QMainWindow, QProgressBar, QSplitter, QStackedWidget, QWidget
+    from PySide6.QtWidgets import (
+        QDockWidget,
+        QMainWindow,
+        QProgressBar,
+        QSplitter,
+        QStackedWidget,
+        QWidget,
+    )
 
     from gdstudio.core import RunConfig
     from gdstudio.ui.model.run_model import RunModel
@@ -28,7 +35,8 @@ if TYPE_CHECKING:  # pragma: no cover - types only: this module imports nothing 
     from gdstudio.ui.plots.landscape import LandscapePlot
     from gdstudio.ui.plots.loss import LossPlot
 
-__all__ = ["RunHost", "FilesHost", "ExploreHost"]
+__all__ = ["RunHost", "FilesHost", "ExploreHost", "LessonHost",
+           "PresenterHost"]
 
 
 class RunHost(Protocol):
@@ -131,3 +139,45 @@ class ExploreHost(RunHost, Protocol):
 
     @property
     def analysis(self) -> AnalysisPanel: ...
+
+
+class LessonHost(RunHost, Protocol):
+    """What the lesson controller may ask: set the panel up, run to the end, show panels."""
+
+    @property
+    def controls(self) -> ControlPanel: ...
+
+    def run_to_end(self) -> None:
+        """Run the run set up to its end (as Run to end does)."""
+
+    def show_panels(self, names: Sequence[str] | None) -> None:
+        """Show only the panels ``names`` (those of :data:`gdstudio.core.lessons.PANELS`);
+        None: every panel as the person left them."""
+
+    def mark_modified(self) -> None:
+        """The session changed (an answer was given)."""
+
+
+class TextSizes(Protocol):
+    """The window's text size (View › Text size), and a passing one (presenter mode's)."""
+
+    @property
+    def text_size(self) -> str: ...
+
+    def show_text_size(self, size: str) -> None: ...
+
+
+class PresenterHost(RunHost, Protocol):
+    """What presenter mode may ask: the docks it keeps, the history slider, the look."""
+
+    @property
+    def scrubber(self) -> HistoryScrubber: ...
+
+    @property
+    def appearance(self) -> TextSizes: ...
+
+    def action(self, key: str) -> QAction:
+        """The declared action ``key``."""
+
+    def presenter_docks(self) -> list[QDockWidget]:
+        """The docks presenter mode shows (the arithmetic, an open lesson); it hides the rest."""

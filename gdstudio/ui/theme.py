@@ -177,6 +177,8 @@ def style_plot(widget: pg.PlotWidget, palette: QPalette | None = None,
         if axis.labelText or axis.labelUnits:
             style = dict(axis.labelStyle)
             style["color"] = foreground.name()
+            if font.pointSizeF() > 0:  # the axis' name as large as its ticks (Huge text too)
+                style["font-size"] = f"{font.pointSizeF():g}pt"
             axis.setLabel(axis.labelText, axis.labelUnits or None, axis.labelUnitPrefix or None,
                           **style)
     title = item.titleLabel

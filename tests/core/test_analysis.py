@@ -55,7 +55,8 @@ def test_no_minimum_downhill():
     assert target is None and regime.kind == "unknown"
 
 
-@pytest.mark.parametrize("lr, kind", [(0.2, "monotone"), (0.5, "monotone"), (0.8, "oscillating"), (1.0, "cycling"), (1.2, "diverging")])
+@pytest.mark.parametrize("lr, kind", [(0.2, "monotone"), (0.5, "monotone"), (0.8, "oscillating"),
+                                      (1.0, "cycling"), (1.2, "diverging")])
 def test_classify_matches_runs(lr, kind):
     assert classify(lr, 2.0).kind == kind
     h = run(RunConfig(problem=FunctionProblem("x**2 - 4*x + 5"), x0=7.0, lr=lr, epochs=200))

@@ -24,10 +24,12 @@ def test_done_when_table(capsys):
     code, out, err = cli(capsys, "--x0", "7", "--lr", "0.1", "--epochs", "5")
     assert code == 0 and err == ""
     lines = out.splitlines()
-    header = next(i for i, line in enumerate(lines) if line.split() == ["epoch", "x", "loss", "grad"])
+    header = next(i for i, line in enumerate(lines)
+                  if line.split() == ["epoch", "x", "loss", "grad"])
     rows = [line.split() for line in lines[header + 2 : header + 8]]
     assert [r[1] for r in rows] == ["7", "6", "5.2", "4.56", "4.048", "3.6384"]
-    assert [float(r[2]) for r in rows] == pytest.approx([(x - 2) ** 2 + 1 for x in (7, 6, 5.2, 4.56, 4.048, 3.6384)])
+    assert [float(r[2]) for r in rows] == pytest.approx(
+        [(x - 2) ** 2 + 1 for x in (7, 6, 5.2, 4.56, 4.048, 3.6384)])
     assert "status: max_epochs after 5 epochs" in out
     # aligned: every row as wide as the header
     assert len({len(lines[i]) for i in range(header, header + 8)}) == 1
@@ -47,7 +49,8 @@ def test_done_when_cycling_csv(capsys):
 def test_done_when_diverged(capsys):
     code, out, _ = cli(capsys, "--lr", "1.5", "--format", "json")
     assert code == 0 and json.loads(out)["status"] == "diverged"
-    code, out, _ = cli(capsys, "--problem", "regression", "--synthetic", "100", "--seed", "0", "--lr", "0.01", "--format", "json")
+    code, out, _ = cli(capsys, "--problem", "regression", "--synthetic", "100", "--seed", "0",
+                       "--lr", "0.01", "--format", "json")
     d = json.loads(out)
     assert code == 0 and d["status"] == "diverged"
     assert list(d)[:4] == ["config", "status", "epochs_run", "steps"]
@@ -66,8 +69,8 @@ def test_json_is_exact(capsys):
 def test_regression_from_csv_and_torch_engine(capsys, tmp_path):
     p = tmp_path / "d.csv"
     p.write_text("a,b,c\n" + "".join(f"{i},{2 * i + 1},{i * i}\n" for i in range(10)))
-    code, out, _ = cli(capsys, "--data", str(p), "--x-column", "a", "--y-column", "b", "--lr", "0.01",
-                       "--epochs", "3", "--engine", "torch", "--format", "csv")
+    code, out, _ = cli(capsys, "--data", str(p), "--x-column", "a", "--y-column", "b",
+                       "--lr", "0.01", "--epochs", "3", "--engine", "torch", "--format", "csv")
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert len(rows) == 4 and float(rows[0]["grad_c"]) == pytest.approx(-2 * 10.0)
@@ -99,15 +102,18 @@ def test_bad_input_exits_2_with_one_line(capsys, args, fragment):
 
 def test_subprocess_entry_points(tmp_path):
     env = dict(os.environ, PYTHONWARNINGS="error::DeprecationWarning")
-    r = subprocess.run([sys.executable, "-m", "gdstudio", "run", "--epochs", "2", "--format", "csv"],
-                       capture_output=True, text=True, env=env, timeout=120)
+    r = subprocess.run([sys.executable, "-m", "gdstudio", "run", "--epochs", "2",
+                        "--format", "csv"], capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
     # f is evaluated in the person's own order of operations, exactly as Python would
     f52 = 5.2**2 - 4 * 5.2 + 5
-    assert r.stdout.splitlines() == ["epoch,x,loss,grad", "0,7.0,26.0,10.0", "1,6.0,17.0,8.0", f"2,5.2,{f52!r},6.4"]
-    r = subprocess.run([sys.executable, "-m", "gdstudio", "run", "--lr", "nope"], capture_output=True, text=True, timeout=120)
+    assert r.stdout.splitlines() == ["epoch,x,loss,grad", "0,7.0,26.0,10.0", "1,6.0,17.0,8.0",
+                                     f"2,5.2,{f52!r},6.4"]
+    r = subprocess.run([sys.executable, "-m", "gdstudio", "run", "--lr", "nope"],
+                       capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.splitlines()) == 1
-    r = subprocess.run([sys.executable, "-m", "gdstudio", "run", "--help"], capture_output=True, text=True, timeout=120)
+    r = subprocess.run([sys.executable, "-m", "gdstudio", "run", "--help"],
+                       capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "--optimizer" in r.stdout
 
 
@@ -116,7 +122,8 @@ def test_core_imports_no_qt_and_no_torch():
         "import sys, gdstudio.core, gdstudio.core.analysis, gdstudio.core.io.export, gdstudio.cli\n"
         "from gdstudio.core import run, RunConfig\n"
         "run(RunConfig())\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'PyQt5', 'PyQt6', 'PySide2', 'shiboken6', 'pyqtgraph')]\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in"
+        " ('PySide6', 'PyQt5', 'PyQt6', 'PySide2', 'shiboken6', 'pyqtgraph')]\n"
         "assert not bad, bad\n"
         "assert 'torch' not in sys.modules, 'torch imported eagerly'\n"
         "print('clean')\n"
@@ -139,7 +146,8 @@ def test_core_source_has_no_qt_import():
 
 
 def test_values_starting_with_a_minus(capsys):
-    assert main(["run", "--expr", "-x**2 + x**4", "--x0", "-1.5", "--epochs", "1", "--format", "csv"]) == 0
+    assert main(["run", "--expr", "-x**2 + x**4", "--x0", "-1.5", "--epochs", "1",
+                 "--format", "csv"]) == 0
     rows = capsys.readouterr().out.splitlines()
     assert rows[1].startswith("0,-1.5,")
 
@@ -154,5 +162,6 @@ def test_resources_are_found_installed_or_in_place(tmp_path):
 
     repo = pathlib.Path(__file__).resolve().parents[2]
     for cwd in (tmp_path, repo):
-        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, timeout=60)
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd,
+                           timeout=60)
         assert r.returncode == 0, r.stderr

@@ -48,7 +48,8 @@ _DRIVER = (
 
 
 def _run_scripts(folder: Path, scripts: dict[str, str]) -> dict[str, tuple[str, str, int]]:
-    """Run the first script as `python script.py` and the others in one more interpreter, at once."""
+    """Run the first script as `python script.py` and the others in one more interpreter, at
+    once."""
     paths = {}
     for name, text in scripts.items():
         p = folder / f"{name}.py"

@@ -51,7 +51,8 @@ def test_text_columns_that_are_not_chosen_are_ignored(tmp_path):
         "x y\n1 2\n3 4\n5 6\n",
         "a;b\n1,0;2,0\n3,0;4,0\n5,0;6,0\n",  # decimal comma
     ],
-    ids=["header", "no-header", "semicolon", "tab", "crlf", "bom", "quoted", "comments-blank", "space", "decimal-comma"],
+    ids=["header", "no-header", "semicolon", "tab", "crlf", "bom", "quoted", "comments-blank",
+         "space", "decimal-comma"],
 )
 def test_accepted_formats(tmp_path, text):
     d = read_xy_csv(write(tmp_path, text, newline=""))
@@ -140,7 +141,8 @@ def test_preview_reports_delimiter_header_and_numeric_columns(tmp_path):
 def test_regression_problem_from_csv(tmp_path):
     x = np.linspace(0, 10, 30)
     y = 3 * x - 2
-    p = write(tmp_path, "x,y\n" + "".join(f"{a!r},{b!r}\n" for a, b in zip(x.tolist(), y.tolist())))
+    p = write(tmp_path, "x,y\n" + "".join(f"{a!r},{b!r}\n"
+                                           for a, b in zip(x.tolist(), y.tolist(), strict=True)))
     prob = RegressionProblem.from_csv(p)
     assert prob.least_squares() == pytest.approx((3.0, -2.0), rel=1e-12, abs=1e-12)
 
@@ -167,8 +169,10 @@ def test_synthetic_size_is_checked_up_front(n, fragment, monkeypatch):
         synthetic_data(n)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.binary(max_size=300) | st.text(alphabet=st.sampled_from(list("0123456789.,;\t \n\r-e+abnaif\"#")), max_size=300))
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=300)
+       | st.text(alphabet=st.sampled_from(list("0123456789.,;\t \n\r-e+abnaif\"#")), max_size=300))
 def test_csv_reader_never_raises_anything_else(tmp_path, blob):
     p = tmp_path / "fuzz.csv"
     p.write_bytes(blob if isinstance(blob, bytes) else blob.encode())

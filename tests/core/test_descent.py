@@ -50,7 +50,8 @@ def test_converged_at_start_runs_nothing():
 
 
 def test_diverged_on_overflow_keeps_last_finite_row():
-    h = run(RunConfig(problem=FunctionProblem("exp(x)"), x0=1.0, lr=-1e-9 + 1e-9 + 800.0, epochs=50))
+    h = run(RunConfig(problem=FunctionProblem("exp(x)"), x0=1.0, lr=-1e-9 + 1e-9 + 800.0,
+                      epochs=50))
     # gd on exp with huge lr: x → x - 800 e^x goes very negative, then f' → 0: not divergent.
     assert h.status in STATUSES
     h = run(RunConfig(problem=FunctionProblem("x**4"), x0=3.0, lr=1.0, epochs=50))
@@ -63,7 +64,8 @@ def test_step_into_undefined_region_ends_the_run_clearly():
     h = run(RunConfig(problem=FunctionProblem("log(x) + x**2"), x0=0.5, lr=1.0, epochs=10))
     assert h.status == "diverged" and h.epochs_run == 0
     assert "undefined" in h.message and "epoch 1" in h.message
-    t = run(RunConfig(problem=FunctionProblem("log(x) + x**2"), x0=0.5, lr=1.0, epochs=10, engine="torch"))
+    t = run(RunConfig(problem=FunctionProblem("log(x) + x**2"), x0=0.5, lr=1.0, epochs=10,
+                      engine="torch"))
     assert t.status == "diverged" and t.epochs_run == 0
 
 
@@ -163,8 +165,9 @@ def test_long_run_blocks_equal_single_steps():
 
 @settings(max_examples=120, deadline=None)
 @given(
-    expr=st.sampled_from(["x**2 - 4*x + 5", "x**4 - 4*x**2 + x", "sin(3*x) + 0.1*x**2", "abs(x)", "x**4",
-                          "log(x)", "1/x", "sqrt(x)", "exp(x)", "x**3", "tan(x)", "-x**2", "exp(-x**2)"]),
+    expr=st.sampled_from(["x**2 - 4*x + 5", "x**4 - 4*x**2 + x", "sin(3*x) + 0.1*x**2", "abs(x)",
+                          "x**4", "log(x)", "1/x", "sqrt(x)", "exp(x)", "x**3", "tan(x)", "-x**2",
+                          "exp(-x**2)"]),
     x0=st.floats(-50, 50),
     lr=st.floats(1e-6, 10.0),
     epochs=st.integers(0, 300),
@@ -172,7 +175,8 @@ def test_long_run_blocks_equal_single_steps():
 )
 def test_fuzz_runs_end_in_a_known_status_with_finite_rows(expr, x0, lr, epochs, engine):
     try:
-        h = run(RunConfig(problem=FunctionProblem(expr), x0=x0, lr=lr, epochs=epochs, engine=engine))
+        h = run(RunConfig(problem=FunctionProblem(expr), x0=x0, lr=lr, epochs=epochs,
+                          engine=engine))
     except InputError:
         return  # start outside the domain: refused up front
     assert h.status in STATUSES
@@ -189,7 +193,8 @@ def test_steady_growth_is_divergence_before_overflow():
     np.testing.assert_allclose(h.params[:, 0], 2 + 5 * (-1.2) ** np.arange(t + 1), rtol=1e-9)
     # the rule never fires on converging runs, even slow ones whose loss falls a long way
     for lr in (1e-4, 0.01, 0.5, 0.99):
-        assert run(RunConfig(problem=FunctionProblem("x**2 - 1e12*x"), x0=0.0, lr=lr, epochs=3000)).status != "diverged"
+        h = run(RunConfig(problem=FunctionProblem("x**2 - 1e12*x"), x0=0.0, lr=lr, epochs=3000))
+        assert h.status != "diverged"
 
 
 def test_step_batches_concatenate_and_keep_the_final_state():

@@ -60,15 +60,17 @@ def test_engine_parity_on_other_functions(expr, x0, lr):
     assert _rel_err(m.grad, t.grad) <= 1e-11
 
 
-@pytest.mark.parametrize("optimizer", ["gd", "sgd", "momentum", "nesterov", "adam", "rmsprop", "adagrad"])
+@pytest.mark.parametrize("optimizer",
+                         ["gd", "sgd", "momentum", "nesterov", "adam", "rmsprop", "adagrad"])
 @pytest.mark.parametrize("problem_kind", ["function", "regression"])
 def test_manual_optimizers_match_torch_optim(optimizer, problem_kind):
     if problem_kind == "function":
         cfg = RunConfig(problem=FunctionProblem("x**4 - 4*x**2 + x"), x0=2.0, lr=0.01, epochs=80,
                         optimizer=optimizer)
     else:
-        cfg = RunConfig(problem=RegressionProblem.synthetic(), lr=1e-4 if optimizer in ("gd", "sgd", "momentum", "nesterov") else 0.5,
-                        epochs=80, optimizer=optimizer)
+        lr = 1e-4 if optimizer in ("gd", "sgd", "momentum", "nesterov") else 0.5
+        cfg = RunConfig(problem=RegressionProblem.synthetic(), lr=lr, epochs=80,
+                        optimizer=optimizer)
     m = run(cfg)
     t = run(cfg.with_(engine="torch"))
     assert m.epochs_run == t.epochs_run == 80
@@ -80,12 +82,14 @@ def test_optimizer_first_steps_by_hand():
     h = run(RunConfig(problem=FunctionProblem("x**2"), x0=3.0, lr=0.1, epochs=1, optimizer="adam"))
     assert h.params[1, 0] == pytest.approx(3.0 - 0.1, rel=1e-9)
     # momentum: v1 = g0, v2 = 0.9 v1 + g1
-    h = run(RunConfig(problem=FunctionProblem("x**2"), x0=1.0, lr=0.1, epochs=2, optimizer="momentum"))
+    h = run(RunConfig(problem=FunctionProblem("x**2"), x0=1.0, lr=0.1, epochs=2,
+                      optimizer="momentum"))
     x1 = 1.0 - 0.1 * 2.0
     x2 = x1 - 0.1 * (0.9 * 2.0 + 2 * x1)
     np.testing.assert_allclose(h.params[:, 0], [1.0, x1, x2], rtol=1e-15)
     # adagrad: x1 = x0 - lr * g / sqrt(g²)
-    h = run(RunConfig(problem=FunctionProblem("x**2"), x0=1.0, lr=0.1, epochs=1, optimizer="adagrad"))
+    h = run(RunConfig(problem=FunctionProblem("x**2"), x0=1.0, lr=0.1, epochs=1,
+                      optimizer="adagrad"))
     assert h.params[1, 0] == pytest.approx(0.9, rel=1e-9)
 
 
@@ -133,7 +137,8 @@ def test_devices():
 
 
 @pytest.mark.parametrize("expr", ["x + sqrt(2)", "sin(1)*x**2", "x**0.5 + x**2", "e**x - 3*x",
-                                  "2**10*x**2", "x**(1/3) + x**2", "log(2)*x**2 - sqrt(pi)*x", "abs(-3)*x**2"])
+                                  "2**10*x**2", "x**(1/3) + x**2", "log(2)*x**2 - sqrt(pi)*x",
+                                  "abs(-3)*x**2"])
 def test_torch_engine_handles_constant_subexpressions_and_powers(expr):
     # constants such as sqrt(2) are folded to numbers; pow works in the generated namespace
     cfg = RunConfig(problem=FunctionProblem(expr), x0=2.0, lr=1e-4, epochs=5)

@@ -10,10 +10,13 @@ import pytest
 
 from gdstudio.cli import main
 
-BAD_VALUES = ["", "abc", "nan", "inf", "-inf", "-1", "0", "1e308", "1e-320", "1e999", "0x10", "1,5", " 3 "]
+BAD_VALUES = ["", "abc", "nan", "inf", "-inf", "-1", "0", "1e308", "1e-320", "1e999", "0x10", "1,5",
+              " 3 "]
 
-FUNCTION_OPTIONS = ["--x0", "--lr", "--epochs", "--tol", "--momentum", "--beta1", "--beta2", "--alpha", "--eps"]
-REGRESSION_OPTIONS = ["--m0", "--c0", "--synthetic", "--seed", "--noise", "--batch-size", "--batch-seed"]
+FUNCTION_OPTIONS = ["--x0", "--lr", "--epochs", "--tol", "--momentum", "--beta1", "--beta2",
+                    "--alpha", "--eps"]
+REGRESSION_OPTIONS = ["--m0", "--c0", "--synthetic", "--seed", "--noise", "--batch-size",
+                      "--batch-seed"]
 
 
 def check(capsys, args):
@@ -50,7 +53,8 @@ def test_function_options(capsys, option, value):
 @pytest.mark.parametrize("value", BAD_VALUES)
 @pytest.mark.parametrize("option", REGRESSION_OPTIONS)
 def test_regression_options(capsys, option, value):
-    check(capsys, ["--problem", "regression", f"{option}={value}", "--epochs", "5", "--format", "csv"])
+    check(capsys, ["--problem", "regression", f"{option}={value}", "--epochs", "5",
+                   "--format", "csv"])
 
 
 @pytest.mark.parametrize("value", ["x", "1,2,3", ",", "0.1,", "0.1,-1", "0.1,nan", "1e308,1e-320"])

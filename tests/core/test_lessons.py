@@ -128,6 +128,16 @@ def test_texts_are_a_safe_markdown_subset():
     assert L.plain_text(text).splitlines()[0] == "A <b>tag</b> & it bold a<b"
     # line breaks inside a paragraph are kept (formulas line up as typed)
     assert L.plain_text("x₁ = 6\nx₂ = 5.2") == "x₁ = 6\nx₂ = 5.2"
+    # in HTML (the window's panel, as wide as the person makes it) a paragraph's line break
+    # is a space, as in Markdown: prose wrapped in the file flows; formulas are code blocks
+    assert L.to_html("The slope tells\nthe direction.") == "<p>The slope tells the direction.</p>"
+    formula = L.to_html("Two updates:\n\n    x₁ = 6\n    x₂ = 5.2\n\nthen more.")
+    assert formula == ('<p>Two updates:</p><p style="margin-left: 1.5em;">x₁ = 6<br>x₂ = 5.2</p>'
+                       "<p>then more.</p>")
+    assert [b.kind for b in L.blocks("a\n\n    x = 1\n\nb")] == ["paragraph", "formula",
+                                                                 "paragraph"]
+    assert L.plain_text("a\n\n    x₁ = 6\n    x₂ = 5.2") == "a\n\nx₁ = 6\nx₂ = 5.2"
+    assert "5.2" in number_tokens("    x₂ = 5.2")  # a formula's numbers are checked
 
 
 @pytest.mark.parametrize("text, value", [("4.56", 4.56), ("−3", -3.0), ("1e-6", 1e-6),

@@ -19,7 +19,7 @@ from gdstudio.core.race.race import Race, run_race
 def test_race_lanes_equal_single_runs(engine):
     cfg = RunConfig(epochs=60, engine=engine)
     r = run_race(cfg, SOURCE_LEARNING_RATES)
-    for lr, h in zip(SOURCE_LEARNING_RATES, r.histories):
+    for lr, h in zip(SOURCE_LEARNING_RATES, r.histories, strict=True):
         single = run(cfg.with_(lr=lr))
         assert h.status == single.status and h.epochs_run == single.epochs_run
         np.testing.assert_allclose(h.params, single.params, rtol=1e-13, atol=1e-15)
@@ -44,11 +44,12 @@ def test_the_source_five_rates_summary_matches_the_source():
 
 @pytest.mark.parametrize("engine", ["manual", "torch"])
 def test_optimizer_race_equals_single_runs(engine):
-    cfg = RunConfig(problem=FunctionProblem.preset("rosenbrock"), lr=0.001, epochs=300, engine=engine)
+    cfg = RunConfig(problem=FunctionProblem.preset("rosenbrock"), lr=0.001, epochs=300,
+                    engine=engine)
     names = ["gd", "momentum", "nesterov", "adam", "rmsprop", "adagrad"]
     r = run_race(cfg, None, names)
     assert [s.optimizer for s in r.summaries] == names
-    for name, h in zip(names, r.histories):
+    for name, h in zip(names, r.histories, strict=True):
         single = run(cfg.with_(optimizer=name))
         np.testing.assert_allclose(h.params, single.params, rtol=1e-9, atol=1e-12)
 
@@ -60,7 +61,7 @@ def test_regression_race_with_chunked_torch_loss(monkeypatch):
 
     monkeypatch.setattr(BatchedTorch, "CHUNK", 1000)  # force the chunked path
     r = run_race(cfg, [1e-5, 1e-4, 1e-2])
-    for lr, h in zip([1e-5, 1e-4, 1e-2], r.histories):
+    for lr, h in zip([1e-5, 1e-4, 1e-2], r.histories, strict=True):
         single = run(cfg.with_(lr=lr, engine="manual"))
         assert h.status == single.status
         np.testing.assert_allclose(h.params, single.params, rtol=1e-10)
@@ -107,7 +108,8 @@ def test_rows_after_a_lane_stops_repeat_its_last_row():
     assert batch.done == (True, False, True) or race.finished
     for j in (0, 2):
         n = race.lengths[j]
-        rows = batch.params[n - 1 - batch.start :, j] if n - 1 >= batch.start else batch.params[:, j]
+        rows = (batch.params[n - 1 - batch.start :, j] if n - 1 >= batch.start
+                else batch.params[:, j])
         assert np.all(rows == race.history(j).params[-1])
 
 
@@ -159,7 +161,8 @@ def test_many_lanes_equal_their_single_runs_status_and_message(problem, x0, lrs,
             assert (s.lr, s.status, s.epochs_run) == (lr, single.status, single.epochs_run)
             assert s.epochs_to_tol == (int(reached[0]) if reached.size else None), (t, j)
             assert s.final_loss == h.loss[-1] and s.final_params == tuple(h.params[-1])
-        assert (h.status, h.epochs_run, h.message) == (single.status, single.epochs_run, single.message)
+        assert ((h.status, h.epochs_run, h.message)
+                == (single.status, single.epochs_run, single.message))
         assert h.config.lr == lr and h.config == single.config
         np.testing.assert_allclose(h.params, single.params, **tol)
         np.testing.assert_allclose(h.loss, single.loss, **tol)
@@ -243,7 +246,8 @@ def test_lanes_the_stop_screen_passes_over_would_not_have_stopped():
     P = np.empty((n, K))
     P[:, kinds == 0] = (rng.standard_normal((n, K)) * scale)[:, kinds == 0]  # noise of any size
     P[:, kinds == 1] = (7.0 * 1.12 ** (t + rng.integers(0, 300, K)))[:, kinds == 1]  # growth
-    P[:, kinds == 2] = (2.0 + 5.0 * 0.5 ** (t + rng.integers(0, 60, K)))[:, kinds == 2]  # converging
+    # converging
+    P[:, kinds == 2] = (2.0 + 5.0 * 0.5 ** (t + rng.integers(0, 60, K)))[:, kinds == 2]
     P[:, kinds == 3] = (7.0 * (-1.0) ** t * 1.05 ** t)  # oscillating growth
     P[:, kinds == 4] = (2.0 + (-1.0) ** t * 5.0)  # a 2-cycle
     P[:, kinds == 5] = np.where(rng.random((n, K)) < 0.01, np.inf, 3.0)[:, kinds == 5]
@@ -393,7 +397,8 @@ def test_screened_convergence_stops_where_scan_block_stops():
                               prev_loss=L[:5, j], prev_pmax=np.abs(P[:5, j, 0]))
             if converges[j]:
                 fast += 1
-                assert stop == converged_stop(int(first[j]), 30 + int(first[j]), float(gnorm[j]), tol)
+                assert stop == converged_stop(int(first[j]), 30 + int(first[j]),
+                                              float(gnorm[j]), tol)
             elif stop.status:  # every stop is at a flagged row, never before the first
                 assert first[j] < n and first[j] <= stop.keep
     assert fast > K  # the shortcut serves a large share of the lanes

@@ -45,7 +45,8 @@ def test_readme_cli_example_is_the_real_output(capsys):
 
 def test_readme_five_learning_rate_table():
     text = README.read_text(encoding="utf-8")
-    rows = re.findall(r"^\| (0\.01|0\.1|0\.3|0\.7|1) \| ([^|]+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$", text, re.M)
+    rows = re.findall(r"^\| (0\.01|0\.1|0\.3|0\.7|1) \| ([^|]+) \| ([^|]+) \| ([^|]+) \| ([^|]+)"
+                      r" \| ([^|]+) \|$", text, re.M)
     assert [r[0] for r in rows] == ["0.01", "0.1", "0.3", "0.7", "1"]
     analysis = analyze_function(FunctionProblem())
     for lr_text, xs_text, q_text, regime_text, first_text, status_text in rows:

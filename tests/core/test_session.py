@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from gdstudio.cli import main
 from gdstudio.core import FunctionProblem, InputError, RegressionProblem, RunConfig, run
 from gdstudio.core.descent.loop import Descent
+from gdstudio.core.errors import ConfigError
 from gdstudio.core.io import session as session_mod
 from gdstudio.core.io.export import to_csv, to_json
 from gdstudio.core.io.session import (
@@ -605,6 +606,119 @@ def test_run_session_reproduces_the_saved_run(tmp_path, capsys):
     assert code == 0 and out == to_json(history) + "\n"
     code, out, _ = cli(capsys, "--session", str(path))
     assert code == 0 and "regression y = m*x + c" in out and "optimizer momentum" in out
+
+
+def _plain_descent(x0: float, lr: float, changes, epochs: int) -> list[float]:
+    """x ← x − r·(2x − 4) by hand (f = x² − 4x + 5), r changed after the rows in ``changes``
+    (several at one row: the last holds)."""
+    xs, rate, table = [x0], lr, dict(changes)
+    for t in range(epochs):
+        rate = table.get(t, rate)
+        xs.append(xs[-1] - rate * (2 * xs[-1] - 4))
+    return xs
+
+
+def _live_run_with_lr_changes(config: RunConfig):
+    """A run whose learning rate is changed mid-run, the way the window's worker does it: a
+    few updates, a new rate, more updates (two changes at one row, one at the start)."""
+    d = Descent(config)
+    d.lr = 0.2
+    d.advance(5)
+    d.lr = 0.3
+    d.advance(1)
+    d.lr = 0.05
+    d.lr = 0.7
+    d.advance(9)
+    d.lr = 0.1
+    d.advance(3)
+    return d
+
+
+def _csv_rows(text: str) -> np.ndarray:
+    return np.array([[float(v) for v in line.split(",")] for line in text.splitlines()[1:]])
+
+
+def test_lr_changes_replayed_from_the_start_give_the_run_again():
+    config = RunConfig(problem=QUAD, x0=7.0, lr=0.1, epochs=40)
+    live = _live_run_with_lr_changes(config).history()
+    assert live.lr_changes == ((0, 0.2), (5, 0.3), (6, 0.05), (6, 0.7), (15, 0.1))
+    plain = _plain_descent(7.0, 0.1, live.lr_changes, 18)
+    assert live.params[:, 0].tolist() == plain  # (an independent computation)
+    d = Descent(config).advance_to(18, live.lr_changes)
+    replayed = d.history()
+    assert _bits(replayed.params) == _bits(live.params)
+    assert _bits(replayed.loss) == _bits(live.loss) and _bits(replayed.grad) == _bits(live.grad)
+    assert d.lr_changes == live.lr_changes and d.lr == 0.1 and not d.finished
+    d.advance_to()  # and it goes on to the end with the rate in force
+    whole = run(config, live.lr_changes)
+    assert whole.params[:, 0].tolist() == _plain_descent(7.0, 0.1, live.lr_changes, 40)
+    assert _bits(d.history().params) == _bits(whole.params) and whole.status == "max_epochs"
+    # changes are taken in order of epoch; past the end they are never reached
+    late = run(config.with_(epochs=10), [(12, 0.5), (3, 0.3)])
+    assert late.params[:, 0].tolist() == _plain_descent(7.0, 0.1, [(3, 0.3)], 10)
+    assert late.lr_changes == ((3, 0.3),)
+
+
+@pytest.mark.parametrize("changes", [[(-1, 0.1)], [(2.5, 0.1)], [(True, 0.1)], [(3, 0.0)],
+                                     [(3, float("nan"))], [(3,)], [3]])
+def test_bad_lr_changes_are_refused(changes):
+    with pytest.raises(ConfigError):
+        run(RunConfig(problem=QUAD, epochs=5), changes)
+
+
+def test_lr_changes_behind_the_run_are_refused():
+    d = Descent(RunConfig(problem=QUAD, epochs=20))
+    d.advance(6)
+    with pytest.raises(ConfigError, match="epoch 3 is behind the run, which is at epoch 6"):
+        d.advance_to(10, [(3, 0.5)])
+    assert d.epoch == 6 and d.lr == 0.1 and d.lr_changes == ()  # nothing was done
+    d.advance_to(10, [(6, 0.3)])  # at the row it is at: made before the next update
+    assert d.lr_changes == ((6, 0.3),) and d.epoch == 10
+
+
+@pytest.mark.parametrize("engine", ["manual", "torch"])
+def test_run_session_makes_the_saved_runs_lr_changes_again(tmp_path, capsys, engine):
+    # The session holds a run whose rate was changed mid-run; `run --session` makes the
+    # same changes at the same epochs: the saved rows come back bit for bit, then the run
+    # goes on with the last rate to the epoch limit.
+    config = RunConfig(problem=QUAD, x0=7.0, lr=0.1, epochs=30, engine=engine)
+    saved = _live_run_with_lr_changes(config).history()
+    path = tmp_path / "changed.gdstudio"
+    save_session(path, session_from_history(saved, {}))
+    code, out, err = cli(capsys, "--session", str(path), "--format", "csv")
+    assert code == 0 and "after 30 epochs" in err
+    rows = _csv_rows(out)
+    n = saved.epochs_run + 1
+    assert rows.shape == (31, 4) and rows[:, 0].tolist() == list(range(31))
+    assert _bits(rows[:n, 1]) == _bits(saved.params[:, 0])
+    assert _bits(rows[:n, 2]) == _bits(saved.loss)
+    assert _bits(rows[:n, 3]) == _bits(saved.grad[:, 0])
+    if engine == "manual":
+        assert rows[:, 1].tolist() == _plain_descent(7.0, 0.1, saved.lr_changes, 30)
+    code, out, _ = cli(capsys, "--session", str(path))  # the table says which were made
+    assert code == 0 and ("learning-rate changes: 0.2 after epoch 0, 0.3 after epoch 5, "
+                          "0.05 after epoch 6, 0.7 after epoch 6, 0.1 after epoch 15") in out
+    # --lr typed alongside: that rate runs throughout (the saved changes are not made)
+    code, out, _ = cli(capsys, "--session", str(path), "--lr", "0.1", "--format", "csv")
+    assert code == 0 and _csv_rows(out)[:, 1].tolist() == _plain_descent(7.0, 0.1, (), 30)
+
+
+def test_run_session_replays_a_regressions_lr_changes(tmp_path, capsys):
+    config = RunConfig(problem=RegressionProblem.synthetic(40, seed=2), lr=1e-4, epochs=20,
+                       optimizer="momentum")
+    d = Descent(config)
+    d.advance(4)
+    d.lr = 5e-4
+    d.advance(6)
+    saved = d.history()
+    path = tmp_path / "reg.gdstudio"
+    save_session(path, session_from_history(saved, {"tab": "regression"}))
+    code, out, _ = cli(capsys, "--session", str(path), "--format", "csv")
+    rows = _csv_rows(out)
+    assert code == 0 and rows.shape == (21, 6)  # epoch, m, c, loss, d_m, d_c
+    assert _bits(rows[:11, 1:3]) == _bits(saved.params)
+    assert _bits(rows[:11, 3]) == _bits(saved.loss)
+    assert _bits(rows[:11, 4:6]) == _bits(saved.grad)
 
 
 def test_run_session_options_override(tmp_path, capsys):

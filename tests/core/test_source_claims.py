@@ -12,7 +12,8 @@ QUAD = "x**2 - 4*x + 5"
 
 
 def quad_run(lr: float, epochs: int = 50, engine: str = "manual", **kw):
-    return run(RunConfig(problem=FunctionProblem(QUAD), x0=7.0, lr=lr, epochs=epochs, engine=engine, **kw))
+    return run(RunConfig(problem=FunctionProblem(QUAD), x0=7.0, lr=lr, epochs=epochs,
+                         engine=engine, **kw))
 
 
 @pytest.mark.parametrize("engine", ["manual", "torch"])
@@ -37,7 +38,8 @@ def test_minimum_is_f2_equals_1_not_the_misprinted_function():
 
 @pytest.mark.parametrize(
     "lr, kind",
-    [(0.01, "monotone"), (0.1, "monotone"), (0.3, "monotone"), (0.7, "oscillating"), (1.0, "cycling")],
+    [(0.01, "monotone"), (0.1, "monotone"), (0.3, "monotone"), (0.7, "oscillating"),
+     (1.0, "cycling")],
 )
 def test_five_learning_rates_are_classified_as_the_source_describes(lr, kind):
     a = analyze_function(FunctionProblem(QUAD))
@@ -87,7 +89,8 @@ def test_regression_lr_1e4_converges_and_1e2_diverges_on_default_data():
     np.testing.assert_allclose(good.params[-1], [ls.m, ls.c], rtol=1e-5)
     # least squares computed independently by NumPy
     A = np.column_stack([problem.x, np.ones_like(problem.x)])
-    np.testing.assert_allclose([ls.m, ls.c], np.linalg.lstsq(A, problem.y, rcond=None)[0], rtol=1e-12)
+    np.testing.assert_allclose([ls.m, ls.c], np.linalg.lstsq(A, problem.y, rcond=None)[0],
+                               rtol=1e-12)
     bad = run(RunConfig(problem=problem, lr=1e-2, epochs=50))
     assert bad.status == "diverged"
     assert not ls.regime(1e-2).converges

@@ -16,12 +16,15 @@ from gdstudio.core.problems import SURFACE_PRESETS
 def test_quadratic_bowl_matches_closed_form(engine, optimizer):
     a, b, lr = 1.0, 10.0, 0.08
     p = FunctionProblem(f"{a}*x**2 + {b}*y**2", variables=("x", "y"))
-    h = run(RunConfig(problem=p, x0=(-4.0, 1.5), lr=lr, epochs=60, engine=engine, optimizer=optimizer))
+    h = run(RunConfig(problem=p, x0=(-4.0, 1.5), lr=lr, epochs=60, engine=engine,
+                      optimizer=optimizer))
     t = np.arange(h.epochs_run + 1)
     # x_t = x0 (1 − 2a·lr)^t,  y_t = y0 (1 − 2b·lr)^t
-    np.testing.assert_allclose(h.params[:, 0], -4.0 * (1 - 2 * a * lr) ** t, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(h.params[:, 0], -4.0 * (1 - 2 * a * lr) ** t, rtol=1e-12,
+                               atol=1e-300)
     np.testing.assert_allclose(h.params[:, 1], 1.5 * (1 - 2 * b * lr) ** t, rtol=1e-12, atol=1e-300)
-    np.testing.assert_allclose(h.grad, np.column_stack([2 * a * h.params[:, 0], 2 * b * h.params[:, 1]]), rtol=1e-12)
+    np.testing.assert_allclose(
+        h.grad, np.column_stack([2 * a * h.params[:, 0], 2 * b * h.params[:, 1]]), rtol=1e-12)
 
 
 def test_bowl_analysis():
@@ -31,7 +34,8 @@ def test_bowl_analysis():
     assert sa.critical_lr == pytest.approx(0.1)
     assert sa.regime(0.08).kind == "oscillating"  # y zig-zags: 1 − 20·0.08 = −0.6
     assert sa.regime(0.11).kind == "diverging"
-    assert run(RunConfig(problem=FunctionProblem.preset("bowl"), lr=0.11, epochs=500)).status == "diverged"
+    h = run(RunConfig(problem=FunctionProblem.preset("bowl"), lr=0.11, epochs=500))
+    assert h.status == "diverged"
 
 
 def test_rosenbrock_hessian_at_minimum():
@@ -69,7 +73,8 @@ def test_presets_run_on_both_engines(key):
 
 
 def test_cli_two_variables(capsys):
-    assert main(["run", "--expr", "x**2 + 3*y**2", "--x0", "1,2", "--lr", "0.1", "--epochs", "2", "--format", "csv"]) == 0
+    assert main(["run", "--expr", "x**2 + 3*y**2", "--x0", "1,2", "--lr", "0.1", "--epochs", "2",
+                 "--format", "csv"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "epoch,x,y,loss,grad_x,grad_y"
     assert out[1] == "0,1.0,2.0,13.0,2.0,12.0"

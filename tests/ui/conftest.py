@@ -65,8 +65,8 @@ def shown_dialogs():
     """No modal question ever blocks a test: unsaved changes are discarded, errors recorded.
 
     Yields the list of ``(title, text)`` of the error and warning dialogs shown; a test that
-    wants another answer patches ``gdstudio.ui.files.dialogs`` with monkeypatch. Patched by hand, not
-    with monkeypatch: a test's ``monkeypatch.undo()`` must not remove this safety net, and
+    wants another answer patches ``gdstudio.ui.files.dialogs`` with monkeypatch. Patched by hand,
+    not with monkeypatch: a test's ``monkeypatch.undo()`` must not remove this safety net, and
     pytest-qt closes the test's windows (which may ask) before fixtures end.
     """
     from gdstudio.ui.files import dialogs

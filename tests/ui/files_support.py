@@ -19,7 +19,8 @@ def analysis_text(qtbot, win) -> str:
 
 def started(win) -> bool:
     """The window has its first run at epoch 0 on screen (frame drawn) and SymPy loaded (the
-    derivative and the analysis shown: they follow the first paint, see gdstudio.ui.threads.symbolic)."""
+    derivative and the analysis shown: they follow the first paint, see
+    gdstudio.ui.threads.symbolic)."""
     from gdstudio.ui.threads import symbolic
 
     return (win.controller.state == "ready" and win.run_data.n == 1 and symbolic.is_ready()

@@ -8,7 +8,7 @@ from PySide6.QtGui import QValidator
 
 from gdstudio.core import RegressionProblem
 from gdstudio.ui.panels.control_panel import FUNCTION_TAB, REGRESSION_TAB, SPEEDS, ControlPanel
-from gdstudio.ui.panels.widgets import ScientificSpinBox, log_grid
+from gdstudio.ui.panels.widgets import IntegerSpinBox, ScientificSpinBox, log_grid
 
 
 @pytest.fixture
@@ -43,13 +43,28 @@ def test_scientific_spin_box_explains_what_it_refuses(qtbot):
     for text, why in [("1e-", "not a number"), ("-0.1", "must be > 0"),
                       ("100", "at most 10"), ("", "enter the learning rate"),
                       ("abc", "not a number"), ("nan", "finite")]:
-        assert spin.validate(text, 0) == QValidator.State.Intermediate
+        # (the Qt form: the state, with the text and the cursor position as they were)
+        assert spin.validate(text, 0) == (QValidator.State.Intermediate, text, 0)
         with qtbot.waitSignal(spin.problemChanged) as blocker:
             spin.lineEdit().setText(text)
         assert why in blocker.args[0], (text, blocker.args[0])
         assert not spin.hasAcceptableInput()
     spin.lineEdit().setText("0.01")
     assert spin.problem == ""
+    assert spin.validate("0.01", 2) == (QValidator.State.Acceptable, "0.01", 2)
+    assert spin.hasAcceptableInput()
+
+
+def test_integer_spin_box_validates_in_qt_form(qtbot):
+    # validate answers as Qt's own spin boxes do (state, text, position), and Qt reads it so
+    spin = IntegerSpinBox(minimum=1, maximum=1000, what="number of epochs")
+    qtbot.addWidget(spin)
+    assert spin.validate("12", 1) == (QValidator.State.Acceptable, "12", 1)
+    assert spin.validate("abc", 0) == (QValidator.State.Intermediate, "abc", 0)
+    spin.lineEdit().setText("5000")
+    assert not spin.hasAcceptableInput() and "at most 1,000" in spin.problem
+    spin.lineEdit().setText("50")
+    assert spin.hasAcceptableInput() and spin.problem == ""
 
 
 def test_learning_rate_arrows_step_on_a_log_grid(qtbot):

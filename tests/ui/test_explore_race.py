@@ -240,8 +240,8 @@ def test_analysis_predicts_only_the_plain_descent_lanes_of_an_optimizer_race(win
     window.controls.raceSetup.set_optimizers(["gd", "momentum", "adam"])
     start_race(qtbot, window, "optimizer", 3)
     qtbot.waitUntil(lambda: "The race" in window.analysis.text())
-    lines = [line.strip() for line in analysis_text(qtbot, window).split("The race", 1)[1].splitlines()
-             if line.strip()]
+    text = analysis_text(qtbot, window).split("The race", 1)[1]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     # a table row reads as its label, then its value
     by_lane = {name: lines[lines.index(name) + 1]
                for name in ("Gradient descent", "Momentum", "Adam")}

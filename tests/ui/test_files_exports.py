@@ -174,6 +174,43 @@ def test_gif_frame_epochs():
     assert list(exports.gif_frame_epochs(0, 10)) == [0]
 
 
+def test_gif_frames_can_be_log_spaced_or_the_first_ones():
+    """A 5000-epoch run moves in its first epochs: even frames put all of it between frames
+    0 and 1 (0, 263, ...); log-spaced ones show every early epoch, then further apart."""
+    log = exports.gif_frame_epochs(5000, 20, "log")
+    assert len(log) == 20 and log[0] == 0 and log[-1] == 5000
+    assert (np.diff(log) > 0).all() and list(log[:3]) == [0, 1, 3]
+    ratios = (log[8:] + 1) / (log[7:-1] + 1)  # past the dense start: a constant ratio
+    assert np.allclose(ratios, ratios.mean(), rtol=0.05)
+    assert exports.gif_frame_epochs(5000, 20, "even")[1] == 263
+    assert list(exports.gif_frame_epochs(5000, 4, "first")) == [0, 1, 2, 3]
+    assert list(exports.gif_frame_epochs(10, 50, "log")) == list(range(11))
+    with pytest.raises(ValueError, match="unknown spacing"):
+        exports.gif_frame_epochs(10, 5, "random")
+
+
+def test_a_gif_frame_draws_the_loss_only_up_to_its_epoch(win, qtbot, tmp_path):
+    win.controls.epochsSpin.setValue(300)
+    settle(qtbot, win)
+    run_to_end(qtbot, win)
+    last = win.run_data.n - 1
+    drawn = []
+
+    def record(_n):
+        x, _y = win.loss_plot.loss_item.getData()
+        drawn.append(float(np.nanmax(x)) if x is not None and len(x) else -1.0)
+
+    gif = win.files.export_gif(str(tmp_path / "log.gif"), frames=12, width=300, spacing="log")
+    gif.frameRendered.connect(record)
+    with qtbot.waitSignal(gif.finished, timeout=60_000):
+        pass
+    epochs = exports.gif_frame_epochs(last, 12, "log")
+    assert list(gif.epochs) == list(epochs)
+    assert drawn == [float(e) for e in epochs]  # the curve ends at the frame's epoch
+    x, _y = win.loss_plot.loss_item.getData()
+    assert float(np.nanmax(x)) == float(last)  # and the whole run is drawn again after
+
+
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
 def test_the_exported_script_prints_the_apps_trajectory(win, qtbot, tmp_path, backend):
     c = win.controls
@@ -223,3 +260,28 @@ def test_code_export_of_an_unsupported_run_says_why(win, qtbot, tmp_path, shown_
     assert title == "Cannot export NumPy code" and "scal" in text
     assert code_export.save_script(win, "torch", str(tmp_path / "t.py")) == ""
     assert not os.path.exists(tmp_path / "t.py")
+
+
+def test_the_gif_options_offer_the_spacings_log_for_a_long_run(qtbot):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QComboBox, QDialog
+
+    from gdstudio.ui.files import dialogs
+
+    seen = {}
+
+    def answer():
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QDialog):
+            QTimer.singleShot(10, answer)
+            return
+        combo = dialog.findChild(QComboBox, "gifSpacingCombo")
+        seen["default"] = combo.currentData()
+        seen["offered"] = [combo.itemData(i) for i in range(combo.count())]
+        combo.setCurrentIndex(combo.findData("first"))
+        dialog.accept()
+
+    QTimer.singleShot(0, answer)
+    options = dialogs.ask_gif_options(None, 5000, 800, exports.GIF_SPACINGS)
+    assert seen == {"default": "log", "offered": list(exports.GIF_SPACINGS)}
+    assert options is not None and options[3] == "first"

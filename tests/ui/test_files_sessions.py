@@ -12,12 +12,14 @@ from files_support import (
     history_arrays,
     new_window,
     open_session,
+    parse_csv,
     run_to_end,
     set_lr_mid_run,
     settle,
     step,
 )
 
+from gdstudio.cli import main
 from gdstudio.core import FunctionProblem, RegressionProblem, RunConfig
 from gdstudio.core.io.session import load_session, save_session
 from gdstudio.ui.files import dialogs
@@ -32,6 +34,33 @@ def win(qtbot, monkeypatch):
 def save_as(monkeypatch, win, path) -> bool:
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(path))
     return win.files.sessions.save_as()
+
+
+def test_run_session_reproduces_a_window_run_with_lr_changes(win, qtbot, monkeypatch,
+                                                            tmp_path, capsys):
+    # The rate changed twice mid-run in the window; the saved session run headless makes the
+    # same changes at the same epochs: the window's rows, bit for bit, then on to the end.
+    step(qtbot, win, 3)
+    set_lr_mid_run(qtbot, win, 0.3)
+    step(qtbot, win, 2)
+    set_lr_mid_run(qtbot, win, 0.05)
+    step(qtbot, win, 4)
+    params, loss, grad = history_arrays(win)
+    assert [(c.epoch, c.lr) for c in win.run_data.lr_changes] == [(3, 0.3), (5, 0.05)]
+    path = tmp_path / "changed.gdstudio"
+    assert save_as(monkeypatch, win, path)
+    capsys.readouterr()
+    assert main(["run", "--session", str(path), "--format", "csv"]) == 0
+    header, rows = parse_csv(capsys.readouterr().out)
+    assert header == ["epoch", "x", "loss", "grad"] and rows.shape[0] == 51  # the 50 epochs
+    n = params.shape[0]
+    assert rows[:n, 1].tobytes() == params[:, 0].tobytes()
+    assert rows[:n, 2].tobytes() == loss.tobytes()
+    assert rows[:n, 3].tobytes() == grad[:, 0].tobytes()
+    # and the rest is the window's own run carried on with the rate in force (0.05)
+    run_to_end(qtbot, win)
+    p2, l2, _ = history_arrays(win)
+    assert rows[:, 1].tobytes() == p2[:, 0].tobytes() and rows[:, 2].tobytes() == l2.tobytes()
 
 
 def test_title_shows_the_file_and_unsaved_changes(win, qtbot, monkeypatch, tmp_path):

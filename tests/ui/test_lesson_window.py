@@ -1,5 +1,5 @@
-"""``gdstudio lesson NAME`` opens the window as the plain ``gdstudio`` does and leaves the
-validated lesson on it as ``window.pending_lesson`` (the lesson panel is built on that).
+"""``gdstudio lesson NAME`` opens the window as the plain ``gdstudio`` does, with the validated
+lesson (``window.pending_lesson``) open in the lesson panel at its first step.
 In a subprocess: it owns its QApplication, as in test_app."""
 
 from __future__ import annotations
@@ -22,9 +22,13 @@ OPEN_LESSON = textwrap.dedent(
     def leave():
         from PySide6.QtWidgets import QApplication
         windows = [w for w in QApplication.topLevelWidgets() if w.objectName() == "mainWindow"]
-        if windows and windows[0].controller.state in ("ready", "paused", "finished"):
+        if windows and windows[0].controller.state in ("ready", "paused", "finished") \\
+                and windows[0].lessons.state is not None:
             lesson = windows[0].pending_lesson
             print("lesson:", lesson.name, len(lesson.steps), lesson.steps[0].title)
+            state = windows[0].lessons.state
+            print("open:", state.lesson.name, state.index, windows[0].lessonDock.isVisible())
+            windows[0].setWindowModified(False)  # (the lesson set the window up: a change)
             windows[0].close()
         else:
             QTimer.singleShot(50, leave)
@@ -47,4 +51,5 @@ def test_gdstudio_lesson_leaves_the_lesson_on_the_window(tmp_path):
                          env=env, timeout=120, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert "lesson: first-example 4 Calculus first" in out.stdout
+    assert "open: first-example 0 True" in out.stdout
     assert "Traceback" not in out.stderr and "QThread" not in out.stderr

@@ -77,7 +77,9 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         if not isinstance(self.problem, (FunctionProblem, RegressionProblem)):
-            raise ConfigError(f"problem must be a FunctionProblem or RegressionProblem, got {self.problem!r}")
+            raise ConfigError(
+                f"problem must be a FunctionProblem or RegressionProblem, got {self.problem!r}"
+            )
         lr = self.problem.default_lr if self.lr is None else self.lr
         object.__setattr__(self, "lr", check_learning_rate(lr))
         if isinstance(self.epochs, bool) or not isinstance(self.epochs, (int, np.integer)):
@@ -102,7 +104,8 @@ class RunConfig:
             )
         if self.engine == "manual" and str(self.device).lower() != "cpu":
             raise ConfigError(
-                f"the manual engine runs on the CPU; choose the torch engine for device {self.device!r}"
+                "the manual engine runs on the CPU; choose the torch engine for device"
+                f" {self.device!r}"
             )
         self.optimizer_settings  # validates hyper-parameters  # noqa: B018
         for name in ("batch_size", "batch_seed"):

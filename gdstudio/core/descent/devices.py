@@ -47,7 +47,8 @@ def check_device(name: str) -> Any:
             except ValueError:
                 raise DeviceError(f"bad device {name!r}: write cuda or cuda:N") from None
         if not torch.cuda.is_available():
-            built = "a CPU-only build" if torch.version.cuda is None else f"CUDA {torch.version.cuda}"
+            built = ("a CPU-only build" if torch.version.cuda is None
+                     else f"CUDA {torch.version.cuda}")
             raise DeviceError(
                 f"device {name!r} is not available: this machine has no usable CUDA GPU "
                 f"(torch {torch.__version__}, {built})"
@@ -58,6 +59,8 @@ def check_device(name: str) -> Any:
         return torch.device("cuda", index)
     if text == "mps":
         if not torch.backends.mps.is_available():
-            raise DeviceError("device 'mps' is not available: it needs Apple silicon with macOS 12.3+")
+            raise DeviceError(
+                "device 'mps' is not available: it needs Apple silicon with macOS 12.3+"
+            )
         return torch.device("mps")
     raise DeviceError(f"unknown device {name!r}; use cpu, cuda, cuda:N or mps")

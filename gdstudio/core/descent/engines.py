@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -121,7 +121,9 @@ class ManualEngine(Engine):
         p0 = [float(v) for v in self._p[0]]
         g0 = [float(v) for v in self._g[0]]
         out = np.empty((k, n), dtype=np.float64)
-        p, g, rows = self._fast(p0, g0, lr, n, [memoryview(row) for row in out])
+        # each row's memoryview (ndarray.data), of floats: out is float64 (format "d")
+        views = [cast("memoryview[float]", row.data) for row in out]
+        p, g, rows = self._fast(p0, g0, lr, n, views)
         params = np.empty((rows, k), dtype=np.float64)
         for j in range(k):
             params[:, j] = _replay_updates(p0[j], g0[j], lr, out[j, :rows])
@@ -150,7 +152,8 @@ class ManualEngine(Engine):
                 P[i] = p[0]
                 L[i] = loss[0]
                 G[i] = g[0]
-                if not (math.isfinite(L[i]) and np.isfinite(P[i]).all() and np.isfinite(G[i]).all()):
+                if not (math.isfinite(L[i]) and np.isfinite(P[i]).all()
+                        and np.isfinite(G[i]).all()):
                     n = i + 1
                     break
         self._p, self._g = p, g
@@ -224,7 +227,7 @@ def _regression_loop(problem: RegressionProblem) -> Any:
     k2 = -2.0 / n_pts
 
     def loop(
-        p: list[float], gr: list[float], lr: float, n: int, outs: list[memoryview]
+        p: list[float], gr: list[float], lr: float, n: int, outs: list[memoryview[float]]
     ) -> tuple[list[float], list[float], int]:
         m, c = p
         gm, gc = gr

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +41,7 @@ from gdstudio.core.descent.rules import (
     scan_block,
     short_number,
 )
-from gdstudio.core.errors import InputError
+from gdstudio.core.errors import ConfigError, InputError
 from gdstudio.core.problems import FunctionProblem, RegressionProblem
 
 __all__ = [
@@ -95,7 +95,8 @@ class History:
 
 @dataclass(frozen=True, eq=False)
 class StepBatch:
-    """New rows of a run: epochs ``start`` … ``start + len - 1``, plus the run's state after them."""
+    """New rows of a run: epochs ``start`` … ``start + len - 1``, plus the run's state after
+    them."""
 
     start: int
     params: np.ndarray
@@ -199,7 +200,9 @@ class Descent:
         except (ValueError, OverflowError, ZeroDivisionError, ArithmeticError) as err:
             if isinstance(err, InputError):
                 raise
-            raise InputError(f"f cannot be evaluated at the start {self._point(p0)}: {err}") from None
+            raise InputError(
+                f"f cannot be evaluated at the start {self._point(p0)}: {err}"
+            ) from None
         if not (math.isfinite(loss0) and np.isfinite(grad0).all()):
             is_f = isinstance(config.problem, FunctionProblem)
             if not math.isfinite(loss0):
@@ -215,7 +218,8 @@ class Descent:
         # Room for the whole run when that is modest (untouched pages cost nothing); the buffer
         # grows by doubling beyond that.
         self._buf = _Buffer(len(p0), capacity=min(config.epochs + 1, 1 << 22))
-        self._buf.extend(p0[None, :], np.array([loss0]), np.asarray(grad0, dtype=np.float64)[None, :])
+        self._buf.extend(p0[None, :], np.array([loss0]),
+                         np.asarray(grad0, dtype=np.float64)[None, :])
         self._loss0 = float(loss0)
         self._p0max = float(np.max(np.abs(p0)))
         self.status = "max_epochs"
@@ -229,7 +233,7 @@ class Descent:
 
     def _point(self, p: np.ndarray) -> str:
         names = self.config.problem.param_names
-        return ", ".join(f"{n} = {short_number(float(v))}" for n, v in zip(names, p))
+        return ", ".join(f"{n} = {short_number(float(v))}" for n, v in zip(names, p, strict=True))
 
     @property
     def epoch(self) -> int:
@@ -264,7 +268,9 @@ class Descent:
             self.message = cycle_message(self.names, period, pts, self.epoch)
         else:
             self.status = "max_epochs"
-            self.message = f"stopped at the epoch limit ({self.epoch}) without meeting the stop rule"
+            self.message = (
+                f"stopped at the epoch limit ({self.epoch}) without meeting the stop rule"
+            )
 
     # --- running -----------------------------------------------------------------------------
 
@@ -356,6 +362,69 @@ class Descent:
             lr_changes=tuple(self._lr_changes),
         )
 
+    @property
+    def lr_changes(self) -> tuple[tuple[int, float], ...]:
+        """The learning-rate changes made so far, ``(epoch, lr)``: each applies from the update
+        after row ``epoch`` (what :attr:`History.lr_changes` records)."""
+        return tuple(self._lr_changes)
+
+    def advance_to(
+        self,
+        epoch: int | None = None,
+        lr_changes: Sequence[tuple[int, float]] = (),
+        *,
+        should_stop: Callable[[], bool] | None = None,
+        max_block: int | None = None,
+    ) -> Descent:
+        """Advance to row ``epoch`` (default: until finished), making the learning-rate
+        changes ``lr_changes`` on the way; the run can go on from there.
+
+        Each change ``(e, lr)`` is made as the window makes one mid-run: once the run is at
+        row ``e`` (before any update for e = 0), it applies from the next update. That is how
+        :attr:`History.lr_changes` records them, so a run's recorded changes, replayed from its
+        start, give its rows again bit for bit (a saved session reopened in the window, or run
+        by ``gdstudio run --session``). The changes are taken in order of epoch (several at
+        one epoch: the last one holds); those past the end are never reached. ``should_stop``
+        is asked between blocks (a window closing): the run stops there.
+
+        Raises
+        ------
+        ConfigError
+            for a change that is not an (epoch ≥ 0, learning rate > 0) pair, or one at an
+            epoch the run has already passed (it could not be made where it was).
+        """
+        changes = sorted(_checked_lr_changes(lr_changes), key=lambda c: c[0])
+        if changes and changes[0][0] < self.epoch:
+            raise ConfigError(f"a learning-rate change at epoch {changes[0][0]} is behind the "
+                              f"run, which is at epoch {self.epoch}")
+        last = self.config.epochs if epoch is None else min(int(epoch), self.config.epochs)
+        cap = max_block or (1 << 16 if self.config.engine == "manual" else 4096)
+        i = 0
+        while should_stop is None or not should_stop():
+            while i < len(changes) and changes[i][0] <= self.epoch:
+                self.lr = changes[i][1]
+                i += 1
+            if self.finished or self.epoch >= last:
+                break
+            target = min(last, changes[i][0]) if i < len(changes) else last
+            self._advance(max(1, min(target - self.epoch, cap)))
+        return self
+
+
+def _checked_lr_changes(lr_changes: Sequence[tuple[int, float]]) -> list[tuple[int, float]]:
+    out: list[tuple[int, float]] = []
+    for item in lr_changes:
+        try:
+            epoch, lr = item
+            ok = (isinstance(epoch, (int, np.integer)) and not isinstance(epoch, bool)
+                  and epoch >= 0)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ConfigError(f"a learning-rate change is an (epoch ≥ 0, lr) pair, got {item!r}")
+        out.append((int(epoch), check_learning_rate(lr)))
+    return out
+
 
 def steps(config: RunConfig, block: int = 1) -> Iterator[StepBatch]:
     """Yield the start (row 0), then blocks of ``block`` updates until the run finishes."""
@@ -365,6 +434,15 @@ def steps(config: RunConfig, block: int = 1) -> Iterator[StepBatch]:
         yield d.advance(block)
 
 
-def run(config: RunConfig) -> History:
-    """Run to the end and return the :class:`History` (the window uses the same code path)."""
-    return Descent(config).run_to_end().take_history()
+def run(config: RunConfig, lr_changes: Sequence[tuple[int, float]] = ()) -> History:
+    """Run to the end and return the :class:`History` (the window uses the same code path).
+
+    ``lr_changes``: learning-rate changes ``(epoch, lr)`` to make on the way, as a run's
+    :attr:`History.lr_changes` recorded them (see :meth:`Descent.advance_to`).
+    """
+    d = Descent(config)
+    if lr_changes:
+        d.advance_to(None, lr_changes)
+    else:
+        d.run_to_end()
+    return d.take_history()

@@ -82,6 +82,7 @@ class MiniBatchEngine(Engine):
     """Mini-batch descent on a regression: analytic batch gradients (manual) or autograd."""
 
     name = "minibatch"
+    problem: RegressionProblem  # (Engine's, narrowed: mini-batches are for regressions)
 
     def __init__(self, problem: RegressionProblem, optimizer: OptimizerSettings, dtype: str,
                  batch_size: int, seed: int, engine: str = "manual", device: str = "cpu") -> None:
@@ -124,7 +125,8 @@ class MiniBatchEngine(Engine):
             m, c = float(p[0, 0]), float(p[0, 1])
             r = yb - (m * xb + c)
             b = idx.shape[0]
-            g = np.array([[(-2.0 / b) * float(np.sum(xb * r)), (-2.0 / b) * float(np.sum(r))]], dtype=self.dt)
+            g = np.array([[(-2.0 / b) * float(np.sum(xb * r)), (-2.0 / b) * float(np.sum(r))]],
+                         dtype=self.dt)
             p = self.step(p, g, lr_t)
         self.p = p
 

@@ -31,7 +31,9 @@ class OptimizerSettings:
 
     def __post_init__(self) -> None:
         if self.name not in OPTIMIZERS:
-            raise ConfigError(f"unknown optimizer {self.name!r}; choose from {', '.join(OPTIMIZERS)}")
+            raise ConfigError(
+                f"unknown optimizer {self.name!r}; choose from {', '.join(OPTIMIZERS)}"
+            )
         for field_name, lo, hi in (
             ("momentum", 0.0, 1.0),
             ("beta1", 0.0, 1.0),
@@ -39,7 +41,8 @@ class OptimizerSettings:
             ("alpha", 0.0, 1.0),
         ):
             v = getattr(self, field_name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v < hi:
+            if (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
+                    or not lo <= v < hi):
                 raise ConfigError(f"{field_name} must be in [{lo:g}, {hi:g}), got {v!r}")
         if self.eps is not None and (not math.isfinite(self.eps) or self.eps <= 0):
             raise ConfigError(f"eps must be > 0, got {self.eps!r}")

@@ -88,7 +88,7 @@ def find_cycles(
         if lanes.size and periods.size:
             a = params[n - 1, lanes][None]
             b = params[n - 1 - periods][:, lanes]
-            maybe = _within_ulps(a, b, eps).all(axis=2)
+            maybe = np.asarray(_within_ulps(a, b, eps).all(axis=2))
             keep = maybe.any(axis=0)
             lanes, maybe = lanes[keep], maybe[:, keep]
             candidates = (periods[maybe.any(axis=1)]).tolist()
@@ -153,7 +153,7 @@ class BlockStop:
 
 
 def _point_text(names: Sequence[str], p: np.ndarray) -> str:
-    return ", ".join(f"{n} = {short_number(float(v))}" for n, v in zip(names, p))
+    return ", ".join(f"{n} = {short_number(float(v))}" for n, v in zip(names, p, strict=True))
 
 
 def converged_at_start_message(gnorm: float) -> str:
@@ -164,7 +164,8 @@ def converged_stop(first: int, epoch: int, gnorm: float, tol: float) -> BlockSto
     """The stop of a run whose first stopping row is ``first`` of its block (``epoch``),
     where |gradient| = ``gnorm`` ≤ ``tol``."""
     return BlockStop(first + 1, "converged",
-                     f"converged at epoch {epoch}: |gradient| = {short_number(gnorm)} ≤ tol = {short_number(tol)}")
+                     f"converged at epoch {epoch}: |gradient| = {short_number(gnorm)}"
+                     f" ≤ tol = {short_number(tol)}")
 
 
 def scan_block(
@@ -217,14 +218,16 @@ def scan_block(
         if not np.isfinite(p).all():
             why = f"the parameters overflowed ({_point_text(names, p)})"
         elif isinstance(problem, FunctionProblem) and not math.isfinite(loss):
-            why = f"f is undefined or infinite at {_point_text(names, p)} (f = {short_number(loss)})"
+            why = (f"f is undefined or infinite at {_point_text(names, p)}"
+                   f" (f = {short_number(loss)})")
         elif isinstance(problem, FunctionProblem):
             why = f"the gradient is undefined or infinite at {_point_text(names, p)}"
         else:
             why = f"the loss overflowed at {_point_text(names, p)}"
         return BlockStop(first, "diverged", f"diverged at epoch {epoch}: {why}")
     if big_p[first]:
-        why = f"the parameters grew beyond {limit:.0e} × their start ({_point_text(names, P[first])})"
+        why = (f"the parameters grew beyond {limit:.0e} × their start"
+               f" ({_point_text(names, P[first])})")
     elif growing[first]:
         what = "loss" if grow_l[first] else "parameters"
         why = (f"the {what} grew by over {int(round((GROWTH_RATE - 1) * 100))}% every epoch for "

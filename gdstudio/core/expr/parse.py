@@ -15,6 +15,7 @@ The same :class:`Checker` walks the tree again with SymPy's algebra (:mod:`.symb
 from __future__ import annotations
 
 import ast
+import builtins
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -96,7 +97,9 @@ def normalise(text: str) -> str:
 
 def check_text(text: str, variables: Sequence[str]) -> None:
     if not text:
-        raise ExpressionError("the expression is empty: type a function of " + " and ".join(variables))
+        raise ExpressionError(
+            "the expression is empty: type a function of " + " and ".join(variables)
+        )
     if len(text) > MAX_LENGTH:
         raise ExpressionError(
             f"the expression is too long ({len(text):,} characters; at most {MAX_LENGTH})"
@@ -219,7 +222,7 @@ class _ProbeAlgebra:
             return _Probe(None, free, base.pow_exp * exponent.const)
         return _Probe(None, free)
 
-    def power_exponent(self, value: _Probe) -> float | None:
+    def power_exponent(self, value: _Probe) -> builtins.float | None:  # (float: the method)
         return value.pow_exp if value.const is None else None
 
     def function(self, name: str, arg: _Probe, refuse: Callable[[str], Exception]) -> _Probe:
@@ -317,7 +320,8 @@ class Checker:
     def _constant(self, node: ast.Constant) -> Any:
         value = node.value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            kind = "strings" if isinstance(value, (str, bytes)) else f"{type(value).__name__} values"
+            kind = ("strings" if isinstance(value, (str, bytes))
+                    else f"{type(value).__name__} values")
             raise self.refuse(node, f"{kind} are not allowed, only real numbers")
         if isinstance(value, int):
             if abs(value) >= 10**MAX_CONSTANT_DIGITS:
@@ -346,7 +350,9 @@ class Checker:
         if isinstance(node.func, ast.Attribute):
             raise self.refuse(node.func, "attribute access is not allowed")
         if not isinstance(node.func, ast.Name):
-            raise self.refuse(node.func, "only the functions " + ", ".join(sorted(FUNCTIONS)) + " can be called")
+            raise self.refuse(
+                node.func, "only the functions " + ", ".join(sorted(FUNCTIONS)) + " can be called"
+            )
         name = node.func.id
         if name not in FUNCTIONS:
             if name.startswith("__"):

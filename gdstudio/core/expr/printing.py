@@ -16,7 +16,8 @@ _AST_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 
 
 def source_of(node: ast.AST, variables: tuple[str, ...]) -> str:
-    """Python source for a tree that :class:`~gdstudio.core.expr.parse.Checker` accepted, keeping its order of operations.
+    """Python source for a tree that :class:`~gdstudio.core.expr.parse.Checker` accepted,
+    keeping its order of operations.
 
     f(x) is then computed exactly as the person wrote it (``x**2 - 4*x + 5`` left to right),
     the way their own Python would, rather than in SymPy's reordered canonical form. A
@@ -27,6 +28,7 @@ def source_of(node: ast.AST, variables: tuple[str, ...]) -> str:
         return _fold_constant(node, variables)
     if isinstance(node, ast.Constant):
         v = node.value
+        assert isinstance(v, (int, float)), v  # the Checker admits only real numbers
         if isinstance(v, int) and abs(v) < 2**53:
             return str(v)
         return number_literal(float(v)) if abs(v) < 1e308 else "inf"

@@ -7,6 +7,7 @@ checked by :mod:`.expressions` (whitelist and bounds).
 
 from __future__ import annotations
 
+import builtins
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -64,7 +65,7 @@ class _SympyAlgebra:
     def power(self, base: Any, exponent: Any, refuse: Callable[[str], Exception]) -> Any:
         return base**exponent
 
-    def power_exponent(self, value: Any) -> float | None:
+    def power_exponent(self, value: Any) -> builtins.float | None:  # (float: the method)
         if value.is_Pow and value.exp.is_number and value.base.free_symbols:
             try:
                 return float(value.exp)
@@ -165,8 +166,8 @@ def array_bodies(exprs: Sequence[Any], variables: Sequence[str], backend: str) -
     """The body (source of one Python expression of ``_v0``, ``_v1``, …) of each of ``exprs``
     for ``backend``, as :func:`compile_sympy` compiles them."""
     args = [f"_v{i}" for i in range(len(variables))]
-    names = {sympy.Symbol(v, real=True): a for v, a in zip(variables, args)}
-    names.update({sympy.Symbol(v): a for v, a in zip(variables, args)})
+    names = {sympy.Symbol(v, real=True): a for v, a in zip(variables, args, strict=True)}
+    names.update({sympy.Symbol(v): a for v, a in zip(variables, args, strict=True)})
     try:
         bodies = [_print(sympy.sympify(e), names) for e in exprs]
     except _Unsupported as err:

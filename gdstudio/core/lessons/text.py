@@ -2,8 +2,10 @@
 
 What a lesson's text may use (everything else is shown literally, as typed):
 
-- paragraphs, separated by blank lines; the line breaks inside a paragraph are kept as written
-  (formulas line up as the teacher typed them);
+- paragraphs, separated by blank lines; a line break inside a paragraph is a space in HTML
+  (prose wrapped in the file flows to the panel's width) and kept in :func:`plain_text`;
+- formulas: lines indented by four spaces (or a tab) after a blank line, each kept on its own
+  line as typed (their numbers are checked like the prose's);
 - list items: lines starting with ``- `` or ``* `` (bullets) or ``1. `` (numbered);
 - code: a fenced block between two lines of three backticks, or inline between backticks;
 - ``**bold**`` and ``*italic*`` inside a line.
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 __all__ = ["Span", "Block", "blocks", "plain_text", "to_html", "read_number", "number_tokens"]
 
 SPAN_STYLES = ("plain", "bold", "italic", "code")
-BLOCK_KINDS = ("paragraph", "bullet", "numbered", "code")
+BLOCK_KINDS = ("paragraph", "bullet", "numbered", "code", "formula")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class Block:
         return "".join(s.text for s in self.spans)
 
 
+_INDENTED = re.compile(r"^(?: {4}|\t)\s*\S")
 _BULLET = re.compile(r"^[-*]\s+(.*)$")
 _NUMBERED = re.compile(r"^(\d{1,6})[.)]\s+(.*)$")
 _INLINE = re.compile(r"`([^`\n]+)`|\*\*(.+?)\*\*|(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])")
@@ -114,6 +117,15 @@ def blocks(text: str) -> tuple[Block, ...]:
             out.append(Block("code", (Span("\n".join(code), "code"),) if code else ()))
             i += 1
             continue
+        if stripped and not para and _INDENTED.match(line):
+            formula: list[Span] = []
+            while i < len(lines) and _INDENTED.match(lines[i].rstrip()):
+                if formula:
+                    formula.append(Span("\n"))
+                formula.extend(spans(lines[i].strip()))
+                i += 1
+            out.append(Block("formula", _merge(formula)))
+            continue
         if not stripped:
             flush()
         elif (b := _BULLET.match(stripped)) is not None:
@@ -149,7 +161,8 @@ def to_html(text: str) -> str:
             "plain": ("", "")}
 
     def inline(b: Block) -> str:
-        return "".join(tags[s.style][0] + html.escape(s.text).replace("\n", "<br>")
+        brk = "<br>" if b.kind == "formula" else " "  # (a paragraph's line break: a space)
+        return "".join(tags[s.style][0] + html.escape(s.text).replace("\n", brk)
                        + tags[s.style][1] for s in b.spans)
 
     out: list[str] = []
@@ -166,6 +179,8 @@ def to_html(text: str) -> str:
             out.append("<pre>" + html.escape(b.text) + "</pre>")
         elif want:
             out.append("<li>" + inline(b) + "</li>")
+        elif b.kind == "formula":
+            out.append('<p style="margin-left: 1.5em;">' + inline(b) + "</p>")
         else:
             out.append("<p>" + inline(b) + "</p>")
     if open_list:

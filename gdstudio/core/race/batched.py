@@ -156,7 +156,8 @@ class BatchedTorch:
         groups: dict[OptimizerSettings, list[int]] = {}
         for i, lane in enumerate(lanes):
             groups.setdefault(lane.optimizer, []).append(i)
-        self.groups = [
+        #: per optimizer: its lanes (as a tensor and an array), settings and state
+        self.groups: list[tuple[Any, np.ndarray, OptimizerSettings, dict[str, Any]]] = [
             (torch.tensor(idx, device=self.device), np.array(idx), opt, {})
             for opt, idx in groups.items()
         ]
@@ -200,7 +201,8 @@ class BatchedTorch:
 
     def start(self, P0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         torch = self.torch
-        self.p = torch.as_tensor(np.asarray(P0, dtype=np.float64), device=self.device).to(self.tdtype)
+        self.p = torch.as_tensor(np.asarray(P0, dtype=np.float64),
+                                 device=self.device).to(self.tdtype)
         loss, self.g = self._eval(self.p)
         return (loss.to("cpu", torch.float64).numpy().reshape(-1),
                 self.g.to("cpu", torch.float64).numpy())
@@ -294,5 +296,5 @@ class BatchedTorch:
             gs.append(g)
         self.p, self.g = p, g
         with torch.no_grad():
-            for rows, t in zip(out, (ps, ls, gs)):
+            for rows, t in zip(out, (ps, ls, gs), strict=True):
                 rows[...] = torch.stack(t).to("cpu", torch.float64).numpy().reshape(rows.shape)

@@ -57,7 +57,8 @@ def make_lanes(
             if o not in OPTIMIZERS:
                 raise ConfigError(f"unknown optimizer {o!r}; choose from {', '.join(OPTIMIZERS)}")
             base = config.optimizer_settings
-            opts.append(OptimizerSettings(o, base.momentum, base.beta1, base.beta2, base.alpha, base.eps))
+            opts.append(OptimizerSettings(o, base.momentum, base.beta1, base.beta2, base.alpha,
+                                          base.eps))
     lanes = [Lane(lr, o) for o in opts for lr in rates]
     if not lanes:
         raise ConfigError("a race needs at least one learning rate and one optimizer")

@@ -128,7 +128,9 @@ class Race:
         if not self.lanes:
             raise ConfigError("a race needs at least one run")
         if config.scale_x or config.batch_size:
-            raise ConfigError("races run full-batch on unscaled data: turn off scaling and mini-batches")
+            raise ConfigError(
+                "races run full-batch on unscaled data: turn off scaling and mini-batches"
+            )
         problem = config.problem
         K = len(self.lanes)
         p0 = config.start_params()
@@ -140,7 +142,9 @@ class Race:
         P0 = np.repeat(p0[None, :], K, axis=0)
         loss0, grad0 = self.engine.start(P0)
         if not (np.isfinite(loss0).all() and np.isfinite(grad0).all()):
-            raise InputError("f or its gradient is not finite at the start: choose a start where f is defined")
+            raise InputError(
+                "f or its gradient is not finite at the start: choose a start where f is defined"
+            )
         self.names = tuple(problem.param_names)
         # Room for the whole race at once where that is moderate (np.empty's untouched pages
         # cost nothing); longer races grow by doubling.
@@ -190,7 +194,7 @@ class Race:
             return
         old = (self._P, self._L, self._G)
         self._allocate(max(need, 2 * cap))
-        for store, before in zip((self._P, self._L, self._G), old):
+        for store, before in zip((self._P, self._L, self._G), old, strict=True):
             store[: self.rows] = before[: self.rows]
 
     def advance(self, n: int = 1) -> RaceBatch:
@@ -232,7 +236,8 @@ class Race:
         # most suspects simply converge at the first row the screen flags: those at once
         first, converges, gnorms = screened_convergence(
             P[:, lanes], L[:, lanes], G[:, lanes], self._loss0, self._p0max, self.config.tol)
-        for j, row, converged, gnorm in zip(lanes, first.tolist(), converges, gnorms.tolist()):
+        for j, row, converged, gnorm in zip(lanes, first.tolist(), converges, gnorms.tolist(),
+                                            strict=True):
             if converged:
                 stop = converged_stop(row, start + row, gnorm, self.config.tol)
             else:
@@ -250,9 +255,10 @@ class Race:
             self._stop_cycling(np.nonzero(~self.done)[0], start + n, stop=True)
         # The first row within report_tol found in the block counts where it is one of the
         # lane's own (before its stop, if it stopped in this block); none earlier can be.
-        first = extremes.first_below
-        found = (first >= 0) & (first < self.lengths - start)
-        self._first_tol[found] = start + first[found]
+        first_below = extremes.first_below
+        assert first_below is not None  # (find_below was given)
+        found = (first_below >= 0) & (first_below < self.lengths - start)
+        self._first_tol[found] = start + first_below[found]
         self.rows += n
         if self.done.all() or self.epoch >= self.config.epochs:
             self._finish_lanes()
@@ -263,7 +269,7 @@ class Race:
         if not lanes.size:
             return
         found = find_cycles(self._P[max(0, m - CYCLE_ROWS) : m][:, lanes], dtype=self.config.dtype)
-        for j, cyc in zip(lanes, found):
+        for j, cyc in zip(lanes, found, strict=True):
             if cyc is None and stop:
                 continue  # no cycle yet: the lane runs on
             if cyc is not None:
@@ -271,7 +277,9 @@ class Race:
                 self.messages[j] = cycle_message(self.names, cyc[0], cyc[1], m - 1)
             else:
                 self.statuses[j] = "max_epochs"
-                self.messages[j] = f"stopped at the epoch limit ({m - 1}) without meeting the stop rule"
+                self.messages[j] = (
+                    f"stopped at the epoch limit ({m - 1}) without meeting the stop rule"
+                )
             self.done[j] = True
 
     def _finish_lanes(self) -> None:
@@ -289,7 +297,7 @@ class Race:
         for j in np.nonzero(self.done & (self.lengths < self.rows))[0]:
             last = int(self.lengths[j]) - 1
             first = max(start, last + 1) - start
-            for store, copy in zip(stores, rows):
+            for store, copy in zip(stores, rows, strict=True):
                 copy[first:, j] = store[last, j]
         return RaceBatch(
             start=start,
@@ -297,7 +305,8 @@ class Race:
             loss=rows[1],
             grad=rows[2],
             lengths=tuple(int(v) for v in self.lengths),
-            statuses=tuple(s if d else "running" for s, d in zip(self.statuses, self.done)),
+            statuses=tuple(s if d else "running"
+                           for s, d in zip(self.statuses, self.done, strict=True)),
             finished=self.finished,
             messages=tuple(self.messages),
             done=tuple(bool(d) for d in self.done),
@@ -359,6 +368,7 @@ class Race:
         K = len(self.lanes)
         first = block_extremes(self._P[:rows], self._L[:rows], self._G[:rows],
                                find_below=(tol, np.ones(K, dtype=bool))).first_below
+        assert first is not None  # (find_below was given)
         first = np.where(first < self.lengths, first, -1)
         return self._summaries(first)
 

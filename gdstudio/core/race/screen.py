@@ -84,7 +84,7 @@ def block_extremes(
                 gnorm = grad_norms(g.reshape(m * K, k)).reshape(m, K)
             low = _lane_reduce(minimum, gnorm)
             for part, value in zip(parts, (_lane_reduce(maximum, loss), _lane_reduce(minimum, loss),
-                                           top_p, _lane_reduce(maximum, gnorm), low)):
+                                           top_p, _lane_reduce(maximum, gnorm), low), strict=True):
                 part.append(value)
             if first_below is not None:
                 found = looking & (low <= below_tol)
@@ -94,8 +94,10 @@ def block_extremes(
                     looking &= ~found
         top_loss, low_loss, top_p, top_g, low_g = (
             part[0] if len(part) == 1 else ufunc.reduce(np.array(part), axis=0)
-            for part, ufunc in zip(parts, (maximum, minimum, maximum, maximum, minimum)))
-        finite = np.isfinite(top_loss) & np.isfinite(low_loss) & np.isfinite(top_p) & np.isfinite(top_g)
+            for part, ufunc in zip(parts, (maximum, minimum, maximum, maximum, minimum),
+                                   strict=True))
+        finite = (np.isfinite(top_loss) & np.isfinite(low_loss) & np.isfinite(top_p)
+                  & np.isfinite(top_g))
     return BlockExtremes(finite, top_loss, top_p, low_g, first_below)
 
 
@@ -125,7 +127,8 @@ def may_stop(
     e = extremes if extremes is not None else block_extremes(P, L, G)
     loss_floor, p_floor = growth_floors(loss0, p0max)
     with np.errstate(invalid="ignore"):
-        return ~e.finite | (e.low_g <= tol) | (e.top_loss - loss0 >= loss_floor) | (e.top_p >= p_floor)
+        return (~e.finite | (e.low_g <= tol) | (e.top_loss - loss0 >= loss_floor)
+                | (e.top_p >= p_floor))
 
 
 def screened_convergence(

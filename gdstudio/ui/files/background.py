@@ -32,7 +32,7 @@ def run_with_progress(parent: QWidget, title: str, text: str,
     """``("done", result)``, ``("failed", error)`` or ``("cancelled", None)``."""
     if small:
         try:
-            return "done", work(_Immediate())
+            return "done", work(TaskContext.immediate())
         except Cancelled:
             return "cancelled", None
         except Exception as err:  # noqa: BLE001 - the caller reports it
@@ -65,13 +65,3 @@ def run_with_progress(parent: QWidget, title: str, text: str,
     task.wait()
     task.deleteLater()
     return outcome[0] if outcome else ("cancelled", None)
-
-
-class _Immediate:
-    """The context of work run at once: never cancelled, progress ignored."""
-
-    def cancelled(self) -> bool:
-        return False
-
-    def report(self, done: int, total: int) -> bool:
-        return True

@@ -14,6 +14,7 @@ parameters). The window itself keeps geometry, docks, speed, log scale and the l
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -22,14 +23,18 @@ from PySide6.QtCore import QEvent, QObject, QSize, QTimer, Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QMenu
 
-from gdstudio.core import RegressionProblem
+from gdstudio.core import InputError, RegressionProblem
+from gdstudio.core.descent.config import check_learning_rate
+from gdstudio.core.descent.optimizers import OptimizerSettings
 from gdstudio.core.io.session import SUFFIX
+from gdstudio.core.race.lanes import Lane
 from gdstudio.ui.files import code_export, dialogs, exports
 from gdstudio.ui.files.background import run_with_progress
 from gdstudio.ui.files.data_import import CsvImporter, is_data_file
 from gdstudio.ui.files.sessions import BACKGROUND_ROWS, SessionManager
+from gdstudio.ui.model.race_data import MAX_WINDOW_LANES
 from gdstudio.ui.model.state import UiState, get_bool, get_float, get_str
-from gdstudio.ui.panels.race_setup import RACE_MODES
+from gdstudio.ui.panels.race_setup import LANES_MODE, RACE_MODES
 
 if TYPE_CHECKING:  # pragma: no cover
     from gdstudio.ui.host import FilesHost
@@ -248,8 +253,10 @@ class FilesController(QObject):
 
     def export_gif(self, path: str | None = None, *, frames: int | None = None,
                    frame_ms: int = 80, width: int | None = None,
-                   show_progress: bool = True) -> exports.GifExport | None:
-        """The run as an animated GIF, drawn without blocking; returns the export under way."""
+                   show_progress: bool = True, spacing: str = "even"
+                   ) -> exports.GifExport | None:
+        """The run as an animated GIF, drawn without blocking; returns the export under way
+        (``spacing``: how the frames are spread, see :data:`~.exports.GIF_SPACINGS`)."""
         data = self.host.model.run
         if data.n == 0:
             dialogs.show_error(self.host.main_window(), "Nothing to export",
@@ -259,10 +266,11 @@ class FilesController(QObject):
             return None
         if path is None:
             options = dialogs.ask_gif_options(self.host.main_window(), data.n - 1,
-                                              self.host.plot_area().width())
+                                              self.host.plot_area().width(),
+                                              exports.GIF_SPACINGS)
             if options is None:
                 return None
-            frames, frame_ms, width = options
+            frames, frame_ms, width, spacing = options
             path = self._save_path("Export the run as a GIF", f"{self._stem()}.gif",
                                    "GIF animations (*.gif);;All files (*)", ".gif")
             if not path:
@@ -270,7 +278,8 @@ class FilesController(QObject):
         try:
             gif = exports.GifExport(self.host, path,
                                     frames=frames or exports.DEFAULT_GIF_FRAMES,
-                                    frame_ms=frame_ms, width=width, show_progress=show_progress)
+                                    frame_ms=frame_ms, width=width, show_progress=show_progress,
+                                    spacing=spacing)
         except ImportError as err:
             dialogs.show_error(self.host.main_window(), "Could not export the GIF", str(err))
             return None
@@ -344,7 +353,12 @@ class FilesController(QObject):
 
     def _race_state(self) -> dict[str, Any]:
         race = self.host.controls.raceSetup
-        return {"mode": race.mode(), "rates": race.rates(), "optimizers": race.optimizers()}
+        state: dict[str, Any] = {"mode": race.mode(), "rates": race.rates(),
+                                 "optimizers": race.optimizers()}
+        if race.lanes():  # a lesson's race: each lane its optimizer and rate
+            state["lanes"] = [{"lr": lane.lr, **dataclasses.asdict(lane.optimizer)}
+                              for lane in race.lanes()]
+        return state
 
     def _race_refusal(self, state: dict[str, Any]) -> str:
         """Learning rates the race field would refuse (out of its range, too many)."""
@@ -366,6 +380,10 @@ class FilesController(QObject):
                 race.set_optimizers(list(names))
             except (KeyError, ValueError):
                 pass  # another version's optimizer: keep the current choice
+        lanes = _lanes(state.get("lanes"))
+        if lanes and state.get("mode") == LANES_MODE:
+            race.set_lanes(lanes)
+            return
         mode = get_str(state, "mode", "single", tuple(RACE_MODES))
         race.set_mode(mode)
 
@@ -437,3 +455,20 @@ def _pair(value: object) -> bool:
     lo, hi = float(value[0]), float(value[1])
     size = max(abs(lo), abs(hi))
     return size <= VIEW_LIMIT and hi - lo > 1e-12 * size and hi > lo
+
+
+def _lanes(saved: object) -> tuple[Lane, ...]:
+    """A saved lesson race's lanes (empty if the part is missing or malformed)."""
+    if not isinstance(saved, list) or not 0 < len(saved) <= MAX_WINDOW_LANES:
+        return ()
+    lanes = []
+    for item in saved:
+        if not isinstance(item, dict):
+            return ()
+        try:
+            lr = check_learning_rate(item.get("lr"))
+            settings = OptimizerSettings(**{k: v for k, v in item.items() if k != "lr"})
+        except (TypeError, ValueError, InputError):
+            return ()
+        lanes.append(Lane(lr, settings))
+    return tuple(lanes)

@@ -11,6 +11,7 @@ import os
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -86,9 +87,11 @@ def show_warning(parent: QWidget | None, title: str, text: str) -> None:
     _message(parent, QMessageBox.Icon.Information, title, text)
 
 
-def ask_gif_options(parent: QWidget | None, epochs_run: int,
-                    width: int) -> tuple[int, int, int] | None:
-    """Frames, milliseconds per frame and width (pixels) of a GIF of the run; None if cancelled."""
+def ask_gif_options(parent: QWidget | None, epochs_run: int, width: int,
+                    spacings: dict[str, str] | None = None
+                    ) -> tuple[int, int, int, str] | None:
+    """Frames, milliseconds per frame, width (pixels) and how the frames are spread
+    (a key of ``spacings``) of a GIF of the run; None if cancelled."""
     dialog = QDialog(parent)
     dialog.setObjectName("gifOptionsDialog")
     dialog.setWindowTitle("Export the run as a GIF")
@@ -112,7 +115,17 @@ def ask_gif_options(parent: QWidget | None, epochs_run: int,
     size.setValue(max(200, min(width, 1000)))
     size.setSuffix(" px")
     size.setToolTip("Width of the animation (the height follows the plots' proportions)")
+    spread = QComboBox()
+    spread.setObjectName("gifSpacingCombo")
+    for key, label in (spacings or {"even": "evenly spread"}).items():
+        spread.addItem(label, key)
+    # a long run moves most at its start: log-spaced frames show it (even ones skip it)
+    spread.setCurrentIndex(max(0, spread.findData("log" if epochs_run > 200 else "even")))
+    spread.setToolTip("Which epochs the frames show: evenly spread over the run, closer "
+                      "together at the start (log-spaced: where a long run moves most), or "
+                      "every epoch from the first")
     form.addRow("Frames", frames)
+    form.addRow("Frames at", spread)
     form.addRow("Each frame", delay)
     form.addRow("Width", size)
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
@@ -122,4 +135,4 @@ def ask_gif_options(parent: QWidget | None, epochs_run: int,
     form.addRow(buttons)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
-    return frames.value(), delay.value(), size.value()
+    return frames.value(), delay.value(), size.value(), str(spread.currentData())

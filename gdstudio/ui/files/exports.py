@@ -54,6 +54,7 @@ __all__ = [
     "window_png",
     "GifExport",
     "gif_frame_epochs",
+    "GIF_SPACINGS",
     "DEFAULT_GIF_FRAMES",
 ]
 
@@ -203,12 +204,45 @@ def window_png(window: QWidget, path: str | os.PathLike[str]) -> Path:
 # --------------------------------------------------------------------------------------------
 
 
-def gif_frame_epochs(epochs_run: int, frames: int) -> np.ndarray:
-    """The epochs the frames show: ``frames`` of them, evenly spread, first and last included."""
+#: How a GIF's frames are spread over the run: key → what the options dialog says.
+GIF_SPACINGS = {
+    "log": "log-spaced: the early epochs closer together",
+    "even": "evenly spread",
+    "first": "every epoch from the first",
+}
+
+
+def gif_frame_epochs(epochs_run: int, frames: int, spacing: str = "even") -> np.ndarray:
+    """The epochs the frames show, ``frames`` of them (fewer if the run has fewer epochs):
+    ``"even"`` evenly spread, first and last included; ``"log"`` spaced evenly on a log scale
+    of epoch + 1 (every epoch at first, then further apart: where a long run moves), first and
+    last included; ``"first"`` the first ones, one per epoch."""
     count = max(1, min(int(frames), epochs_run + 1))
+    if spacing not in GIF_SPACINGS:
+        raise ValueError(f"unknown spacing {spacing!r}; choose from {', '.join(GIF_SPACINGS)}")
     if count == 1:
         return np.array([epochs_run])
-    return np.unique(np.round(np.linspace(0, epochs_run, count)).astype(np.int64))
+    if spacing == "first":
+        return np.arange(count, dtype=np.int64)
+    if spacing == "even":
+        return np.unique(np.round(np.linspace(0, epochs_run, count)).astype(np.int64))
+
+    def log_spaced(m: int) -> np.ndarray:
+        return np.unique(np.round(np.geomspace(1, epochs_run + 1, m)).astype(np.int64) - 1)
+
+    lo, hi = count, max(count, 1)
+    while len(log_spaced(hi)) < count:  # duplicates among the first epochs: ask for more
+        hi *= 2
+    while lo < hi:  # the fewest asked for that give ``count`` distinct epochs
+        mid = (lo + hi) // 2
+        if len(log_spaced(mid)) >= count:
+            hi = mid
+        else:
+            lo = mid + 1
+    epochs = log_spaced(lo)
+    if len(epochs) > count:  # keep the last; drop from the dense start's end
+        epochs = np.concatenate([epochs[: count - 1], epochs[-1:]])
+    return epochs
 
 
 def load_pillow() -> Any:
@@ -281,7 +315,7 @@ class GifExport(QObject):
 
     def __init__(self, host: FilesHost, path: str | os.PathLike[str], *,
                  frames: int = DEFAULT_GIF_FRAMES, frame_ms: int = 80, width: int | None = None,
-                 show_progress: bool = True) -> None:
+                 show_progress: bool = True, spacing: str = "even") -> None:
         window = host.main_window()
         super().__init__(window)
         self.host = host
@@ -289,7 +323,7 @@ class GifExport(QObject):
         data = host.model.run
         if data.n == 0:
             raise ValueError("there is no run to export")
-        self.epochs = gif_frame_epochs(data.n - 1, frames)
+        self.epochs = gif_frame_epochs(data.n - 1, frames, spacing)
         self.frame_ms = max(20, int(frame_ms))
         self.area = host.plot_area()
         self._shown_before = host.model.epoch  # the epoch looked at, given back after

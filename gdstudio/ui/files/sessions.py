@@ -221,12 +221,12 @@ class SessionManager(QObject):
             self.host.show_status("Not saved: cancelled (the file on disk is as it was)")
             return False
         if outcome == "failed":
-            err = written
-            if isinstance(err, OSError):
-                message = (f"{target}: {err.strerror or err}\n\nNothing was written: the file on "
-                           "disk (if there was one) is as it was.")
+            error = written
+            if isinstance(error, OSError):
+                message = (f"{target}: {error.strerror or error}\n\nNothing was written: the file"
+                           " on disk (if there was one) is as it was.")
             else:
-                message = str(err)
+                message = str(error)
             dialogs.show_error(self.window, "Could not save the session", message)
             return False
         self._set_path(Path(written))

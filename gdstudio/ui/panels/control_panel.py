@@ -47,13 +47,13 @@ from gdstudio.core import (
 )
 from gdstudio.core.descent.config import MAX_EPOCHS, check_learning_rate
 from gdstudio.core.problems import FunctionPreset
-from gdstudio.core.race.lanes import RaceSpec
+from gdstudio.core.race.lanes import Lane, RaceSpec
 from gdstudio.ui.panels.engine_fields import EngineFields
 from gdstudio.ui.panels.field_labels import error_label, field_error, show_error
 from gdstudio.ui.panels.function_tab import DEFAULT_FUNCTION, FunctionTab
 from gdstudio.ui.panels.optimizer_fields import make_tol_spin
 from gdstudio.ui.panels.playback import DEFAULT_SPEED, SPEEDS, PlaybackBox
-from gdstudio.ui.panels.race_setup import RaceSetup
+from gdstudio.ui.panels.race_setup import LANES_MODE, RaceSetup
 from gdstudio.ui.panels.regression_tab import MAX_WINDOW_POINTS, RegressionTab
 from gdstudio.ui.panels.surface_tab import DEFAULT_SURFACE, SurfaceTab
 from gdstudio.ui.panels.widgets import IntegerSpinBox, LogSlider, ScientificSpinBox, log_grid
@@ -283,6 +283,16 @@ class ControlPanel(QWidget):
         """The race to run with :meth:`config` (None: a single run, or invalid input)."""
         return self._race if self._valid else None
 
+    def set_race_lanes(self, lanes: tuple[Lane, ...] | None) -> None:
+        """Race exactly ``lanes`` (a lesson's race: each lane its optimizer and rate), or make
+        one run (None); it applies from the next refresh (:meth:`set_config`'s, say)."""
+        with self._batch():
+            if lanes:
+                self.raceSetup.set_lanes(lanes)
+            else:
+                self.raceSetup.set_mode("single")
+        self._show_race_mode()
+
     def problem_kind(self) -> str:
         return "regression" if self.problemTabs.currentIndex() == REGRESSION_TAB else "function"
 
@@ -367,9 +377,10 @@ class ControlPanel(QWidget):
     def _show_race_mode(self) -> None:
         """Enable the fields the race uses; show the hyper-parameters of the optimizers in play."""
         mode = self.raceSetup.mode()
-        self.lrSpin.setEnabled(mode != "lr")
-        self.lrSlider.setEnabled(mode != "lr")
-        self.optimizerCombo.setEnabled(mode != "optimizer")
+        own_rate = mode not in ("lr", LANES_MODE)  # (the lanes' each have their own)
+        self.lrSpin.setEnabled(own_rate)
+        self.lrSlider.setEnabled(own_rate)
+        self.engineFields.optimizerCombo.setEnabled(mode not in ("optimizer", LANES_MODE))
         self.engineFields.optimizerFields.set_optimizers(
             self.raceSetup.raced_optimizers(self.engineFields.optimizer()))
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidge
 
 from gdstudio.ui.model.formatting import exact, number
 from gdstudio.ui.model.run_data import RunData
+from gdstudio.ui.panels.number_cells import use_number_cells
 
 __all__ = ["HistoryModel", "HistoryView"]
 
@@ -139,6 +140,7 @@ class HistoryView(QTableView):
         super().__init__(parent)
         self.setObjectName("historyTable")
         self.setModel(model)
+        use_number_cells(self)  # a narrow column shortens the mantissa, never the exponent
         self.setToolTip("Every epoch of the run: parameters, loss and gradient (hover a cell "
                         "for its exact value)")
         self.setAlternatingRowColors(True)

@@ -28,12 +28,18 @@ from PySide6.QtWidgets import (
 
 from gdstudio.core import ConfigError, InputError, RunConfig
 from gdstudio.core.descent.config import check_learning_rate
-from gdstudio.core.race.lanes import OPTIMIZER_NAMES, SOURCE_LEARNING_RATES, RaceSpec, make_lanes
+from gdstudio.core.race.lanes import (
+    OPTIMIZER_NAMES,
+    SOURCE_LEARNING_RATES,
+    Lane,
+    RaceSpec,
+    make_lanes,
+)
 from gdstudio.ui.model.formatting import lr_text
 from gdstudio.ui.model.race_data import MAX_WINDOW_LANES
 
-__all__ = ["RaceSetup", "RACE_MODES", "RACE_OPTIMIZERS", "parse_learning_rates", "log_spaced",
-           "MAX_RACE_ROWS"]
+__all__ = ["RaceSetup", "RACE_MODES", "LANES_MODE", "RACE_OPTIMIZERS", "parse_learning_rates",
+           "log_spaced", "MAX_RACE_ROWS"]
 
 #: What can be compared: key → label in the mode combo.
 RACE_MODES = {
@@ -41,6 +47,9 @@ RACE_MODES = {
     "lr": "Learning rates",
     "optimizer": "Optimizers",
 }
+#: The mode of a race of given lanes (a lesson's: each lane its own optimizer and rate); the
+#: combo offers it only while such lanes are set (:meth:`RaceSetup.set_lanes`).
+LANES_MODE = "lanes"
 #: Optimizers offered for an optimizer race (sgd is gd under another name).
 RACE_OPTIMIZERS = ("gd", "momentum", "nesterov", "adam", "rmsprop", "adagrad")
 #: A race keeps lanes × epochs rows in the window (and as many in the worker).
@@ -190,6 +199,14 @@ class RaceSetup(QGroupBox):
         self.optimizersError.setStyleSheet("color: #c62828;")
         self.optimizersError.hide()
         form.addRow(self.optimizersError)
+        self.lanesLabel = QLabel()
+        self.lanesLabel.setObjectName("raceLanesLabel")
+        self.lanesLabel.setTextFormat(Qt.TextFormat.PlainText)
+        self.lanesLabel.setWordWrap(True)
+        self.lanesLabel.setToolTip("The lanes the lesson races, each with its own optimizer and "
+                                   "learning rate (choose another mode to race your own)")
+        form.addRow("Lanes", self.lanesLabel)
+        self._lanes: tuple[Lane, ...] = ()
         self._rates, self._problem = parse_learning_rates(self.lrsEdit.text(), *self._lr_range)
         self._show_rows()
 
@@ -199,10 +216,47 @@ class RaceSetup(QGroupBox):
         return str(self.modeCombo.currentData())
 
     def set_mode(self, mode: str) -> None:
+        if mode != LANES_MODE:
+            self.clear_lanes()
         index = self.modeCombo.findData(mode)
         if index < 0:
             raise KeyError(mode)
         self.modeCombo.setCurrentIndex(index)
+
+    def set_lanes(self, lanes: tuple[Lane, ...]) -> None:
+        """Race exactly ``lanes`` (a lesson's: each lane its optimizer and learning rate): the
+        mode combo gains a "Lanes" entry, chosen; another mode drops it again."""
+        if not lanes:
+            raise ValueError("a race needs at least one lane")
+        if len(lanes) > MAX_WINDOW_LANES:
+            raise ConfigError(f"at most {MAX_WINDOW_LANES} runs in one race")
+        self._lanes = tuple(lanes)
+        names = ", ".join(f"{OPTIMIZER_NAMES.get(lane.optimizer.name, lane.optimizer.name)} "
+                          f"at {lr_text(lane.lr)}" for lane in self._lanes)
+        self.lanesLabel.setText(names)
+        index = self.modeCombo.findData(LANES_MODE)
+        if index < 0:
+            self.modeCombo.addItem(f"Lanes ({len(self._lanes)})", LANES_MODE)
+            index = self.modeCombo.count() - 1
+        else:
+            self.modeCombo.setItemText(index, f"Lanes ({len(self._lanes)})")
+        if self.modeCombo.currentIndex() == index:
+            self._on_mode_changed(index)
+        else:
+            self.modeCombo.setCurrentIndex(index)
+
+    def lanes(self) -> tuple[Lane, ...]:
+        """The lanes set with :meth:`set_lanes` (empty when none)."""
+        return self._lanes
+
+    def clear_lanes(self) -> None:
+        """Drop the lanes set with :meth:`set_lanes` (and their entry in the mode combo)."""
+        index = self.modeCombo.findData(LANES_MODE)
+        self._lanes = ()
+        if index >= 0:
+            if self.modeCombo.currentIndex() == index:
+                self.modeCombo.setCurrentIndex(0)
+            self.modeCombo.removeItem(index)
 
     def rates(self) -> list[float]:
         """The learning rates typed (empty while the text is not acceptable)."""
@@ -249,7 +303,12 @@ class RaceSetup(QGroupBox):
             return None
         if not self.is_acceptable():
             raise InputError("")  # the field's own message is already shown
-        if mode == "lr":
+        kind = mode
+        if mode == LANES_MODE:
+            lanes = list(self._lanes)
+            several = len({lane.optimizer.name for lane in lanes}) > 1
+            kind = "optimizer" if several else "lr"
+        elif mode == "lr":
             lanes = make_lanes(config, self._rates, [config.optimizer_settings])
         else:
             lanes = make_lanes(config, [config.lr], self.optimizers())  # type: ignore[list-item]
@@ -263,11 +322,15 @@ class RaceSetup(QGroupBox):
         if config.scale_x or config.batch_size:
             raise ConfigError("a race runs full-batch descent on unscaled data: turn off "
                               "scaling and mini-batches to race")
-        return RaceSpec(config, tuple(lanes), mode)
+        return RaceSpec(config, tuple(lanes), kind)
 
     def raced_optimizers(self, single: str) -> list[str]:
-        """The optimizers in play: those checked in an optimizer race, else ``single``."""
-        return self.optimizers() if self.mode() == "optimizer" else [single]
+        """The optimizers in play: those checked in an optimizer race, those of the lanes set,
+        else ``single``."""
+        mode = self.mode()
+        if mode == LANES_MODE:
+            return list(dict.fromkeys(lane.optimizer.name for lane in self._lanes))
+        return self.optimizers() if mode == "optimizer" else [single]
 
     # --- edits -------------------------------------------------------------------------------
 
@@ -275,6 +338,7 @@ class RaceSetup(QGroupBox):
         mode = self.mode()
         self._form.setRowVisible(self._rates_layout, mode == "lr")
         self._form.setRowVisible(self._optimizer_grid, mode == "optimizer")
+        self._form.setRowVisible(self.lanesLabel, mode == LANES_MODE)
         self.lrsError.setVisible(mode == "lr" and bool(self._problem))
         self.optimizersError.setVisible(mode == "optimizer" and not self.optimizers())
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from gdstudio.core.race.lanes import OPTIMIZER_NAMES
 from gdstudio.ui.model.formatting import exact, lr_text, number
 from gdstudio.ui.model.race_data import RaceData
+from gdstudio.ui.panels.number_cells import use_number_cells
 from gdstudio.ui.theme import run_colors
 
 __all__ = ["RaceSummaryModel", "RaceSummaryView", "STATUS_COLOURS", "STATUS_NAMES"]
@@ -185,6 +186,7 @@ class RaceSummaryView(QTableView):
         super().__init__(parent)
         self.setObjectName("raceTable")
         self.setModel(model)
+        use_number_cells(self, (_COLUMNS.index("loss"),))  # a loss keeps its exponent
         self.setToolTip("The race: one row per run, in its colour on the plots. Select a row to "
                         "follow that run in the History table, the status bar and the tangent.")
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

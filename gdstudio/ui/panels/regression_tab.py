@@ -65,7 +65,7 @@ class RegressionTab(QWidget):
         self._sources = QButtonGroup(self)
         self._sources.addButton(self.syntheticRadio)
         self._sources.addButton(self.csvRadio)
-        self._sources.buttonToggled.connect(lambda _b, on: on and self._emit_edited())
+        self._sources.buttonToggled.connect(self._on_source_toggled)
 
         outer.addWidget(self.syntheticRadio)
         synth = QFormLayout()
@@ -227,6 +227,10 @@ class RegressionTab(QWidget):
     def _emit_edited(self) -> None:
         if not self._quiet:
             self.edited.emit()
+
+    def _on_source_toggled(self, _button: object, on: bool) -> None:
+        if on:  # (the other radio's toggle off is the same edit)
+            self._emit_edited()
 
     def _on_synthetic_edited(self, _value: object = None) -> None:
         self._synthetic = None  # rebuilt from the fields by problem()

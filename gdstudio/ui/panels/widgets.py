@@ -8,8 +8,9 @@ import math
 import numbers
 import re
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QSlider,
     QSpinBox,
@@ -76,26 +78,35 @@ class _ExplainsItsText:
     up to date, and leaves a bad text in place (CorrectToPreviousValue restores the last good
     value when the field loses focus)."""
 
+    _problem: str  # (set by the spin box's __init__)
+
+    if TYPE_CHECKING:  # what the spin box this is mixed into has
+        @property
+        def problemChanged(self) -> SignalInstance: ...  # noqa: N802 - a Qt signal
+        def _parse(self, text: str) -> tuple[object, str]: ...
+        def lineEdit(self) -> QLineEdit: ...  # noqa: N802 - Qt's
+
     def fixup(self, text: str) -> str:
         return text
 
     @property
     def problem(self) -> str:
         """Why the current text is not acceptable, or ``""``."""
-        return self._problem  # type: ignore[attr-defined]
+        return self._problem
 
     def setValue(self, value: float) -> None:  # noqa: N802 - Qt override
+        # (the spin box's setValue: mypy cannot see past this mixin's object base)
         super().setValue(value)  # type: ignore[misc]
         self._recheck()  # the text was rewritten without a textChanged
 
     def _recheck(self) -> None:
-        self._on_text_changed(self.lineEdit().text())  # type: ignore[attr-defined]
+        self._on_text_changed(self.lineEdit().text())
 
     def _on_text_changed(self, text: str) -> None:
-        _, why = self._parse(text)  # type: ignore[attr-defined]
-        if why != self._problem:  # type: ignore[attr-defined]
+        _, why = self._parse(text)
+        if why != self._problem:
             self._problem = why
-            self.problemChanged.emit(why)  # type: ignore[attr-defined]
+            self.problemChanged.emit(why)
 
 
 class ScientificSpinBox(_ExplainsItsText, QDoubleSpinBox):
@@ -180,11 +191,14 @@ class ScientificSpinBox(_ExplainsItsText, QDoubleSpinBox):
             return f"the {self._what} must be a finite number"
         return self._parse(repr(number))[1]
 
-    def validate(self, text: str, pos: int) -> QValidator.State:  # noqa: D401 - Qt override
+    def validate(  # noqa: D401 - Qt override
+        self, text: str, pos: int
+    ) -> tuple[QValidator.State, str, int]:
         # Never Invalid: a keystroke that Qt refused would vanish without a word; the text
         # stays instead, and problemChanged says what is wrong with it.
         value, _ = self._parse(text)
-        return QValidator.State.Acceptable if value is not None else QValidator.State.Intermediate
+        ok = value is not None
+        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
 
     def valueFromText(self, text: str) -> float:
         value, _ = self._parse(text)
@@ -288,9 +302,12 @@ class IntegerSpinBox(_ExplainsItsText, QSpinBox):
             return f"the {self._what} must be at most {self.maximum():,}"
         return ""
 
-    def validate(self, text: str, pos: int) -> QValidator.State:  # noqa: D401 - Qt override
+    def validate(  # noqa: D401 - Qt override
+        self, text: str, pos: int
+    ) -> tuple[QValidator.State, str, int]:
         value, _ = self._parse(text)
-        return QValidator.State.Acceptable if value is not None else QValidator.State.Intermediate
+        ok = value is not None
+        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
 
     def valueFromText(self, text: str) -> int:
         value, _ = self._parse(text)

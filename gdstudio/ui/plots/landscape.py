@@ -137,6 +137,8 @@ def regression_landscape(problem: RegressionProblem, start: tuple[float, float],
 
     ``condition``: the Hessian's condition number (of the coordinates drawn), for the title.
     """
+    to_view: Callable[[np.ndarray], np.ndarray]
+    from_view: Callable[[np.ndarray], np.ndarray]
     if scaled:
         from gdstudio.core.descent.minibatch import scaled_problem
 

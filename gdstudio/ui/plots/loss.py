@@ -10,8 +10,8 @@ import pyqtgraph as pg  # noqa: E402  (after PySide6 on purpose)
 
 # PySide6 first, so pyqtgraph binds to it (and not to another Qt binding it might find).
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QWidget
+from PySide6.QtGui import QColor, QResizeEvent
+from PySide6.QtWidgets import QLabel, QWidget
 
 from gdstudio.ui.model.envelope import PeakEnvelope
 from gdstudio.ui.model.formatting import number
@@ -29,6 +29,14 @@ class LossPlot(FollowingPlot):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("lossPlot", parent)
+        # Why a log plot shows nothing (every value ≤ 0 has no logarithm): said, not left blank.
+        self.emptyNote = QLabel(self)
+        self.emptyNote.setObjectName("lossEmptyNote")
+        self.emptyNote.setTextFormat(Qt.TextFormat.PlainText)
+        self.emptyNote.setWordWrap(True)
+        self.emptyNote.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.emptyNote.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.emptyNote.hide()
         self._label("bottom", "epoch")
         self.set_title("Loss per epoch")
         self._log = False
@@ -70,6 +78,8 @@ class LossPlot(FollowingPlot):
             return
         self._log = on
         self.getPlotItem().setLogMode(x=False, y=on)
+        # no "(x1e+15)" over a log axis: its ticks are powers of ten already
+        self.getAxis("left").enableAutoSIPrefix(not on)
         self._update_labels()
         self._update_optimum_line()
         self._follow = True
@@ -136,9 +146,10 @@ class LossPlot(FollowingPlot):
         y[~(y > 0)] = np.nan  # log of ≤ 0 is undefined: leave a gap
         return y
 
-    def refresh(self, data: RunData, at: int | None = None) -> None:
+    def refresh(self, data: RunData, at: int | None = None, *, upto: bool = False) -> None:
         """Draw the loss (O(new rows) while following the whole run); the marker at epoch
-        ``at`` (the newest when None)."""
+        ``at`` (the newest when None). ``upto``: the curve only up to ``at`` (a GIF's frame:
+        the run as it was then), in the whole run's axes."""
         if data is not self._data or data.n < self._envelope.n or self._mode != self._mode_key():
             self._envelope.clear()  # a new run, or a new way of showing it
             self._data = data
@@ -152,7 +163,10 @@ class LossPlot(FollowingPlot):
             self.update_view()
             return
         (x_lo, x_hi), _ = self.vb.viewRange()
-        if self._follow or not (math.isfinite(x_lo) and math.isfinite(x_hi)):
+        if upto and at is not None and at < n - 1:
+            stop = max(0, int(at)) + 1
+            x, y = data.epochs_at(slice(0, stop)), self._shown(data.loss[:stop])
+        elif self._follow or not (math.isfinite(x_lo) and math.isfinite(x_hi)):
             # (a view pyqtgraph could not compute shows the whole run, never an error per frame)
             x, y = self._envelope.xy()
         else:  # zoomed in by hand: the exact values in view (pyqtgraph downsamples them)
@@ -163,6 +177,7 @@ class LossPlot(FollowingPlot):
             self.loss_item.setData(x, y)
         else:
             self.loss_item.setData([], [])
+        self._say_why_empty(data, n)
         t = n - 1 if at is None else max(0, min(int(at), n - 1))
         last = float(self._shown(data.loss[t : t + 1])[0])
         if math.isfinite(last):
@@ -171,6 +186,36 @@ class LossPlot(FollowingPlot):
         else:
             self.current_item.setData([], [])
         self.update_view()
+
+    def _say_why_empty(self, data: RunData, n: int) -> None:
+        """On a log scale with nothing > 0 to draw, say why (a negative loss, or the run at
+        its optimum)."""
+        note = ""
+        if self._log and n and not self._envelope.value_range():
+            loss = data.loss[:n]
+            if self._gap_mode():
+                note = ("Nothing to draw on a log scale: loss − loss* is 0 (or below) at every "
+                        "epoch so far, and a logarithm needs a positive number.")
+            elif np.isfinite(loss).any() and not (loss > 0).any():
+                note = ("Nothing to draw on a log scale: the loss is 0 or negative at every "
+                        "epoch so far, and a logarithm needs a positive number. Turn Log-scale "
+                        "loss (L) off to see it.")
+        if note != self.emptyNote.text():
+            self.emptyNote.setText(note)
+        self.emptyNote.setVisible(bool(note))
+        if note:
+            self._place_note()
+
+    def _place_note(self) -> None:
+        margin = 40
+        self.emptyNote.setGeometry(margin, margin, max(10, self.width() - 2 * margin),
+                                   max(10, self.height() - 2 * margin))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        note = getattr(self, "emptyNote", None)  # (pyqtgraph resizes while it is being built)
+        if note is not None and note.isVisible():
+            self._place_note()
 
     def _on_manual_range(self, *args: object) -> None:
         super()._on_manual_range(*args)

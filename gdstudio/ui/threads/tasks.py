@@ -37,17 +37,25 @@ log = logging.getLogger(__name__)
 class TaskContext:
     """What the work sees of its task: progress reports and the request to stop."""
 
-    def __init__(self, thread: _TaskThread, rest_s: float) -> None:
-        self._thread = thread
+    def __init__(self, thread: _TaskThread | None, rest_s: float = 0.0) -> None:
+        self._thread = thread  # None: work run at once on the calling thread
         self._rest_s = rest_s
 
+    @classmethod
+    def immediate(cls) -> TaskContext:
+        """The context of work run at once on the calling thread: never cancelled, progress
+        ignored."""
+        return cls(None)
+
     def cancelled(self) -> bool:
-        return self._thread.stop.is_set()
+        return self._thread is not None and self._thread.stop.is_set()
 
     def report(self, done: int, total: int) -> bool:
         """Report progress; False when the work should stop. Work that holds the interpreter
         lock for long stretches rests briefly here, which gives the GUI thread its turn for
         every paint and click."""
+        if self._thread is None:
+            return True
         self._thread.progressed.emit(int(done), int(total))
         if self._rest_s:
             time.sleep(self._rest_s)

@@ -176,36 +176,23 @@ class DescentWorker(QObject):
 
     @Slot(int, object, int, object)
     @_guarded
-    def resume(self, run_id: int, config: RunConfig, epochs: int, lr_changes: object) -> None:
+    def resume(self, run_id: int, config: RunConfig, epochs: int,
+               lr_changes: Sequence[tuple[int, float]]) -> None:
         """Start a run of ``config`` and bring it to epoch ``epochs`` (a reopened session).
 
         The learning-rate changes recorded in the run (``(epoch, lr)`` pairs) are made again at
-        their epochs, so the run is the one that was saved, and it can go on from there. It is
+        their epochs (the core's :meth:`Descent.advance_to`, as ``gdstudio run --session``
+        does), so the run is the one that was saved, and it can go on from there. It is
         reported as one reset holding every row, then its lr changes, then its state.
         """
         self._timer.stop()
         self._to_end = False
         self._run_id = run_id
         self._descent = None
-        d = Descent(config)
-        changes = [(int(e), float(lr)) for e, lr in lr_changes]  # type: ignore[attr-defined]
-        applied: list[tuple[int, float]] = []
-        cap = 1 << 16 if config.engine == "manual" else 4096
-        i = 0
-        while not self._stop.is_set():
-            while i < len(changes) and changes[i][0] <= d.epoch:
-                before = d.lr
-                d.lr = changes[i][1]
-                if d.lr != before:
-                    applied.append((d.epoch, d.lr))
-                i += 1
-            if d.finished or d.epoch >= epochs:
-                break
-            target = min(epochs, changes[i][0]) if i < len(changes) else epochs
-            d.advance(max(1, min(target - d.epoch, cap)))
+        d = Descent(config).advance_to(epochs, lr_changes, should_stop=self._stop.is_set)
         self._descent = d
         self.runReset.emit(run_id, d.initial_batch(), config)
-        for epoch, lr in applied:
+        for epoch, lr in d.lr_changes:
             self.lrApplied.emit(run_id, epoch, lr)
         self._set_state(self._state_after_batch())
 

@@ -67,6 +67,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "files.sessions.save", shortcuts=(_STD.Save,)),
     ActionSpec("saveAs", "Save &As…", "Save the session under a new name",
                "files.sessions.save_as", shortcuts=("Ctrl+Shift+S",)),
+    ActionSpec("openLesson", "Open &lesson…", "Open a guided lesson (a lesson file, .md)",
+               "lessons.open_file"),
     ActionSpec("openData", "Open data…", "Load regression data (two numeric columns x, y) from "
                "a CSV file, and fit it", "files.open_data", icon="open",
                shortcuts=("Ctrl+Shift+O",)),
@@ -98,6 +100,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
                shortcuts=("L",), checkable=True, on_toggle=True),
     ActionSpec("fitView", "Fit view", "Frame the plots on the run and follow it again",
                "fit_views", icon="fit-view", shortcuts=("F",)),
+    ActionSpec("presenter", "&Presenter", "Full screen for a projector: huge text, the plots "
+               "and the arithmetic large, the setup tucked away (→ step, Space play, ← → "
+               "history, Esc leaves)", "presenter.set_active",
+               shortcuts=("F11",), checkable=True, on_toggle=True),
     ActionSpec("resetLayout", "Reset layout", "Put every panel back where it was at the first "
                "launch", "reset_layout"),
     ActionSpec("themeSystem", "Follow the system", "Light or dark, as the system is",
@@ -127,13 +133,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
 
 #: The menu bar: (title, entries).
 MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("&File", ("new", "open", "@recent", "-", "save", "saveAs", "-", "openData", "@export", "-",
-               "quit")),
+    ("&File", ("new", "open", "@recent", "openLesson", "-", "save", "saveAs", "-", "openData",
+               "@export", "-", "quit")),
     ("&Edit", ("undo", "redo")),
     ("&Run", ("step", "play", "runToEnd", "reset", "-", "copyPyTorch", "savePyTorch",
               "copyNumPy", "saveNumPy")),
-    ("&View", ("logScale", "fitView", "-", "@docks", "-", "@theme", "@textSize",
+    ("&View", ("logScale", "fitView", "presenter", "-", "@docks", "-", "@theme", "@textSize",
                "resetLayout")),
+    ("&Lessons", ("@lessons",)),
     ("&Help", ("shortcuts", "-", "about", "aboutQt")),
 )
 #: File › Export (``@plots``: each plot on screen as PNG and SVG, filled when it opens).

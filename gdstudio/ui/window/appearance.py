@@ -67,6 +67,12 @@ class AppearanceController(QObject):
         self._check(self.look.theme, size)
         self._remember("view/textSize", size)
 
+    def show_text_size(self, size: str) -> None:
+        """Show text at ``size`` for now (presenter mode) without remembering it as the
+        person's choice; :meth:`choose_text_size` or another call puts it back."""
+        self.look.set_text_size(size)
+        self._check(self.look.theme, size)
+
     def _check(self, theme: str, size: str) -> None:
         self._action(THEME_KEYS[theme]).setChecked(True)
         self._action(TEXT_SIZE_KEYS[size]).setChecked(True)

@@ -57,6 +57,7 @@ from gdstudio.ui.model.status import status_line
 from gdstudio.ui.panels.analysis import AnalysisPanel
 from gdstudio.ui.panels.control_panel import ControlPanel
 from gdstudio.ui.panels.history import HistoryModel, HistoryView
+from gdstudio.ui.panels.lesson import LessonPanel
 from gdstudio.ui.panels.race_summary import RaceSummaryModel, RaceSummaryView
 from gdstudio.ui.panels.scrubber import HistoryScrubber
 from gdstudio.ui.panels.widgets import MessageBar, set_progress
@@ -74,7 +75,9 @@ from gdstudio.ui.window import actions as declared
 from gdstudio.ui.window.appearance import AppearanceController
 from gdstudio.ui.window.explore import Explorer
 from gdstudio.ui.window.frames import FrameScheduler
+from gdstudio.ui.window.lessons import LessonController
 from gdstudio.ui.window.manners import DesktopManners
+from gdstudio.ui.window.presenter import Presenter
 from gdstudio.ui.window.undo import SetupHistory
 
 __all__ = ["MainWindow", "APP_NAME"]
@@ -135,6 +138,10 @@ class MainWindow(QMainWindow):
         self.explorer = Explorer(self)
         # Files, sessions, exports, code (and the setup remembered at the last close).
         self.files = FilesController(self, APP_NAME)
+        # Guided lessons (File › Open lesson…, the Lessons menu), kept with the session.
+        self.lessons = LessonController(self, self.lessonDock, self.lesson_panel,
+                                        self.files.ui_state)
+        self.presenter = Presenter(self)
         self.command_actions = declared.build_actions(self)
         self._build_menus_and_toolbar()
         self._build_status_bar()
@@ -182,6 +189,11 @@ class MainWindow(QMainWindow):
         self.historyDock = self._dock("historyDock", "History", self.history_view,
                                       Qt.DockWidgetArea.RightDockWidgetArea)
         self.splitDockWidget(self.analysisDock, self.historyDock, Qt.Orientation.Vertical)
+        self.lesson_panel = LessonPanel()
+        self.lessonDock = self._dock("lessonDock", "Lesson", self.lesson_panel,
+                                     Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.lessonDock.hide()
+        self._panels_before_lesson: dict[str, bool] | None = None
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -287,6 +299,7 @@ class MainWindow(QMainWindow):
         parts = {
             "recent": lambda menu: menu.addMenu(self.files.recentMenu),
             "export": lambda menu: menu.addMenu(self.export_menu),
+            "lessons": self.lessons.add_menu,
             "docks": self._add_dock_toggles,
             "theme": lambda menu: self._add_choices(menu, "&Theme", "themeMenu", "theme"),
             "textSize": lambda menu: self._add_choices(menu, "Te&xt size", "textSizeMenu",
@@ -474,6 +487,41 @@ class MainWindow(QMainWindow):
     def show_status(self, text: str, ms: int = 5000) -> None:
         self.statusBar().showMessage(text, ms)
 
+    def mark_modified(self) -> None:
+        self.files.sessions.mark_modified()
+
+    def _panel_widgets(self) -> dict[str, QWidget]:
+        """The panels a lesson step can show or hide, by the lesson format's names."""
+        panels: dict[str, QWidget] = {"setup": self.controlsDock, "analysis": self.analysisDock,
+                                      "history": self.historyDock, "loss": self.loss_plot}
+        arithmetic = self.findChild(QDockWidget, "arithmeticDock")
+        if arithmetic is not None:
+            panels["arithmetic"] = arithmetic
+        return panels
+
+    def show_panels(self, names: Sequence[str] | None) -> None:
+        """Show only the panels ``names`` of a lesson's step (the problem's own plot, a race's
+        table and the lesson always show); None: every panel as it was before the lesson."""
+        panels = self._panel_widgets()
+        if names is None:
+            before, self._panels_before_lesson = self._panels_before_lesson, None
+            for key, widget in panels.items():
+                widget.setVisible(before.get(key, True) if before is not None else True)
+            return
+        if self._panels_before_lesson is None:
+            self._panels_before_lesson = {k: w.isVisibleTo(self) for k, w in panels.items()}
+        for key, widget in panels.items():
+            widget.setVisible(key in names)
+
+    def presenter_docks(self) -> list[QDockWidget]:
+        docks: list[QDockWidget] = []
+        arithmetic = self.findChild(QDockWidget, "arithmeticDock")
+        if arithmetic is not None:
+            docks.append(arithmetic)
+        if self.lessons.state is not None:
+            docks.append(self.lessonDock)
+        return docks
+
     def plots(self) -> list[pg.PlotWidget]:
         return [p for p in self.findChildren(pg.PlotWidget) if p.isVisible()]
 
@@ -486,6 +534,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def step(self) -> None:
+        if self.presenter.forward():  # presenter mode: → moves a held history slider on
+            return
         if self.action("step").isEnabled():
             self.controller.step()
 
@@ -687,7 +737,9 @@ class MainWindow(QMainWindow):
         self._set_status(text, colour)
 
     def _stage_loss_plot(self) -> None:
-        self.loss_plot.refresh(self.model.run, self.model.epoch)
+        # a GIF's frame shows the run as it was at its epoch: the loss curve up to it
+        self.loss_plot.refresh(self.model.run, self.model.epoch,
+                               upto=self.files.exporting_gif)
 
     def _stage_table(self) -> None:
         self.history_model.rows_appended()
@@ -739,6 +791,8 @@ class MainWindow(QMainWindow):
         if self._closing:
             return
         self.controller.release()
+        if self.pending_lesson is not None:  # gdstudio lesson NAME|FILE
+            self.lessons.open_lesson(self.pending_lesson)
         QTimer.singleShot(SYMPY_DELAY_MS, self._start_background_work)
 
     @Slot()
@@ -762,6 +816,7 @@ class MainWindow(QMainWindow):
             self._release_symbolic()  # a window closed before it was shown
             self.devices.stop()
             self.analyses.stop()
+            self.lessons.stop()
             self.frames.stop()
             self._save_settings()
             self.controller.shutdown()

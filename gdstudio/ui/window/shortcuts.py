@@ -42,9 +42,9 @@ class ShortcutsDialog(QDialog):
         native = QKeySequence.SequenceFormat.NativeText
         rows: list[tuple[str, str]] = []
         for spec in ACTIONS:
-            keys = actions[spec.key].shortcuts()
-            if keys:
-                rows.append(("  ".join(k.toString(native) for k in keys),
+            sequences = actions[spec.key].shortcuts()
+            if sequences:
+                rows.append(("  ".join(k.toString(native) for k in sequences),
                              actions[spec.key].text().replace("&", "")))
         rows += list(OTHER_KEYS)
         table = QTableWidget(len(rows), 2, self)
