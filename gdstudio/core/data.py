@@ -26,7 +26,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import NoReturn
 
@@ -289,6 +289,7 @@ class _TextFile:
         self.fh.seek(skip)
         self.done = skip
         self.chars = 0  # characters decoded so far (for the bytes per character)
+        self.hashes = False  # a "#" seen so far (comment lines may need filtering)
 
     def close(self) -> None:
         self.fh.close()
@@ -338,6 +339,8 @@ class _TextFile:
                 ) from None
             if "\x00" in text:
                 self._binary(self.done)
+            if not self.hashes and "#" in text:
+                self.hashes = True
             self.done += len(raw)
             self.chars += len(text)
             text = pending + text
@@ -370,8 +373,7 @@ class _TextFile:
                 return
 
     def lines(self) -> Iterator[str]:
-        for block in self.blocks():
-            yield from block
+        return chain.from_iterable(self.blocks())  # (C-level: no Python frame per line)
 
 
 def _sample_lines(text: _TextFile, limit: int = 50) -> list[tuple[int, str]]:
@@ -535,11 +537,12 @@ def _parse_chunk(
     decimal_comma: bool,
     n_columns: int,
     columns: tuple[int, int],
+    hashes: bool = True,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Parse lines into the x and y columns with NumPy's C parser (the fast path); None if
-    anything is off (then :func:`_parse_python` decides, with the preview's rules)."""
-    joined = "\n".join(lines)
-    if "#" in joined:  # whole comment lines only: a "#" after a number is not a comment
+    anything is off (then :func:`_parse_python` decides, with the preview's rules).
+    ``hashes``: the text may hold a "#" (else no line can be a comment)."""
+    if hashes:  # whole comment lines only: a "#" after a number is not a comment
         lines = [ln for ln in lines if not ln.lstrip().startswith("#")]
     if decimal_comma:
         lines = [ln.replace(",", ".") for ln in lines]
@@ -634,7 +637,8 @@ def read_xy_csv(
             if not chunk:
                 break
             xy = _parse_chunk(
-                chunk, preview.delimiter, preview.decimal_comma, preview.n_columns, (xi, yi)
+                chunk, preview.delimiter, preview.decimal_comma, preview.n_columns, (xi, yi),
+                hashes=text.hashes,
             )
             if xy is None:
                 # NumPy refused something: a bad line (found and explained here), or a form
