@@ -18,6 +18,8 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gdstudio.core import DataError, RegressionProblem, RunConfig
 from gdstudio.core.codegen import numpy_script
@@ -294,3 +296,51 @@ def test_a_latin1_file_names_the_line_and_the_byte(tmp_path):
         "encoding, such as Latin-1, or binary data: save it as UTF-8, or UTF-16 with a "
         "byte-order mark)")
     assert info.value.line == 3
+
+
+_CELL_CHARS = "0123456789+-.eE_ x\u0661\uff11"
+_DIGITS = "0123456789"
+
+
+def _hand_number(cell: str) -> float | None:
+    """The number a cell holds, decided by hand (not by either parser): surrounding spaces
+    dropped; an optional sign, ASCII digits with at most one point (at least one digit), an
+    optional exponent (e or E, an optional sign, ASCII digits); finite."""
+    text = cell.strip()
+    if not text:
+        return None
+    i = 1 if text[0] in "+-" else 0
+    j = i
+    while j < len(text) and text[j] in _DIGITS + ".":
+        j += 1
+    mantissa, rest = text[i:j], text[j:]
+    if mantissa.count(".") > 1 or not any(c in _DIGITS for c in mantissa):
+        return None
+    if rest:
+        if rest[0] not in "eE":
+            return None
+        exponent = rest[1:]
+        if exponent[:1] in ("+", "-"):
+            exponent = exponent[1:]
+        if not exponent or any(c not in _DIGITS for c in exponent):
+            return None
+    value = float(text)
+    return value if np.isfinite(value) else None
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(alphabet=_CELL_CHARS, min_size=0, max_size=8))
+def test_random_cells_preview_and_reader_agree_with_a_hand_parse(cell):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        p = os.path.join(folder, "c.csv")
+        with open(p, "w", encoding="utf-8") as fh:
+            fh.write(f"x,y\n1,{cell}\n2,{cell}\n")
+        expected = _hand_number(cell)
+        assert (1 in preview_csv(p).numeric_columns()) == (expected is not None), cell
+        if expected is None:
+            with pytest.raises(DataError):
+                read_xy_csv(p)
+        else:
+            assert read_xy_csv(p).y.tolist() == [expected, expected], cell
