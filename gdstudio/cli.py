@@ -489,11 +489,9 @@ def run_command(argv: Sequence[str]) -> int:
         if len(lrs) > 1 or len(optimizers) > 1:
             from gdstudio.core.race.race import run_race
 
-            _check_memory(config, max(1, len(lrs)) * max(1, len(optimizers)))
             result = run_race(config, lrs or None, optimizers)
             _print_race(result, args.format)
             return 0
-        _check_memory(config, 1)
         history = run(config, lr_changes)  # (a session's: made again where the run made them)
     except _UsageError as err:
         return _fail(str(err))
@@ -518,13 +516,6 @@ def run_command(argv: Sequence[str]) -> int:
         write_table(history, out, footer=_theory_lines(config))
     out.flush()
     return 0
-
-
-def _check_memory(config: Any, lanes: int) -> None:
-    """Refuse, before it starts, a run (or race) whose history cannot fit in memory."""
-    from gdstudio.core.rows import check_history_memory
-
-    check_history_memory(config.epochs, len(config.problem.param_names), lanes)
 
 
 def _print_race(result: Any, fmt: str) -> None:

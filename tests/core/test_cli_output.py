@@ -151,3 +151,16 @@ def test_a_history_that_cannot_fit_is_refused_up_front(monkeypatch, capsys):
     assert err.startswith("gdstudio: error: 10 runs of 3,000,000 epochs need up to 2.0 GB")
     # what fits still runs
     assert cli.main(["run", "--epochs", "1000"]) == 0
+
+
+def test_the_api_refuses_the_same_histories_up_front(monkeypatch):
+    import gdstudio.core.data as data
+    from gdstudio.core import ConfigError
+    from gdstudio.core.race.race import run_race
+
+    monkeypatch.setattr(data, "available_memory", lambda: 1024**3)
+    config = RunConfig(problem=FunctionProblem("x**2"), x0=1.0, lr=0.1, epochs=100_000_000)
+    with pytest.raises(ConfigError, match="100,000,000 epochs need up to 6.7 GB"):
+        run(config)
+    with pytest.raises(ConfigError, match="2 runs of 100,000,000 epochs"):
+        run_race(config, [0.1, 0.2])
