@@ -1,7 +1,10 @@
 """The ``gdstudio`` command: the window, ``gdstudio run …`` headless, ``gdstudio lesson …``.
 
 Exit status: 0 for any finished run whatever its status; 2 with a one-line message on stderr
-(and no traceback) for bad input; 1 for an internal error (set GDSTUDIO_DEBUG=1 to see it).
+(and no traceback) for bad input, or a run whose history cannot fit in memory; 3 when the
+output cannot be written (a full disk, a closed standard output), with a one-line message;
+141 (as for SIGPIPE) and no message when the reader leaves early (``gdstudio run | head``);
+1 for an internal error (set GDSTUDIO_DEBUG=1 to see it).
 """
 
 from __future__ import annotations
@@ -28,6 +31,78 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, no usage block
         raise _UsageError(message)
 
+    # --help and --version write to stdout like the runs do: a write failure is reported
+    # (argparse itself drops it silently and exits 0)
+    def print_help(self, file: Any = None) -> None:
+        if file is None:
+            _write_stdout(self.format_help())
+        else:
+            super().print_help(file)
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        if message and file is not None and file is sys.stdout:
+            _write_stdout(message)
+        else:
+            super()._print_message(message, file)
+
+
+#: Exit status when the output cannot be written (a full disk, a closed standard output).
+EXIT_WRITE_FAILED = 3
+#: Exit status when the reader of the output leaves early (``gdstudio run | head``): quietly,
+#: as a Unix tool killed by SIGPIPE (128 + 13).
+EXIT_PIPE_CLOSED = 141
+
+
+class _OutputError(Exception):
+    """The standard output cannot be written; the message is the reason."""
+
+
+class _Output:
+    """The standard output, as a stream whose write failures are told apart from bugs: a
+    closed pipe stays a :class:`BrokenPipeError`, anything else becomes :class:`_OutputError`."""
+
+    def __init__(self) -> None:
+        self._stream = sys.stdout
+
+    def _call(self, name: str, *args: Any) -> Any:
+        if self._stream is None:
+            raise _OutputError("the standard output is closed")
+        try:
+            return getattr(self._stream, name)(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as err:
+            raise _OutputError(err.strerror or str(err)) from None
+        except ValueError as err:  # "I/O operation on closed file"
+            raise _OutputError(str(err)) from None
+
+    def write(self, text: str) -> int:
+        return int(self._call("write", text))
+
+    def flush(self) -> None:
+        self._call("flush")
+
+
+def _write_stdout(text: str) -> None:
+    out = _Output()
+    out.write(text)
+    out.flush()
+
+
+def _silence_stdout() -> None:
+    """Point the standard output at /dev/null, so that the interpreter's last flush of what
+    is still buffered neither fails again nor prints "Exception ignored"."""
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, 1)
+        os.close(fd)
+    except OSError:
+        pass
+    try:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+    except OSError:
+        pass
+
 
 def _fail(message: str, code: int = 2) -> int:
     text = " ".join(str(message).split())  # always one line
@@ -44,7 +119,11 @@ def build_run_parser() -> argparse.ArgumentParser:
         prog=f"{PROG} run",
         description="Run gradient descent headless and print its history.",
         epilog="Example: gdstudio run --expr 'x**2 - 4*x + 5' --x0 7 --lr 0.1 --epochs 5\n"
-               "         gdstudio run --session saved.gdstudio --epochs 100 --format csv",
+               "         gdstudio run --session saved.gdstudio --epochs 100 --format csv\n\n"
+               "Exit status: 0 a finished run (whatever its status); 2 bad input, or a run\n"
+               "whose history cannot fit in memory (one line on stderr); 3 the output cannot\n"
+               "be written (a full disk, a closed stdout); 141 the reader left early\n"
+               "(| head), quietly; 1 an internal error.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--session", metavar="FILE.gdstudio",
@@ -451,7 +530,7 @@ def _theory_lines(config: Any) -> list[str]:
 
 def run_command(argv: Sequence[str]) -> int:
     from gdstudio.core import InputError, run
-    from gdstudio.core.io.export import to_json, write_csv, write_table
+    from gdstudio.core.io.export import write_csv, write_json, write_table
 
     parser = build_run_parser()
     argv = _attach_values(list(argv))
@@ -483,16 +562,18 @@ def run_command(argv: Sequence[str]) -> int:
         return _fail(str(err))
     except InputError as err:
         return _fail(str(err))
-    out = sys.stdout
+    out = _Output()
     if explain is not None:
         return _print_explanation(history, explain, out)
     if args.format == "csv":
         write_csv(history, out)
+        out.flush()
         # stdout stays pure CSV; the status goes to stderr for the person watching.
         print(f"{PROG}: status: {history.status} after {history.epochs_run} epochs"
               + (f" ({history.message})" if history.message else ""), file=sys.stderr)
     elif args.format == "json":
-        out.write(to_json(history) + "\n")
+        write_json(history, out)
+        out.write("\n")
     else:
         head = _describe(config)
         if history.lr_changes:  # (a session's, made again)
@@ -543,7 +624,7 @@ def _print_race(result: Any, fmt: str) -> None:
     """One summary row per lane (a learning rate and/or an optimizer)."""
     import json
 
-    from gdstudio.core.io.export import to_json_dict
+    from gdstudio.core.io.export import json_steps
     from gdstudio.core.numbers import json_number
 
     names = list(result.histories[0].param_names)
@@ -555,26 +636,32 @@ def _print_race(result: Any, fmt: str) -> None:
         rows.append([s.lr, s.optimizer, s.status, s.epochs_run,
                      "" if s.epochs_to_tol is None else s.epochs_to_tol, *s.final_params,
                      s.final_loss])
-    out = sys.stdout
+    out = _Output()
     if fmt == "json":
-        lanes = []
-        for s, h in zip(result.summaries, result.histories, strict=True):
-            d = to_json_dict(h)
-            lanes.append({"lr": s.lr, "optimizer": s.optimizer, "status": s.status,
-                          "epochs_run": s.epochs_run, "epochs_to_tol": s.epochs_to_tol,
-                          "final_loss": json_number(s.final_loss, dtype), "message": s.message,
-                          "steps": d["steps"]})
-        base = to_json_dict(result.histories[0])["config"]
+        # streamed lane by lane, block by block: the same text as json.dumps of the document
+        base = result.histories[0].config.to_dict()
         base.pop("lr", None)
         base.pop("optimizer", None)
-        doc = {"config": base, "report_tol": result.report_tol, "lanes": lanes}
-        out.write(json.dumps(doc, allow_nan=False) + "\n")
+        out.write('{"config": ' + json.dumps(base, allow_nan=False)
+                  + ', "report_tol": ' + json.dumps(result.report_tol, allow_nan=False)
+                  + ', "lanes": [')
+        for i, (s, h) in enumerate(zip(result.summaries, result.histories, strict=True)):
+            lane = {"lr": s.lr, "optimizer": s.optimizer, "status": s.status,
+                    "epochs_run": s.epochs_run, "epochs_to_tol": s.epochs_to_tol,
+                    "final_loss": json_number(s.final_loss, dtype), "message": s.message}
+            text = json.dumps(lane, allow_nan=False)
+            out.write((", " if i else "") + text[:-1] + ', "steps": ')
+            json_steps(h, out)
+            out.write("}")
+        out.write("]}\n")
+        out.flush()
         return
     if fmt == "csv":
         out.write(",".join(cols) + "\n")
         for r in rows:
             out.write(",".join(_race_cell(v, j, dtype) if isinstance(v, float) else str(v)
                                for j, v in enumerate(r)) + "\n")
+        out.flush()
         return
     cols[4] = f"epochs to |grad|<={result.report_tol:g}"
     cells = [[(f"{v:.10g}" if j == 0 else f"{json_number(v, dtype):.10g}")
@@ -585,6 +672,7 @@ def _print_race(result: Any, fmt: str) -> None:
     out.write("  ".join("-" * w for w in widths) + "\n")
     for r in cells:
         out.write("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) + "\n")
+    out.flush()
 
 
 def _describe(config: Any) -> str:
@@ -640,15 +728,19 @@ def lesson_command(argv: Sequence[str]) -> int:
                 raise _UsageError("--list takes no lesson")
             from gdstudio.core.lessons.shipped import shipped_names
 
+            out = _Output()
             for name in shipped_names():
-                print(name)
+                out.write(name + "\n")
+            out.flush()
             return 0
         if args.print_lesson is not None:
             if args.lesson is not None:
                 raise _UsageError("give one lesson to --print")
             from gdstudio.core.lessons.shipped import read_lesson
 
-            sys.stdout.write(read_lesson(args.print_lesson)[0])
+            out = _Output()
+            out.write(read_lesson(args.print_lesson)[0])
+            out.flush()
             return 0
         if args.check is not None:
             if args.lesson is not None:
@@ -661,8 +753,10 @@ def lesson_command(argv: Sequence[str]) -> int:
             if not report.ok:
                 return _fail(str(report.problems[0]))
             steps, checks = len(lesson.steps), len(report.checks)
-            print(f"ok: {lesson.name} ({steps} step{'s' if steps != 1 else ''}, "
-                  f"{checks} check{'s' if checks != 1 else ''})")
+            out = _Output()
+            out.write(f"ok: {lesson.name} ({steps} step{'s' if steps != 1 else ''}, "
+                      f"{checks} check{'s' if checks != 1 else ''})\n")
+            out.flush()
             return 0
         if args.lesson is None:
             raise _UsageError("give a lesson: gdstudio lesson NAME|FILE (gdstudio lesson "
@@ -708,12 +802,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return lesson_command(argv[1:])
         return _window_command(argv)
     except BrokenPipeError:
-        # `gdstudio run | head`: the reader left; that is not an error.
-        try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-        except OSError:
-            pass
-        return 0
+        # `gdstudio run | head`: the reader left; quietly, as Unix tools do.
+        _silence_stdout()
+        return EXIT_PIPE_CLOSED
+    except _OutputError as err:
+        _silence_stdout()
+        return _fail(f"cannot write the output: {err}", EXIT_WRITE_FAILED)
+    except MemoryError:
+        return _fail("not enough memory for this run (fewer epochs, or fewer lanes in a "
+                     "race, need less)")
     except KeyboardInterrupt:
         return 130
     except SystemExit:

@@ -330,6 +330,7 @@ def _csv_layout(problem: RegressionProblem) -> dict[str, Any] | None:
         "path": os.path.abspath(source),
         "delimiter": preview.delimiter,
         "decimal_comma": preview.decimal_comma,
+        "encoding": preview.python_encoding,
         "first_data_line": preview.first_data_line,
         "x_index": xi,
         "y_index": yi,
@@ -352,7 +353,9 @@ def _data_lines(problem: RegressionProblem, mode: str) -> list[str]:
             )
     if layout is not None:
         split = (
-            "line.split()" if layout["delimiter"] == " " else f"line.split({layout['delimiter']!r})"
+            "line.split()" if layout["delimiter"] == " " else
+            f"next(csv.reader([line], delimiter={layout['delimiter']!r}, quotechar='\"', "
+            "skipinitialspace=True))"
         )
         number = (
             "float(cells[{i}].replace(',', '.'))"
@@ -368,14 +371,16 @@ def _data_lines(problem: RegressionProblem, mode: str) -> list[str]:
             "",
             "",
             "def read_data(path):",
+            "    import csv",
+            "",
             "    x_values, y_values = [], []",
-            '    with open(path, encoding="utf-8-sig") as fh:',
+            f'    with open(path, encoding={layout["encoding"]!r}) as fh:',
             "        for number, line in enumerate(fh, start=1):",
             "            line = line.strip()",
             f'            if number < {layout["first_data_line"]} or not line '
             'or line.startswith("#"):',
             "                continue  # the header, blank lines and comments",
-            f"            cells = [cell.strip().strip('\"').strip() for cell in {split}]",
+            f"            cells = [cell.strip() for cell in {split}]  # RFC 4180 quotes",
             f"            x_values.append({number.format(i=layout['x_index'])})",
             f"            y_values.append({number.format(i=layout['y_index'])})",
             "    return x_values, y_values",

@@ -1,27 +1,39 @@
 """Data for regression problems: a seeded synthetic generator and a validating CSV reader.
 
 The CSV reader accepts what people actually have: a header or none, comma, semicolon or tab
-delimiters, a UTF-8 byte-order mark, Windows line endings, quoted numbers, a decimal comma in
-semicolon files. Anything else is refused with a :class:`DataError` that names the file, the line
-and the reason. Files are read in chunks (NumPy's C parser does the numbers) so that ten million
-rows load in seconds with memory bounded by the data itself, with an optional progress callback
-that can cancel.
+delimiters (or a spreadsheet's ``sep=;`` first line), UTF-8, or UTF-16/UTF-32 with a byte-order
+mark (a spreadsheet's "Unicode text"), Windows and old Mac line endings, RFC 4180 quoting (a
+quoted cell may hold the delimiter and doubled quotes), a decimal comma in semicolon files.
+Anything else is refused with a :class:`DataError` that names the file, the line and the reason,
+quoting at most ~80 characters of the file.
+
+Only regular files are read (a FIFO, a device or a folder is refused before anything is read,
+never waited on). Bytes are read in blocks, each checked for binary content (a NUL byte,
+wherever it starts) before it is split into lines; a line is at most :data:`MAX_LINE_CHARS`.
+One number grammar (ASCII digits, sign, point, exponent; finite) decides for the preview and for
+the reader: NumPy's C parser reads the chunks it can (the fast path), and a chunk it refuses is
+read in pure Python by the preview's own rules, so that ten million rows load in seconds with
+memory bounded by the data itself, with an optional progress callback that can cancel.
 """
 
 from __future__ import annotations
 
-import io
+import codecs
+import csv
 import math
 import os
+import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
 from gdstudio.core.errors import DataError
+from gdstudio.core.io.files import FileRefused, open_regular, quote
 
 __all__ = [
     "XYData",
@@ -93,7 +105,7 @@ def available_memory() -> int:
         return 8 * 1024**3
 
 
-def _format_bytes(n: float) -> str:
+def format_bytes(n: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB", "TB"):
         if n < 1024 or unit == "TB":
             return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
@@ -116,8 +128,8 @@ def check_synthetic_size(n: int) -> None:
     have = available_memory()
     if need > 0.6 * have:
         raise DataError(
-            f"{n:,} points need about {_format_bytes(need)} of memory; "
-            f"only {_format_bytes(have)} is available"
+            f"{n:,} points need about {format_bytes(need)} of memory; "
+            f"only {format_bytes(have)} is available"
         )
 
 
@@ -174,6 +186,13 @@ class CsvPreview:
     rows: list[list[str]]
     n_columns: int
     first_data_line: int
+    #: The text's encoding, from its byte-order mark: "UTF-8", "UTF-16" or "UTF-32"
+    encoding: str = "UTF-8"
+
+    @property
+    def python_encoding(self) -> str:
+        """The name Python's :func:`open` reads this file's text with (the BOM skipped)."""
+        return {"UTF-16": "utf-16", "UTF-32": "utf-32"}.get(self.encoding, "utf-8-sig")
 
     @property
     def delimiter_name(self) -> str:
@@ -197,72 +216,183 @@ def _is_number(cell: str, decimal_comma: bool = False) -> bool:
     return True
 
 
+#: What a number cell may hold (after its quotes and surrounding spaces go): ASCII digits with
+#: an optional sign, point and exponent. The preview and the reader both decide with it; NumPy's
+#: fast parser, which the reader tries first, accepts the same finite numbers (and is
+#: cross-checked against it in the tests).
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+_NON_FINITE = re.compile(r"[+-]?(?:inf|infinity|nan)", re.ASCII | re.IGNORECASE)
+
+
 def _to_float(cell: str, decimal_comma: bool = False) -> float:
-    text = cell.strip().strip('"').strip()
+    """The finite number a cell holds; ``ValueError(reason)`` if it holds none."""
+    text = cell.strip()
     if decimal_comma:
         text = text.replace(",", ".")
     if not text:
-        raise ValueError("empty")
-    return float(text)
+        raise ValueError("an empty cell")
+    if _NUMBER.fullmatch(text):
+        value = float(text)
+        if math.isfinite(value):
+            return value
+        raise ValueError(f"{quote(cell)} is not a finite number (it overflows a float)")
+    if _NON_FINITE.fullmatch(text):
+        raise ValueError(f"{quote(cell)} is not a finite number")
+    raise ValueError(f"{quote(cell)} is not a number")
 
 
 def _split(line: str, delimiter: str) -> list[str]:
-    # Quoted numbers ("1.5") are common; quoted delimiters inside numbers are not.
-    return [c.strip().strip('"').strip() for c in line.split(delimiter)]
+    """The cells of one line: RFC 4180 quoting (a quoted cell may hold the delimiter and
+    doubled quotes), spaces around cells dropped; space-separated files split on runs of
+    white space."""
+    if delimiter == " ":
+        return line.split()
+    cells = next(csv.reader([line], delimiter=delimiter, quotechar='"', skipinitialspace=True))
+    return [c.strip() for c in cells] if cells else [""]
 
 
-def _open_text(
-    path: str | os.PathLike[str],
-) -> tuple[Path, io.TextIOWrapper[io.BufferedReader]]:
-    p = Path(path)
-    try:
-        if p.is_dir():
-            raise DataError(f"{p}: is a folder, not a CSV file")
-        fh = open(p, "rb")  # noqa: SIM115 - returned to the caller
-    except FileNotFoundError:
-        raise DataError(f"{p}: file not found") from None
-    except PermissionError:
-        raise DataError(f"{p}: permission denied") from None
-    except OSError as err:
-        raise DataError(f"{p}: cannot be read ({err.strerror or err})") from None
-    head = fh.read(65536)
-    if b"\x00" in head:
-        fh.close()
-        raise DataError(f"{p}: not a text CSV file (it contains binary data)")
-    try:
-        head.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        # A cut in the middle of a multi-byte character at the 64 KiB boundary is fine.
-        if err.start < len(head) - 4:
-            fh.close()
-            raise DataError(
-                f"{p}: not a UTF-8 text file (undecodable byte at offset {err.start})"
-            ) from None
-    fh.seek(0)
-    text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="strict", newline=None)
-    return p, text
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32-be", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
+)
+#: Bytes read (and checked for binary content) at a time.
+_BLOCK_BYTES = 1 << 18
+_SEP_HINT = re.compile(r"sep=(.?)", re.IGNORECASE)
+#: The longest line a data file may have (a CSV of numbers has far shorter ones).
+MAX_LINE_CHARS = 1 << 20
+# (the csv module refuses cells over 128 KiB; a line is bounded by MAX_LINE_CHARS instead)
+csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_CHARS + 1))
+#: The most rows the columns are first sized for (then grown by half, in place).
+_FIRST_ROWS_MAX = 1 << 20
 
 
-def _sample_lines(text: io.TextIOBase, path: Path, limit: int = 50) -> list[tuple[int, str]]:
+class _TextFile:
+    """A data file's lines, read in blocks of bytes: the encoding from its byte-order mark
+    (UTF-8 without one), every block checked for NUL characters (binary content, wherever it
+    starts), every line bounded, before anything is kept. ``done`` counts the bytes read."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.fh, self.size = open_regular(path)
+        except FileRefused as err:
+            raise DataError(f"{path}: {err}") from None
+        head = self.fh.read(4)
+        self.encoding, self.encoding_name, skip = "utf-8", "UTF-8", 0
+        for bom, codec, name in _BOMS:
+            if head.startswith(bom):
+                self.encoding, self.encoding_name, skip = codec, name, len(bom)
+                break
+        self.fh.seek(skip)
+        self.done = skip
+        self.chars = 0  # characters decoded so far (for the bytes per character)
+        self.hashes = False  # a "#" seen so far (comment lines may need filtering)
+
+    def close(self) -> None:
+        self.fh.close()
+
+    def __enter__(self) -> _TextFile:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _binary(self, at: int) -> NoReturn:
+        raise DataError(
+            f"{self.path}: not a text CSV file: it contains binary data (a NUL byte near "
+            f"offset {at:,}; UTF-16 text needs a byte-order mark)"
+        )
+
+    def blocks(self) -> Iterator[list[str]]:
+        """Lists of whole lines (without their line ends), one list per block read."""
+        decoder = codecs.getincrementaldecoder(self.encoding)(errors="strict")
+        pending = ""
+        line = 1
+        while True:
+            try:
+                raw = self.fh.read(_BLOCK_BYTES)
+            except OSError as err:
+                raise DataError(f"{self.path}: cannot be read ({err.strerror or err})") from None
+            final = not raw
+            if self.encoding == "utf-8" and b"\x00" in raw:
+                self._binary(self.done + raw.find(b"\x00"))
+            try:
+                text = decoder.decode(raw, final)
+            except UnicodeDecodeError as err:
+                start = max(0, err.start)
+                at = self.done + start
+                where, number = "", None
+                if self.encoding == "utf-8":  # the line: the line ends before the bad byte
+                    before = raw[:start]
+                    ends = before.count(b"\n") or before.count(b"\r")
+                    number = line + ends
+                    where = f", line {number:,}"
+                bad = err.object[start:start + 1].hex()
+                raise DataError(
+                    f"{self.path}{where}: not {self.encoding_name} text: the byte 0x{bad} at "
+                    f"offset {at:,} cannot be decoded (another encoding, such as Latin-1, or "
+                    f"binary data: save it as UTF-8, or UTF-16 with a byte-order mark)",
+                    line=number,
+                ) from None
+            if "\x00" in text:
+                self._binary(self.done)
+            if not self.hashes and "#" in text:
+                self.hashes = True
+            self.done += len(raw)
+            self.chars += len(text)
+            text = pending + text
+            if not final and text.endswith("\r"):
+                text, pending = text[:-1], "\r"  # its "\n" may start the next block
+            else:
+                pending = ""
+            if "\r" in text:  # universal newlines: CRLF and CR as LF
+                text = text.replace("\r\n", "\n").replace("\r", "\n")
+            lines = text.split("\n")
+            if not final:
+                pending = lines.pop() + pending
+                if len(pending) > MAX_LINE_CHARS:
+                    raise DataError(
+                        f"{self.path}, line {line + len(lines):,}: longer than "
+                        f"{MAX_LINE_CHARS:,} characters: not a CSV file of numbers",
+                        line=line + len(lines),
+                    )
+            elif lines and lines[-1] == "":
+                lines.pop()  # the end of the last line
+            if len(text) > MAX_LINE_CHARS and max(map(len, lines), default=0) > MAX_LINE_CHARS:
+                number = line + next(k for k, ln in enumerate(lines) if len(ln) > MAX_LINE_CHARS)
+                raise DataError(
+                    f"{self.path}, line {number:,}: longer than {MAX_LINE_CHARS:,} "
+                    f"characters: not a CSV file of numbers", line=number)
+            line += len(lines)
+            if lines:
+                yield lines
+            if final:
+                return
+
+    def lines(self) -> Iterator[str]:
+        return chain.from_iterable(self.blocks())  # (C-level: no Python frame per line)
+
+
+def _sample_lines(text: _TextFile, limit: int = 50) -> list[tuple[int, str]]:
     """Up to ``limit`` non-empty, non-comment lines with their 1-based line numbers."""
     out: list[tuple[int, str]] = []
-    try:
-        for number, line in enumerate(text, start=1):
-            stripped = line.strip()
-            if not stripped or stripped.startswith("#"):
-                continue
-            out.append((number, stripped))
-            if len(out) >= limit:
-                break
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path}: not a UTF-8 text file ({err.reason})") from None
+    for number, line in enumerate(text.lines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        out.append((number, stripped))
+        if len(out) >= limit:
+            break
     return out
 
 
 def _choose_delimiter(lines: Sequence[str]) -> str:
     best, best_score = ",", (-1, -1)
     for d in _DELIMITERS:
-        counts = [len(line.split(d)) for line in lines]
+        counts = [len(_split(line, d)) for line in lines]
         if not counts or counts[0] < 2:
             continue
         consistent = sum(1 for c in counts if c == counts[0])
@@ -278,13 +408,29 @@ def _choose_delimiter(lines: Sequence[str]) -> str:
 
 def preview_csv(path: str | os.PathLike[str], max_rows: int = 20) -> CsvPreview:
     """Look at the first lines: delimiter, header, column names, a few rows as text."""
-    p, text = _open_text(path)
-    with text:
-        lines = _sample_lines(text, p, limit=max(max_rows + 1, 50))
+    p = Path(path)
+    with _TextFile(p) as text:
+        lines = _sample_lines(text, limit=max(max_rows + 1, 50))
+        encoding = text.encoding_name
     if not lines:
         raise DataError(f"{p}: the file is empty")
-    delimiter = _choose_delimiter([ln for _, ln in lines])
-    splitter = (lambda s: s.split()) if delimiter == " " else (lambda s: _split(s, delimiter))
+    hint = _SEP_HINT.fullmatch(lines[0][1])
+    if hint is not None:  # a spreadsheet's "sep=;" first line names the delimiter
+        asked = hint.group(1) or "\t"  # "sep=<tab>" lost its tab to the strip
+        if asked not in (*_DELIMITERS, " "):
+            raise DataError(
+                f"{p}, line {lines[0][0]}: 'sep=' asks for the delimiter {quote(asked)}; "
+                f"gdstudio reads comma, semicolon, tab or space", line=lines[0][0])
+        lines = lines[1:]
+        if not lines:
+            raise DataError(f"{p}: no data rows (only a 'sep=' line)")
+        delimiter = asked
+    else:
+        delimiter = _choose_delimiter([ln for _, ln in lines])
+
+    def splitter(line: str) -> list[str]:
+        return _split(line, delimiter)
+
     first = splitter(lines[0][1])
     decimal_comma = False
     if delimiter == ";":
@@ -309,6 +455,7 @@ def preview_csv(path: str | os.PathLike[str], max_rows: int = 20) -> CsvPreview:
         rows=rows,
         n_columns=n_columns,
         first_data_line=first_data_line,
+        encoding=encoding,
     )
 
 
@@ -322,11 +469,14 @@ def _column_index(choice: int | str | None, default: int, preview: CsvPreview, w
         index = int(choice)
     elif isinstance(choice, str):
         if choice not in preview.names:
-            available = ", ".join(repr(n) for n in preview.names)
-            raise DataError(f"{preview.path}: no column named {choice!r} (columns: {available})")
+            shown = [quote(n, 30) for n in preview.names[:12]]
+            more = len(preview.names) - len(shown)
+            available = ", ".join(shown) + (f" and {more:,} more" if more > 0 else "")
+            raise DataError(f"{preview.path}: no column named {quote(choice)} "
+                            f"(columns: {available})")
         index = preview.names.index(choice)
     else:
-        raise DataError(f"{what} column must be a name or an index, got {choice!r}")
+        raise DataError(f"{what} column must be a name or an index, got {quote(repr(choice))}")
     if not 0 <= index < preview.n_columns:
         raise DataError(
             f"{preview.path}: {what} column {index} does not exist "
@@ -336,7 +486,7 @@ def _column_index(choice: int | str | None, default: int, preview: CsvPreview, w
     return index
 
 
-def _scan_for_error(
+def _parse_python(
     path: Path,
     lines: Sequence[str],
     first_line_number: int,
@@ -345,38 +495,40 @@ def _scan_for_error(
     n_columns: int,
     columns: tuple[int, int],
     names: Sequence[str],
-) -> DataError | None:
-    """Find, in pure Python, the first bad line of a chunk that NumPy refused (None: every
-    line has the right number of fields and the chosen cells are finite numbers, so what
-    NumPy refused was a column that was not chosen)."""
+) -> tuple[np.ndarray, np.ndarray] | DataError:
+    """The x and y columns of a chunk that NumPy's fast parser refused, read in pure Python
+    with the preview's own rules (:func:`_split`, :func:`_to_float`), or the error of its
+    first bad line (the file, the line, the column and the reason)."""
+    xs: list[float] = []
+    ys: list[float] = []
+    xi, yi = columns
     for offset, raw in enumerate(lines):
         number = first_line_number + offset
         stripped = raw.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        cells = stripped.split() if delimiter == " " else _split(stripped, delimiter)
+        cells = _split(stripped, delimiter)
+        if len(cells) != n_columns and stripped.count('"') % 2:
+            return DataError(
+                f"{path}, line {number}: a quoted cell is not closed on this line (cells "
+                f"spanning lines are not supported)", line=number)
         if len(cells) != n_columns:
             return DataError(
                 f"{path}, line {number}: {len(cells)} field{'s' if len(cells) != 1 else ''}, "
                 f"expected {n_columns} (separated by {_DELIMITER_NAMES.get(delimiter, delimiter)})",
                 line=number,
             )
+        pair = []
         for j in columns:
-            cell = cells[j]
             try:
-                value = _to_float(cell, decimal_comma)
-            except ValueError:
-                shown = cell if len(cell) <= 30 else cell[:27] + "..."
-                what = "an empty cell" if not cell else f"{shown!r} is not a number"
+                pair.append(_to_float(cells[j], decimal_comma))
+            except ValueError as err:
                 return DataError(
-                    f"{path}, line {number}, column {names[j]!r}: {what}", line=number
+                    f"{path}, line {number}, column {quote(names[j])}: {err}", line=number
                 )
-            if not math.isfinite(value):
-                return DataError(
-                    f"{path}, line {number}, column {names[j]!r}: {cell!r} is not a finite number",
-                    line=number,
-                )
-    return None
+        xs.append(pair[0])
+        ys.append(pair[1])
+    return np.array(xs, dtype=np.float64), np.array(ys, dtype=np.float64)
 
 
 def _parse_chunk(
@@ -385,10 +537,13 @@ def _parse_chunk(
     decimal_comma: bool,
     n_columns: int,
     columns: tuple[int, int],
-    only_chosen: bool = False,
+    hashes: bool = True,
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """Parse lines into the x and y columns (views) with NumPy's C parser; None if anything
-    is off."""
+    """Parse lines into the x and y columns with NumPy's C parser (the fast path); None if
+    anything is off (then :func:`_parse_python` decides, with the preview's rules).
+    ``hashes``: the text may hold a "#" (else no line can be a comment)."""
+    if hashes:  # whole comment lines only: a "#" after a number is not a comment
+        lines = [ln for ln in lines if not ln.lstrip().startswith("#")]
     if decimal_comma:
         lines = [ln.replace(",", ".") for ln in lines]
     try:
@@ -398,25 +553,33 @@ def _parse_chunk(
                 lines,
                 delimiter=None if delimiter == " " else delimiter,
                 dtype=np.float64,
-                comments="#",
+                comments=None,
                 quotechar='"',
                 ndmin=2,
-                usecols=columns if only_chosen else None,
             )
     except (ValueError, IndexError):
         return None
     if arr.size == 0:
         return np.empty(0), np.empty(0)
-    if only_chosen:
-        x, y = arr[:, 0], arr[:, 1]
-    elif arr.shape[1] != n_columns:
+    if arr.shape[1] != n_columns:
         return None
-    else:
-        x = arr[:, columns[0]]
-        y = arr[:, columns[1]]
+    x = arr[:, columns[0]]
+    y = arr[:, columns[1]]
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
         return None
     return x, y
+
+
+def _check_rows_fit(path: Path, rows: int, available: int | None = None) -> None:
+    """Refuse, before reading on, a file whose rows (estimated from the first chunk's bytes
+    per row) cannot fit: two float64 columns and the growth of one of them by half."""
+    need = int(rows) * 8 * 3
+    have = available_memory() if available is None else available
+    if rows > MAX_SYNTHETIC_POINTS or need > 0.6 * have:
+        raise DataError(
+            f"{path}: too large to load: about {rows:,} rows, which need about "
+            f"{format_bytes(need)} of memory; only {format_bytes(have)} is available"
+        )
 
 
 def read_xy_csv(
@@ -449,68 +612,58 @@ def read_xy_csv(
     preview = preview_csv(path)
     p = Path(preview.path)
     if preview.n_columns < 2:
-        raise DataError(
-            f"{p}: needs two numeric columns (x and y); line"
-            f" {preview.first_data_line - (1 if preview.has_header else 0)} "
-            f"has 1 column"
-        )
+        line = preview.first_data_line - (1 if preview.has_header else 0)
+        raise DataError(f"{p}: needs two numeric columns (x and y); line {line} has 1 column")
     xi = _column_index(x_column, 0, preview, "x")
     yi = _column_index(y_column, 1, preview, "y")
     if xi == yi:
-        raise DataError(f"{p}: x and y must be different columns (both are {preview.names[xi]!r})")
-    try:
-        total = max(1, p.stat().st_size)
-    except OSError as err:
-        raise DataError(f"{p}: cannot be read ({err.strerror or err})") from None
-
+        raise DataError(f"{p}: x and y must be different columns "
+                        f"(both are {quote(preview.names[xi])})")
     # The columns go straight into two arrays sized from the first chunk's bytes per row (grown
     # by half if that was short, trimmed in place at the end): the peak is about the data plus
     # one chunk of text, never a list of parts and their concatenation.
     x = np.empty(0)
     y = np.empty(0)
     rows = 0
-    _, text = _open_text(p)
-    with text:
+    with _TextFile(p) as text:
+        total = max(1, text.size)
+        lines = text.lines()
         line_number = 1
-        if preview.has_header:
-            # skip up to and including the header line
-            for raw in text:
-                stripped = raw.strip()
-                if stripped and not stripped.startswith("#"):
-                    line_number += 1
-                    break
-                line_number += 1
+        # skip what comes before the first data row (a 'sep=' line, the header, comments)
+        for _ in islice(lines, preview.first_data_line - 1):
+            line_number += 1
         while True:
-            try:
-                chunk = list(islice(text, chunk_lines))
-            except UnicodeDecodeError as err:
-                raise DataError(f"{p}: not a UTF-8 text file ({err.reason})") from None
+            chunk = list(islice(lines, chunk_lines))
             if not chunk:
                 break
             xy = _parse_chunk(
-                chunk, preview.delimiter, preview.decimal_comma, preview.n_columns, (xi, yi)
+                chunk, preview.delimiter, preview.decimal_comma, preview.n_columns, (xi, yi),
+                hashes=text.hashes,
             )
             if xy is None:
-                error = _scan_for_error(
+                # NumPy refused something: a bad line (found and explained here), or a form
+                # only the pure-Python reader takes (a quote after a space, a text column)
+                parsed = _parse_python(
                     p, chunk, line_number, preview.delimiter, preview.decimal_comma,
                     preview.n_columns, (xi, yi), preview.names,
                 )
-                if error is not None:
-                    raise error
-                # Every row is well formed and the chosen cells are numbers: another column
-                # holds text (a label, a date). Parse the chosen columns alone.
-                xy = _parse_chunk(chunk, preview.delimiter, preview.decimal_comma,
-                                  preview.n_columns, (xi, yi), only_chosen=True)
-                if xy is None:  # pragma: no cover - the scan above found nothing wrong
-                    raise DataError(f"{p}, line {line_number}: the numbers could not be read",
-                                    line=line_number)
+                if isinstance(parsed, DataError):
+                    raise parsed
+                xy = parsed
+            chunk_chars = sum(map(len, chunk)) + len(chunk) if rows == 0 else 0
             line_number += len(chunk)
             del chunk
-            done = text.buffer.tell()  # bytes read so far (the decoder reads a little ahead)
+            done = text.done  # bytes read so far (a block ahead of the lines parsed)
             k = xy[0].shape[0]
             if rows + k > x.shape[0]:
                 if rows == 0:  # first rows: guess the file's row count from their size
-                    need = max(k, int(k * (total / max(done, 1)) * 1.02) + 1024)
+                    per_char = text.done / max(1, text.chars)  # 1 for ASCII, 2 for UTF-16
+                    size = chunk_chars * per_char  # the bytes of the lines parsed so far
+                    guess = int(k * (total / max(size, 1.0)) * 1.02) + 1024
+                    _check_rows_fit(p, guess)
+                    # (at most a million rows at first: a file's size is no promise that it
+                    # is all rows, and growing by half in place is cheap)
+                    need = max(k, min(guess, _FIRST_ROWS_MAX))
                 else:
                     need = max(rows + k, x.shape[0] + x.shape[0] // 2)
                 x.resize(need, refcheck=False)  # in place (realloc), keeps rows [0, rows)

@@ -12,7 +12,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["GrowingRows"]
+from gdstudio.core.errors import ConfigError
+
+__all__ = ["GrowingRows", "history_bytes", "check_history_memory"]
 
 
 class GrowingRows:
@@ -69,3 +71,27 @@ class GrowingRows:
         """Drop the spare capacity (copies of the rows in use)."""
         if self.capacity != self.n:
             self._arrays = {name: a[: self.n].copy() for name, a in self._arrays.items()}
+
+
+def history_bytes(epochs: int, k: int, lanes: int = 1) -> int:
+    """Bytes the rows of ``lanes`` runs of ``epochs`` epochs with ``k`` parameters can take at
+    their peak: parameters, loss and gradients of every row (float64), times 3 for the moment
+    an array grows (the old rows and the new, doubled room)."""
+    return 3 * 8 * (int(epochs) + 1) * (2 * int(k) + 1) * max(1, int(lanes))
+
+
+def check_history_memory(epochs: int, k: int, lanes: int = 1, *,
+                         available: int | None = None) -> None:
+    """Refuse, before a run starts, a history that cannot fit in memory (as a synthetic data
+    size is refused): :class:`ConfigError` with what it needs and what there is."""
+    from gdstudio.core.data import available_memory, format_bytes
+
+    need = history_bytes(epochs, k, lanes)
+    have = available_memory() if available is None else int(available)
+    if need > 0.6 * have:
+        runs = f"{lanes:,} runs of " if lanes > 1 else ""
+        raise ConfigError(
+            f"{runs}{int(epochs):,} epochs need up to {format_bytes(need)} of memory for the "
+            f"history; only {format_bytes(have)} is available (ask for fewer epochs"
+            f"{' or fewer runs' if lanes > 1 else ''})"
+        )

@@ -465,7 +465,13 @@ def run(config: RunConfig, lr_changes: Sequence[tuple[int, float]] = ()) -> Hist
 
     ``lr_changes``: learning-rate changes ``(epoch, lr)`` to make on the way, as a run's
     :attr:`History.lr_changes` recorded them (see :meth:`Descent.advance_to`).
+
+    A history that cannot fit in memory is refused before the run starts
+    (:func:`~gdstudio.core.rows.check_history_memory`, a :class:`ConfigError`).
     """
+    from gdstudio.core.rows import check_history_memory
+
+    check_history_memory(config.epochs, len(config.problem.param_names))
     d = Descent(config)
     if lr_changes:
         d.advance_to(None, lr_changes)

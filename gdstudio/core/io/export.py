@@ -10,14 +10,21 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 import numpy as np
 
 from gdstudio.core.descent.loop import History
 from gdstudio.core.numbers import exact_text, json_number, readable_text
 
-__all__ = ["columns", "write_csv", "to_csv", "to_json_dict", "to_json", "write_table", "to_table"]
+__all__ = ["columns", "write_csv", "to_csv", "to_json_dict", "to_json", "write_json",
+           "json_steps", "write_table", "to_table"]
+
+
+class TextSink(Protocol):
+    """Where text is written: a text file, sys.stdout, a StringIO (anything with write)."""
+
+    def write(self, text: str, /) -> object: ...
 
 
 def columns(history: History) -> list[str]:
@@ -35,19 +42,31 @@ def _dtype(history: History) -> str:
     return str(getattr(history.config, "dtype", "float64"))
 
 
-def _csv_lines(history: History, block: int = 20000) -> Iterator[str]:
+#: Rows formatted at a time: the memory of a write is one block's text, whatever the epochs.
+BLOCK_ROWS = 4096
+
+
+def _blocks(history: History, block: int = BLOCK_ROWS) -> Iterator[tuple[int, list[list[float]]]]:
+    """(first epoch, rows as lists of floats) a block at a time, never the whole matrix."""
+    n = history.loss.shape[0]
+    for start in range(0, n, block):
+        stop = min(n, start + block)
+        part = np.column_stack([history.params[start:stop], history.loss[start:stop],
+                                history.grad[start:stop]])
+        yield start, part.tolist()
+
+
+def _csv_lines(history: History) -> Iterator[str]:
     yield ",".join(columns(history)) + "\n"
-    data = _matrix(history)
     dtype = _dtype(history)
     text = repr if dtype == "float64" else (lambda v: exact_text(v, dtype))
-    for start in range(0, data.shape[0], block):
-        part = data[start : start + block].tolist()
+    for start, part in _blocks(history):
         yield "".join(
             f"{start + i}," + ",".join(map(text, row)) + "\n" for i, row in enumerate(part)
         )
 
 
-def write_csv(history: History, out: TextIO) -> None:
+def write_csv(history: History, out: TextSink) -> None:
     for chunk in _csv_lines(history):
         out.write(chunk)
 
@@ -74,22 +93,59 @@ def to_json_dict(history: History) -> dict[str, Any]:
     }
 
 
+def json_steps(history: History, out: TextSink) -> None:
+    """The ``"steps"`` list of :func:`to_json`'s document, written a block of rows at a time
+    (the same text as ``json.dumps`` of the whole list, with memory of one block)."""
+    names = columns(history)
+    dtype = _dtype(history)
+    out.write("[")
+    for start, part in _blocks(history):
+        if dtype != "float64":  # each number with its dtype's digits
+            part = [[json_number(v, dtype) for v in row] for row in part]
+        rows = [dict(zip(names, [start + i, *row], strict=True)) for i, row in enumerate(part)]
+        text = json.dumps(rows, allow_nan=False)[1:-1]
+        out.write(text if start == 0 else ", " + text)
+    out.write("]")
+
+
+def write_json(history: History, out: TextSink) -> None:
+    """:func:`to_json`'s text (without a final newline), streamed: the rows are never all in
+    memory as Python objects or text."""
+    head = {"config": history.config.to_dict(), "status": history.status,
+            "epochs_run": history.epochs_run}
+    out.write(json.dumps(head, allow_nan=False)[:-1] + ', "steps": ')
+    json_steps(history, out)
+    out.write(', "message": ' + json.dumps(history.message, allow_nan=False) + "}")
+
+
 def to_json(history: History, indent: int | None = None) -> str:
+    if indent is None:
+        buf = io.StringIO()
+        write_json(history, buf)
+        return buf.getvalue()
     return json.dumps(to_json_dict(history), indent=indent, allow_nan=False)
 
 
-def write_table(history: History, out: TextIO, *, footer: list[str] | None = None) -> None:
-    names = columns(history)
-    data = _matrix(history)
+def _table_cells(history: History) -> Iterator[list[list[str]]]:
     dtype = _dtype(history)
-    cells = [[str(t)] + [readable_text(v, dtype) for v in row]
-             for t, row in enumerate(data.tolist())]
-    widths = [max(len(n), *(len(r[j]) for r in cells)) if cells else len(n)
-              for j, n in enumerate(names)]
+    for start, part in _blocks(history):
+        yield [[str(start + i)] + [readable_text(v, dtype) for v in row]
+               for i, row in enumerate(part)]
+
+
+def write_table(history: History, out: TextSink, *, footer: list[str] | None = None) -> None:
+    """The aligned table, in two passes over the rows (the widths, then the text), a block at
+    a time: memory of one block whatever the number of epochs."""
+    names = columns(history)
+    widths = [len(n) for n in names]
+    for cells in _table_cells(history):
+        for j in range(len(names)):
+            widths[j] = max(widths[j], max(len(r[j]) for r in cells))
     out.write("  ".join(n.rjust(w) for n, w in zip(names, widths, strict=True)) + "\n")
     out.write("  ".join("-" * w for w in widths) + "\n")
-    for r in cells:
-        out.write("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) + "\n")
+    for cells in _table_cells(history):
+        out.write("".join("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) + "\n"
+                          for r in cells))
     out.write(f"\nstatus: {history.status} after {history.epochs_run} epoch"
               f"{'s' if history.epochs_run != 1 else ''}")
     out.write(f" ({history.message})\n" if history.message else "\n")

@@ -62,6 +62,7 @@ from gdstudio.core.descent.optimizers import OPTIMIZERS
 from gdstudio.core.errors import InputError
 from gdstudio.core.expr.parse import CONSTANTS, FUNCTIONS
 from gdstudio.core.io.atomic import write_atomic
+from gdstudio.core.io.files import FileRefused, open_regular
 from gdstudio.core.problems import (
     FUNCTION_PRESETS,
     SURFACE_PRESETS,
@@ -96,7 +97,8 @@ MAX_FILE_BYTES = 512 * 1024**2
 MAX_NUMBERS = 64_000_000
 #: Longest accepted text field (names, messages, sources, column names).
 MAX_TEXT = 100_000
-#: Deepest accepted nesting of the ``ui`` dict when saving (loading is bounded by JSON itself).
+#: Deepest accepted nesting of the ``ui`` dict, when saving and when opening (what opens can
+#: always be saved again).
 MAX_UI_DEPTH = 64
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
@@ -746,6 +748,11 @@ class _Reader:
         config = self.config(self.get(d, "config", "the document"), problem)
         history = self.history(self.get(d, "history", "the document"), config)
         ui = self.obj(self.get(d, "ui", "the document"), "ui")
+        try:  # what is opened can be saved again: the rules of saving, checked now
+            _check_ui(ui, "ui")
+        except SessionError as err:
+            raise self.fail(str(err).removeprefix("cannot save: ")
+                            + f" (at most {MAX_UI_DEPTH} levels can be saved again)") from None
         return Session(config=config, history=history, ui=ui)
 
 
@@ -845,22 +852,19 @@ def load_session(path: str | os.PathLike[str]) -> Session:
     p = Path(path)
     origin = str(p)
     try:
-        if p.is_dir():
-            raise SessionError(f"{origin}: is a folder, not a session file")
-        size = p.stat().st_size
+        fh, size = open_regular(p)
+    except FileRefused as err:
+        raise SessionError(f"{origin}: {err}") from None
+    with fh:
         if size > MAX_FILE_BYTES:
             raise SessionError(
                 f"{origin}: too large to open ({_format_bytes(size)}; at most "
                 f"{_format_bytes(MAX_FILE_BYTES)})"
             )
-        with open(p, "rb") as fh:
+        try:
             raw = fh.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise SessionError(f"{origin}: file not found") from None
-    except PermissionError:
-        raise SessionError(f"{origin}: permission denied") from None
-    except OSError as err:
-        raise SessionError(f"{origin}: cannot be read ({err.strerror or err})") from None
+        except OSError as err:
+            raise SessionError(f"{origin}: cannot be read ({err.strerror or err})") from None
     return loads_session(raw, origin=origin)
 
 

@@ -418,8 +418,12 @@ def run_race(
     *,
     report_tol: float | None = None,
 ) -> RaceResult:
-    """Run every (optimizer, lr) lane together to the end."""
+    """Run every (optimizer, lr) lane together to the end (refused before it starts, with a
+    :class:`ConfigError`, when its lanes × epochs rows cannot fit in memory)."""
+    from gdstudio.core.rows import check_history_memory
+
     lanes = make_lanes(config, lrs, optimizers)
+    check_history_memory(config.epochs, len(config.problem.param_names), len(lanes))
     race = Race(config, lanes).run_to_end()
     tol = race.report_tol if report_tol is None else report_tol
     return RaceResult(

@@ -71,7 +71,8 @@ class FilesController(QObject):
 
         self.ui_state = UiState()
         self.ui_state.register("view", self._view_state, self._restore_view_state)
-        self.ui_state.register("race", self._race_state, self._restore_race_state)
+        self.ui_state.register("race", self._race_state, self._restore_race_state,
+                               self._race_refusal)
         self.sessions = SessionManager(host, self.ui_state, app_name)
         self.importer = CsvImporter(host.main_window(), self._use_data)
         self.recentMenu = QMenu("Open &Recent", host.main_window())
@@ -321,8 +322,9 @@ class FilesController(QObject):
             name = plot.objectName()
             if name and not getattr(plot, "following", True):
                 (x0, x1), (y0, y1) = plot.getPlotItem().getViewBox().viewRange()
-                plots[name] = {"follow": False, "x": [float(x0), float(x1)],
-                               "y": [float(y0), float(y1)]}
+                x, y = [float(x0), float(x1)], [float(y0), float(y1)]
+                if _pair(x) and _pair(y):  # a view that can be restored (never nan: saving
+                    plots[name] = {"follow": False, "x": x, "y": y}  # must not fail on it)
         return {"log_scale": host.action("logScale").isChecked(),
                 "speed": host.controls.speed(), "plots": plots}
 
@@ -357,6 +359,14 @@ class FilesController(QObject):
             state["lanes"] = [{"lr": lane.lr, **dataclasses.asdict(lane.optimizer)}
                               for lane in race.lanes()]
         return state
+
+    def _race_refusal(self, state: dict[str, Any]) -> str:
+        """Learning rates the race field would refuse (out of its range, too many)."""
+        rates = state.get("rates")
+        if isinstance(rates, list) and rates and all(
+                isinstance(r, (int, float)) and not isinstance(r, bool) for r in rates):
+            return self.host.controls.raceSetup.rates_refusal([float(r) for r in rates])
+        return ""
 
     def _restore_race_state(self, state: dict[str, Any]) -> None:
         race = self.host.controls.raceSetup
@@ -428,12 +438,23 @@ class FilesController(QObject):
         self.sessions.remember_setup()
 
 
+#: The largest coordinate a saved plot view may have: pyqtgraph's view arithmetic (widths,
+#: scale factors, pixel sizes) overflows to inf/nan well before the float range ends.
+VIEW_LIMIT = 1e100
+
+
 def _pair(value: object) -> bool:
+    """A saved view's range the plots can draw: two finite numbers within ±VIEW_LIMIT, in
+    order, apart by more than rounding."""
     import math
 
-    return (isinstance(value, list) and len(value) == 2
+    if not (isinstance(value, list) and len(value) == 2
             and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-                    for v in value) and value[0] < value[1])
+                    for v in value)):
+        return False
+    lo, hi = float(value[0]), float(value[1])
+    size = max(abs(lo), abs(hi))
+    return size <= VIEW_LIMIT and hi - lo > 1e-12 * size and hi > lo
 
 
 def _lanes(saved: object) -> tuple[Lane, ...]:

@@ -48,6 +48,17 @@ PREVIEW_ROWS = 12
 GIL_REST_S = 0.004
 
 
+#: The most columns the preview shows and offers.
+MAX_SHOWN_COLUMNS = 1000
+#: The most characters of a cell or a column name the preview shows (a line may hold 10⁶).
+SHOWN_CHARS = 120
+
+
+def _shown(text: str) -> str:
+    """``text`` cut to :data:`SHOWN_CHARS` characters (with "…" when cut)."""
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
 def is_data_file(path: str) -> bool:
     return path.lower().endswith(_DATA_SUFFIXES)
 
@@ -76,22 +87,26 @@ class CsvPreviewDialog(QDialog):
         layout = QVBoxLayout(self)
 
         numeric = preview.numeric_columns()
+        numeric_set = set(numeric)
+        shown = min(preview.n_columns, MAX_SHOWN_COLUMNS)  # a line may hold 10⁵ columns
+        more = (f" (the first {shown:,} are offered here; gdstudio run --x-column/--y-column "
+                "reaches the others)" if shown < preview.n_columns else "")
         header = "a header row" if preview.has_header else "no header row"
         decimal = ", decimal comma" if preview.decimal_comma else ""
         size = _size_text(preview.path)
         self.summaryLabel = QLabel(
             f"<b>{_escape(name)}</b>{f' ({size})' if size else ''}: {preview.n_columns} "
             f"column{'s' if preview.n_columns != 1 else ''} separated by "
-            f"<b>{preview.delimiter_name}</b>, {header}{decimal}."
+            f"<b>{preview.delimiter_name}</b>, {header}{decimal}{more}."
         )
         self.summaryLabel.setObjectName("csvSummaryLabel")
         self.summaryLabel.setWordWrap(True)
         self.summaryLabel.setToolTip(preview.path)
         layout.addWidget(self.summaryLabel)
 
-        table = QTableWidget(min(len(preview.rows), PREVIEW_ROWS), preview.n_columns)
+        table = QTableWidget(min(len(preview.rows), PREVIEW_ROWS), shown)
         table.setObjectName("csvPreviewTable")
-        table.setHorizontalHeaderLabels(preview.names)
+        table.setHorizontalHeaderLabels([_shown(n) for n in preview.names[:shown]])
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         table.setToolTip("The first rows of the file, as read (the whole file is checked when "
@@ -100,10 +115,10 @@ class CsvPreviewDialog(QDialog):
         table.setVerticalHeaderLabels([f"line {first + i}" if i == 0 else str(first + i)
                                        for i in range(table.rowCount())])
         for i, row in enumerate(preview.rows[:PREVIEW_ROWS]):
-            for j in range(preview.n_columns):
+            for j in range(shown):
                 cell = row[j] if j < len(row) else ""
-                item = QTableWidgetItem(cell)
-                if j not in numeric:
+                item = QTableWidgetItem(_shown(cell))
+                if j not in numeric_set:
                     item.setForeground(self.palette().color(self.palette().ColorRole.PlaceholderText))
                 table.setItem(i, j, item)
         table.resizeColumnsToContents()
@@ -116,12 +131,14 @@ class CsvPreviewDialog(QDialog):
         self.yCombo = QComboBox()
         self.yCombo.setObjectName("csvYCombo")
         for combo in (self.xCombo, self.yCombo):
-            for j, column in enumerate(preview.names):
-                label = column if j in numeric else f"{column} (not numeric)"
+            for j, column in enumerate(preview.names[:shown]):
+                label = (_shown(column) if j in numeric_set
+                         else f"{_shown(column)} (not numeric)")
                 combo.addItem(label, j)
         self.xCombo.setToolTip("The column of x, the input (the horizontal axis)")
         self.yCombo.setToolTip("The column of y, what the line y = m·x + c should predict")
-        defaults = numeric[:2] if len(numeric) >= 2 else [0, min(1, preview.n_columns - 1)]
+        offered = [j for j in numeric if j < shown]
+        defaults = offered[:2] if len(offered) >= 2 else [0, min(1, shown - 1)]
         self.xCombo.setCurrentIndex(defaults[0])
         self.yCombo.setCurrentIndex(defaults[1])
         form.addRow("x column", self.xCombo)

@@ -99,7 +99,7 @@ def save_history(history: History, path: str | os.PathLike[str], fmt: str,
                  cancelled: Callable[[], bool] | None = None) -> Path:
     """The history as ``gdstudio run --format csv|json`` prints it, written atomically;
     ``cancelled()`` is asked before the file is written (the old one then stays)."""
-    from gdstudio.core.io.export import to_json, write_csv
+    from gdstudio.core.io.export import write_csv, write_json
 
     def check() -> None:
         if cancelled is not None and cancelled():
@@ -113,9 +113,13 @@ def save_history(history: History, path: str | os.PathLike[str], fmt: str,
 
         return write_atomic(path, write_rows)
     if fmt == "json":
-        text = to_json(history) + "\n"
-        check()
-        return write_atomic(path, lambda fh: fh.write(text))
+        def write_document(fh: Any) -> None:  # streamed: never the whole text in memory
+            check()
+            write_json(history, fh)
+            fh.write("\n")
+            check()
+
+        return write_atomic(path, write_document)
     raise ValueError(f"unknown history format {fmt!r}; choose csv or json")
 
 

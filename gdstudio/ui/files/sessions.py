@@ -304,7 +304,7 @@ class SessionManager(QObject):
         """Show ``session``: setup, window state, and its run (computed again to its epoch)."""
         host, window = self.host, self.window
         config = session.config
-        why = host.controls.can_show(config)
+        why = host.controls.can_show(config) or self.ui_state.refusal(session.ui)
         if why:
             message = (f"{origin}: this window cannot show it: {why}.\n\nNothing was changed. "
                        "(gdstudio run --session FILE runs it headless.)")

@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 StateFn = Callable[[], dict[str, Any]]
 RestoreFn = Callable[[dict[str, Any]], None]
+#: Why a part's state cannot be shown by this window ("" when it can): asked for every part
+#: before any is restored, so that opening a file is all or nothing.
+RefuseFn = Callable[[dict[str, Any]], str]
 
 
 class UiState:
@@ -31,14 +34,29 @@ class UiState:
 
     def __init__(self) -> None:
         self._parts: dict[str, tuple[StateFn, RestoreFn]] = {}
+        self._refusers: dict[str, RefuseFn] = {}
         self._unclaimed: dict[str, Any] = {}
 
-    def register(self, key: str, state: StateFn, restore: RestoreFn) -> None:
+    def register(self, key: str, state: StateFn, restore: RestoreFn,
+                 refuse: RefuseFn | None = None) -> None:
+        """``refuse(state)``: optional; why this window cannot show a part's state."""
         if not key or not isinstance(key, str):
             raise ValueError(f"a state key must be a non-empty string, got {key!r}")
         if key in self._parts:
             raise ValueError(f"the state key {key!r} is already registered")
         self._parts[key] = (state, restore)
+        if refuse is not None:
+            self._refusers[key] = refuse
+
+    def refusal(self, data: Mapping[str, Any]) -> str:
+        """Why the window cannot show ``data`` (the first part that says so), or ``""``;
+        nothing is restored."""
+        for key, refuse in self._refusers.items():
+            value = data.get(key)
+            why = refuse(dict(value) if isinstance(value, Mapping) else {})
+            if why:
+                return f"its {key} state: {why}"
+        return ""
 
     def keys(self) -> list[str]:
         return list(self._parts)

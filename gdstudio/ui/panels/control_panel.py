@@ -485,7 +485,40 @@ class ControlPanel(QWidget):
                     f"({LR_MIN:g} to {LR_MAX:g})")
         if any(abs(float(v)) > _START_LIMIT for v in config.start_params()):
             return f"its start is beyond ±{_START_LIMIT:g}, the window's range"
+        # every value a field would show, against that field's own range and checks: a value
+        # a field cannot hold is refused here, before anything is changed
+        for spin, value in self._field_values(config):
+            why = spin.refusal(value)
+            if why:
+                return f"{why} (the file has {value!r})"
         return ""
+
+    def _field_values(self, config: RunConfig) -> list[tuple[Any, Any]]:
+        """(field, value) for every number :meth:`set_config` shows in a spin box."""
+        problem = config.problem
+        opt = self.engineFields.optimizerFields
+        pairs: list[tuple[Any, Any]] = [
+            (self.lrSpin, config.lr), (self.epochsSpin, config.epochs),
+            (self.tolSpin, config.tol), (opt.momentumSpin, config.momentum),
+            (opt.beta1Spin, config.beta1), (opt.beta2Spin, config.beta2),
+            (opt.alphaSpin, config.alpha),
+        ]
+        start = [float(v) for v in config.start_params()]
+        if isinstance(problem, RegressionProblem):
+            tab = self.regressionTab
+            options = tab.regressionOptions
+            pairs += [(tab.m0Spin, start[0]), (tab.c0Spin, start[1]),
+                      (options.batchSpin, config.batch_size),
+                      (options.seedSpin, config.batch_seed)]
+            spec = problem.synthetic_spec
+            if spec is not None:
+                pairs += [(tab.pointsSpin, spec.n), (tab.seedSpin, spec.seed),
+                          (tab.noiseSpin, spec.noise)]
+        elif problem.dim == 2:
+            pairs += [(self.surfaceTab.x0Spin, start[0]), (self.surfaceTab.y0Spin, start[1])]
+        else:
+            pairs.append((self.functionTab.x0Spin, start[0]))
+        return pairs
 
     def extra_settings(self) -> dict[str, Any]:
         """Settings in force that the panel has no field for (kept from a session)."""

@@ -265,6 +265,11 @@ class RaceSetup(QGroupBox):
     def set_rates(self, rates: list[float]) -> None:
         self.lrsEdit.setText(_rates_text(rates))
 
+    def rates_refusal(self, rates: list[float]) -> str:
+        """Why :meth:`set_rates` would leave the field refusing ``rates`` ("" when it would
+        accept them): the same parse and range as text typed into it."""
+        return parse_learning_rates(_rates_text(rates), *self._lr_range)[1]
+
     def spread_rates(self, count: int) -> None:
         """``count`` log-spaced rates over the current list's range (or a decade below 1)."""
         rates = self._rates or [0.01, 1.0]

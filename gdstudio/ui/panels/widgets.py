@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import numbers
 import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -180,6 +181,16 @@ class ScientificSpinBox(_ExplainsItsText, QDoubleSpinBox):
             return None, f"the {self._what} must be at most {lr_text(self.maximum())}"
         return value, ""
 
+    def refusal(self, value: float) -> str:
+        """Why this field cannot hold ``value`` (its range, its check), or ``""`` if it can."""
+        try:
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
+            return f"the {self._what} must be a number"
+        if not math.isfinite(number):
+            return f"the {self._what} must be a finite number"
+        return self._parse(repr(number))[1]
+
     def validate(  # noqa: D401 - Qt override
         self, text: str, pos: int
     ) -> tuple[QValidator.State, str, int]:
@@ -279,6 +290,17 @@ class IntegerSpinBox(_ExplainsItsText, QSpinBox):
         if value > self.maximum():
             return None, f"the {self._what} must be at most {self.maximum():,}"
         return value, ""
+
+    def refusal(self, value: int) -> str:
+        """Why this field cannot hold ``value`` (a whole number in its range), or ``""``."""
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            return f"the {self._what} must be a whole number"
+        number = int(value)
+        if number < self.minimum():
+            return f"the {self._what} must be at least {self.minimum():,}"
+        if number > self.maximum():
+            return f"the {self._what} must be at most {self.maximum():,}"
+        return ""
 
     def validate(  # noqa: D401 - Qt override
         self, text: str, pos: int

@@ -162,13 +162,14 @@ class LossPlot(FollowingPlot):
             self.current_item.setData([], [])
             self.update_view()
             return
+        (x_lo, x_hi), _ = self.vb.viewRange()
         if upto and at is not None and at < n - 1:
             stop = max(0, int(at)) + 1
             x, y = data.epochs_at(slice(0, stop)), self._shown(data.loss[:stop])
-        elif self._follow:
+        elif self._follow or not (math.isfinite(x_lo) and math.isfinite(x_hi)):
+            # (a view pyqtgraph could not compute shows the whole run, never an error per frame)
             x, y = self._envelope.xy()
         else:  # zoomed in by hand: the exact values in view (pyqtgraph downsamples them)
-            (x_lo, x_hi), _ = self.vb.viewRange()
             i0 = max(0, int(math.floor(x_lo)) - 1)
             i1 = min(n, int(math.ceil(x_hi)) + 2)
             x, y = data.epochs_at(slice(i0, i1)), self._shown(data.loss[i0:i1])
