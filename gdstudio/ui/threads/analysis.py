@@ -65,12 +65,14 @@ class AnalysisService(QObject):
         return None
 
     def stop(self) -> None:
-        """No more deliveries (the window closes); an analysis under way is not waited for
-        here (the app joins every thread before it exits)."""
+        """No more deliveries (the window closes); an analysis under way is joined: its work
+        is bounded (each SymPy step by its deadline, the path walk by its step and time caps),
+        so no thread outlives the window."""
         self._asked = None
         if self._task is not None:
             self._task.detach()
             self._task.cancel()
+            self._task.wait()
 
     def _next(self) -> None:
         config = self._asked
