@@ -317,7 +317,8 @@ def test_closing_mid_run(qtbot, monkeypatch, what):
                     timeout=TIMEOUT_MS)
     thread = win.controller.qthread
     win.close()
-    assert thread.isFinished() and _threads_stopped(), [t.objectName() for t in registry.live_threads() if t.isRunning()]
+    running = [t.objectName() for t in registry.live_threads() if t.isRunning()]
+    assert thread.isFinished() and _threads_stopped(), running
 
 
 def test_closing_mid_gif_export(qtbot, monkeypatch, tmp_path):
