@@ -621,12 +621,14 @@ def test_an_installed_package_finds_its_lessons(tmp_path, monkeypatch):
     """Away from a checkout the lessons come from gdstudio.resources (resource_dir)."""
     import shutil
 
+    from gdstudio.core.lessons import resources as resources_module
     from gdstudio.core.lessons import shipped as shipped_module
 
     (tmp_path / "lessons").mkdir()
     shutil.copy(REPO / "resources" / "lessons" / "momentum.md", tmp_path / "lessons")
     monkeypatch.setattr("gdstudio.resource_files.resource_dir", lambda: tmp_path)
-    monkeypatch.setattr(shipped_module, "__file__", str(tmp_path / "a" / "b" / "c" / "d" / "x.py"))
+    away = str(tmp_path / "a" / "b" / "c" / "d" / "x.py")  # (no checkout above it)
+    monkeypatch.setattr(resources_module, "__file__", away)
     assert shipped_module.shipped_names() == ["momentum"]
     assert L.load_lesson("momentum").name == "momentum"
 

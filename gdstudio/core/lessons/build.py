@@ -102,7 +102,7 @@ def _regression(setup: Setup, prev: Problem | None) -> RegressionProblem:
 
     synthetic_given = any(getattr(setup, k) is not None for k in ("synthetic", "seed", "noise"))
     if setup.data is not None and setup.data != "synthetic":
-        from gdstudio.core.lessons.shipped import bundled_data_names, bundled_data_path
+        from gdstudio.core.lessons.resources import bundled_data_names, bundled_data_path
 
         path = bundled_data_path(setup.data)
         if path is None:

@@ -10,32 +10,26 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 from pathlib import Path
 
 from gdstudio.core.lessons.errors import LessonError
 from gdstudio.core.lessons.model import Lesson
 from gdstudio.core.lessons.parse import parse_lesson, read_lesson_file, stem
+from gdstudio.core.lessons.resources import (
+    NAME,
+    bundled_data_names,
+    bundled_data_path,
+    resources_root,
+)
 
 __all__ = ["shipped_names", "shipped_path", "load_lesson", "read_lesson", "bundled_data_path",
            "bundled_data_names", "LESSON_SUFFIX"]
 
 LESSON_SUFFIX = ".md"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-
-
-def _resources_root() -> Path:
-    repo = Path(__file__).resolve().parents[3]
-    own = repo / "resources"
-    if (repo / "pyproject.toml").is_file() and (own / "__init__.py").is_file():
-        return own  # a source checkout: its own files, whatever else is installed
-    from gdstudio.resource_files import resource_dir
-
-    return resource_dir()
 
 
 def _lessons_dir() -> Path:
-    return _resources_root() / "lessons"
+    return resources_root() / "lessons"
 
 
 def shipped_names() -> list[str]:
@@ -59,7 +53,7 @@ def shipped_names() -> list[str]:
 
 def shipped_path(name: str) -> Path | None:
     """The file of the shipped lesson ``name``, or None."""
-    if not _NAME.match(name):
+    if not NAME.match(name):
         return None
     path = _lessons_dir() / f"{name}{LESSON_SUFFIX}"
     return path if path.is_file() else None
@@ -103,20 +97,3 @@ def load_lesson(name_or_path: str | os.PathLike[str]) -> Lesson:
     lesson = parse_lesson(text, source=shown, name=name)
     # what to load it again by (the window keeps it with the progress)
     return dataclasses.replace(lesson, source=os.fspath(name_or_path))
-
-
-def bundled_data_names() -> list[str]:
-    """The data sets shipped in ``resources/data`` (CSV), by name."""
-    folder = _resources_root() / "data"
-    try:
-        return sorted(p.stem for p in folder.glob("*.csv") if p.is_file())
-    except OSError:
-        return []
-
-
-def bundled_data_path(name: str) -> Path | None:
-    """The CSV file of the bundled data set ``name``, or None."""
-    if not _NAME.match(name):
-        return None
-    path = _resources_root() / "data" / f"{name}.csv"
-    return path if path.is_file() else None
