@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lesson", default="learning-rates")
     p.add_argument("--step", type=int, default=4, help="the step shown (1-based)")
     p.add_argument("--theme", default="light")
+    p.add_argument("--text-size", default="normal", choices=("normal", "large", "huge"))
     args = p.parse_args(argv)
     os.environ["QT_QPA_PLATFORM"] = args.platform or "offscreen"
     settings_dir = tempfile.mkdtemp(prefix="gdstudio-shot-")
@@ -70,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     width, height = (int(v) for v in args.size.lower().split("x"))
     window = MainWindow()
     window.appearance.choose_theme(args.theme)
+    window.appearance.choose_text_size(args.text_size)
     window.resize(width, height - 40)
     window.move(0, 0)
     window.show()
