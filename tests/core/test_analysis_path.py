@@ -121,3 +121,22 @@ def test_a_first_step_into_another_basin_moves_the_target():
     _, regime = analyze_function(problem).regime(0.115, 2.0)
     assert regime.kind != "diverging"
     assert run(RunConfig(problem=problem, x0=2.0, lr=0.115, epochs=3000)).status != "diverged"
+
+
+def test_a_surface_minimum_is_reported_at_the_point_shown_not_a_rounding_residue():
+    """Rosenbrock's minimum is f(1, 1) = 0: Newton ends a few ulps away (f = 3.87e-29 there);
+    the analysis reports the point within its rounding where f and |∇f| are no larger."""
+    rosen = FunctionProblem.preset("rosenbrock")
+    for start in ((-1.2, 1.0), (-3.0, 3.0), (0.0, 0.0), (2.0, 2.0), (-2.0, 2.0)):
+        a = analyze_surface(rosen, start)
+        assert a.kind == "minimum"
+        assert a.point == (1.0, 1.0), start
+        assert a.f == 0.0, start
+    # A minimum at no short decimal point stays where Newton found it, to its last digit:
+    # f = (x − π)² + (y − e)²·3 has its minimum at (π, e) exactly as floats can say.
+    odd = FunctionProblem("(x - 3.141592653589793)**2 + 3*(y - 2.718281828459045)**2",
+                          variables=("x", "y"))
+    b = analyze_surface(odd, (0.0, 0.0))
+    assert b.kind == "minimum"
+    assert b.point == pytest.approx((np.pi, np.e), rel=1e-15, abs=0)
+    assert b.f <= 1e-30

@@ -248,3 +248,17 @@ def test_analysis_predicts_only_the_plain_descent_lanes_of_an_optimizer_race(win
     assert "converges smoothly" in by_lane["Gradient descent"]  # lr 0.1 < 1/h on x² − 4x + 5
     for name in ("Momentum", "Adam"):
         assert "not predicted" in by_lane[name] and "converges" not in by_lane[name]
+
+
+def test_during_a_race_the_analysis_speaks_of_the_lanes_not_the_greyed_single_rate(window,
+                                                                                    qtbot):
+    window.controls.lrSpin.setValue(0.3)
+    qtbot.waitUntil(lambda: "lr = 0.3" in window.analysis.text())
+    start_race(qtbot, window, "lr", 5)
+    qtbot.waitUntil(lambda: "The race" in window.analysis.text())
+    before, lanes = analysis_text(qtbot, window).split("The race", 1)
+    assert "lr = 0.3" not in before and "≈" not in before  # no regime for the single rate
+    assert "Critical lr" in before  # the problem's own facts stay
+    assert "lr 1" in lanes and "cycles for ever" in lanes
+    window.controls.raceSetup.set_mode("single")
+    qtbot.waitUntil(lambda: "lr = 0.3" in window.analysis.text())

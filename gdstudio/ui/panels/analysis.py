@@ -320,6 +320,10 @@ class AnalysisPanel(QScrollArea):
         return digits_apart(self._lr, critical_lr)
 
     def _regime_rows(self, regime: Regime) -> list[str]:
+        """The single run's regime at the lr field's rate; none during a race, whose lanes
+        have their own rates (the field is greyed then: see :meth:`_race_html`)."""
+        if self._race:
+            return []
         rows = [_row(f"lr = {number(self._lr, self._apart(regime.critical_lr))}", _badge(regime)),
                 _row("", html.escape(regime.description))]
         if (regime.converges and math.isfinite(regime.epochs_to_1e6)
