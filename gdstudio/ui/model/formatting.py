@@ -57,13 +57,37 @@ def steps_per_second_text(steps: float) -> str:
     return f"{steps:g} step/s" if steps == 1 else f"{steps:g} steps/s"
 
 
-_POWER = re.compile(r"\^(-?\d+)")
+_POWER = re.compile(r"\^(?:\((-?\d+)\)|(-?\d+)(?![\d.]))")
+_PRIME_MARKS = {1: "′", 2: "″", 3: "‴"}
+#: A number or name followed by ``'`` (SymPy's and the core's ASCII prime: f', f'').
+_PRIMES = re.compile(r"(?<=[A-Za-z)])('+)")
+
+
+def _abs_bars(text: str) -> str:
+    """``Abs(x - 1)`` → ``|x - 1|`` (SymPy's spelling of the absolute value, nested too)."""
+    while (start := text.find("Abs(")) >= 0:
+        depth, end = 0, -1
+        for i in range(start + 3, len(text)):
+            if text[i] == "(":
+                depth += 1
+            elif text[i] == ")":
+                depth -= 1
+                if depth == 0:
+                    end = i
+                    break
+        if end < 0:  # unbalanced: leave the rest as it is
+            return text
+        text = f"{text[:start]}|{text[start + 4:end]}|{text[end + 1:]}"
+    return text
 
 
 def pretty_math(text: str) -> str:
-    """SymPy's text made easier to read: ``x^2`` → ``x²``, ``*`` → ``·``, ``-`` → ``−``."""
-    out = _POWER.sub(lambda m: m.group(1).translate(SUPERSCRIPT), text)
-    out = out.replace("*", "·").replace(" - ", " − ")
-    if out.startswith("-"):
-        out = "−" + out[1:]
-    return out
+    """SymPy's text (or the core's) as a person reads maths: ``x^2`` → ``x²``, ``*`` → ``·``,
+    every ``-`` → ``−``, ``Abs(u)`` → ``|u|``, ``sqrt(u)`` → ``√(u)``, ``f'`` → ``f′``.
+
+    SymPy's text has no hyphen that is not a minus sign (names are identifiers), so each one
+    becomes the minus sign, in exponents and after a bracket too (``exp(−x²)``)."""
+    out = _abs_bars(text.replace("**", "^"))
+    out = _POWER.sub(lambda m: (m.group(1) or m.group(2)).translate(SUPERSCRIPT), out)
+    out = _PRIMES.sub(lambda m: _PRIME_MARKS.get(len(m.group(1)), m.group(1)), out)
+    return out.replace("*", "·").replace("sqrt(", "√(").replace("-", "−")

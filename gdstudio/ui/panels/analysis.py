@@ -19,6 +19,7 @@ from gdstudio.core.analysis import (
     FunctionAnalysis,
     Regime,
     RegressionAnalysis,
+    StationaryPoint,
     SurfaceAnalysis,
 )
 from gdstudio.core.numbers import digits_apart
@@ -48,6 +49,12 @@ _REGIME_NAMES = {
 
 def _math(text: str) -> str:
     return html.escape(pretty_math(text))
+
+
+def _point(p: StationaryPoint) -> str:
+    """A stationary point as the panel says it: ``minimum at x = −1.22474, f = −2.25``."""
+    kind = p.kind if p.smooth else f"{p.kind} (a kink: f′ jumps)"
+    return html.escape(f"{kind} at x = {number(p.x)}, f = {number(p.f)}")
 
 
 def _badge(regime: Regime) -> str:
@@ -195,7 +202,7 @@ class AnalysisPanel(QScrollArea):
             rows.append(_row("f″(x)", _math(a.second_derivative_text)))
         if a.points:
             shown = a.points[:6]
-            pts = "<br>".join(html.escape(p.describe()) for p in shown)
+            pts = "<br>".join(_point(p) for p in shown)
             if len(a.points) > len(shown):
                 pts += f"<br>… and {len(a.points) - len(shown)} more"
             where = "" if a.exact else (
@@ -210,7 +217,7 @@ class AnalysisPanel(QScrollArea):
                                        "</span>"))
         target, regime = a.regime(self._lr, x0)
         if target is not None:
-            rows.append(_row("Heads for", f"{html.escape(target.describe())} "
+            rows.append(_row("Heads for", f"{_point(target)} "
                                           f"(from x₀ = {number(x0)})"))
             if target.smooth:
                 rows.append(_row("Curvature", f"h = f″(x*) = {number(target.curvature)}"))
@@ -251,7 +258,7 @@ class AnalysisPanel(QScrollArea):
         assert isinstance(problem, FunctionProblem)
         names = ", ".join(problem.variables)
         start = ", ".join(number(float(v)) for v in config.start_params())
-        gradient = pretty_math(a.gradient_text).replace("(-", "(−").replace(", -", ", −")
+        gradient = pretty_math(a.gradient_text)
         rows = [
             _row(f"f({names})", _math(self._theory.pretty if self._theory else problem.text)),
             _row("∇f", html.escape(gradient)),

@@ -1,0 +1,38 @@
+"""Maths as a person reads it: the Analysis panel and the derivative label never show SymPy's
+spellings (Abs, sqrt, **, ASCII hyphens as minus signs, ASCII primes)."""
+
+from __future__ import annotations
+
+import pytest
+from files_support import analysis_text
+
+from gdstudio.ui.model.formatting import pretty_math
+
+
+@pytest.mark.parametrize(("sympy_text", "shown"), [
+    ("Abs(x)", "|x|"),
+    ("Abs(Abs(x) - 1)", "||x| − 1|"),
+    ("-2*x*exp(-x^2)", "−2·x·exp(−x²)"),
+    ("x/sqrt(x**2 + 1)", "x/√(x² + 1)"),
+    ("x^(-2) + y^10", "x⁻² + y¹⁰"),
+    ("x^(2*y)", "x^(2·y)"),  # not a whole-number exponent: left as a bracket
+    ("x^(3/2)", "x^(3/2)"),
+    ("x^2.5", "x^2.5"),
+    ("f'(x) = 0, f''(x) > 0", "f′(x) = 0, f″(x) > 0"),
+    ("minimum at x = -1.5, f = -2", "minimum at x = −1.5, f = −2"),
+])
+def test_sympy_text_reads_as_maths(sympy_text, shown):
+    assert pretty_math(sympy_text) == shown
+
+
+def test_the_analysis_of_abs_and_exp_has_no_sympy_spelling(window, qtbot):
+    c = window.controls
+    c.expressionEdit.setText("abs(x - 1) + exp(-x**2)")
+    qtbot.waitUntil(lambda: "f′(x)" in window.analysis.text() and "|x − 1|" in
+                    window.analysis.text(), timeout=10_000)
+    text = analysis_text(qtbot, window)
+    for spelling in ("Abs", "**", "exp(-", "sqrt", "f'"):
+        assert spelling not in text, spelling
+    assert "exp(−x²)" in text
+    qtbot.waitUntil(lambda: "exp(−x²)" in c.derivativeLabel.text(), timeout=10_000)
+    assert "-" not in c.derivativeLabel.text()
