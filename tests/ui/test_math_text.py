@@ -36,3 +36,23 @@ def test_the_analysis_of_abs_and_exp_has_no_sympy_spelling(window, qtbot):
     assert "exp(−x²)" in text
     qtbot.waitUntil(lambda: "exp(−x²)" in c.derivativeLabel.text(), timeout=10_000)
     assert "-" not in c.derivativeLabel.text()
+
+
+def test_a_half_typed_expression_dims_the_plots_and_says_they_show_the_last_valid_one(window,
+                                                                                      qtbot):
+    c = window.controls
+    plots = (window.curve_plot, window.loss_plot)
+    assert not any(p.stale for p in plots)
+    c.expressionEdit.setText("x**2 - 4*x +")  # a prefix of what is being typed
+    qtbot.waitUntil(lambda: all(p.stale for p in plots))
+    for plot in plots:
+        note = plot.staleNote
+        assert note.isVisible() and "last set-up that could run" in note.text()
+        assert note.textFormat().name == "PlainText"
+        assert plot.vb.opacity() < 1
+        assert note.geometry().intersects(plot.rect())  # over the plot, not outside it
+    assert not window.action("step").isEnabled()
+    c.expressionEdit.setText("x**2 - 4*x + 1")
+    qtbot.waitUntil(lambda: not any(p.stale for p in plots))
+    assert all(p.vb.opacity() == 1 for p in plots)
+    qtbot.waitUntil(lambda: window.action("step").isEnabled())

@@ -23,7 +23,7 @@ import pyqtgraph as pg  # noqa: E402  (after PySide6 on purpose)
 # PySide6 first, so pyqtgraph binds to it (and not to another Qt binding it might find).
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPaintEvent, QPalette, QResizeEvent
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 __all__ = [
     "EPOCH_BRUSHES",
@@ -144,6 +144,18 @@ class FollowingPlot(pg.PlotWidget):
                                      pen=pg.mkPen(palette.color(QPalette.ColorRole.Mid)),
                                      colCount=self.legend_columns)
         self.legend.setZValue(100)
+        # Over the plot while the set-up's fields do not make a run: the plot still shows the
+        # last valid one, dimmed, and says so (a half-typed "x**2 - 4*x +" must not show the
+        # minimum of "x**2 - 4*x").
+        self.staleNote = QLabel(self)
+        self.staleNote.setObjectName("staleNote")
+        self.staleNote.setTextFormat(Qt.TextFormat.PlainText)
+        self.staleNote.setWordWrap(True)
+        self.staleNote.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.staleNote.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.staleNote.setAutoFillBackground(True)
+        self.staleNote.setMargin(6)
+        self.staleNote.hide()
         self._follow = True
         self.paint_ms = 0.0
         #: Called after each repaint (the window uses it to tell the worker a frame is done).
@@ -165,10 +177,35 @@ class FollowingPlot(pg.PlotWidget):
             if width <= room - 16:
                 break
 
+    def set_stale(self, reason: str) -> None:
+        """Dim what is drawn and say ``reason`` over it (the set-up cannot make a run: the
+        plot shows the last one that could); ``""`` shows the plot as it is again."""
+        self.vb.setOpacity(0.3 if reason else 1.0)
+        if reason != self.staleNote.text():
+            self.staleNote.setText(reason)
+        self.staleNote.setVisible(bool(reason))
+        if reason:
+            self._place_stale_note()
+
+    @property
+    def stale(self) -> bool:
+        return not self.staleNote.isHidden()
+
+    def _place_stale_note(self) -> None:
+        margin = 24
+        width = max(10, self.width() - 2 * margin)
+        height = self.staleNote.heightForWidth(width)
+        self.staleNote.setGeometry(margin, max(margin, (self.height() - height) // 2), width,
+                                   max(height, self.staleNote.sizeHint().height()))
+        self.staleNote.raise_()
+
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         if getattr(self, "legend", None) is not None and self.legend_columns > 1:
             self.fit_legend()
+        note = getattr(self, "staleNote", None)  # (pyqtgraph resizes while it is being built)
+        if note is not None and not note.isHidden():
+            self._place_stale_note()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         began = time.perf_counter()

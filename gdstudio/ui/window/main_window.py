@@ -391,7 +391,7 @@ class MainWindow(QMainWindow):
         controls = self.controls
         controls.configChanged.connect(self.start_run)
         controls.lrChanged.connect(self._on_lr_changed)
-        controls.validityChanged.connect(lambda _ok: self._update_actions())
+        controls.validityChanged.connect(self._show_validity)
         controls.speedChanged.connect(c.set_speed)
 
         stack = self.setup_history.stack
@@ -766,6 +766,18 @@ class MainWindow(QMainWindow):
         style = f"color: {colour};" if colour else ""
         if self.statusLabel.styleSheet() != style:
             self.statusLabel.setStyleSheet(style)
+
+    #: Over every plot while the set-up cannot make a run (a half-typed expression, an empty
+    #: field): what is drawn is the last valid set-up's, dimmed.
+    STALE_NOTE = ("Not what is typed: the plot shows the last set-up that could run. Fix the "
+                  "highlighted field to see yours.")
+
+    @Slot(bool)
+    def _show_validity(self, valid: bool) -> None:
+        self._update_actions()
+        for plot in (self.curve_plot, self.fit_plot, self.loss_plot,
+                     *self.built_landscape_plots()):
+            plot.set_stale("" if valid else self.STALE_NOTE)
 
     def _update_actions(self) -> None:
         valid = self.controls.is_valid()
