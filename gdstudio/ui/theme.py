@@ -161,12 +161,14 @@ def style_plot(widget: pg.PlotWidget, palette: QPalette | None = None,
     colours of their own (curves, marks) keep them.
     """
     background, foreground = plot_colors(palette)
-    old = getattr(widget, "_foreground", None)
-    old = QColor(old) if old is not None else None
+    # The plots (gdstudio.ui.plots) label their axes and texts in their foreground later on,
+    # and pick their marks' colours for a light or a dark background: they are told.
+    old_colour = getattr(widget, "foreground", None)
+    old = QColor(old_colour) if isinstance(old_colour, QColor) else None
     widget.setBackground(background)
-    if hasattr(widget, "_foreground"):
-        # The plots (gdstudio.ui.plots) label their axes and texts in this colour later on.
-        widget._foreground = QColor(foreground)  # noqa: SLF001
+    set_colors = getattr(widget, "set_colors", None)
+    if callable(set_colors):
+        set_colors(background, foreground)
     item = widget.getPlotItem()
     font = QFont(QApplication.font())
     for name in ("left", "bottom", "right", "top"):

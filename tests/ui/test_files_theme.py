@@ -159,3 +159,34 @@ def test_dark_theme_draws_check_box_and_radio_indicators_visibly(win, qtbot):
     assert lightest > window_colour + 60
     win.action("themeLight").trigger()
     assert box.styleSheet() == ""
+
+
+def _luminance(colour: QColor) -> float:
+    def channel(v: float) -> float:
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+    return (0.2126 * channel(colour.redF()) + 0.7152 * channel(colour.greenF())
+            + 0.0722 * channel(colour.blueF()))
+
+
+def _contrast(mark: QColor, background: QColor) -> float:
+    """WCAG contrast of ``mark`` (its alpha composited over ``background``) with it."""
+    a = mark.alphaF()
+    shown = QColor.fromRgbF(a * mark.redF() + (1 - a) * background.redF(),
+                            a * mark.greenF() + (1 - a) * background.greenF(),
+                            a * mark.blueF() + (1 - a) * background.blueF())
+    hi, lo = sorted((_luminance(shown), _luminance(background)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("theme", ["themeLight", "themeDark"])
+def test_the_data_and_both_lines_stand_out_from_the_plot_in_either_theme(win, qtbot, theme):
+    """WCAG's 3:1 for graphical marks: on the dark theme the light theme's translucent blue
+    points and dark green least-squares line read at 1.6:1 and 2.4:1."""
+    win.action(theme).trigger()
+    plot = win.fit_plot
+    background = _plot_background(plot)
+    marks = {"data": plot.data_item.opts["brush"].color(),
+             "least squares": plot.least_squares_item.opts["pen"].color(),
+             "current line": plot.fit_item.opts["pen"].color()}
+    for name, colour in marks.items():
+        assert _contrast(colour, background) >= 3.0, (theme, name, colour.name())

@@ -165,6 +165,22 @@ class FollowingPlot(pg.PlotWidget):
     def following(self) -> bool:
         return self._follow
 
+    @property
+    def foreground(self) -> QColor:
+        """The colour of the plot's texts (axes, labels): the palette's Text."""
+        return QColor(self._foreground)
+
+    def set_colors(self, background: QColor, foreground: QColor) -> None:
+        """A new theme's colours (:func:`gdstudio.ui.theme.style_plot` calls it): texts drawn
+        later take ``foreground``; marks with colours of their own are picked again for a
+        light or a dark ``background`` (:meth:`recolor`)."""
+        self._foreground = QColor(foreground)
+        self.recolor(QColor(background).lightness() < 128)
+
+    def recolor(self, dark: bool) -> None:
+        """Pick the marks' colours for a dark (or light) background; a plot whose marks read
+        on both has nothing to do."""
+
     def fit_legend(self) -> None:
         """As many legend columns (up to :attr:`legend_columns`) as the plot's width holds:
         a narrow window or huge text stacks the entries instead of cutting them off."""

@@ -217,9 +217,28 @@ class CurvePlot(FollowingPlot):
         if cx is not None and len(cx):
             shown = (cx >= lo) & (cx <= hi)
             y_range = finite_range(np.concatenate([cy[shown], ys_iter]))
+            if y_range is not None and data is not None and data.n > 1:
+                y_range = self._onto_iterates(y_range, (lo, hi), cx, cy, ys_iter, data)
         if y_range is None:
             y_range = finite_range(ys_iter) or (-1.0, 1.0)
         self._set_range((lo, hi), y_range, pad=0.04)
+
+    @staticmethod
+    def _onto_iterates(y_range: tuple[float, float], x_range: tuple[float, float],
+                       cx: np.ndarray, cy: np.ndarray, ys_iter: np.ndarray,
+                       data: RunData) -> tuple[float, float]:
+        """The heights to frame: the curve's over the whole view, unless the iterates span
+        much of the view's width and the curve beside them (f beyond the start of exp(x),
+        10⁴ times f(x₀)) would squash them into a line at the bottom: then the curve's over
+        the iterates' span only, and the iterates'."""
+        a, b = float(data.param_min[0]), float(data.param_max[0])
+        if not (math.isfinite(a) and math.isfinite(b)) or b - a < 0.2 * (x_range[1] - x_range[0]):
+            return y_range
+        near = (cx >= a) & (cx <= b)
+        framed = finite_range(np.concatenate([cy[near], ys_iter]))
+        if framed is None or framed[1] - framed[0] >= 0.1 * (y_range[1] - y_range[0]):
+            return y_range
+        return framed
 
 
 def _sub(n: int) -> str:

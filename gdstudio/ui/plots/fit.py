@@ -25,6 +25,11 @@ from gdstudio.ui.plots.base import (
 __all__ = ["FitPlot"]
 
 
+#: (data points RGBA, least-squares line, current line) on a light and on a dark background.
+_LIGHT_MARKS = ((21, 101, 192, 200), "#388e3c", "#e53935")
+_DARK_MARKS = ((100, 181, 246, 200), "#81c784", "#ff6e6e")
+
+
 class FitPlot(FollowingPlot):
     """Regression: the data, the current line m·x + c, and the least-squares line."""
 
@@ -36,18 +41,26 @@ class FitPlot(FollowingPlot):
         self._problem: RegressionProblem | None = None
         self._x_range = (0.0, 1.0)
         self._y_range = (0.0, 1.0)
-        self.data_item = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(30, 136, 229, 120),
-                                            name="data")
-        self.least_squares_item = pg.PlotDataItem(
-            pen=pg.mkPen("#43a047", width=2.2, style=Qt.PenStyle.DashLine), name="least squares",
-        )
-        self.fit_item = pg.PlotDataItem(pen=pg.mkPen("#e53935", width=2.6), name="current m·x + c")
+        self.data_item = pg.ScatterPlotItem(size=6, pen=None, name="data")
+        self.least_squares_item = pg.PlotDataItem(name="least squares")
+        self.fit_item = pg.PlotDataItem(name="current m·x + c")
+        self.recolor(self.backgroundBrush().color().lightness() < 128)
         self.label_item = pg.TextItem(color=self._foreground, anchor=(1, 1))
         for z, item in enumerate((self.data_item, self.least_squares_item, self.fit_item)):
             item.setZValue(10 * z)
             self.addItem(item)
         self.addItem(self.label_item, ignoreBounds=True)
         self.label_item.setZValue(60)
+
+    def recolor(self, dark: bool) -> None:
+        """The data, the least-squares line and the current line in colours that read on the
+        background: on a dark one, lighter shades and more opaque points (the light theme's
+        translucent blue and dark green all but vanish on it)."""
+        data, least_squares, line = _DARK_MARKS if dark else _LIGHT_MARKS
+        self.data_item.setBrush(pg.mkBrush(*data))
+        self.least_squares_item.setPen(pg.mkPen(least_squares, width=2.6 if dark else 2.2,
+                                                style=Qt.PenStyle.DashLine))
+        self.fit_item.setPen(pg.mkPen(line, width=2.6))
 
     def set_problem(self, problem: RegressionProblem,
                     least_squares: tuple[float, float] | None) -> None:
