@@ -179,6 +179,9 @@ def build_run_parser() -> argparse.ArgumentParser:
                    help="end the run as soon as the iterates are seen cycling")
     o = p.add_argument_group("output")
     o.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    o.add_argument("--per-epoch", action="store_true",
+                   help="a race with --format csv: every lane's every epoch, one row each "
+                        "(lane,lr,optimizer,epoch,…), instead of one summary row per lane")
     o.add_argument("--explain", metavar="EPOCH|last",
                    help="print, instead of the history, the update that made row EPOCH with "
                         "the numbers plugged in (the window's Arithmetic panel)")
@@ -549,13 +552,26 @@ def run_command(argv: Sequence[str]) -> int:
         if explain is not None and args.format != "table":
             raise _UsageError("--explain prints text: leave out --format")
         check_options_apply(config, given, optimizers, args)
-        if len(lrs) > 1 or len(optimizers) > 1:
+        racing = len(lrs) > 1 or len(optimizers) > 1
+        if args.per_epoch and not racing:
+            raise _UsageError("--per-epoch applies to a race (a comma list of --lr or "
+                              "--optimizer); one run's history is per epoch already")
+        if args.per_epoch and args.format != "csv":
+            raise _UsageError("--per-epoch prints CSV: add --format csv")
+        if racing:
             if explain is not None:
                 raise _UsageError("--explain applies to one run, not a race")
             from gdstudio.core.race.race import run_race
 
             result = run_race(config, lrs or None, optimizers)
-            _print_race(result, args.format)
+            if args.per_epoch:
+                from gdstudio.core.io.export import write_race_csv
+
+                out = _Output()
+                write_race_csv(result.histories, result.labels, out)
+                out.flush()
+            else:
+                _print_race(result, args.format)
             return 0
         history = run(config, lr_changes)  # (a session's: made again where the run made them)
     except _UsageError as err:

@@ -165,3 +165,37 @@ def test_resources_are_found_installed_or_in_place(tmp_path):
         r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd,
                            timeout=60)
         assert r.returncode == 0, r.stderr
+
+
+def _plain_gd(x0: float, lr: float, epochs: int) -> list[tuple[float, float, float]]:
+    """The source's loop on f = x² − 4x + 5, written out: (x, loss, grad) per epoch."""
+    rows, x = [], x0
+    for _ in range(epochs + 1):
+        rows.append((x, x * x - 4 * x + 5, 2 * x - 4))
+        x = x - lr * (2 * x - 4)
+    return rows
+
+
+def test_per_epoch_race_csv_has_every_lane_and_epoch_exactly(capsys):
+    code, out, err = cli(capsys, "--lr", "0.1,0.3,1", "--epochs", "4", "--format", "csv",
+                         "--per-epoch")
+    assert code == 0 and err == ""
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert list(rows[0]) == ["lane", "lr", "optimizer", "epoch", "x", "loss", "grad"]
+    for lr in (0.1, 0.3, 1.0):
+        mine = [r for r in rows if float(r["lr"]) == lr]
+        expected = _plain_gd(7.0, lr, 4)
+        assert [int(r["epoch"]) for r in mine] == list(range(len(expected)))
+        assert [(float(r["x"]), float(r["loss"]), float(r["grad"])) for r in mine] == expected
+        assert {r["lane"] for r in mine} == {f"lr {lr:g}"} and {r["optimizer"] for r in mine} \
+            == {"gd"}
+
+
+@pytest.mark.parametrize(("args", "why"), [
+    (("--lr", "0.1", "--format", "csv", "--per-epoch"), "applies to a race"),
+    (("--lr", "0.1,1", "--per-epoch"), "add --format csv"),
+    (("--lr", "0.1,1", "--per-epoch", "--format", "json"), "add --format csv"),
+])
+def test_per_epoch_is_refused_where_it_means_nothing(capsys, args, why):
+    code, out, err = cli(capsys, *args)
+    assert code == 2 and out == "" and why in err and len(err.splitlines()) == 1

@@ -262,3 +262,33 @@ def test_during_a_race_the_analysis_speaks_of_the_lanes_not_the_greyed_single_ra
     assert "lr 1" in lanes and "cycles for ever" in lanes
     window.controls.raceSetup.set_mode("single")
     qtbot.waitUntil(lambda: "lr = 0.3" in window.analysis.text())
+
+
+def test_a_race_exports_every_lane_and_epoch_as_csv_equal_to_the_runs_made_alone(window, qtbot,
+                                                                                 tmp_path):
+    import csv
+
+    assert not window.action("exportRaceCsv").isEnabled()  # one run: no race to export
+    window.controls.epochsSpin.setValue(30)
+    window.controls.tolSpin.setValue(0.0)
+    start_race(qtbot, window, "lr", 5)
+    assert window.action("exportRaceCsv").isEnabled()
+    run_to_end(qtbot, window)
+    path = window.files.export_race_csv(str(tmp_path / "race.csv"))
+    assert path
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["lane", "lr", "optimizer", "epoch", "x", "loss", "grad"]
+    spec = window.model.race_data.spec
+    for j, lane in enumerate(spec.lanes):
+        mine = [r for r in rows if r["lane"] == spec.label(j)]
+        alone = run(RunConfig(problem=spec.config.problem, x0=7.0, lr=lane.lr, epochs=30))
+        assert [int(r["epoch"]) for r in mine] == list(range(alone.epochs_run + 1))
+        assert {r["lr"] for r in mine} == {repr(lane.lr)} and {r["optimizer"] for r in mine} \
+            == {"gd"}
+        # every number exactly (the shortest text that reads back as the run's float64)
+        assert [r["x"] for r in mine] == [repr(v) for v in alone.params[:, 0].tolist()]
+        assert [r["loss"] for r in mine] == [repr(v) for v in alone.loss.tolist()]
+        assert [r["grad"] for r in mine] == [repr(v) for v in alone.grad[:, 0].tolist()]
+    assert len(rows) == sum(int(n) for n in window.model.race_data.lengths)
+    assert f"to {path}" in window.statusBar().currentMessage()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -18,7 +18,8 @@ from gdstudio.core.descent.loop import History
 from gdstudio.core.numbers import exact_text, json_number, readable_text
 
 __all__ = ["columns", "write_csv", "to_csv", "to_json_dict", "to_json", "write_json",
-           "json_steps", "write_table", "to_table"]
+           "json_steps", "write_table", "to_table", "race_columns", "write_race_csv",
+           "to_race_csv"]
 
 
 class TextSink(Protocol):
@@ -58,11 +59,17 @@ def _blocks(history: History, block: int = BLOCK_ROWS) -> Iterator[tuple[int, li
 
 def _csv_lines(history: History) -> Iterator[str]:
     yield ",".join(columns(history)) + "\n"
+    yield from _csv_rows(history)
+
+
+def _csv_rows(history: History, prefix: str = "") -> Iterator[str]:
+    """The rows (no header), a block at a time; each line starts with ``prefix``."""
     dtype = _dtype(history)
     text = repr if dtype == "float64" else (lambda v: exact_text(v, dtype))
     for start, part in _blocks(history):
         yield "".join(
-            f"{start + i}," + ",".join(map(text, row)) + "\n" for i, row in enumerate(part)
+            f"{prefix}{start + i}," + ",".join(map(text, row)) + "\n"
+            for i, row in enumerate(part)
         )
 
 
@@ -74,6 +81,45 @@ def write_csv(history: History, out: TextSink) -> None:
 def to_csv(history: History) -> str:
     buf = io.StringIO()
     write_csv(history, buf)
+    return buf.getvalue()
+
+
+def race_columns(history: History) -> list[str]:
+    """A race's per-epoch CSV columns: ``lane,lr,optimizer`` then a run's (:func:`columns`)."""
+    return ["lane", "lr", "optimizer", *columns(history)]
+
+
+def _race_lines(histories: Sequence[History], labels: Sequence[str]) -> Iterator[str]:
+    if len(histories) != len(labels):
+        raise ValueError("one label per lane")
+    if not histories:
+        return
+    yield ",".join(race_columns(histories[0])) + "\n"
+    for label, history in zip(labels, histories, strict=True):
+        config = history.config
+        lr = repr(float(config.lr)) if config.lr is not None else ""
+        yield from _csv_rows(history, f"{_csv_cell(label)},{lr},{config.optimizer},")
+
+
+def _csv_cell(text: str) -> str:
+    """A CSV text cell: quoted where it holds a comma, a quote or a line break (RFC 4180)."""
+    if any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def write_race_csv(histories: Sequence[History], labels: Sequence[str],
+                   out: TextSink) -> None:
+    """Every lane's every epoch, one row each (a "long" table: filter or pivot it by lane):
+    ``lane,lr,optimizer,epoch,x,loss,grad``, each number exactly as :func:`write_csv` writes
+    it. Streamed a block of rows at a time."""
+    for chunk in _race_lines(histories, labels):
+        out.write(chunk)
+
+
+def to_race_csv(histories: Sequence[History], labels: Sequence[str]) -> str:
+    buf = io.StringIO()
+    write_race_csv(histories, labels, buf)
     return buf.getvalue()
 
 

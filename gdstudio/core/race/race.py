@@ -409,6 +409,8 @@ class RaceResult:
     histories: tuple[History, ...]
     summaries: tuple[LaneSummary, ...]
     report_tol: float
+    #: each lane's name in legends and tables (:meth:`RaceSpec.label`)
+    labels: tuple[str, ...] = ()
 
 
 def run_race(
@@ -431,5 +433,6 @@ def run_race(
         histories=tuple(race.histories()),
         summaries=tuple(race.summaries(tol)),
         report_tol=tol,
+        labels=tuple(race.spec.labels()),
     )
 

@@ -218,6 +218,37 @@ class FilesController(QObject):
         self.host.show_status(f"Saved {history.epochs_run + 1:,} rows to {path}")
         return path
 
+    def export_race_csv(self, path: str | None = None) -> str:
+        """Every lane of the race shown, every epoch, one CSV row each (as ``gdstudio run
+        --per-epoch --format csv`` prints it)."""
+        race = exports.race_histories(self.host.model.race_data)
+        if race is None:
+            dialogs.show_error(self.host.main_window(), "Nothing to export",
+                               "There is no race to export: choose Learning rates or "
+                               "Optimizers under Compare, then run it.")
+            return ""
+        histories, labels = race
+        if path is None:
+            path = self._save_path("Export the race", f"{self._stem()}-race.csv",
+                                   "CSV files (*.csv);;All files (*)", ".csv")
+            if not path:
+                return ""
+        target = path
+        rows = sum(h.epochs_run + 1 for h in histories)
+        outcome, err = run_with_progress(
+            self.host.main_window(), "Export the race", f"Writing {os.path.basename(path)}…",
+            lambda context: exports.save_race_csv(histories, labels, target, context.cancelled),
+            small=rows < BACKGROUND_ROWS)
+        if outcome == "cancelled":
+            self.host.show_status("Not exported: cancelled")
+            return ""
+        if outcome == "failed":
+            reason = err.strerror or err if isinstance(err, OSError) else err
+            dialogs.show_error(self.host.main_window(), "Could not export", f"{path}: {reason}")
+            return ""
+        self.host.show_status(f"Saved {rows:,} rows of {len(histories)} lanes to {path}")
+        return path
+
     def export_plot(self, plot: pg.PlotWidget, fmt: str, path: str | None = None) -> str:
         """One plot as PNG or SVG."""
         if path is None:

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 from gdstudio.core import History, RunConfig
 from gdstudio.core.io.atomic import write_atomic, write_bytes
 from gdstudio.ui.files.background import Cancelled
+from gdstudio.ui.model.race_data import RaceData
 from gdstudio.ui.model.run_data import RunData
 from gdstudio.ui.threads.tasks import Task, TaskContext
 
@@ -49,6 +50,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "history_of",
     "history_text",
+    "race_histories",
+    "save_race_csv",
     "plot_png",
     "plot_svg",
     "window_png",
@@ -82,6 +85,37 @@ def history_of(data: RunData) -> History | None:
         param_names=tuple(data.param_names),
         lr_changes=tuple((c.epoch, c.lr) for c in data.lr_changes),
     )
+
+
+def race_histories(race: RaceData) -> tuple[list[History], list[str]] | None:
+    """The race shown, each lane's rows so far as a core :class:`History` (copies), with the
+    lanes' labels; None if no race has rows."""
+    spec = race.spec
+    if spec is None or race.n == 0:
+        return None
+    names = tuple(spec.config.problem.param_names)
+    histories = []
+    for j in range(len(spec.lanes)):
+        n = int(race.lengths[j])
+        histories.append(History(
+            params=race.params[:n, j].copy(), loss=race.loss[:n, j].copy(),
+            grad=race.grad[:n, j].copy(), status=race.statuses[j] or "max_epochs",
+            config=spec.lane_config(j), message=race.messages[j], param_names=names))
+    return histories, list(spec.labels())
+
+
+def save_race_csv(histories: list[History], labels: list[str], path: str | os.PathLike[str],
+                  cancelled: Callable[[], bool] | None = None) -> Path:
+    """Every lane's every epoch as ``gdstudio run --per-epoch --format csv`` prints it,
+    written atomically; ``cancelled()`` is asked before the file is replaced."""
+    from gdstudio.core.io.export import write_race_csv
+
+    def write_rows(fh: Any) -> None:
+        write_race_csv(histories, labels, fh)
+        if cancelled is not None and cancelled():
+            raise Cancelled
+
+    return write_atomic(path, write_rows)
 
 
 def history_text(history: History, fmt: str) -> str:

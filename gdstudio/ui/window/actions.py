@@ -79,6 +79,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "run --format csv)", "files.export_history", args=("csv",)),
     ActionSpec("exportJson", "History as JSON…", "Save every epoch of the run as JSON "
                "(gdstudio run --format json)", "files.export_history", args=("json",)),
+    ActionSpec("exportRaceCsv", "Race, every lane and epoch, as CSV…", "Save every epoch of "
+               "every lane of the race, one row each (gdstudio run --per-epoch --format csv)",
+               "files.export_race_csv"),
     ActionSpec("exportWindow", "Window as PNG…", "A picture of the whole window",
                "files.export_window"),
     ActionSpec("exportGif", "Run as animated GIF…", "The run replayed epoch by epoch through "
@@ -144,7 +147,8 @@ MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("&Help", ("shortcuts", "-", "about", "aboutQt")),
 )
 #: File › Export (``@plots``: each plot on screen as PNG and SVG, filled when it opens).
-EXPORT_MENU = ("exportCsv", "exportJson", "-", "@plots", "exportWindow", "-", "exportGif")
+EXPORT_MENU = ("exportCsv", "exportJson", "exportRaceCsv", "-", "@plots", "exportWindow", "-",
+               "exportGif")
 #: The Run toolbar.
 TOOLBAR = ("step", "play", "runToEnd", "reset", "-", "logScale", "fitView", "-", "openData",
            "exportHistory")

@@ -795,6 +795,8 @@ class MainWindow(QMainWindow):
         has_run = self.model.run.n > 0
         for key in ("exportHistory", "exportCsv", "exportJson"):
             self.action(key).setEnabled(has_run)
+        race = self.model.race_data
+        self.action("exportRaceCsv").setEnabled(race.spec is not None and race.n > 0)
 
     # ------------------------------------------------------------------------------------------
     # showing and closing
