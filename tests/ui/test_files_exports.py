@@ -294,3 +294,35 @@ def test_the_gif_options_offer_the_spacings_log_for_a_long_run(qtbot):
     options = dialogs.ask_gif_options(None, 5000, 800, exports.GIF_SPACINGS)
     assert seen == {"default": "log", "offered": list(exports.GIF_SPACINGS)}
     assert options is not None and options[3] == "first"
+
+
+def test_png_size_makes_plots_and_the_window_larger_and_is_kept(win, qtbot, tmp_path,
+                                                                 monkeypatch):
+    """File › Export › PNG size: 2× draws every plot and the window again at twice the size
+    in each direction (sharp text, not enlarged pixels), and the choice is remembered."""
+    step(qtbot, win, 5)
+    win.export_menu.aboutToShow.emit()  # (filled when it opens)
+    sizes = win.findChild(type(win.export_menu), "pngSizeMenu")
+    assert sizes is not None
+    assert [a.text() for a in sizes.actions()] == ["Screen size", "2× (slides)", "3× (print)",
+                                                   "4× (poster)"]
+    assert win.action("pngScale1").isChecked()
+    plot = win.curve_plot
+    one = tmp_path / "one.png"
+    win.files.export_plot(plot, "png", str(one))
+    win.action("pngScale2").trigger()
+    assert win.action("pngScale2").isChecked() and not win.action("pngScale1").isChecked()
+    two = tmp_path / "two.png"
+    win.files.export_plot(plot, "png", str(two))
+    small, large = QImage(str(one)), QImage(str(two))
+    assert abs(large.width() - 2 * small.width()) <= 2
+    assert abs(large.height() - 2 * small.height()) <= 2
+    window = tmp_path / "window.png"
+    win.files.export_window(str(window))
+    image = QImage(str(window))
+    ratio = win.devicePixelRatioF()
+    assert (image.width(), image.height()) == (round(win.width() * ratio * 2),
+                                               round(win.height() * ratio * 2))
+    assert win.files.png_scale == 2
+    again = new_window(qtbot, monkeypatch)
+    assert again.action("pngScale2").isChecked()  # kept between launches

@@ -35,6 +35,7 @@ from gdstudio.ui.files.sessions import BACKGROUND_ROWS, SessionManager
 from gdstudio.ui.model.race_data import MAX_WINDOW_LANES
 from gdstudio.ui.model.state import UiState, get_bool, get_float, get_str
 from gdstudio.ui.panels.race_setup import LANES_MODE, RACE_MODES
+from gdstudio.ui.settings import settings
 
 if TYPE_CHECKING:  # pragma: no cover
     from gdstudio.ui.host import FilesHost
@@ -43,6 +44,8 @@ __all__ = ["FilesController", "DEFAULT_SIZE"]
 
 #: The window's size on a first launch and after View › Reset layout.
 DEFAULT_SIZE = QSize(1440, 900)
+#: The settings key of File › Export › PNG size.
+_PNG_SCALE_KEY = "export/pngScale"
 
 
 def _dropped_path(event: QDropEvent | QDragEnterEvent) -> str:
@@ -89,6 +92,7 @@ class FilesController(QObject):
         window.setAcceptDrops(True)
         window.installEventFilter(self)
         self._data_file = self.sessions.restore_setup()
+        self._show_png_scale()
 
     def finish_startup(self) -> None:
         """The window is built: what it did so far is not a change; reread large data."""
@@ -218,6 +222,29 @@ class FilesController(QObject):
         self.host.show_status(f"Saved {history.epochs_run + 1:,} rows to {path}")
         return path
 
+    @property
+    def png_scale(self) -> int:
+        """How many times the screen's size PNG exports are (File › Export › PNG size; kept
+        in the settings between launches)."""
+        value = settings().value(_PNG_SCALE_KEY, 1)
+        try:
+            scale = int(value)  # type: ignore[call-overload]  # QSettings: str or int
+        except (TypeError, ValueError):
+            return 1
+        return scale if scale in exports.PNG_SCALES else 1
+
+    def set_png_scale(self, scale: int) -> None:
+        if scale not in exports.PNG_SCALES:
+            raise ValueError(f"PNG size {scale}× is not offered; choose one of "
+                             f"{', '.join(map(str, exports.PNG_SCALES))}")
+        settings().setValue(_PNG_SCALE_KEY, int(scale))
+        self._show_png_scale()
+
+    def _show_png_scale(self) -> None:
+        action = self.host.action(f"pngScale{self.png_scale}")
+        if not action.isChecked():
+            action.setChecked(True)
+
     def export_race_csv(self, path: str | None = None) -> str:
         """Every lane of the race shown, every epoch, one CSV row each (as ``gdstudio run
         --per-epoch --format csv`` prints it)."""
@@ -259,7 +286,10 @@ class FilesController(QObject):
             if not path:
                 return ""
         try:
-            (exports.plot_png if fmt == "png" else exports.plot_svg)(plot, path)
+            if fmt == "png":
+                exports.plot_png(plot, path, self.png_scale * max(1.0, plot.devicePixelRatioF()))
+            else:
+                exports.plot_svg(plot, path)
         except OSError as err:
             dialogs.show_error(self.host.main_window(), "Could not export",
                                f"{path}: {err.strerror or err}")
@@ -274,7 +304,7 @@ class FilesController(QObject):
             if not path:
                 return ""
         try:
-            exports.window_png(self.host.main_window(), path)
+            exports.window_png(self.host.main_window(), path, self.png_scale)
         except OSError as err:
             dialogs.show_error(self.host.main_window(), "Could not export",
                                f"{path}: {err.strerror or err}")

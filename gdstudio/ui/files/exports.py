@@ -27,6 +27,7 @@ from PySide6.QtCore import (
     QByteArray,
     QIODevice,
     QObject,
+    QPoint,
     QRectF,
     QSize,
     Qt,
@@ -53,6 +54,7 @@ __all__ = [
     "race_histories",
     "save_race_csv",
     "plot_png",
+    "PNG_SCALES",
     "plot_svg",
     "window_png",
     "GifExport",
@@ -232,12 +234,33 @@ def _qt_svg(plot: pg.PlotWidget) -> bytes:
     return bytes(array.data())
 
 
-def window_png(window: QWidget, path: str | os.PathLike[str]) -> Path:
-    """The whole window as it is on screen (``QWidget.grab()``)."""
-    pixmap = window.grab()
-    if pixmap.isNull():
-        raise OSError(f"{path}: the window could not be drawn")
-    return write_bytes(path, _png_bytes(pixmap.toImage(), str(path)))
+#: The PNG sizes offered (File › Export › PNG size): times the screen's size in each direction.
+PNG_SCALES = (1, 2, 3, 4)
+
+
+def window_png(window: QWidget, path: str | os.PathLike[str], scale: float = 1.0) -> Path:
+    """The whole window as it is on screen (``QWidget.grab()``), or drawn again ``scale``
+    times as large in each direction (text and lines drawn at that size, not enlarged
+    pixels)."""
+    if scale == 1:
+        pixmap = window.grab()
+        if pixmap.isNull():
+            raise OSError(f"{path}: the window could not be drawn")
+        return write_bytes(path, _png_bytes(pixmap.toImage(), str(path)))
+    ratio = max(1.0, window.devicePixelRatioF()) * scale
+    size = window.size()
+    image = QImage(max(1, round(size.width() * ratio)), max(1, round(size.height() * ratio)),
+                   QImage.Format.Format_ARGB32_Premultiplied)
+    if image.isNull():
+        raise OSError(f"{path}: a picture {scale:g}× the window's size does not fit in memory")
+    image.setDevicePixelRatio(ratio)
+    image.fill(window.palette().color(window.backgroundRole()))
+    painter = QPainter(image)
+    try:
+        window.render(painter, QPoint(0, 0))
+    finally:
+        painter.end()
+    return write_bytes(path, _png_bytes(image, str(path)))
 
 
 # --------------------------------------------------------------------------------------------

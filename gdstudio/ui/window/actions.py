@@ -82,6 +82,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("exportRaceCsv", "Race, every lane and epoch, as CSV…", "Save every epoch of "
                "every lane of the race, one row each (gdstudio run --per-epoch --format csv)",
                "files.export_race_csv"),
+    ActionSpec("pngScale1", "Screen size", "PNG pictures as large as on screen",
+               "files.set_png_scale", args=(1,), checkable=True, group="png"),
+    ActionSpec("pngScale2", "2× (slides)", "PNG pictures twice the screen's size in each "
+               "direction: sharp on a slide or a 4K projector", "files.set_png_scale", args=(2,),
+               checkable=True, group="png"),
+    ActionSpec("pngScale3", "3× (print)", "PNG pictures three times the screen's size",
+               "files.set_png_scale", args=(3,), checkable=True, group="png"),
+    ActionSpec("pngScale4", "4× (poster)", "PNG pictures four times the screen's size",
+               "files.set_png_scale", args=(4,), checkable=True, group="png"),
     ActionSpec("exportWindow", "Window as PNG…", "A picture of the whole window",
                "files.export_window"),
     ActionSpec("exportGif", "Run as animated GIF…", "The run replayed epoch by epoch through "
@@ -146,9 +155,10 @@ MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("&Lessons", ("@lessons",)),
     ("&Help", ("shortcuts", "-", "about", "aboutQt")),
 )
-#: File › Export (``@plots``: each plot on screen as PNG and SVG, filled when it opens).
-EXPORT_MENU = ("exportCsv", "exportJson", "exportRaceCsv", "-", "@plots", "exportWindow", "-",
-               "exportGif")
+#: File › Export (``@plots``: each plot on screen as PNG and SVG, filled when it opens;
+#: ``@pngScale``: the PNG size submenu).
+EXPORT_MENU = ("exportCsv", "exportJson", "exportRaceCsv", "-", "@plots", "exportWindow",
+               "@pngScale", "-", "exportGif")
 #: The Run toolbar.
 TOOLBAR = ("step", "play", "runToEnd", "reset", "-", "logScale", "fitView", "-", "openData",
            "exportHistory")

@@ -336,7 +336,9 @@ class MainWindow(QMainWindow):
         menu.clear()
         self.action("exportGif").setEnabled(self.model.run.n > 0 and not self.files.exporting_gif)
         declared.fill_menu(menu, declared.EXPORT_MENU, self.command_actions,
-                           {"plots": self.files.add_plot_exports})
+                           {"plots": self.files.add_plot_exports,
+                            "pngScale": lambda m: self._add_choices(m, "PNG &size",
+                                                                    "pngSizeMenu", "pngScale")})
 
     def _add_dock_toggles(self, menu: QMenu) -> None:
         for dock in (self.controlsDock, self.analysisDock, self.historyDock,
