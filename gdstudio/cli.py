@@ -151,6 +151,11 @@ def build_run_parser() -> argparse.ArgumentParser:
                    help="regression: x column (name or 0-based index; default the first)")
     g.add_argument("--y-column",
                    help="regression: y column (name or 0-based index; default the second)")
+    g.add_argument("--skip-bad-rows", action="store_true",
+                   help="regression: leave out the rows of --data that cannot be read (a cell "
+                        "that is not a finite number, an empty cell, the wrong number of "
+                        "fields) instead of refusing the file; how many, and which lines, is "
+                        "said on stderr")
     g.add_argument("--synthetic", metavar="N", help="regression on N built-in synthetic points")
     g.add_argument("--seed", default="0", help="seed of the synthetic data (default 0)")
     g.add_argument("--noise", default=None, help="noise of the synthetic data (default 8)")
@@ -270,7 +275,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
     else:
         if args.data is not None:
             problem = RegressionProblem.from_csv(args.data, _column(args.x_column),
-                                                 _column(args.y_column))
+                                                 _column(args.y_column),
+                                                 skip_bad_rows=args.skip_bad_rows)
         else:
             n = _int(args.synthetic, "--synthetic") if args.synthetic is not None else 100
             seed = _int(args.seed, "--seed")
@@ -345,8 +351,8 @@ def _lists(args: argparse.Namespace) -> tuple[list[float], list[str]]:
 
 
 #: ``gdstudio run`` options that define the problem: a session file defines it instead.
-_PROBLEM_DESTS = ("problem", "expr", "preset", "data", "x_column", "y_column", "synthetic", "seed",
-                  "noise")
+_PROBLEM_DESTS = ("problem", "expr", "preset", "data", "x_column", "y_column", "skip_bad_rows",
+                  "synthetic", "seed", "noise")
 
 
 def _given_options(argv: Sequence[str]) -> set[str]:
@@ -443,13 +449,13 @@ def check_options_apply(config: Any, given: set[str], optimizers: Sequence[str],
             raise _UsageError(f"{_option(dest)} applies to --optimizer {_or(users)}, "
                               f"not {which}: it would be ignored")
     if not regression:
-        for dest in ("x_column", "y_column", "seed", "noise", "batch_seed"):
+        for dest in ("x_column", "y_column", "skip_bad_rows", "seed", "noise", "batch_seed"):
             if dest in given:
                 raise _UsageError(f"{_option(dest)} applies to --problem regression, not to a "
                                   "function: it would be ignored")
         return
     from_csv = args.data is not None  # (a session's problem options are refused before)
-    for dest in ("x_column", "y_column"):
+    for dest in ("x_column", "y_column", "skip_bad_rows"):
         if dest in given and not from_csv:
             raise _UsageError(f"{_option(dest)} applies to --data FILE.csv, not to synthetic "
                               "data: it would be ignored")
@@ -460,6 +466,25 @@ def check_options_apply(config: Any, given: set[str], optimizers: Sequence[str],
     if "batch_seed" in given and not config.batch_size:
         raise _UsageError("--batch-seed applies to mini-batches (--batch-size N > 0), not to "
                           "full-batch descent: it would be ignored")
+
+
+def _data_notes(config: Any, given: set[str]) -> list[str]:
+    """What a person should know about how ``--data`` was read (for stderr): which columns
+    were taken when the file has more than two and they were not both chosen, and the rows
+    left out by --skip-bad-rows."""
+    from gdstudio.core.problems import RegressionProblem
+
+    problem = config.problem
+    reading = problem.reading if isinstance(problem, RegressionProblem) else None
+    if reading is None:  # (synthetic data, a function, a session's data)
+        return []
+    notes = []
+    if reading.n_columns > 2 and not {"x_column", "y_column"} <= given:
+        notes.append(f"{reading.path}: {reading.columns_text()}; choose others with "
+                     "--x-column/--y-column (a name, or an index from 0)")
+    if reading.skipped:
+        notes.append(f"{reading.path}: {reading.skipped_text()}")
+    return notes
 
 
 def _column(value: str | None) -> int | str | None:
@@ -533,6 +558,7 @@ def _theory_lines(config: Any) -> list[str]:
 
 def run_command(argv: Sequence[str]) -> int:
     from gdstudio.core import InputError, run
+    from gdstudio.core.errors import BadRowError
     from gdstudio.core.io.export import write_csv, write_json, write_table
 
     parser = build_run_parser()
@@ -552,6 +578,8 @@ def run_command(argv: Sequence[str]) -> int:
         if explain is not None and args.format != "table":
             raise _UsageError("--explain prints text: leave out --format")
         check_options_apply(config, given, optimizers, args)
+        for note in _data_notes(config, given):  # (stdout stays the run's alone)
+            print(f"{PROG}: note: {note}", file=sys.stderr)
         racing = len(lrs) > 1 or len(optimizers) > 1
         if args.per_epoch and not racing:
             raise _UsageError("--per-epoch applies to a race (a comma list of --lr or "
@@ -576,6 +604,8 @@ def run_command(argv: Sequence[str]) -> int:
         history = run(config, lr_changes)  # (a session's: made again where the run made them)
     except _UsageError as err:
         return _fail(str(err))
+    except BadRowError as err:
+        return _fail(f"{err} (--skip-bad-rows leaves out the rows that cannot be read)")
     except InputError as err:
         return _fail(str(err))
     out = _Output()

@@ -5,7 +5,10 @@ delimiters (or a spreadsheet's ``sep=;`` first line), UTF-8, or UTF-16/UTF-32 wi
 mark (a spreadsheet's "Unicode text"), Windows and old Mac line endings, RFC 4180 quoting (a
 quoted cell may hold the delimiter and doubled quotes), a decimal comma in semicolon files.
 Anything else is refused with a :class:`DataError` that names the file, the line and the reason,
-quoting at most ~80 characters of the file.
+quoting at most ~80 characters of the file. A row that cannot be read as numbers (a cell that is
+not a finite number, an empty cell, the wrong number of fields) is a :class:`BadRowError`; asked
+to (``skip_bad_rows=True``), the reader leaves such rows out instead and says how many it left
+out and which lines (:class:`CsvReading`), refusing still a file none of whose rows is read.
 
 Only regular files are read (a FIFO, a device or a folder is refused before anything is read,
 never waited on). Bytes are read in blocks, each checked for binary content (a NUL byte,
@@ -32,12 +35,14 @@ from typing import NoReturn
 
 import numpy as np
 
-from gdstudio.core.errors import DataError
+from gdstudio.core.errors import BadRowError, DataError
 from gdstudio.core.io.files import FileRefused, open_regular, quote
 
 __all__ = [
     "XYData",
     "CsvPreview",
+    "CsvReading",
+    "is_header_name",
     "LoadCancelled",
     "synthetic_data",
     "preview_csv",
@@ -45,6 +50,7 @@ __all__ = [
     "available_memory",
     "MAX_SYNTHETIC_POINTS",
     "DEFAULT_SYNTHETIC",
+    "SKIPPED_LINES_SHOWN",
 ]
 
 #: Hard upper bound on synthetic data size, whatever the memory.
@@ -76,6 +82,71 @@ class SyntheticSpec:
 DEFAULT_SYNTHETIC = SyntheticSpec()
 
 
+#: Line numbers of skipped rows that a message names (the others are counted).
+SKIPPED_LINES_SHOWN = 5
+
+_PLACEHOLDER_NAME = re.compile(r"column [0-9]+")
+
+
+def _placeholder_name(index: int) -> str:
+    """The name of a column the file does not name (no header, or an empty header cell)."""
+    return f"column {index + 1}"
+
+
+def is_header_name(name: str) -> bool:
+    """Whether a column name is a file's own (its header's), not the reader's placeholder
+    ("column 2") for a column the file does not name."""
+    return bool(name) and _PLACEHOLDER_NAME.fullmatch(name) is None
+
+
+@dataclass(frozen=True)
+class CsvReading:
+    """How a CSV file was read: which two of its columns are x and y, and the rows left out
+    when the load was asked to skip bad rows."""
+
+    path: str
+    #: The 0-based indices of the x and y columns.
+    columns: tuple[int, int]
+    #: Their names: the header's, or "column N" (numbered from 1) where the file has none.
+    names: tuple[str, str]
+    n_columns: int
+    has_header: bool
+    #: The load was asked to skip rows that cannot be read (whether or not it found any).
+    skip_bad_rows: bool = False
+    #: How many rows were skipped, the first :data:`SKIPPED_LINES_SHOWN` line numbers
+    #: (1-based, as an editor numbers them), and why the first was (", column 'y': 'oops' is
+    #: not a number", or ": 3 fields, expected 2 …": what follows "line N" in an error).
+    skipped: int = 0
+    skipped_lines: tuple[int, ...] = ()
+    skipped_detail: str = ""
+
+    def skipped_text(self) -> str:
+        """"skipped 3 rows that are not two numbers: lines 4, 9, 17 (line 4, column 'y':
+        'oops' is not a number)", or "" when none was."""
+        if not self.skipped or not self.skipped_lines:
+            return ""
+        first = self.skipped_lines[0]
+        if self.skipped == 1:
+            return f"skipped 1 row that is not two numbers: line {first}{self.skipped_detail}"
+        more = self.skipped - len(self.skipped_lines)
+        listed = ", ".join(str(n) for n in self.skipped_lines)
+        if more > 0:
+            listed += f" and {more:,} more"
+        return (f"skipped {self.skipped:,} rows that are not two numbers: lines {listed} "
+                f"(line {first}{self.skipped_detail})")
+
+    def columns_text(self) -> str:
+        """"x is 'hours' (column 2), y is 'score' (column 3) of 3 columns": by the header's
+        name where the file names the column, always by its number (from 1)."""
+        parts = []
+        for variable, index, name in zip(("x", "y"), self.columns, self.names, strict=True):
+            if self.has_header and is_header_name(name):
+                parts.append(f"{variable} is {quote(name, 40)} (column {index + 1})")
+            else:
+                parts.append(f"{variable} is column {index + 1}")
+        return f"{parts[0]}, {parts[1]} of {self.n_columns} columns"
+
+
 @dataclass(frozen=True, eq=False)
 class XYData:
     """Two aligned float64 columns and where they came from."""
@@ -85,6 +156,8 @@ class XYData:
     source: str = "arrays"
     x_name: str = "x"
     y_name: str = "y"
+    #: How a CSV file was read (None for data that did not come from one).
+    reading: CsvReading | None = None
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -439,10 +512,10 @@ def preview_csv(path: str | os.PathLike[str], max_rows: int = 20) -> CsvPreview:
     has_header = not all(_is_number(c, decimal_comma) for c in first)
     n_columns = len(first)
     if has_header:
-        names = [c if c else f"column {j + 1}" for j, c in enumerate(first)]
+        names = [c if c else _placeholder_name(j) for j, c in enumerate(first)]
         data = lines[1:]
     else:
-        names = [f"column {j + 1}" for j in range(n_columns)]
+        names = [_placeholder_name(j) for j in range(n_columns)]
         data = lines
     rows = [splitter(ln) for _, ln in data[:max_rows]]
     first_data_line = data[0][0] if data else lines[-1][0] + 1
@@ -486,6 +559,37 @@ def _column_index(choice: int | str | None, default: int, preview: CsvPreview, w
     return index
 
 
+class _Skipped:
+    """The rows a load that skips bad rows has left out so far: how many, the first line
+    numbers, and why the first was left out."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.lines: list[int] = []
+        self.detail = ""
+
+    def add(self, number: int, detail: str) -> None:
+        if not self.count:
+            self.detail = detail
+        self.count += 1
+        if len(self.lines) < SKIPPED_LINES_SHOWN:
+            self.lines.append(number)
+
+
+def _row_problem(
+    stripped: str, cells: Sequence[str], delimiter: str, n_columns: int
+) -> str:
+    """Why a line's cells are not a row of the file ("" if they are): what follows
+    "line N" in its error."""
+    if len(cells) != n_columns and stripped.count('"') % 2:
+        return (": a quoted cell is not closed on this line (cells spanning lines are not "
+                "supported)")
+    if len(cells) != n_columns:
+        return (f": {len(cells)} field{'s' if len(cells) != 1 else ''}, expected {n_columns} "
+                f"(separated by {_DELIMITER_NAMES.get(delimiter, delimiter)})")
+    return ""
+
+
 def _parse_python(
     path: Path,
     lines: Sequence[str],
@@ -495,37 +599,34 @@ def _parse_python(
     n_columns: int,
     columns: tuple[int, int],
     names: Sequence[str],
+    skipped: _Skipped | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | DataError:
     """The x and y columns of a chunk that NumPy's fast parser refused, read in pure Python
-    with the preview's own rules (:func:`_split`, :func:`_to_float`), or the error of its
-    first bad line (the file, the line, the column and the reason)."""
+    with the preview's own rules (:func:`_split`, :func:`_to_float`), or the
+    :class:`BadRowError` of its first bad line (the file, the line, the column and the
+    reason). With ``skipped``, bad lines are counted there and left out instead."""
     xs: list[float] = []
     ys: list[float] = []
-    xi, yi = columns
     for offset, raw in enumerate(lines):
         number = first_line_number + offset
         stripped = raw.strip()
         if not stripped or stripped.startswith("#"):
             continue
         cells = _split(stripped, delimiter)
-        if len(cells) != n_columns and stripped.count('"') % 2:
-            return DataError(
-                f"{path}, line {number}: a quoted cell is not closed on this line (cells "
-                f"spanning lines are not supported)", line=number)
-        if len(cells) != n_columns:
-            return DataError(
-                f"{path}, line {number}: {len(cells)} field{'s' if len(cells) != 1 else ''}, "
-                f"expected {n_columns} (separated by {_DELIMITER_NAMES.get(delimiter, delimiter)})",
-                line=number,
-            )
-        pair = []
-        for j in columns:
-            try:
-                pair.append(_to_float(cells[j], decimal_comma))
-            except ValueError as err:
-                return DataError(
-                    f"{path}, line {number}, column {quote(names[j])}: {err}", line=number
-                )
+        detail = _row_problem(stripped, cells, delimiter, n_columns)
+        pair: list[float] = []
+        if not detail:
+            for j in columns:
+                try:
+                    pair.append(_to_float(cells[j], decimal_comma))
+                except ValueError as err:
+                    detail = f", column {quote(names[j])}: {err}"
+                    break
+        if detail:
+            if skipped is None:
+                return BadRowError(f"{path}, line {number}{detail}", line=number)
+            skipped.add(number, detail)
+            continue
         xs.append(pair[0])
         ys.append(pair[1])
     return np.array(xs, dtype=np.float64), np.array(ys, dtype=np.float64)
@@ -589,6 +690,7 @@ def read_xy_csv(
     *,
     progress: Callable[[int, int], bool | None] | None = None,
     chunk_lines: int = 1 << 15,
+    skip_bad_rows: bool = False,
 ) -> XYData:
     """Read two numeric columns (by default the first two) from a CSV file.
 
@@ -603,9 +705,17 @@ def read_xy_csv(
         cancels the load with :class:`LoadCancelled`.
     chunk_lines
         Lines parsed at a time. Memory is the two columns plus one chunk of text (a few MB).
+    skip_bad_rows
+        Leave out the rows that cannot be read as numbers (a cell that is not a finite
+        number, an empty cell, the wrong number of fields) instead of refusing the file; the
+        result's ``reading`` says how many and which lines. A file with fewer than two rows
+        left is refused all the same.
 
     Raises
     ------
+    BadRowError
+        for the first row that cannot be read (unless ``skip_bad_rows``), naming the file,
+        the line, the column and the reason.
     DataError
         naming the file, the line and the reason.
     """
@@ -625,6 +735,7 @@ def read_xy_csv(
     x = np.empty(0)
     y = np.empty(0)
     rows = 0
+    skipped = _Skipped() if skip_bad_rows else None
     with _TextFile(p) as text:
         total = max(1, text.size)
         lines = text.lines()
@@ -645,7 +756,7 @@ def read_xy_csv(
                 # only the pure-Python reader takes (a quote after a space, a text column)
                 parsed = _parse_python(
                     p, chunk, line_number, preview.delimiter, preview.decimal_comma,
-                    preview.n_columns, (xi, yi), preview.names,
+                    preview.n_columns, (xi, yi), preview.names, skipped,
                 )
                 if isinstance(parsed, DataError):
                     raise parsed
@@ -674,12 +785,28 @@ def read_xy_csv(
             del xy
             if progress is not None and progress(min(done, total), total) is False:
                 raise LoadCancelled(str(p))
+    reading = CsvReading(
+        path=str(p), columns=(xi, yi), names=(preview.names[xi], preview.names[yi]),
+        n_columns=preview.n_columns, has_header=preview.has_header, skip_bad_rows=skip_bad_rows,
+        skipped=skipped.count if skipped else 0,
+        skipped_lines=tuple(skipped.lines) if skipped else (),
+        skipped_detail=skipped.detail if skipped else "",
+    )
     if rows < 2:
+        if rows == 0 and skipped is not None and skipped.count:
+            first = f"line {skipped.lines[0]}{skipped.detail}"
+            if skipped.count == 1:
+                raise DataError(f"{p}: the only data row is not two numbers ({first}): "
+                                "nothing to fit")
+            raise DataError(f"{p}: none of the {skipped.count:,} data rows is two numbers "
+                            f"({first}): nothing to fit")
         got = "no data rows" if rows == 0 else "only 1 data row"
-        raise DataError(f"{p}: {got}; at least 2 are needed")
+        why = f" ({reading.skipped_text()})" if reading.skipped else ""
+        raise DataError(f"{p}: {got}; at least 2 are needed{why}")
     x.resize(rows, refcheck=False)
     y.resize(rows, refcheck=False)
-    return XYData(x, y, source=str(p), x_name=preview.names[xi], y_name=preview.names[yi])
+    return XYData(x, y, source=str(p), x_name=preview.names[xi], y_name=preview.names[yi],
+                  reading=reading)
 
 
 def validate_xy(x: object, y: object, source: str = "data") -> XYData:

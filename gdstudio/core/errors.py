@@ -6,7 +6,9 @@ window shows it beside the field). Anything else escaping the core is a bug.
 
 from __future__ import annotations
 
-__all__ = ["InputError", "ExpressionError", "DataError", "DeviceError", "ConfigError"]
+__all__ = [
+    "InputError", "ExpressionError", "DataError", "BadRowError", "DeviceError", "ConfigError",
+]
 
 
 class InputError(ValueError):
@@ -29,6 +31,13 @@ class DataError(InputError):
         super().__init__(message)
         #: 1-based line number in the file, when the error is tied to one line
         self.line = line
+
+
+class BadRowError(DataError):
+    """A data row that cannot be read as numbers: a cell that is not a finite number, an
+    empty cell, or the wrong number of fields. Reading the file again with
+    ``skip_bad_rows=True`` skips such rows (and counts them); any other :class:`DataError`
+    (an unreadable file, binary content, no data at all) is about the whole file."""
 
 
 class DeviceError(InputError):

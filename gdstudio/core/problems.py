@@ -377,6 +377,7 @@ class RegressionProblem:
         y_name: str = "y",
         synthetic: _data.SyntheticSpec | None = None,
         name: str | None = None,
+        reading: _data.CsvReading | None = None,
     ) -> None:
         xy = _data.validate_xy(x, y, source)
         self.x: np.ndarray = xy.x
@@ -385,6 +386,10 @@ class RegressionProblem:
         self.x_name = x_name
         self.y_name = y_name
         self.synthetic_spec = synthetic
+        #: How the data were read from a CSV file, when they just were (which columns, the
+        #: rows skipped); None for synthetic data, arrays, and data read back from a session
+        #: (which holds the data as they were loaded).
+        self.reading = reading
         self.name = name or (f"Regression on {source}")
         self.default_lr = 1e-4
         self.default_x0 = (0.0, 0.0)
@@ -412,10 +417,15 @@ class RegressionProblem:
         y_column: int | str | None = None,
         *,
         progress: Callable[[int, int], bool | None] | None = None,
+        skip_bad_rows: bool = False,
     ) -> RegressionProblem:
-        xy = _data.read_xy_csv(path, x_column, y_column, progress=progress)
+        """The data of two columns of a CSV file (:func:`~gdstudio.core.data.read_xy_csv`;
+        ``skip_bad_rows``: leave out the rows that cannot be read, counted in ``reading``)."""
+        xy = _data.read_xy_csv(path, x_column, y_column, progress=progress,
+                               skip_bad_rows=skip_bad_rows)
         return cls(xy.x, xy.y, source=xy.source, x_name=xy.x_name, y_name=xy.y_name,
-                   name=f"{os.path.basename(str(path))}: {xy.y_name} vs {xy.x_name}")
+                   name=f"{os.path.basename(str(path))}: {xy.y_name} vs {xy.x_name}",
+                   reading=xy.reading)
 
     # --- identity ----------------------------------------------------------------------------
 

@@ -37,6 +37,8 @@ def csv(tmp_path):
 REFUSED = [
     (["--x-column", "0"], "--x-column", "--problem regression"),
     (["--y-column", "y"], "--y-column", "--problem regression"),
+    (["--skip-bad-rows"], "--skip-bad-rows", "--problem regression"),
+    (["--synthetic", "10", "--skip-bad-rows"], "--skip-bad-rows", "--data FILE.csv"),
     (["--seed", "3"], "--seed", "--problem regression"),
     (["--noise", "1"], "--noise", "--problem regression"),
     (["--batch-seed", "2"], "--batch-seed", "--problem regression"),

@@ -64,7 +64,8 @@ def window(qtbot, monkeypatch):
 def shown_dialogs():
     """No modal question ever blocks a test: unsaved changes are discarded, errors recorded.
 
-    Yields the list of ``(title, text)`` of the error and warning dialogs shown; a test that
+    Yields the list of ``(title, text)`` of the error and warning dialogs shown (a bad row's
+    offer to skip such rows among them, answered "no"); a test that
     wants another answer patches ``gdstudio.ui.files.dialogs`` with monkeypatch. Patched by hand,
     not with monkeypatch: a test's ``monkeypatch.undo()`` must not remove this safety net, and
     pytest-qt closes the test's windows (which may ask) before fixtures end.
@@ -76,6 +77,8 @@ def shown_dialogs():
         "ask_save_changes": lambda parent, name: dialogs.DISCARD,
         "show_error": lambda parent, title, text: shown.append((title, text)),
         "show_warning": lambda parent, title, text: shown.append((title, text)),
+        # a refused row: recorded like an error, and not skipped (as Cancel answers)
+        "ask_skip_bad_rows": lambda parent, title, text: bool(shown.append((title, text))),
     }
     originals = {name: getattr(dialogs, name) for name in answers}
     for name, answer in answers.items():

@@ -78,6 +78,7 @@ class FilesController(QObject):
                                self._race_refusal)
         self.sessions = SessionManager(host, self.ui_state, app_name)
         self.importer = CsvImporter(host.main_window(), self._use_data)
+        self.importer.finished.connect(self._on_import_finished)
         self.recentMenu = QMenu("Open &Recent", host.main_window())
         self.recentMenu.setObjectName("recentMenu")
         self.recentMenu.aboutToShow.connect(self._fill_recent_menu)
@@ -102,17 +103,18 @@ class FilesController(QObject):
         if data_file:
             path = data_file.get("path")
             x, y = data_file.get("x_column"), data_file.get("y_column")
+            skip = data_file.get("skip_bad_rows") is True  # (read as it was read last time)
             if isinstance(path, str) and isinstance(x, str) and isinstance(y, str):
                 if os.path.isfile(path):
-                    QTimer.singleShot(0, lambda: self._reload(path, x, y))
+                    QTimer.singleShot(0, lambda: self._reload(path, x, y, skip))
                 else:
                     self.host.show_message(
                         f"The data used last time ({path}) is no longer there; showing the "
                         "synthetic data instead.", "warning")
 
-    def _reload(self, path: str, x: str, y: str) -> None:
+    def _reload(self, path: str, x: str, y: str, skip_bad_rows: bool = False) -> None:
         self._quiet_data = True
-        self.importer.load(path, x, y)
+        self.importer.load(path, x, y, skip_bad_rows=skip_bad_rows)
 
     # ------------------------------------------------------------------------------------------
     # menus filled when they open
@@ -178,6 +180,11 @@ class FilesController(QObject):
                 self.host.controls.use_csv_problem(problem)
         else:
             self.host.controls.use_csv_problem(problem)
+        self.host.show_status(loaded_text(problem), 15_000)
+
+    @Slot(str, str)
+    def _on_import_finished(self, _outcome: str, _message: str) -> None:
+        self._quiet_data = False  # (a reread of the last launch's data that failed, too)
 
     # ------------------------------------------------------------------------------------------
     # exports
@@ -502,6 +509,18 @@ class FilesController(QObject):
 #: The largest coordinate a saved plot view may have: pyqtgraph's view arithmetic (widths,
 #: scale factors, pixel sizes) overflows to inf/nan well before the float range ends.
 VIEW_LIMIT = 1e100
+
+
+def loaded_text(problem: RegressionProblem) -> str:
+    """The status bar's word on data just loaded: how many points, from which file, which
+    columns (when the file has more than two), the rows skipped."""
+    reading = problem.reading
+    parts = [f"Loaded {problem.n:,} points from {os.path.basename(problem.source)}"]
+    if reading is not None and reading.n_columns > 2:
+        parts.append(reading.columns_text())
+    if reading is not None and reading.skipped:
+        parts.append(reading.skipped_text())
+    return "; ".join(parts)
 
 
 def _pair(value: object) -> bool:

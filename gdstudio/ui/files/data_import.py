@@ -1,14 +1,19 @@
 """Regression data from a CSV file: a preview with a column chooser, then a load off the GUI thread.
 
     File › Open data… / drop a file ──▶ preview_csv (the first lines; fast)
-        ──▶ CsvPreviewDialog: delimiter and header as detected, the first rows, x and y columns
+        ──▶ CsvPreviewDialog: delimiter and header as detected, the first rows, x and y columns,
+            "Skip rows that are not two numbers" (off unless ticked)
         ──▶ a Task: RegressionProblem.from_csv(path, x, y, progress=…) off the GUI thread,
             a QProgressDialog with Cancel (the core's progress callback returns False)
         ──▶ the problem goes to the controls; the regression runs on it.
 
 Any error (unreadable file, a bad cell at line 81 234, …) is shown in a dialog naming the file,
-the line and the reason; the current problem is left as it was. Nothing here blocks the event
-loop: dialogs are opened with ``open()`` and answered through signals.
+the line and the reason; the current problem is left as it was. A row that cannot be read (a
+:class:`~gdstudio.core.errors.BadRowError`) is told the same way, by a box that offers "Skip bad
+rows": the same columns are then loaded again without such rows, and the data's description
+says how many were left out and which lines. Nothing here blocks the event loop: the preview is
+opened with ``open()`` and answered through signals; the error boxes are
+:mod:`~gdstudio.ui.files.dialogs`' (tests answer them).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -35,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from gdstudio.core import InputError, RegressionProblem
 from gdstudio.core.data import CsvPreview, LoadCancelled, preview_csv
+from gdstudio.core.errors import BadRowError
 from gdstudio.ui.files import dialogs
 from gdstudio.ui.threads.tasks import Task, TaskContext
 
@@ -145,6 +152,14 @@ class CsvPreviewDialog(QDialog):
         form.addRow("y column", self.yCombo)
         layout.addLayout(form)
 
+        self.skipCheck = QCheckBox("Skip rows that are not two numbers")
+        self.skipCheck.setObjectName("csvSkipBadRowsCheck")
+        self.skipCheck.setToolTip(
+            "Leave out the rows that cannot be read (a text or empty cell, nan or inf, too many "
+            "or too few fields) instead of refusing the file; the data's description then says "
+            "how many were left out, and which lines")
+        layout.addWidget(self.skipCheck)
+
         self.problemLabel = QLabel()
         self.problemLabel.setObjectName("csvProblemLabel")
         self.problemLabel.setTextFormat(Qt.TextFormat.PlainText)  # it quotes the file's cells
@@ -168,6 +183,10 @@ class CsvPreviewDialog(QDialog):
         """The chosen (x, y) column indices."""
         return int(self.xCombo.currentData()), int(self.yCombo.currentData())
 
+    def skip_bad_rows(self) -> bool:
+        """Rows that cannot be read are to be left out (the box is ticked)."""
+        return self.skipCheck.isChecked()
+
     def _check(self, *_args: object) -> None:
         x, y = self.columns()
         numeric = self.preview.numeric_columns()
@@ -177,7 +196,7 @@ class CsvPreviewDialog(QDialog):
             problem = "Choose two different columns for x and y."
         elif x not in numeric or y not in numeric:
             problem = ("The first rows of a chosen column are not all numbers; loading will "
-                       "say which line is not.")
+                       "say which line is not (or leave such rows out, if told to skip them).")
         else:
             problem = ""
         self.problemLabel.setText(problem)
@@ -193,13 +212,15 @@ def _escape(text: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _read(path: str, x_column: int | str, y_column: int | str) -> Callable[[TaskContext], Any]:
+def _read(path: str, x_column: int | str, y_column: int | str,
+          skip_bad_rows: bool = False) -> Callable[[TaskContext], Any]:
     """The load's work (in its task's thread): the problem, or a message naming the file, the
     line and the reason (raised as :class:`InputError`)."""
 
     def work(context: TaskContext) -> RegressionProblem | None:
         try:
-            return RegressionProblem.from_csv(path, x_column, y_column, progress=context.report)
+            return RegressionProblem.from_csv(path, x_column, y_column, progress=context.report,
+                                              skip_bad_rows=skip_bad_rows)
         except LoadCancelled:
             return None
         except OSError as err:
@@ -214,7 +235,8 @@ class CsvImporter(QObject):
     """Open data: choose a file, preview it, load it in the background, hand the problem on.
 
     ``apply`` receives the loaded :class:`RegressionProblem` (on the GUI thread). ``finished``
-    tells how it ended: ``"loaded"``, ``"cancelled"`` or ``"failed"`` (with the message).
+    tells how it ended: ``"loaded"``, ``"cancelled"`` or ``"failed"`` (with the message), once
+    per open: a load refused for a bad row, then loaded again skipping such rows, ends once.
     """
 
     finished = Signal(str, str)  # outcome, message
@@ -227,10 +249,16 @@ class CsvImporter(QObject):
         self.progress: QProgressDialog | None = None
         self.task: Task | None = None
         self._folder = ""
+        #: The load under way: (path, x column, y column, skip bad rows).
+        self._request: tuple[str, int | str, int | str, bool] | None = None
+        #: A load refused for a bad row, whose message asks whether to skip such rows once
+        #: its task has ended (one task at a time).
+        self._offer: str | None = None
+        self._asking = False
 
     @property
     def busy(self) -> bool:
-        return self.dialog is not None or self.task is not None
+        return self.dialog is not None or self.task is not None or self._asking
 
     # --- steps -------------------------------------------------------------------------------
 
@@ -269,22 +297,26 @@ class CsvImporter(QObject):
         dialog = self.dialog
         self.dialog = None
         if dialog is not None:
-            self.load(dialog.preview.path, *dialog.columns())
+            self.load(dialog.preview.path, *dialog.columns(),
+                      skip_bad_rows=dialog.skip_bad_rows())
 
     @Slot()
     def _on_preview_rejected(self) -> None:
         self.dialog = None
         self.finished.emit("cancelled", "")
 
-    def load(self, path: str, x_column: int | str, y_column: int | str) -> Task | None:
+    def load(self, path: str, x_column: int | str, y_column: int | str, *,
+             skip_bad_rows: bool = False) -> Task | None:
         """Load columns ``x_column``, ``y_column`` (indices or names) of ``path`` in a task,
-        with a progress dialog."""
+        with a progress dialog; ``skip_bad_rows``: leave out the rows that cannot be read
+        (else such a row refuses the file, with an offer to load it again skipping them)."""
         if self.task is not None:
             return None
+        self._request = (path, x_column, y_column, skip_bad_rows)
         # Parsing holds Python's GIL for whole chunks; a short rest after each report hands it
         # to the GUI thread, which needs it for every paint and every click.
-        task = Task(_read(path, x_column, y_column), name="gdstudioCsvLoad", rest_s=GIL_REST_S,
-                    parent=self)
+        task = Task(_read(path, x_column, y_column, skip_bad_rows), name="gdstudioCsvLoad",
+                    rest_s=GIL_REST_S, parent=self)
         progress = QProgressDialog(f"Reading {os.path.basename(path)}…", "Cancel", 0, 1000,
                                    self._parent)
         progress.setObjectName("csvLoadProgress")
@@ -297,7 +329,7 @@ class CsvImporter(QObject):
         progress.canceled.connect(task.cancel)
         task.progressed.connect(self._on_progress)
         task.succeeded.connect(self._on_loaded)
-        task.failed.connect(lambda err: self._fail(str(err)))
+        task.failed.connect(self._on_failed)
         task.cancelled.connect(self._on_cancelled)
         task.finished.connect(self._on_task_finished)
         self.task, self.progress = task, progress
@@ -334,6 +366,29 @@ class CsvImporter(QObject):
         self._close_progress()
         self.finished.emit("cancelled", "")
 
+    @Slot(object)
+    def _on_failed(self, error: object) -> None:
+        request = self._request
+        if isinstance(error, BadRowError) and request is not None and not request[3]:
+            self._close_progress()
+            self._offer = str(error)  # asked once the task has ended (_on_task_finished)
+            return
+        self._fail(str(error))
+
+    def _offer_skip(self, message: str) -> None:
+        """A row could not be read: load the same columns again without such rows, or not."""
+        self._asking = True
+        try:
+            skip = dialogs.ask_skip_bad_rows(self._parent, "Could not open the data",
+                                             f"{message}\n\nThe current problem is unchanged.")
+        finally:
+            self._asking = False
+        request = self._request
+        if (skip and request is not None
+                and self.load(*request[:3], skip_bad_rows=True) is not None):
+            return
+        self.finished.emit("failed", message)
+
     @Slot(str)
     def _fail(self, message: str) -> None:
         self._close_progress()
@@ -346,6 +401,9 @@ class CsvImporter(QObject):
         task, self.task = self.task, None
         if task is not None:
             task.deleteLater()
+        offer, self._offer = self._offer, None
+        if offer is not None:
+            self._offer_skip(offer)
 
     def _close_progress(self) -> None:
         progress, self.progress = self.progress, None
@@ -360,6 +418,7 @@ class CsvImporter(QObject):
     def shutdown(self) -> None:
         """Cancel and wait for a load in progress (the window is closing)."""
         task, self.task = self.task, None
+        self._offer = None
         if task is not None:
             task.detach()  # the results still on their way go nowhere
             task.cancel()

@@ -30,6 +30,7 @@ __all__ = [
     "ask_save_path",
     "show_error",
     "show_warning",
+    "ask_skip_bad_rows",
     "ask_gif_options",
 ]
 
@@ -85,6 +86,30 @@ def show_error(parent: QWidget | None, title: str, text: str) -> None:
 def show_warning(parent: QWidget | None, title: str, text: str) -> None:
     """Something was done, with a caveat worth reading (plain text)."""
     _message(parent, QMessageBox.Icon.Information, title, text)
+
+
+def ask_skip_bad_rows(parent: QWidget | None, title: str, text: str) -> bool:
+    """A data file refused for a row that cannot be read (``text``, plain text, says which and
+    why): True to load it again leaving out every such row ("Skip bad rows"), False to leave
+    it (Cancel, Escape, or closing the box; the default, so that Enter drops no data)."""
+    box = QMessageBox(parent)
+    box.setObjectName("skipBadRowsBox")
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle(title)
+    box.setTextFormat(Qt.TextFormat.PlainText)  # it quotes the file's cells and its path
+    box.setText(text)
+    box.setInformativeText("Skip bad rows loads the file without the rows that are not two "
+                           "numbers (a text or empty cell, nan or inf, a row with too many or "
+                           "too few fields); how many were left out, and which lines, is said "
+                           "after the load.")
+    skip = box.addButton("Skip bad rows", QMessageBox.ButtonRole.AcceptRole)
+    skip.setObjectName("skipBadRowsButton")
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.setEscapeButton(cancel)
+    box.exec()
+    clicked = box.clickedButton()
+    return clicked is not None and box.buttonRole(clicked) == QMessageBox.ButtonRole.AcceptRole
 
 
 def ask_gif_options(parent: QWidget | None, epochs_run: int, width: int,

@@ -421,7 +421,10 @@ class SessionManager(QObject):
                 and problem.n > LAST_SETUP_MAX_POINTS:
             # Too large for the settings file: remember where it came from instead.
             ui["data_file"] = {"path": problem.source, "x_column": problem.x_name,
-                               "y_column": problem.y_name}
+                               "y_column": problem.y_name,
+                               # read again the way it was read: its bad rows left out
+                               "skip_bad_rows": problem.reading is not None
+                               and problem.reading.skip_bad_rows}
             config = config.with_(problem=RegressionProblem.synthetic())
         try:
             text = dumps_session(Session(config=config, history=None, ui=ui))
@@ -436,7 +439,7 @@ class SessionManager(QObject):
         """Show the setup remembered at the last close (quietly).
 
         Returns where the data comes from when it was too large to remember (``{"path",
-        "x_column", "y_column"}``: the caller reads it again), else None.
+        "x_column", "y_column", "skip_bad_rows"}``: the caller reads it again), else None.
 
         A remembered setup that cannot be read (another version, a damaged settings file) is
         ignored: the window opens on the source's example.

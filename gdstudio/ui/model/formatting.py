@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 import re
 
+from gdstudio.core.data import is_header_name
 from gdstudio.core.numbers import exact_text, json_number
 
 __all__ = [
     "number", "exact", "lr_text", "steps_per_second_text", "pretty_math", "SUPERSCRIPT",
+    "column_label", "COLUMN_LABEL_CHARS",
 ]
 
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -91,3 +93,18 @@ def pretty_math(text: str) -> str:
     out = _POWER.sub(lambda m: (m.group(1) or m.group(2)).translate(SUPERSCRIPT), out)
     out = _PRIMES.sub(lambda m: _PRIME_MARKS.get(len(m.group(1)), m.group(1)), out)
     return out.replace("*", "·").replace("sqrt(", "√(").replace("-", "−")
+
+
+#: The most characters of a column's name shown in a label (a header cell may hold 10⁶).
+COLUMN_LABEL_CHARS = 40
+
+
+def column_label(name: str, variable: str) -> str:
+    """A data column as labelled on screen: ``"hours (x)"`` where the file's header names it,
+    plain ``"x"`` where it does not (no header, the reader's "column 2", arrays or synthetic
+    data). Plain text: a view that renders markup must escape it."""
+    if not is_header_name(name) or name == variable:
+        return variable
+    if len(name) > COLUMN_LABEL_CHARS:
+        name = name[: COLUMN_LABEL_CHARS - 1] + "…"
+    return f"{name} ({variable})"

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from gdstudio.core import InputError, RegressionProblem, RunConfig
 from gdstudio.core.data import DEFAULT_SYNTHETIC
-from gdstudio.ui.model.formatting import number
+from gdstudio.ui.model.formatting import column_label, number
 from gdstudio.ui.panels.field_labels import error_label, field_error, note_label, show_error
 from gdstudio.ui.panels.optimizer_fields import RegressionOptions
 from gdstudio.ui.panels.widgets import IntegerSpinBox, ScientificSpinBox
@@ -239,9 +239,18 @@ class RegressionTab(QWidget):
         self._emit_edited()
 
     def _describe(self, problem: RegressionProblem) -> None:
+        """The data in a line (its columns named, when the file names them), then how the file
+        was read: which columns, when it has more than two; the rows skipped."""
         x, y = problem.x, problem.y
-        self.dataLabel.setText(
-            f"{problem.n:,} points · x from {number(float(x.min()), 4)} to "
-            f"{number(float(x.max()), 4)} · y from {number(float(y.min()), 4)} to "
+        lines = [
+            f"{problem.n:,} points · {column_label(problem.x_name, 'x')} from "
+            f"{number(float(x.min()), 4)} to {number(float(x.max()), 4)} · "
+            f"{column_label(problem.y_name, 'y')} from {number(float(y.min()), 4)} to "
             f"{number(float(y.max()), 4)}"
-        )
+        ]
+        reading = problem.reading
+        if reading is not None and reading.n_columns > 2:
+            lines.append(reading.columns_text())
+        if reading is not None and reading.skipped:
+            lines.append(reading.skipped_text()[:1].upper() + reading.skipped_text()[1:])
+        self.dataLabel.setText("\n".join(lines))  # (plain text: it quotes the file)

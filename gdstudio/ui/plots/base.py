@@ -253,4 +253,8 @@ class FollowingPlot(pg.PlotWidget):
         self.getPlotItem().setTitle(text, color=self._foreground, size="11pt")
 
     def _label(self, axis: str, text: str) -> None:
-        self.getPlotItem().setLabel(axis, text, color=self._foreground.name())
+        """An axis' name (HTML: text from a file must come escaped), in the axis' style (the
+        theme's text size stays)."""
+        style = dict(self.getPlotItem().getAxis(axis).labelStyle)
+        style["color"] = self._foreground.name()
+        self.getPlotItem().setLabel(axis, text, **style)

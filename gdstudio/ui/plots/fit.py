@@ -1,8 +1,10 @@
 """The regression plot (``fitPlot``): the data, the current line m·x + c and the least-squares
-line."""
+line. Its axes name the data's columns where the file's header does ("hours (x)"), escaped:
+pyqtgraph renders an axis label as HTML, and a column's name is the file's text."""
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
@@ -13,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from gdstudio.core import RegressionProblem
-from gdstudio.ui.model.formatting import number
+from gdstudio.ui.model.formatting import column_label, number
 from gdstudio.ui.model.run_data import RunData
 from gdstudio.ui.plots.base import (
     MAX_SCATTER,
@@ -65,6 +67,8 @@ class FitPlot(FollowingPlot):
     def set_problem(self, problem: RegressionProblem,
                     least_squares: tuple[float, float] | None) -> None:
         self._problem = problem
+        self._label("bottom", html.escape(column_label(problem.x_name, "x")))
+        self._label("left", html.escape(column_label(problem.y_name, "y")))
         x, y = problem.x, problem.y
         if x.shape[0] > MAX_SCATTER:  # an even, repeatable subsample: enough to see the cloud
             idx = np.linspace(0, x.shape[0] - 1, MAX_SCATTER).astype(np.int64)
