@@ -52,7 +52,8 @@ def test_learning_rate_race_equals_the_runs_made_one_by_one(window, qtbot):
     assert window.race_model.rowCount() == 5
     run_to_end(qtbot, window)
     for j, lane in enumerate(spec.lanes):
-        alone = run(RunConfig(problem=spec.config.problem, x0=7.0, lr=lane.lr, epochs=60))
+        alone = run(RunConfig(problem=spec.config.problem, x0=7.0, lr=lane.lr, epochs=60,
+                              tol=window.controls.tolSpin.value()))
         params, loss, grad = lane_rows(window, j)
         assert params.shape == alone.params.shape, lane
         np.testing.assert_allclose(params, alone.params, rtol=1e-13, atol=1e-13)
@@ -292,3 +293,28 @@ def test_a_race_exports_every_lane_and_epoch_as_csv_equal_to_the_runs_made_alone
         assert [r["grad"] for r in mine] == [repr(v) for v in alone.grad[:, 0].tolist()]
     assert len(rows) == sum(int(n) for n in window.model.race_data.lengths)
     assert f"to {path}" in window.statusBar().currentMessage()
+
+
+def test_one_default_tolerance_a_run_and_the_race_summary_agree_on_converged(window, qtbot):
+    """lr 0.1 on the source's example: the run stops "converged" at the first epoch with
+    |∇| ≤ 10⁻⁶ (the window's default tol), the epoch the race's summary counts for that lane."""
+    from gdstudio.core.race.lanes import DEFAULT_REPORT_TOL
+
+    c = window.controls
+    assert c.tolSpin.value() == DEFAULT_REPORT_TOL
+    c.epochsSpin.setValue(200)
+    c.lrSpin.setValue(0.1)
+    qtbot.waitUntil(lambda: window.controller.state == "ready")
+    qtbot.mouseClick(window.findChild(QAbstractButton, "runToEndButton"),
+                     Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.controller.state == "finished", timeout=20_000)
+    window.draw_now()
+    single = window.model.run
+    # the closed form: x_t − 2 = 5·0.8^t, |f′| = 10·0.8^t ≤ 1e-6 first at t = 73
+    first = next(t for t in range(200) if 10 * 0.8 ** t <= 1e-6)
+    assert single.status == "converged" and single.n - 1 == first
+    assert "Converged" in window.statusLabel.text()
+    start_race(qtbot, window, "lr", 5)
+    run_to_end(qtbot, window)
+    rows = {r["lr"]: r for r in summary(window)}
+    assert rows[0.1]["status"] == "converged" and rows[0.1]["to tol"] == first

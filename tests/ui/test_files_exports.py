@@ -41,6 +41,8 @@ def test_history_csv_and_json_equal_the_cli(win, qtbot, tmp_path, capsys, proble
         settle(qtbot, win)
         argv = ["run", "--problem", "regression", "--synthetic", "100", "--seed", "0",
                 "--lr", "1e-4", "--epochs", "200"]
+    # the window's default stop rule (|∇| ≤ 10⁻⁶) is not the CLI's (0): said, as a user would
+    argv += ["--tol", repr(win.controls.tolSpin.value())]
     run_to_end(qtbot, win)
     for fmt in ("csv", "json"):
         path = tmp_path / f"history.{fmt}"

@@ -86,6 +86,7 @@ def _fail_after(monkeypatch, cls: type, calls: int) -> None:
 def test_an_exception_in_the_worker_is_shown_and_reset_recovers(window, qtbot, monkeypatch,
                                                                 shown_dialogs, where):
     win, c = window, window.controls
+    c.tolSpin.setValue(0.0)  # a run that goes on to its epoch limit (no early stop at 10⁻⁶)
     c.epochsSpin.setValue(5_000)
     c.set_speed(1000)
     if where == "race":
@@ -160,6 +161,7 @@ def test_an_exception_in_a_slot_of_the_gui_is_reported_not_fatal(window, qtbot, 
 @pytest.mark.parametrize("epochs", [50, 2_000])
 def test_a_thousand_step_clicks_in_a_burst(window, qtbot, epochs):
     win = window
+    win.controls.tolSpin.setValue(0.0)  # every Step makes a row (no early stop at 10⁻⁶)
     win.controls.epochsSpin.setValue(epochs)
     _ready(qtbot, win, epochs=epochs)
     for _ in range(1_000):
@@ -191,6 +193,7 @@ def test_a_thousand_step_clicks_in_a_burst(window, qtbot, epochs):
 
 def test_play_pause_toggled_two_hundred_times(window, qtbot):
     win = window
+    win.controls.tolSpin.setValue(0.0)  # it plays on to the epoch limit (no early stop)
     win.controls.epochsSpin.setValue(100_000)
     win.controls.set_speed(1000)
     _ready(qtbot, win, epochs=100_000)
@@ -226,6 +229,7 @@ def test_play_pause_toggled_two_hundred_times(window, qtbot):
 def test_switching_problem_engine_and_device_while_playing(window, qtbot, monkeypatch):
     win, c = window, window.controls
     guard = PlotGuard(monkeypatch)
+    c.tolSpin.setValue(0.0)  # each run plays on until switched (no early stop at 10⁻⁶)
     c.epochsSpin.setValue(1_000_000)
     c.set_speed(500)
 
@@ -304,6 +308,7 @@ def test_a_cuda_device_that_is_not_there_is_refused_with_a_message(window, qtbot
 def test_closing_mid_run(qtbot, monkeypatch, what):
     win = _new_window(qtbot, monkeypatch)
     c = win.controls
+    c.tolSpin.setValue(0.0)  # runs that are still going when the window closes
     if what == "surface race":
         c.problemTabs.setCurrentIndex(SURFACE_TAB)
         c.raceSetup.set_rates([1e-5, 2e-5, 5e-5])  # creeping along Rosenbrock's valley

@@ -251,6 +251,7 @@ def test_close_while_playing_stops_the_thread(qtbot, monkeypatch):
     win = MainWindow()
     qtbot.addWidget(win)
     win.show()
+    win.controls.tolSpin.setValue(0.0)  # still going when the window closes (no early stop)
     win.controls.epochsSpin.setValue(5_000_000)
     win.controls.set_speed(0)  # as fast as possible
     qtbot.waitUntil(lambda: win.controller.state == "ready"

@@ -47,7 +47,7 @@ from gdstudio.core import (
 )
 from gdstudio.core.descent.config import MAX_EPOCHS, check_learning_rate
 from gdstudio.core.problems import FunctionPreset
-from gdstudio.core.race.lanes import Lane, RaceSpec
+from gdstudio.core.race.lanes import DEFAULT_REPORT_TOL, Lane, RaceSpec
 from gdstudio.ui.panels.engine_fields import EngineFields
 from gdstudio.ui.panels.field_labels import error_label, field_error, show_error
 from gdstudio.ui.panels.function_tab import DEFAULT_FUNCTION, FunctionTab
@@ -272,10 +272,11 @@ class ControlPanel(QWidget):
             self.regressionTab.regressionOptions.set_values(config)
 
     def reset_explore_fields(self) -> None:
-        """The first launch's values: one run, tol 0, torch.optim's hyper-parameters."""
+        """The first launch's values: one run, tol 10⁻⁶ (see :func:`make_tol_spin`),
+        torch.optim's hyper-parameters."""
         defaults = RunConfig()
         self.raceSetup.set_mode("single")
-        self.tolSpin.setValue(defaults.tol)
+        self.tolSpin.setValue(DEFAULT_REPORT_TOL)
         self.engineFields.show_hyper_parameters(defaults)
         self.regressionTab.regressionOptions.set_values(defaults)
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QWidget
 
+from gdstudio.core.race.lanes import DEFAULT_REPORT_TOL
 from gdstudio.ui.panels.field_labels import error_label
 from gdstudio.ui.panels.widgets import IntegerSpinBox, ScientificSpinBox
 
@@ -46,14 +47,21 @@ def _in_unit_interval(what: str):  # noqa: ANN202 - a validator for ScientificSp
 
 
 def make_tol_spin() -> ScientificSpinBox:
-    """The stop rule's tolerance: stop when |gradient| ≤ tol (0: run every epoch)."""
+    """The stop rule's tolerance: stop when |gradient| ≤ tol (0: run every epoch).
+
+    The window's default is 10⁻⁶, the tolerance a race's summary counts epochs to
+    (:data:`~gdstudio.core.race.lanes.DEFAULT_REPORT_TOL`): one default, so that a run that
+    gets there says "converged" in the status and in the race table alike. With 0, a converging
+    run stalls one rounding step from its minimum (r·f′(x) below the spacing of floats) and
+    ends at the epoch limit: the source's loop, and ``gdstudio run``'s default."""
     spin = ScientificSpinBox(minimum=0.0, maximum=1e12, what="tolerance")
     spin.setObjectName("tolSpin")
-    spin.setValue(0.0)
+    spin.setValue(DEFAULT_REPORT_TOL)
     spin.setSingleStep(1e-6)
-    spin.setToolTip("Stop when |gradient| ≤ tol (the run is then 'converged'); 0 runs every "
-                    "epoch. A race's summary counts the epochs each run needs to get there "
-                    "(10⁻⁶ when tol is 0).")
+    spin.setToolTip("Stop when |gradient| ≤ tol: the run is then 'converged'. 10⁻⁶ by default, "
+                    "the tolerance a race's summary counts epochs to; 0 runs every epoch (as "
+                    "the source's loop and gdstudio run do), and a converging run then stalls "
+                    "one rounding step from its minimum until the epoch limit.")
     return spin
 
 
