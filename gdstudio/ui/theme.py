@@ -198,12 +198,13 @@ def style_plot(widget: pg.PlotWidget, palette: QPalette | None = None,
         legend.setBrush(pg.mkBrush(fill))
         legend.setPen(pg.mkPen(QGuiApplication.palette().color(QPalette.ColorRole.Mid)
                                if palette is None else palette.color(QPalette.ColorRole.Mid)))
-        legend.setLabelTextSize(f"{LEGEND_POINTS * scale:g}pt")
+        sized = getattr(widget, "set_legend_points", None)  # larger text: fewer entries per
+        if callable(sized):  # row, and no larger than the plot can hold (see fit_legend)
+            sized(LEGEND_POINTS * scale, LEGEND_POINTS)
+        else:
+            legend.setLabelTextSize(f"{LEGEND_POINTS * scale:g}pt")
         for _sample, label in legend.items:
-            label.setText(label.text)  # the two calls above only store the new style
-        fit = getattr(widget, "fit_legend", None)  # larger text: fewer entries per row
-        if callable(fit):
-            fit()
+            label.setText(label.text)  # the calls above only store the new style
     for child in _scene_items(item):
         if isinstance(child, pg.TextItem) and (old is None or child.color == old):
             child.setColor(foreground)

@@ -8,7 +8,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -210,15 +217,28 @@ class RaceSummaryView(QTableView):
         self.selectionModel().currentRowChanged.connect(self._on_row_changed)
 
     def _select_first(self) -> None:
-        rows = self.model().rowCount()
-        # As tall as its rows (up to 8 of them), so the plots above keep the space.
-        shown = max(1, min(rows, 8))
-        height = (self.horizontalHeader().sizeHint().height()
-                  + shown * self.verticalHeader().defaultSectionSize() + 2 * self.frameWidth() + 2)
-        self.setMinimumHeight(min(height, 3 * self.verticalHeader().defaultSectionSize() + 30))
-        self.setMaximumHeight(height)
-        if rows:
+        self._fit_height()
+        if self.model().rowCount():
             self.selectRow(0)
+
+    def _fit_height(self) -> None:
+        """As tall as its rows (up to 8 of them), so the plots above keep the rest; a race of
+        up to five lanes (the source's learning rates) never hides one of them behind the
+        scroll bar, whatever the text size (the horizontal scroll bar, shown when the columns
+        are wider than the table, counted in)."""
+        rows = self.model().rowCount()
+        shown = max(1, min(rows, 8))
+        row = self.verticalHeader().defaultSectionSize()
+        height = (self.horizontalHeader().sizeHint().height() + shown * row
+                  + self.horizontalScrollBar().sizeHint().height() + 2 * self.frameWidth() + 2)
+        self.setMinimumHeight(height if rows <= 5 else min(height, 3 * row + 30))
+        self.setMaximumHeight(height)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # Large or Huge text: taller rows
+            self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+            self._fit_height()
 
     def selected_lane(self) -> int:
         index = self.selectionModel().currentIndex()

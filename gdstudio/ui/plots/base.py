@@ -181,17 +181,55 @@ class FollowingPlot(pg.PlotWidget):
         """Pick the marks' colours for a dark (or light) background; a plot whose marks read
         on both has nothing to do."""
 
+    #: The legend's text size the theme asks for, and the smallest it may shrink to (points;
+    #: None until the theme says: :func:`gdstudio.ui.theme.style_plot`).
+    _legend_points: float | None = None
+    _legend_smallest = 0.0
+    _legend_shown: float | None = None
+
+    def set_legend_points(self, points: float, smallest: float) -> None:
+        """The legend's text size (Large and Huge text: larger), and the size it may shrink to
+        where the plot cannot hold it (:meth:`fit_legend`)."""
+        self._legend_points = float(points)
+        self._legend_smallest = min(float(smallest), float(points))
+        self._legend_shown = None
+        self.fit_legend()
+
     def fit_legend(self) -> None:
-        """As many legend columns (up to :attr:`legend_columns`) as the plot's width holds:
-        a narrow window or huge text stacks the entries instead of cutting them off."""
+        """As many legend columns (up to :attr:`legend_columns`) as the plot's width holds, a
+        narrow window or huge text stacking the entries instead of cutting them off; and where
+        even one column would cover most of the plot (Huge text on a 1024×768 projector), the
+        legend's text smaller, down to the normal size: the legend never takes more than the
+        plot's width or 45 % of its height while a smaller text would do."""
         legend = self.legend
         room = self.vb.width() if self.vb.width() > 0 else float(self.width())
-        for columns in range(max(1, self.legend_columns), 0, -1):
-            if legend.columnCount != columns:
-                legend.setColumnCount(columns)
-            width = legend.layout.effectiveSizeHint(Qt.SizeHint.PreferredSize).width()
-            if width <= room - 16:
+        tall = self.vb.height() if self.vb.height() > 0 else float(self.height())
+        points = self._legend_points
+        while True:
+            if points is not None:
+                self._show_legend_points(points)
+            for columns in range(max(1, self.legend_columns), 0, -1):
+                if legend.columnCount != columns:
+                    legend.setColumnCount(columns)
+                hint = legend.layout.effectiveSizeHint(Qt.SizeHint.PreferredSize)
+                if hint.width() <= room - 16:
+                    break
+            fits = hint.width() <= room - 16 and hint.height() <= 0.45 * tall
+            if fits or points is None or points <= self._legend_smallest:
                 break
+            points = max(self._legend_smallest, round(points * 0.85, 1))
+        # pyqtgraph sizes a legend from its entries' current widths, which a larger text or
+        # fewer columns left stretched (a 1,130 px legend of short entries, centred off the
+        # plot's left edge): size it to what its entries need now.
+        legend.resize(hint)
+
+    def _show_legend_points(self, points: float) -> None:
+        if points == self._legend_shown:
+            return
+        self._legend_shown = points
+        self.legend.setLabelTextSize(f"{points:g}pt")
+        for _sample, label in self.legend.items:
+            label.setText(label.text)  # setLabelTextSize only stores the new style
 
     def set_stale(self, reason: str) -> None:
         """Dim what is drawn and say ``reason`` over it (the set-up cannot make a run: the
@@ -217,7 +255,7 @@ class FollowingPlot(pg.PlotWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        if getattr(self, "legend", None) is not None and self.legend_columns > 1:
+        if getattr(self, "legend", None) is not None:
             self.fit_legend()
         note = getattr(self, "staleNote", None)  # (pyqtgraph resizes while it is being built)
         if note is not None and not note.isHidden():
@@ -246,8 +284,24 @@ class FollowingPlot(pg.PlotWidget):
         raise NotImplementedError
 
     def _set_range(self, x: tuple[float, float], y: tuple[float, float], pad: float = 0.05) -> None:
-        self.vb.setRange(xRange=safe_range(*x, pad=pad), yRange=safe_range(*y, pad=pad),
-                         padding=0, update=True)
+        """Frame ``x`` × ``y`` (padded), with room above for the legend: what is framed is
+        drawn below it, never under it (the lr 1 line of a race at f(x₀), a loss curve's
+        start)."""
+        lo, hi = safe_range(*y, pad=pad)
+        room = self.legend_room()
+        if room > 0 and math.isfinite(hi - lo):
+            hi = min(VIEW_LIMIT, hi + (hi - lo) * room / (1.0 - room))
+        self.vb.setRange(xRange=safe_range(*x, pad=pad), yRange=(lo, hi), padding=0,
+                         update=True)
+
+    def legend_room(self) -> float:
+        """The fraction of the plot's height the legend takes at its top (0 without one);
+        at most half: a legend taller than that is for the person to move (drag it)."""
+        legend = getattr(self, "legend", None)
+        tall = self.vb.height()
+        if legend is None or not legend.isVisible() or not legend.items or tall <= 0:
+            return 0.0
+        return min(0.5, (legend.pos().y() + legend.geometry().height() + 4) / tall)
 
     def set_title(self, text: str) -> None:
         self.getPlotItem().setTitle(text, color=self._foreground, size="11pt")
