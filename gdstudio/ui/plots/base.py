@@ -1,7 +1,8 @@
 """What every plot shares: :class:`FollowingPlot` (a pyqtgraph plot that follows the run until
 the person pans or zooms, in the window's palette), the ranges it may show (always finite,
 clamped to ±``VIEW_LIMIT`` and to ``MAX_WIDEN`` base widths, so a diverging run cannot blow the
-view up to 10³⁰⁰), the colours of the epochs and which iterates to draw.
+view up to 10³⁰⁰), the colours of the epochs and the view's spans (which iterates a path
+draws is :mod:`gdstudio.ui.model.decimate`'s answer at that scale).
 
 Ranges are set by the plots, not by pyqtgraph's auto-range. The plots themselves:
 :mod:`~gdstudio.ui.plots.curve` (f(x)), :mod:`~gdstudio.ui.plots.fit` (regression),
@@ -21,14 +22,13 @@ import numpy as np
 import pyqtgraph as pg  # noqa: E402  (after PySide6 on purpose)
 
 # PySide6 first, so pyqtgraph binds to it (and not to another Qt binding it might find).
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPaintEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import QLabel, QWidget
 
 __all__ = [
     "EPOCH_BRUSHES",
     "EPOCH_LUT",
-    "MAX_MARKERS",
     "MAX_SCATTER",
     "MAX_WIDEN",
     "VIEW_LIMIT",
@@ -37,13 +37,11 @@ __all__ = [
     "finite_range",
     "nice_ceil",
     "safe_range",
-    "show_indices",
+    "view_spans",
 ]
 
 
 
-#: Iterates drawn as markers (and joined) on the curve: the first and last half of this many.
-MAX_MARKERS = 400
 #: Data points drawn in the fit plot's scatter (an even subsample beyond).
 MAX_SCATTER = 20_000
 #: No view range ever extends beyond ±VIEW_LIMIT.
@@ -99,12 +97,10 @@ def nice_ceil(value: float) -> float:
     return 10.0 ** (exponent + 1)  # pragma: no cover - rounding
 
 
-def show_indices(n: int, limit: int = MAX_MARKERS) -> np.ndarray | slice:
-    """Which of n iterates to draw: all, or the first and last limit/2."""
-    if n <= limit:
-        return slice(0, n)
-    half = limit // 2
-    return np.r_[0:half, n - half : n]
+def view_spans(vb: pg.ViewBox) -> tuple[float, float]:
+    """The width and height of what a view box shows (data units)."""
+    (x0, x1), (y0, y1) = vb.viewRange()
+    return float(x1) - float(x0), float(y1) - float(y0)
 
 
 class FollowingPlot(pg.PlotWidget):
@@ -129,6 +125,12 @@ class FollowingPlot(pg.PlotWidget):
         self.vb.disableAutoRange()
         self.vb.setLimits(xMin=-VIEW_LIMIT, xMax=VIEW_LIMIT, yMin=-VIEW_LIMIT, yMax=VIEW_LIMIT)
         self.vb.sigRangeChangedManually.connect(self._on_manual_range)
+        # Paths are thinned at the view's scale: after a pan or zoom by hand, thin them again
+        # (once the person pauses: not at every wheel step).
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(100)
+        self._redraw_timer.timeout.connect(self.redraw_path)
         font = QFont(self.font())
         for axis_name in ("left", "bottom"):
             axis = item.getAxis(axis_name)
@@ -270,6 +272,7 @@ class FollowingPlot(pg.PlotWidget):
             self.after_paint()
 
     def _on_manual_range(self, *_args: object) -> None:
+        self._redraw_timer.start()
         if self._follow:
             self._follow = False
             self.followChanged.emit(False)
@@ -279,6 +282,9 @@ class FollowingPlot(pg.PlotWidget):
         self._follow = True
         self.followChanged.emit(True)
         self.update_view()
+
+    def redraw_path(self) -> None:
+        """Draw the run's path again at the view's scale (plots that draw one override it)."""
 
     def update_view(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError

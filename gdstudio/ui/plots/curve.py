@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from gdstudio.core import FunctionProblem
+from gdstudio.ui.model.decimate import PathRows
 from gdstudio.ui.model.formatting import number
 from gdstudio.ui.model.run_data import RunData
 from gdstudio.ui.plots.base import (
@@ -23,7 +24,7 @@ from gdstudio.ui.plots.base import (
     FollowingPlot,
     clamp_around,
     finite_range,
-    show_indices,
+    view_spans,
 )
 
 __all__ = ["CurvePlot"]
@@ -44,6 +45,9 @@ class CurvePlot(FollowingPlot):
         self._problem: FunctionProblem | None = None
         self._base = (-10.0, 10.0)
         self._data: RunData | None = None
+        #: Which iterates the path draws (thinned at the view's scale, new rows only while
+        #: the run grows).
+        self._path_rows = PathRows()
         self._sampled_for: tuple[float, float] | None = None
 
         self.curve_item = pg.PlotDataItem(pen=pg.mkPen("#1e88e5", width=2.5), name="f(x)",
@@ -120,15 +124,7 @@ class CurvePlot(FollowingPlot):
             self.label_item.setText("")
             self.update_view()
             return
-        idx = show_indices(n)
-        xs = data.params[idx, 0]
-        ys = data.loss[idx]
-        self.path_item.setData(xs, ys)
-        epochs = data.epochs_at(idx)
-        # The run so far spans the whole colour map: the start dark, the newest bright.
-        scale = max(n - 1, 1)
-        lut_index = np.minimum((epochs * 255) // scale, 255).astype(np.intp)
-        self.points_item.setData(x=xs, y=ys, brush=EPOCH_BRUSHES[lut_index])
+        self._draw_path(data)
         x_t, f_t, g_t = float(data.params[-1, 0]), float(data.loss[-1]), float(data.grad[-1, 0])
         self.current_item.setData([x_t], [f_t])
         self.update_view()
@@ -152,6 +148,29 @@ class CurvePlot(FollowingPlot):
             left = False
         self.label_item.setAnchor((1.1 if left else -0.1, -0.1 if fy > 0.85 else 1.1))
         self.label_item.setPos(x_t, f_t)
+
+    def _draw_path(self, data: RunData) -> None:
+        """The iterates joined and marked: the rows the path's shape needs at the view's scale
+        (all of a short run), each marker in the colour of its own epoch."""
+        n = data.n
+        idx = self._rows(data)
+        xs = data.params[idx, 0]
+        ys = data.loss[idx]
+        self.path_item.setData(xs, ys)
+        epochs = data.epochs_at(idx)
+        # The run so far spans the whole colour map: the start dark, the newest bright.
+        scale = max(n - 1, 1)
+        lut_index = np.minimum((epochs * 255) // scale, 255).astype(np.intp)
+        self.points_item.setData(x=xs, y=ys, brush=EPOCH_BRUSHES[lut_index])
+
+    def _rows(self, data: RunData) -> np.ndarray:
+        """The rows of ``data`` the path draws."""
+        return self._path_rows.rows((data.params[:, 0], data.loss), view_spans(self.vb))
+
+    def redraw_path(self) -> None:
+        data = self._data
+        if data is not None and data.n and self._problem is not None and data.k == 1:
+            self._draw_path(data)
 
     def iterates(self) -> tuple[np.ndarray, np.ndarray]:
         """The iterates drawn (x, f(x)), for tests and automation."""
@@ -203,11 +222,11 @@ class CurvePlot(FollowingPlot):
         data = self._data
         ys_iter = np.empty(0)
         if data is not None and data.n and data.k == 1:
-            # running extremes (O(1)); the heights of the drawn iterates (≤ MAX_MARKERS)
+            # running extremes (O(1)); the heights of the drawn iterates (a few thousand)
             if math.isfinite(data.param_min[0]) and math.isfinite(data.param_max[0]):
                 lo, hi = min(lo, float(data.param_min[0])), max(hi, float(data.param_max[0]))
                 lo, hi = clamp_around(lo, hi, self._base)
-            idx = show_indices(data.n)
+            idx = self._rows(data)
             xs = data.params[idx, 0]
             inside = np.isfinite(xs) & (xs >= lo) & (xs <= hi)
             ys_iter = data.loss[idx][inside]

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QWidget
 
 from gdstudio.core import FunctionProblem, RegressionProblem
 from gdstudio.ui.model.contours import contour_levels, contour_segments, log_surface
+from gdstudio.ui.model.decimate import PathRows
 from gdstudio.ui.model.formatting import number, pretty_math
 from gdstudio.ui.model.run_data import RunData
 from gdstudio.ui.plots.base import (
@@ -38,7 +39,7 @@ from gdstudio.ui.plots.base import (
     VIEW_LIMIT,
     FollowingPlot,
     clamp_around,
-    show_indices,
+    view_spans,
 )
 from gdstudio.ui.plots.race_layers import LanePaths
 from gdstudio.ui.plots.readouts import PlotPointer
@@ -205,6 +206,9 @@ class LandscapePlot(FollowingPlot):
         self._data: RunData | None = None
         self._sampled: tuple[tuple[float, float], tuple[float, float]] | None = None
         self._lane_box: tuple[float, float, float, float] | None = None
+        #: Which iterates the path draws (thinned at the view's scale, new rows only while
+        #: the run grows).
+        self._path_rows = PathRows()
         self.cmap = pg.ColorMap(np.linspace(0.0, 1.0, len(LANDSCAPE_COLOURS)),
                                 [pg.mkColor(c) for c in LANDSCAPE_COLOURS])
         self.image_item = pg.ImageItem(axisOrder="col-major")
@@ -336,17 +340,7 @@ class LandscapePlot(FollowingPlot):
             self.update_view()
             return
         if single:
-            idx = show_indices(n)
-            pts = self.view_points(data.params[idx])
-            self.path_item.setData(pts[:, 0], pts[:, 1])
-            scale = max(n - 1, 1)
-            lut = np.minimum((data.epochs_at(idx) * 255) // scale, 255).astype(np.intp)
-            self.points_item.setData(x=pts[:, 0], y=pts[:, 1], brush=EPOCH_BRUSHES[lut])
-            cur = pts[-1]
-            if np.isfinite(cur).all():
-                self.current_item.setData([float(cur[0])], [float(cur[1])])
-            else:
-                self.current_item.setData([], [])
+            self._draw_path(data)
         self.update_view()
         a, b = (float(v) for v in data.params[-1])
         names = data.param_names
@@ -354,6 +348,28 @@ class LandscapePlot(FollowingPlot):
                                 f"{names[1]} = {number(b, 5)}")
         (x_lo, x_hi), (y_lo, y_hi) = self.vb.viewRange()
         self.label_item.setPos(x_hi, y_lo)
+
+    def _draw_path(self, data: RunData) -> None:
+        """The trajectory in map coordinates: the rows its shape needs at the view's scale
+        (all of a short run), each marker in the colour of its own epoch; the current point."""
+        pts = self.view_points(data.params)
+        idx = self._path_rows.rows((pts[:, 0], pts[:, 1]), view_spans(self.vb))
+        shown = pts[idx]
+        self.path_item.setData(shown[:, 0], shown[:, 1])
+        scale = max(data.n - 1, 1)
+        lut = np.minimum((data.epochs_at(idx) * 255) // scale, 255).astype(np.intp)
+        self.points_item.setData(x=shown[:, 0], y=shown[:, 1], brush=EPOCH_BRUSHES[lut])
+        cur = pts[-1]
+        if np.isfinite(cur).all():
+            self.current_item.setData([float(cur[0])], [float(cur[1])])
+        else:
+            self.current_item.setData([], [])
+
+    def redraw_path(self) -> None:
+        data = self._data
+        if data is not None and data.n and data.k == 2 and self._landscape is not None \
+                and not self.lanes.active:
+            self._draw_path(data)
 
     def trajectory(self) -> tuple[np.ndarray, np.ndarray]:
         """The single run's points drawn (map coordinates), for tests and automation."""

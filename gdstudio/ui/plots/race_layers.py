@@ -20,24 +20,16 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pyqtgraph as pg
 
+from gdstudio.ui.model.decimate import PathRows
 from gdstudio.ui.model.envelope import PeakEnvelope
 from gdstudio.ui.model.race_data import RaceData
+from gdstudio.ui.plots.base import view_spans
 
-__all__ = ["LanePaths", "LossLanes", "FitLanes", "MAX_LANE_POINTS", "shown_rows"]
+__all__ = ["LanePaths", "LossLanes", "FitLanes"]
 
-#: Iterates drawn per lane on a path: the first and last half of this many.
-MAX_LANE_POINTS = 2000
 #: Above this many points a path is a line only: markers on thousands of points cost a scatter
 #: plot each frame and show nothing a line does not.
 MAX_SYMBOLS = 300
-
-
-def shown_rows(n: int, limit: int = MAX_LANE_POINTS) -> np.ndarray | slice:
-    """Which of a lane's n rows a path draws: all, or the first and last limit/2."""
-    if n <= limit:
-        return slice(0, n)
-    half = limit // 2
-    return np.r_[0:half, n - half : n]
 
 
 class LanePaths:
@@ -54,6 +46,7 @@ class LanePaths:
         self.markers: list[pg.PlotDataItem] = []
         self._symbols: list[bool] = []
         self._shadows: list[pg.PlotDataItem] = []
+        self._rows: list[PathRows] = []  # which points each lane's path draws
         self.labels: list[str] = []
 
     @property
@@ -86,17 +79,21 @@ class LanePaths:
             self.paths.append(path)
             self.markers.append(marker)
             self._symbols.append(True)
+            self._rows.append(PathRows())
 
     def clear(self) -> None:
         for item in (*self.paths, *self.markers, *self._shadows):
             self.plot.removeItem(item)
         self.paths, self.markers, self._shadows, self.labels = [], [], [], []
-        self._symbols = []
+        self._symbols, self._rows = [], []
 
     def set_lane(self, j: int, xs: np.ndarray, ys: np.ndarray) -> None:
-        """Lane ``j``'s path up to the epoch shown; its marker on the last point."""
-        idx = shown_rows(len(xs))
-        px, py = np.asarray(xs)[idx], np.asarray(ys)[idx]
+        """Lane ``j``'s path up to the epoch shown (every row of it, in the plot's coordinates:
+        the points its shape needs at the view's scale are drawn); its marker on the last
+        point."""
+        xs, ys = np.asarray(xs), np.asarray(ys)
+        idx = self._rows[j].rows((xs, ys), view_spans(self.plot.getViewBox()))
+        px, py = xs[idx], ys[idx]
         symbols = len(px) <= MAX_SYMBOLS
         if symbols != self._symbols[j]:
             self.paths[j].setSymbol("o" if symbols else None)

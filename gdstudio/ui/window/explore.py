@@ -30,7 +30,7 @@ from gdstudio.ui.host import ExploreHost
 from gdstudio.ui.model.formatting import number
 from gdstudio.ui.panels.widgets import set_progress
 from gdstudio.ui.plots.landscape import LandscapePlot, regression_landscape, surface_landscape
-from gdstudio.ui.plots.race_layers import FitLanes, LanePaths, LossLanes, shown_rows
+from gdstudio.ui.plots.race_layers import FitLanes, LanePaths, LossLanes
 from gdstudio.ui.plots.readouts import PlotPointer
 from gdstudio.ui.theme import run_colors
 
@@ -211,9 +211,8 @@ class Explorer(QObject):
             if plot.lanes.active and plot.isVisible():
                 plot.set_lane_box(race.param_min, race.param_max)
                 for j in range(race.K):
-                    params = race.lane_params(j, at)
-                    # what is drawn (≤ MAX_LANE_POINTS, the last included), then mapped
-                    pts = plot.view_points(params[shown_rows(len(params))])
+                    # every row, mapped: the lane thins its path in the map's coordinates
+                    pts = plot.view_points(race.lane_params(j, at))
                     plot.lanes.set_lane(j, pts[:, 0], pts[:, 1])
                 plot.update_view()
         if self.fit_lanes.active:
