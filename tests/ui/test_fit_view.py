@@ -25,6 +25,8 @@ def test_fit_view_on_exp_frames_the_start_and_the_end_of_the_run(window, qtbot):
     plot = window.curve_plot
     plot.fit_view()
     (x_lo, x_hi), (y_lo, y_hi) = plot.vb.viewRange()
+    # what is framed lies below the legend: its share of the height is room above the data
+    y_hi = y_lo + (y_hi - y_lo) * (1 - plot.legend_room())
     data = window.model.run
     xs, fs = data.params[: data.n, 0], data.loss[: data.n]
     assert x_lo <= xs.min() and xs.max() <= x_hi
@@ -39,6 +41,7 @@ def test_fit_view_on_the_source_example_still_shows_the_whole_parabola(window, q
     plot = window.curve_plot
     plot.fit_view()
     (x_lo, x_hi), (y_lo, y_hi) = plot.vb.viewRange()
+    y_hi = y_lo + (y_hi - y_lo) * (1 - plot.legend_room())
     data = window.model.run
     assert x_lo <= 2 and 7 <= x_hi
     cx, cy = plot.curve_item.getData()
@@ -47,3 +50,20 @@ def test_fit_view_on_the_source_example_still_shows_the_whole_parabola(window, q
     shown = (cx >= lo) & (cx <= hi)
     assert cy[shown].max() <= y_hi + 1e-9  # the curve over the whole range framed fits in it
     assert data.loss[: data.n].max() <= y_hi
+
+
+def test_what_is_framed_is_drawn_below_the_legend_not_under_it(window, qtbot):
+    _run_to_end(qtbot, window)
+    for plot in (window.curve_plot, window.loss_plot):
+        plot.fit_view()
+        room = plot.legend_room()
+        if not plot.legend.items or not plot.legend.isVisible():
+            assert room == 0
+            continue
+        assert 0 < room <= 0.5
+        (_x, (y_lo, y_hi)) = plot.vb.viewRange()
+        legend_bottom = plot.legend.pos().y() + plot.legend.geometry().height()
+        # the legend's bottom edge, in data units: every value framed lies below it
+        edge = y_hi - (y_hi - y_lo) * legend_bottom / plot.vb.height()
+        data = window.model.run
+        assert data.loss[: data.n].max() <= edge + 1e-9, plot.objectName()

@@ -23,7 +23,7 @@ import pyqtgraph as pg  # noqa: E402  (after PySide6 on purpose)
 
 # PySide6 first, so pyqtgraph binds to it (and not to another Qt binding it might find).
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QPaintEvent, QPalette, QResizeEvent
+from PySide6.QtGui import QCloseEvent, QColor, QFont, QPaintEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import QLabel, QWidget
 
 __all__ = [
@@ -270,6 +270,14 @@ class FollowingPlot(pg.PlotWidget):
         self.paint_ms = 1000.0 * (time.perf_counter() - began)
         if self.after_paint is not None:
             self.after_paint()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closed (pyqtgraph's ``close()`` has just emptied the plot): no timer of the plot
+        may fire on the emptied items before the plot is deleted (a debounced re-sample of a
+        landscape's colour bar did, after a test closed the plot)."""
+        for timer in self.findChildren(QTimer):
+            timer.stop()
+        super().closeEvent(event)
 
     def _on_manual_range(self, *_args: object) -> None:
         self._redraw_timer.start()
