@@ -190,3 +190,16 @@ def test_the_data_and_both_lines_stand_out_from_the_plot_in_either_theme(win, qt
              "current line": plot.fit_item.opts["pen"].color()}
     for name, colour in marks.items():
         assert _contrast(colour, background) >= 3.0, (theme, name, colour.name())
+
+
+@pytest.mark.parametrize("size", ["textNormal", "textHuge"])
+def test_the_progress_bar_holds_its_text_at_every_text_size(win, qtbot, size):
+    win.resize(1024, 768)
+    win.action(size).trigger()
+    win.controls.epochsSpin.setValue(1_000_000)
+    qtbot.waitUntil(lambda: win.progress_bar.maximum() == 1_000_000)
+    qtbot.waitUntil(lambda: win.progress_bar.width() >= win.progress_bar.sizeHint().width())
+    bar = win.progress_bar
+    text = bar.format().replace("%v", "1000000").replace("%m", "1000000")
+    assert bar.width() >= bar.fontMetrics().horizontalAdvance(text) + bar.fontMetrics().height()
+    assert bar.geometry().right() <= win.statusBar().width()  # on screen, not pushed off

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal, SignalInstance
+from PySide6.QtCore import QSize, Qt, Signal, SignalInstance
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -29,7 +29,30 @@ from PySide6.QtWidgets import (
 from gdstudio.ui.model.formatting import lr_text
 
 __all__ = ["ScientificSpinBox", "IntegerSpinBox", "LogSlider", "MessageBar", "log_grid",
-           "NICE_MANTISSAS", "set_progress"]
+           "NICE_MANTISSAS", "set_progress", "EpochProgressBar"]
+
+
+class EpochProgressBar(QProgressBar):
+    """"n / N epochs": at least as wide as its text at N (whatever the text size: Huge text
+    wrapped it into two cut lines in a fixed 160–220 px)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFormat("%v / %m epochs")
+
+    def _text_width(self) -> int:
+        widest = f"{self.maximum():,}".replace(",", "")
+        text = self.format().replace("%v", widest).replace("%m", widest)
+        metrics = self.fontMetrics()
+        return metrics.horizontalAdvance(text) + 2 * metrics.height()
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(max(hint.width(), self._text_width()), hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(max(hint.width(), self._text_width()), hint.height())
 
 
 def set_progress(bar: QProgressBar, value: int, maximum: int) -> None:
@@ -44,12 +67,15 @@ def set_progress(bar: QProgressBar, value: int, maximum: int) -> None:
     value = max(0, min(int(value), maximum))
     if bar.maximum() == maximum and bar.value() == value:
         return
+    wider = bar.maximum() != maximum
     bar.setUpdatesEnabled(False)
     try:
         bar.setRange(0, maximum)
         bar.setValue(value)
     finally:
         bar.setUpdatesEnabled(True)  # (schedules an update)
+    if wider:
+        bar.updateGeometry()  # (its text's width follows the maximum)
 
 
 #: Values per decade on logarithmic grids. They include the source's learning rates

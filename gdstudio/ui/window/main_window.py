@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
-    QProgressBar,
     QScrollArea,
     QSplitter,
     QStackedWidget,
@@ -61,7 +60,7 @@ from gdstudio.ui.panels.history import HistoryModel, HistoryView
 from gdstudio.ui.panels.lesson import LessonPanel
 from gdstudio.ui.panels.race_summary import RaceSummaryModel, RaceSummaryView
 from gdstudio.ui.panels.scrubber import HistoryScrubber
-from gdstudio.ui.panels.widgets import MessageBar, set_progress
+from gdstudio.ui.panels.widgets import EpochProgressBar, MessageBar, set_progress
 from gdstudio.ui.plots.curve import CurvePlot
 from gdstudio.ui.plots.fit import FitPlot
 from gdstudio.ui.plots.landscape import LandscapePlot
@@ -361,11 +360,8 @@ class MainWindow(QMainWindow):
         self.statusLabel.setTextFormat(Qt.TextFormat.PlainText)
         self.statusLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusLabel.setToolTip("The run: epoch, parameters, loss and how it ended")
-        self.progress_bar = QProgressBar()
+        self.progress_bar = EpochProgressBar()
         self.progress_bar.setObjectName("progressBar")
-        self.progress_bar.setMaximumWidth(220)
-        self.progress_bar.setMinimumWidth(160)
-        self.progress_bar.setFormat("%v / %m epochs")
         self.progress_bar.setToolTip("Epochs run of those planned")
         status.addWidget(self.statusLabel, 1)
         status.addPermanentWidget(self.progress_bar)
