@@ -106,7 +106,8 @@ def test_a_sessions_optimizer_decides_too(capsys, tmp_path):
 ALWAYS = {"--session", "--problem", "--expr", "--preset", "--x0", "--m0", "--c0", "--data",
           "--synthetic", "--lr", "--epochs", "--engine", "--dtype", "--optimizer",
           "--tol", "--scale-x", "--batch-size", "--stop-on-cycle", "--format", "--help",
-          "--explain"}  # (--explain: its own checks, e.g. it prints text: no --format)
+          "--explain", "--per-epoch"}  # (their own checks: --explain prints text, no --format;
+# --per-epoch needs a race and --format csv: tests/core/test_cli.py)
 
 
 def test_every_option_is_either_general_or_checked():
