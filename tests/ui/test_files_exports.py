@@ -328,3 +328,38 @@ def test_png_size_makes_plots_and_the_window_larger_and_is_kept(win, qtbot, tmp_
     assert win.files.png_scale == 2
     again = new_window(qtbot, monkeypatch)
     assert again.action("pngScale2").isChecked()  # kept between launches
+
+
+def test_code_is_written_off_the_gui_thread_and_the_window_stays_live(win, qtbot,
+                                                                     monkeypatch):
+    """A long script (SymPy printing a large typed f: seconds) never freezes the window: it
+    is written by a file task, the GUI thread's timers tick meanwhile."""
+    import threading
+    import time
+
+    from gdstudio.core import codegen
+
+    real = codegen.numpy_script
+    threads: list[threading.Thread] = []
+
+    def slow(config, **kw):  # noqa: ANN001, ANN202
+        threads.append(threading.current_thread())
+        time.sleep(0.6)
+        return real(config, **kw)
+
+    monkeypatch.setattr(codegen, "numpy_script", slow)
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(20)
+    try:
+        assert win.files.copy_script("numpy")
+    finally:
+        timer.stop()
+    assert threads and threads[0] is not threading.main_thread()
+    assert len(ticks) >= 10  # the GUI thread ran its event loop while the script was written
+    text = QGuiApplication.clipboard().text()
+    assert text == real(win.model.run.config, lr_changes=[])
+    from PySide6.QtWidgets import QApplication
+
+    assert win.isEnabled() and QApplication.activeModalWidget() is None

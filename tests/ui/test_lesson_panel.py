@@ -232,3 +232,29 @@ def test_a_lessons_text_is_shown_as_its_characters_never_as_markup(qtbot, window
         assert label.textFormat() == Qt.TextFormat.PlainText
     assert panel.stepTitle.text() == "<img src='/dev/zero'>"
     assert panel.questionLabel.text() == "<i>what</i> <img src=x>?"
+
+
+def test_keys_typed_into_the_answer_stay_in_it_and_enter_checks(qtbot, window):
+    """The window's one-key shortcuts (E run to end, N and → step, Space play, L log scale)
+    are the answer field's letters while it is being edited: "1e-1" must not run the lesson's
+    set-up to the end."""
+    from PySide6.QtWidgets import QApplication
+
+    assert window.lessons.open("first-example")
+    settle(qtbot, window)
+    edit = window.lesson_panel.answerEdit
+    edit.setFocus()
+    qtbot.waitUntil(edit.hasFocus)
+    rows, state = window.run_data.n, window.controller.state
+    log = window.action("logScale").isChecked()
+    qtbot.keyClicks(edit, "2e0 n l")
+    qtbot.keyClick(edit, Qt.Key.Key_Right)
+    assert edit.text() == "2e0 n l"
+    assert window.run_data.n == rows and window.controller.state == state  # nothing ran
+    assert window.action("logScale").isChecked() == log
+    edit.clear()
+    qtbot.keyClicks(edit, "2")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)  # Enter checks the answer
+    qtbot.waitUntil(lambda: window.lessons.state.attempt() is not None, timeout=20_000)
+    assert window.lessons.state.attempt().right
+    assert QApplication.focusWidget() is not None

@@ -27,8 +27,8 @@ class Cancelled(Exception):
 
 
 def run_with_progress(parent: QWidget, title: str, text: str,
-                      work: Callable[[TaskContext], Any], *, small: bool = False
-                      ) -> tuple[str, Any]:
+                      work: Callable[[TaskContext], Any], *, small: bool = False,
+                      show_after_ms: int = 0) -> tuple[str, Any]:
     """``("done", result)``, ``("failed", error)`` or ``("cancelled", None)``."""
     if small:
         try:
@@ -44,7 +44,9 @@ def run_with_progress(parent: QWidget, title: str, text: str,
     progress.setObjectName("fileProgress")
     progress.setWindowTitle(title)
     progress.setWindowModality(Qt.WindowModality.WindowModal)
-    progress.setMinimumDuration(0)
+    # At once, or (``show_after_ms``) only when the work takes longer than that (the dialog's
+    # own timer): a short script copied to the clipboard does not flash a dialog.
+    progress.setMinimumDuration(show_after_ms)
     progress.setAutoClose(False)
     progress.setAutoReset(False)
     progress.canceled.connect(task.cancel)
@@ -53,7 +55,8 @@ def run_with_progress(parent: QWidget, title: str, text: str,
         ("cancelled", None) if isinstance(err, Cancelled) else ("failed", err)))
     task.cancelled.connect(lambda: outcome.append(("cancelled", None)))
     task.finished.connect(loop.quit)
-    progress.show()
+    if show_after_ms <= 0:
+        progress.show()
     task.start()
     if not outcome:
         loop.exec()

@@ -17,6 +17,7 @@ from PySide6.QtGui import QGuiApplication
 from gdstudio.core import InputError, RunConfig
 from gdstudio.core.io.atomic import write_atomic
 from gdstudio.ui.files import dialogs
+from gdstudio.ui.files.background import Cancelled, run_with_progress
 
 if TYPE_CHECKING:  # pragma: no cover
     from gdstudio.ui.host import FilesHost
@@ -36,7 +37,12 @@ def _current(host: FilesHost) -> tuple[RunConfig | None, list[tuple[int, float]]
 
 
 def script_for(host: FilesHost, backend: str) -> str:
-    """The script for the run shown; raises InputError (CodegenError) when it cannot be made."""
+    """The script for the run shown; raises InputError (CodegenError) when it cannot be made.
+
+    Written off the GUI thread (a file task, with a progress dialog and Cancel past a glance):
+    a long typed expression's script takes seconds of SymPy printing (an 80-factor product
+    1.6 s), and the window must not freeze meanwhile. Raises :class:`Cancelled` when the
+    person cancels."""
     from gdstudio.core.codegen import numpy_script, torch_script
 
     if backend not in BACKENDS:
@@ -45,7 +51,15 @@ def script_for(host: FilesHost, backend: str) -> str:
     if config is None:
         raise InputError("there is no valid setup to export: fix the input shown in red first")
     make = torch_script if backend == "torch" else numpy_script
-    return make(config, lr_changes=changes)
+    outcome, result = run_with_progress(
+        host.main_window(), f"{BACKENDS[backend]} code",
+        f"Writing the {BACKENDS[backend]} script…",
+        lambda _context: make(config, lr_changes=changes), show_after_ms=300)
+    if outcome == "cancelled":
+        raise Cancelled
+    if outcome == "failed":
+        raise result
+    return str(result)
 
 
 def _report(host: FilesHost, backend: str, err: Exception) -> None:
@@ -59,6 +73,9 @@ def copy_script(host: FilesHost, backend: str) -> bool:
         text = script_for(host, backend)
     except InputError as err:
         _report(host, backend, err)
+        return False
+    except Cancelled:
+        host.show_status("Not copied: cancelled")
         return False
     QGuiApplication.clipboard().setText(text)
     host.show_status(
@@ -86,6 +103,9 @@ def save_script(host: FilesHost, backend: str, path: str | None = None) -> str:
         text = script_for(host, backend)
     except InputError as err:
         _report(host, backend, err)
+        return ""
+    except Cancelled:
+        host.show_status("Not saved: cancelled")
         return ""
     if path is None:
         path = dialogs.ask_save_path(host.main_window(), f"Save as {BACKENDS[backend]} script",
