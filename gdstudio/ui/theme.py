@@ -184,6 +184,9 @@ def style_plot(widget: pg.PlotWidget, palette: QPalette | None = None,
             axis.setLabel(axis.labelText, axis.labelUnits or None, axis.labelUnitPrefix or None,
                           **style)
     title = item.titleLabel
+    titled = getattr(widget, "set_title_points", None)  # (for a title set later, too)
+    if callable(titled):
+        titled(TITLE_POINTS * scale)
     if title.isVisible() and title.text:
         points = TITLE_POINTS * scale
         height = max(30, int(2.2 * points))

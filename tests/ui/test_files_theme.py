@@ -86,6 +86,13 @@ def test_text_size_scales_the_application_and_the_plots(win, qtbot):
     tick_font = win.loss_plot.getPlotItem().getAxis("left").style["tickFont"]
     assert tick_font.pointSizeF() == pytest.approx(base * 1.7)
     assert win.loss_plot.getPlotItem().titleLabel.opts["size"] == f"{11 * 1.7:g}pt"
+    # a title set afterwards (a landscape's, as its problem arrives) keeps the size
+    win.loss_plot.set_title("Loss per epoch, again")
+    assert win.loss_plot.getPlotItem().titleLabel.opts["size"] == f"{11 * 1.7:g}pt"
+    win.controls.problemTabs.setCurrentIndex(1)  # a regression: its MSE landscape appears
+    qtbot.waitUntil(lambda: win.landscape_shown() is not None
+                    and "MSE" in win.landscape_plot.getPlotItem().titleLabel.text)
+    assert win.landscape_plot.getPlotItem().titleLabel.opts["size"] == f"{11 * 1.7:g}pt"
     win.action("textNormal").trigger()
     assert QApplication.font().pointSizeF() == pytest.approx(base)
     assert win.controls.expressionEdit.font().pointSizeF() == pytest.approx(mono)

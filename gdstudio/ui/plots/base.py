@@ -317,8 +317,21 @@ class FollowingPlot(pg.PlotWidget):
             return 0.0
         return min(0.5, (legend.pos().y() + legend.geometry().height() + 4) / tall)
 
+    #: The title's text size (points): the theme's (:meth:`set_title_points`).
+    _title_points = 11.0
+
     def set_title(self, text: str) -> None:
-        self.getPlotItem().setTitle(text, color=self._foreground, size="11pt")
+        """A new title, in the theme's size (Large and Huge text: larger; a landscape's title,
+        set as its problem arrives after the theme styled the plot, stayed 11 pt at Huge)."""
+        item = self.getPlotItem()
+        item.setTitle(text, color=self._foreground, size=f"{self._title_points:g}pt")
+        if self._title_points != 11.0:  # pyqtgraph's title row is 30 px: room for this size
+            height = max(30, int(2.2 * self._title_points))
+            item.layout.setRowFixedHeight(0, height)
+            item.titleLabel.setMaximumHeight(height)
+
+    def set_title_points(self, points: float) -> None:
+        self._title_points = float(points)
 
     def _label(self, axis: str, text: str) -> None:
         """An axis' name (HTML: text from a file must come escaped), in the axis' style (the
