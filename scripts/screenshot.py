@@ -96,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
             window.step()
             wait_until(lambda i=i: window.run_data.n == i + 2)
     # Let the last batch reach the plots, then one more frame for the table and status.
+    # the analysis is worked out off the GUI thread (SymPy): the picture shows it, not "Working
+    # out the derivative…"
+    wait_until(lambda: "Working out" not in window.analysis.text(), timeout=120)
     wait_until(lambda: not window.frames.pending)
     window.draw_now()
     app.processEvents()
