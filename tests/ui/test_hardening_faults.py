@@ -25,7 +25,12 @@ from PySide6.QtWidgets import QApplication
 
 from gdstudio.core import Descent, FunctionProblem, RunConfig
 from gdstudio.core.race import Race
-from gdstudio.ui.panels.control_panel import FUNCTION_TAB, REGRESSION_TAB, SURFACE_TAB
+from gdstudio.ui.panels.control_panel import (
+    FUNCTION_TAB,
+    MAX_WINDOW_EPOCHS,
+    REGRESSION_TAB,
+    SURFACE_TAB,
+)
 from gdstudio.ui.threads import registry
 from gdstudio.ui.window.main_window import MainWindow
 
@@ -243,7 +248,10 @@ def test_switching_problem_engine_and_device_while_playing(window, qtbot, monkey
     play()
     for tab in (REGRESSION_TAB, SURFACE_TAB, FUNCTION_TAB):
         c.problemTabs.setCurrentIndex(tab)  # a new run of the new problem, at epoch 0
-        _ready(qtbot, win)
+        # Each problem tab keeps its own epochs (the regression's 50 last 0.1 s at this speed,
+        # over before a poll under load sees it playing): this run too plays on until switched.
+        c.epochsSpin.setValue(1_000_000)
+        _ready(qtbot, win, epochs=1_000_000)
         assert win.run_data.n == 1
         play()
     c.engineCombo.setCurrentIndex(c.engineCombo.findData("torch"))
@@ -314,7 +322,9 @@ def test_closing_mid_run(qtbot, monkeypatch, what):
         c.raceSetup.set_rates([1e-5, 2e-5, 5e-5])  # creeping along Rosenbrock's valley
     if what != "run to end":
         c.raceSetup.set_mode("lr")
-    c.epochsSpin.setValue(1_000_000 if what == "run to end" else 200_000)
+    # long enough to be going when the poll sees it, even on a loaded machine (1 000 000 plain
+    # epochs ran to their end in 0.55 s here: a stall that long, and it was over)
+    c.epochsSpin.setValue(MAX_WINDOW_EPOCHS if what == "run to end" else 2_000_000)
     qtbot.waitUntil(lambda: win.controller.state == "ready"
                     and win.run_data.planned_epochs == c.epochsSpin.value(), timeout=TIMEOUT_MS)
     win.run_to_end()

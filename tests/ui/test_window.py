@@ -102,13 +102,16 @@ def test_three_steps_match_the_closed_form(window, qtbot):
 
 
 def test_play_pause_play(window, qtbot):
-    window.controls.set_speed(200)
-    click(qtbot, window, "playButton")
-    qtbot.waitUntil(lambda: window.controller.state == "playing")
+    # 20 steps/s: the 50 epochs take 2.5 s, so the run is still playing when the test pauses it
+    # (at 200/s it was over in 0.25 s, less than a stall of a loaded machine)
+    window.controls.set_speed(20)
+    seen: list[tuple[str, str, bool]] = []  # each state the window entered, as it showed it
     play = button(window, "playButton")
-    assert play.text() == "Pause"
-    assert not button(window, "stepButton").isEnabled()
+    window.controller.stateChanged.connect(
+        lambda state: seen.append((state, play.text(), button(window, "stepButton").isEnabled())))
+    click(qtbot, window, "playButton")
     qtbot.waitUntil(lambda: window.run_data.n > 3)
+    assert ("playing", "Pause", False) in seen
 
     click(qtbot, window, "playButton")  # pause
     qtbot.waitUntil(lambda: window.controller.state == "paused")
@@ -118,9 +121,11 @@ def test_play_pause_play(window, qtbot):
     step(qtbot, window, 1)
     paused_at = window.run_data.n
 
+    window.controls.set_speed(200)
+    seen.clear()
     click(qtbot, window, "playButton")
-    qtbot.waitUntil(lambda: window.controller.state == "playing")
     qtbot.waitUntil(lambda: window.controller.state == "finished", timeout=10_000)
+    assert [state for state, *_ in seen] == ["playing", "finished"]
     assert window.run_data.n == 51 > paused_at
     np.testing.assert_allclose(window.run_data.params[:, 0], closed_form(np.arange(51)),
                                rtol=1e-12)
