@@ -93,33 +93,47 @@ def test_json_is_streamed_with_the_same_text(long_history):
            "steps": [dict(zip(names, r, strict=True)) for r in rows], "message": h.message}
     expected = json.dumps(doc, allow_nan=False)
     assert to_json(h) == expected
-
-    class Sink(io.TextIOBase):
-        size = 0
-
-        def write(self, s: str) -> int:
-            self.size += len(s)
-            return len(s)
-
-    sink = Sink()
-    tracemalloc.start()
-    try:
-        write_json(h, sink)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    sink = _Sink()
+    write_json(h, sink)  # the streaming writer itself (to_json keeps its text)
     assert sink.size == len(expected) > 10_000_000
-    # a block's rows as Python objects and text (a few MB), not the document's (~100 MB)
-    assert peak < 8 * 1024**2, f"peak {peak:,} bytes for a {len(expected):,}-byte text"
 
-    sink = Sink()
+
+class _Sink(io.TextIOBase):
+    """Counts what is written and keeps none of it."""
+
+    size = 0
+
+    def write(self, s: str) -> int:
+        self.size += len(s)
+        return len(s)
+
+
+def _peak_of(write, history) -> tuple[int, int]:
+    """The traced peak of memory while ``write`` writes ``history`` (and the text's length)."""
+    write(history, _Sink())  # once untraced: what a first call sets up is not the write's
+    sink = _Sink()
     tracemalloc.start()
     try:
-        write_table(h, sink)
+        write(history, sink)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert peak < 8 * 1024**2 and sink.size > 10_000_000
+    return peak, sink.size
+
+
+@pytest.mark.parametrize("write", [write_json, write_table], ids=["json", "table"])
+def test_a_write_takes_the_same_memory_whatever_the_run_length(write):
+    # Streamed a block at a time: twice the rows, twice the text, not more memory. (A writer
+    # that built the text whole needs its size and more: megabytes more at twice the rows.)
+    def history(epochs: int):
+        return run(RunConfig(problem=FunctionProblem("x**2 - 4*x + 5"), x0=7.0, lr=1e-3,
+                             epochs=epochs))
+
+    short, short_size = _peak_of(write, history(20_000))
+    long, long_size = _peak_of(write, history(40_000))
+    assert long_size > 1.9 * short_size and short_size > 1_000_000
+    assert long < short + 256 * 1024, (short, long)
+    assert long < 8 * 1024**2, f"peak {long:,} bytes for a {long_size:,}-byte text"
 
 
 def test_race_json_is_the_documented_document(capsys):

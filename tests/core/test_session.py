@@ -228,7 +228,15 @@ def _set(doc, path, value):
         doc[last] = value
 
 
-_DELETE = object()
+class _Deleted:
+    """The field is removed from the document (a stable repr: test ids are the same in every
+    process, as pytest-xdist's workers must collect them)."""
+
+    def __repr__(self) -> str:
+        return "<deleted>"
+
+
+_DELETE = _Deleted()
 
 BAD_DOCS = [
     (("format",), "something-else", "not a gdstudio session"),

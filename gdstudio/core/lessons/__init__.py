@@ -62,12 +62,13 @@ from gdstudio.core.lessons.outcome import (
 from gdstudio.core.lessons.parse import parse_lesson, read_lesson_file
 from gdstudio.core.lessons.progress import Attempt, Progress
 from gdstudio.core.lessons.scoring import Verdict, describe_quantity, explain, parse_answer, score
-from gdstudio.core.lessons.shipped import load_lesson, shipped_names, shipped_path
+from gdstudio.core.lessons.shipped import load_lesson, shipped_names, shipped_path, shipped_title
 from gdstudio.core.lessons.text import Block, Span, blocks, plain_text, read_number, to_html
 
 __all__ = [
     # reading
     "load_lesson", "parse_lesson", "read_lesson_file", "shipped_names", "shipped_path",
+    "shipped_title",
     "LessonError",
     # the model
     "Lesson", "Step", "Setup", "LaneSetup", "Prediction", "Quantity", "Check",

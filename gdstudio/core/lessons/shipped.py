@@ -9,6 +9,7 @@ or a second work tree beside an editable install of another); from an installed 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from pathlib import Path
 
@@ -22,7 +23,8 @@ from gdstudio.core.lessons.resources import (
     resources_root,
 )
 
-__all__ = ["shipped_names", "shipped_path", "load_lesson", "read_lesson", "bundled_data_path",
+__all__ = ["shipped_names", "shipped_path", "shipped_title", "load_lesson", "read_lesson",
+           "bundled_data_path",
            "bundled_data_names", "LESSON_SUFFIX"]
 
 LESSON_SUFFIX = ".md"
@@ -97,3 +99,27 @@ def load_lesson(name_or_path: str | os.PathLike[str]) -> Lesson:
     lesson = parse_lesson(text, source=shown, name=name)
     # what to load it again by (the window keeps it with the progress)
     return dataclasses.replace(lesson, source=os.fspath(name_or_path))
+
+
+def shipped_title(name: str) -> str:
+    """The title of the shipped lesson ``name``, read once per version of its file (the
+    Lessons menu asks for every title each time it is built or opened).
+
+    Raises
+    ------
+    LessonError
+        when there is no such lesson or it is not valid.
+    """
+    path = shipped_path(name)
+    if path is None:
+        raise LessonError("no shipped lesson of that name", source=name)
+    try:
+        stat = path.stat()
+    except OSError as err:
+        raise LessonError(f"cannot be read: {err.strerror or err}", source=name) from None
+    return _title(name, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _title(name: str, _mtime_ns: int, _size: int) -> str:
+    return load_lesson(name).title

@@ -30,6 +30,7 @@ from gdstudio.core.lessons import (
     prediction_config,
     score,
     shipped_names,
+    shipped_title,
 )
 from gdstudio.ui.files import dialogs
 from gdstudio.ui.model.lesson_state import LessonState
@@ -249,7 +250,7 @@ class LessonController(QObject):
         menu.clear()
         for name in shipped_names():
             try:
-                title = load_lesson(name).title
+                title = shipped_title(name)
             except LessonError:  # pragma: no cover - the shipped lessons are checked by tests
                 continue
             action = QAction(title, menu)

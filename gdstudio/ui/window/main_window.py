@@ -86,7 +86,8 @@ APP_NAME = "Gradient Descent Studio"
 #: Delay before the background probe for torch devices (it imports torch: seconds of CPU).
 DEVICE_PROBE_DELAY_MS = 3000
 #: Delay after the first show before SymPy is imported and the analysis worked out, both in
-#: the background: the first run's row is on screen by then (a few frames).
+#: the background: the first run's row is on screen by then (a few frames). No delay when
+#: SymPy is imported already (a second window of the process): nothing competes with the paint.
 SYMPY_DELAY_MS = 250
 
 
@@ -817,7 +818,9 @@ class MainWindow(QMainWindow):
         self.controller.release()
         if self.pending_lesson is not None:  # gdstudio lesson NAME|FILE
             self.lessons.open_lesson(self.pending_lesson)
-        QTimer.singleShot(SYMPY_DELAY_MS, self._start_background_work)
+        # (with SymPy imported already, its analysis is milliseconds: no reason to wait)
+        delay = 0 if symbolic.is_ready() else SYMPY_DELAY_MS
+        QTimer.singleShot(delay, self._start_background_work)
 
     @Slot()
     def _start_background_work(self) -> None:

@@ -67,11 +67,12 @@ class DesktopManners(QObject):
         return widget.window() is self._root
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-        kind = event.type()
-        if kind == QEvent.Type.Wheel:
-            return self._wheel(watched, event)  # type: ignore[arg-type]
-        if kind == QEvent.Type.KeyPress:
-            self._key(watched, event)  # type: ignore[arg-type]
+        # Every event of the application passes here (tens of thousands a second while a run
+        # plays): the class test first, which costs a fraction of event.type()'s enum.
+        if isinstance(event, QWheelEvent):
+            return self._wheel(watched, event)
+        if isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress:
+            self._key(watched, event)
         return False
 
     def _wheel(self, watched: QObject, event: QWheelEvent) -> bool:
