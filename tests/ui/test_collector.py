@@ -46,3 +46,34 @@ def test_a_worker_thread_allocating_cycles_never_collects(window, qtbot):
     finally:
         gc.callbacks.pop()
     assert "churn" not in seen
+
+
+def test_once_started_up_what_lives_is_frozen_once(tmp_path):
+    # In a fresh process (this one's windows settled long ago): after SymPy's import, the
+    # window's start-up freezes what lives (the next young collection on the GUI thread walked
+    # SymPy's ~80 000 objects: 15-45 ms, bench row e); later calls freeze nothing more.
+    import subprocess
+    import sys
+
+    code = (
+        "import gc\n"
+        "from gdstudio.ui.threads import collector\n"
+        "import sympy\n"
+        "assert gc.get_freeze_count() == 0\n"
+        "collector.settle()\n"
+        "first = gc.get_freeze_count()\n"
+        "assert first > 10_000, first\n"
+        "later = [[i] for i in range(1000)]\n"
+        "collector.settle()\n"
+        "assert gc.get_freeze_count() == first, (first, gc.get_freeze_count())\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+def test_the_window_settles_once_sympy_is_imported(window, qtbot):
+    from gdstudio.ui.threads import collector
+
+    assert collector.is_settled()  # (SymPy was imported before this window was shown)

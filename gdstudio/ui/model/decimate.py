@@ -45,7 +45,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["BUCKET", "KEEP_ALL", "MAX_POINTS", "STAGE_BUDGET", "TOLERANCE", "PathRows", "decimate"]
+__all__ = ["BUCKET", "KEEP_ALL", "MAX_POINTS", "STAGE_BUDGET", "TOLERANCE", "PathRows", "decimate",
+           "warm_up"]
 
 #: Paths of at most this many points are drawn whole (every iterate a marker).
 KEEP_ALL = 400
@@ -59,6 +60,17 @@ BUCKET = 64
 STAGE_BUDGET = 1 << 15
 #: Normalised coordinates are clipped to ±this (far off the plot; keeps squares finite).
 _FAR = 1e6
+
+
+def warm_up() -> None:
+    """Pay the one-time costs of a first thinning now (NumPy imports modules such as
+    ``numpy.ma`` on the first use of some functions: 20-50 ms), so that they do not fall in
+    the first frame of a long run (bench row e's longest stall). The window calls it once
+    start-up has settled."""
+    t = np.linspace(0.0, 6.0, 2 * KEEP_ALL)
+    path = np.column_stack([np.cos(t), np.sin(3 * t)])
+    path[KEEP_ALL] = np.nan  # the non-finite branch too
+    PathRows().rows(path)
 
 
 def decimate(points: np.ndarray | Sequence[np.ndarray], scale: Sequence[float] | None = None,

@@ -50,6 +50,7 @@ from gdstudio.core.race import RaceBatch
 from gdstudio.core.race.lanes import RaceSpec
 from gdstudio.core.theory import Theory, theory_key
 from gdstudio.ui.files.controller import DEFAULT_SIZE, FilesController
+from gdstudio.ui.model import decimate
 from gdstudio.ui.model.run_data import LrChange, RunData
 from gdstudio.ui.model.run_model import RunModel
 from gdstudio.ui.model.status import status_line
@@ -828,6 +829,8 @@ class MainWindow(QMainWindow):
             return
         self.analyses.release()
         self._release_symbolic()
+        decimate.warm_up()  # (once the first row is on screen: milliseconds, then not again)
+        symbolic.call_when_ready(self, collector.settle)
 
     def _release_symbolic(self) -> None:
         if self._holding_symbolic:
