@@ -80,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     def save(scene: str) -> None:
         name = f"{scene}-{width}x{height}-{args.text_size}-{args.theme}.png"
         path = out_dir / name
+        wait_until(lambda: "Working out" not in window.analysis.text())  # SymPy's, then its
+        wait_until(lambda: "…" not in window.controls.derivativeLabel.text())  # f′(x) text
+        app.processEvents()
         window.grab().save(str(path))
         print(path)
 
@@ -109,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             raise SystemExit(f"unknown scene {scene!r}; choose from {', '.join(SCENES)}")
         save(scene)
+    window.setWindowModified(False)  # pictures only: nothing to save (no "Save changes?" box)
     window.close()
     app.processEvents()
     return 0

@@ -210,3 +210,49 @@ def test_the_progress_bar_holds_its_text_at_every_text_size(win, qtbot, size):
     text = bar.format().replace("%v", "1000000").replace("%m", "1000000")
     assert bar.width() >= bar.fontMetrics().horizontalAdvance(text) + bar.fontMetrics().height()
     assert bar.geometry().right() <= win.statusBar().width()  # on screen, not pushed off
+
+
+@pytest.mark.parametrize("size", ["textNormal", "textLarge", "textHuge"])
+def test_the_setup_panel_shows_its_fields_whole_at_every_text_size(win, qtbot, size):
+    # The Setup panel's width was fixed at what Normal text needed: at Huge on a 1024-pixel
+    # screen its fields ran past the right edge (cut, with no way to scroll to them).
+    from PySide6.QtWidgets import QComboBox, QScrollArea
+
+    win.resize(1024, 768)
+    before = win.controls.font().pointSizeF()
+    win.action(size).trigger()
+    scroll = win.findChild(QScrollArea, "controlsScroll")
+    controls = win.controls
+    if size != "textNormal":
+        qtbot.waitUntil(lambda: controls.font().pointSizeF() > before)
+    qtbot.wait(200)  # the new text size laid out (a check at once would see the old layout)
+    assert scroll.viewport().width() >= controls.minimumSizeHint().width()
+    assert controls.width() <= scroll.viewport().width()
+    # every list field inside the panel's visible width (its choice elided if need be)
+    for combo in controls.findChildren(QComboBox):
+        if combo.isVisible():
+            right = combo.mapTo(controls, combo.rect().topRight()).x()
+            assert right <= scroll.viewport().width(), combo.objectName()
+
+
+def test_the_regression_plots_stack_when_their_area_is_narrow(win, qtbot):
+    # Beside the landscape (colour bar, legend) the fitted line had 90 pixels at 1024 × 768
+    # with Large text; in a narrow area they are one above the other, side by side in a wide one.
+    from PySide6.QtCore import Qt
+
+    from gdstudio.ui.panels.control_panel import REGRESSION_TAB
+
+    win.controls.problemTabs.setCurrentIndex(REGRESSION_TAB)
+    qtbot.waitUntil(lambda: win.landscape_shown() is not None)
+    splitter = win.top_splitter
+    win.resize(1024, 768)
+    win.action("textLarge").trigger()
+    qtbot.waitUntil(lambda: splitter.orientation() == Qt.Orientation.Vertical)
+    qtbot.waitUntil(lambda: min(win.fit_plot.height(), win.landscape_plot.height())
+                    >= 0.4 * splitter.height())
+    assert win.fit_plot.width() == win.landscape_plot.width() == splitter.width()
+    win.action("textNormal").trigger()
+    win.resize(1900, 1000)
+    qtbot.waitUntil(lambda: splitter.orientation() == Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: min(win.fit_plot.width(), win.landscape_plot.width())
+                    >= 0.4 * splitter.width())

@@ -10,16 +10,18 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, Signal, SignalInstance
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal, SignalInstance
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
+    QComboBox,
     QDoubleSpinBox,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QProgressBar,
+    QScrollArea,
     QSlider,
     QSpinBox,
     QToolButton,
@@ -29,7 +31,50 @@ from PySide6.QtWidgets import (
 from gdstudio.ui.model.formatting import lr_text
 
 __all__ = ["ScientificSpinBox", "IntegerSpinBox", "LogSlider", "MessageBar", "log_grid",
-           "NICE_MANTISSAS", "set_progress", "EpochProgressBar"]
+           "NICE_MANTISSAS", "set_progress", "EpochProgressBar", "VerticalScrollArea",
+           "let_combos_shrink"]
+
+
+class VerticalScrollArea(QScrollArea):
+    """Scrolls its widget up and down, never sideways, and is never narrower than the widget
+    needs: its minimum width follows the widget's as the text size, the tab or the fields shown
+    change (the Setup panel kept the width Normal text needed, and at Huge its fields were cut
+    at the right edge, with no way to see them)."""
+
+    def __init__(self, widget: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidget(widget)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        widget.installEventFilter(self)
+        self.fit_width()
+
+    def fit_width(self) -> None:
+        widget = self.widget()
+        if widget is None:
+            return
+        width = (widget.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
+                 + 2 * self.frameWidth() + 2)
+        if width != self.minimumWidth():
+            self.setMinimumWidth(width)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if watched is self.widget() and event.type() in (
+                QEvent.Type.LayoutRequest, QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.fit_width()
+        return False
+
+
+def let_combos_shrink(root: QWidget, characters: int = 10) -> None:
+    """Every list field under ``root`` as narrow as ``characters`` characters when space is
+    short (its current choice elided; the open list shows each in full), instead of as wide
+    as its longest choice: at Huge text "Manual (analytic gradient)" alone made the Setup
+    panel wider than a 1024-pixel screen leaves it."""
+    for combo in root.findChildren(QComboBox):
+        combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(characters)
 
 
 class EpochProgressBar(QProgressBar):

@@ -24,17 +24,15 @@ import platform
 from collections.abc import Sequence
 
 import pyqtgraph as pg
-from PySide6.QtCore import QByteArray, Qt, QTimer, Slot
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFrame,
     QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
-    QScrollArea,
     QSplitter,
     QStackedWidget,
     QToolBar,
@@ -61,7 +59,13 @@ from gdstudio.ui.panels.history import HistoryModel, HistoryView
 from gdstudio.ui.panels.lesson import LessonPanel
 from gdstudio.ui.panels.race_summary import RaceSummaryModel, RaceSummaryView
 from gdstudio.ui.panels.scrubber import HistoryScrubber
-from gdstudio.ui.panels.widgets import EpochProgressBar, MessageBar, set_progress
+from gdstudio.ui.panels.widgets import (
+    EpochProgressBar,
+    MessageBar,
+    VerticalScrollArea,
+    let_combos_shrink,
+    set_progress,
+)
 from gdstudio.ui.plots.curve import CurvePlot
 from gdstudio.ui.plots.fit import FitPlot
 from gdstudio.ui.plots.landscape import LandscapePlot
@@ -173,13 +177,9 @@ class MainWindow(QMainWindow):
 
     def _build_widgets(self) -> None:
         self.controls = ControlPanel()
-        scroll = QScrollArea()
+        let_combos_shrink(self.controls)
+        scroll = VerticalScrollArea(self.controls)
         scroll.setObjectName("controlsScroll")
-        scroll.setWidget(self.controls)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(self.controls.minimumSizeHint().width() + 16)
         self.controlsDock = self._dock("controlsDock", "Setup", scroll,
                                        Qt.DockWidgetArea.LeftDockWidgetArea)
 
@@ -230,6 +230,7 @@ class MainWindow(QMainWindow):
         self.top_splitter.setObjectName("topSplitter")
         self.top_splitter.addWidget(self.plot_stack)
         self.top_splitter.setChildrenCollapsible(False)
+        self.top_splitter.installEventFilter(self)  # side by side, or one above the other
         self.race_model = RaceSummaryModel(self.model.race_data, self)
         self.race_table = RaceSummaryView(self.race_model)
         self.race_table.hide()
@@ -271,6 +272,35 @@ class MainWindow(QMainWindow):
             self.top_splitter.addWidget(plot)
             self._landscape_plot = plot
         return self._landscape_plot
+
+    #: The regression's line and landscape sit side by side while their area is at least this
+    #: many times as wide as it is tall, one above the other when it is narrower than the
+    #: smaller ratio (between the two, as they are: no flipping back and forth on a resize).
+    SIDE_BY_SIDE_RATIO = (1.25, 1.6)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if watched is self.top_splitter and event.type() == QEvent.Type.Resize:
+            self._orient_top_plots()
+        return super().eventFilter(watched, event)
+
+    def _orient_top_plots(self) -> None:
+        """A narrow plot area (a 1024-pixel screen, large text) gave the fitted line 90 pixels
+        beside the landscape's colour bar and legend: there they are stacked instead."""
+        splitter = self.top_splitter
+        ratio = splitter.width() / max(splitter.height(), 1)
+        narrow, wide = self.SIDE_BY_SIDE_RATIO
+        horizontal = splitter.orientation() == Qt.Orientation.Horizontal
+        if horizontal and ratio < narrow:
+            wanted = Qt.Orientation.Vertical
+        elif not horizontal and ratio > wide:
+            wanted = Qt.Orientation.Horizontal
+        else:
+            return
+        splitter.setOrientation(wanted)
+        total = max(splitter.width() if wanted == Qt.Orientation.Horizontal
+                    else splitter.height(), 2)
+        if splitter.count() > 1:
+            splitter.setSizes([total - total // 2, total // 2])
 
     def built_landscape_plots(self) -> list[LandscapePlot]:
         """The landscape plots built so far (none of them before a 2-D or regression run)."""
