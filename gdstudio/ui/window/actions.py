@@ -150,8 +150,8 @@ MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("&Edit", ("undo", "redo")),
     ("&Run", ("step", "play", "runToEnd", "reset", "-", "copyPyTorch", "savePyTorch",
               "copyNumPy", "saveNumPy")),
-    ("&View", ("logScale", "fitView", "presenter", "-", "@docks", "-", "@theme", "@textSize",
-               "resetLayout")),
+    ("&View", ("logScale", "fitView", "presenter", "@presenterScreen", "-", "@docks", "-",
+               "@theme", "@textSize", "resetLayout")),
     ("&Lessons", ("@lessons",)),
     ("&Help", ("shortcuts", "-", "about", "aboutQt")),
 )

@@ -341,6 +341,7 @@ class MainWindow(QMainWindow):
             "export": lambda menu: menu.addMenu(self.export_menu),
             "lessons": self.lessons.add_menu,
             "docks": self._add_dock_toggles,
+            "presenterScreen": self.presenter.add_screen_menu,
             "theme": lambda menu: self._add_choices(menu, "&Theme", "themeMenu", "theme"),
             "textSize": lambda menu: self._add_choices(menu, "Te&xt size", "textSizeMenu",
                                                        "text"),
