@@ -44,6 +44,25 @@ def test_the_curve_plot_as_svg_is_the_plot_on_screen(qtbot, window, tmp_path):
     mean, off = _difference(window.curve_plot, path)
     assert mean < 4.0 and off < 0.015, (mean, off)
     assert path.stat().st_size < 1_000_000
+    _assert_strokes_in_page_units(path.read_text())
+
+
+def _assert_strokes_in_page_units(svg: str) -> None:
+    """No line is left to ``vector-effect="non-scaling-stroke"`` under a scaling matrix: a
+    renderer that ignores the attribute (librsvg) drew the curve as a band 40 times too wide
+    and each marker's outline as a disc."""
+    import re
+
+    groups = re.findall(r"<g\b([^>]*)>(.*?)</g>", svg, re.S)
+    assert any("non-scaling-stroke" in body for _head, body in groups)
+    for head, body in groups:
+        if "non-scaling-stroke" not in body:
+            continue
+        found = re.search(r'matrix\(([^)]*)\)', head)
+        if found is None:
+            continue
+        a, b, c, d, _e, _f = (float(v) for v in re.split(r"[\s,]+", found.group(1).strip()))
+        assert b == c == 0 and abs(a) == abs(d) == 1, head
 
 
 def test_the_surface_plot_as_svg_is_small(qtbot, window, tmp_path):
@@ -58,3 +77,4 @@ def test_the_surface_plot_as_svg_is_small(qtbot, window, tmp_path):
     renderer = QSvgRenderer(QByteArray(path.read_bytes()))
     assert renderer.isValid()
     assert path.stat().st_size < 2_000_000  # (pyqtgraph's exporter: 7 MB)
+    _assert_strokes_in_page_units(path.read_text())

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 from gdstudio.core import History, RunConfig
 from gdstudio.core.io.atomic import write_atomic, write_bytes
 from gdstudio.ui.files.background import Cancelled
+from gdstudio.ui.files.svg_strokes import flatten_strokes
 from gdstudio.ui.model.race_data import RaceData
 from gdstudio.ui.model.run_data import RunData
 from gdstudio.ui.threads.tasks import Task, TaskContext
@@ -195,11 +196,12 @@ def plot_svg(plot: pg.PlotWidget, path: str | os.PathLike[str]) -> Path:
     Not pyqtgraph's SVGExporter: it misplaces axes, curve and markers (in librsvg and in Qt's
     own renderer) and fails on the closed paths recent Qt versions write (pyqtgraph #3495).
     Rendered back by Qt, the file matches the plot on screen (tests/ui/test_svg_export.py).
-    Known limits (SVG Tiny 1.2, what Qt writes): no clipping, so a contour map's image and
-    lines show past the plot's frame; lines keep their width through
-    ``vector-effect="non-scaling-stroke"``, which librsvg ignores (it draws them too wide).
+    Lines are drawn in the page's units (:func:`.svg_strokes.flatten_strokes`: Qt keeps their
+    screen width with ``vector-effect="non-scaling-stroke"``, which librsvg ignores: it drew
+    a curve as a band 40 times too wide). Known limit (SVG Tiny 1.2, what Qt writes): no
+    clipping, so a contour map's image and lines show past the plot's frame.
     """
-    return write_bytes(path, _qt_svg(plot))
+    return write_bytes(path, flatten_strokes(_qt_svg(plot)))
 
 
 def _qt_svg(plot: pg.PlotWidget) -> bytes:
