@@ -45,6 +45,26 @@ def test_the_curve_plot_as_svg_is_the_plot_on_screen(qtbot, window, tmp_path):
     assert mean < 4.0 and off < 0.015, (mean, off)
     assert path.stat().st_size < 1_000_000
     _assert_strokes_in_page_units(path.read_text())
+    _assert_data_clipped(window.curve_plot, path.read_text())
+
+
+def _assert_data_clipped(plot, svg: str) -> None:
+    """The curve, the path and the markers are clipped to the data area (Qt writes no
+    clipping: the parabola ran past the frame); the title, the axes and the legend are not."""
+    import re
+
+    vb = plot.getPlotItem().getViewBox()
+    area = plot.mapFromScene(vb.sceneBoundingRect()).boundingRect()
+    clip = re.search(r'<clipPath id="(\w+)"><rect x="([^"]+)" y="([^"]+)" width="([^"]+)" '
+                     r'height="([^"]+)"/></clipPath>', svg)
+    assert clip is not None
+    assert [float(v) for v in clip.groups()[1:]] == [area.x(), area.y(), area.width(),
+                                                     area.height()]
+    inside = "".join(re.findall(rf'<g clip-path="url\(#{clip.group(1)}\)">(.*?)</g>\s*</g>',
+                                svg, re.S))
+    assert 'stroke="#1e88e5"' in inside  # the curve f(x)
+    # the title and the legend are not clipped (a label inside the plot, x₃₀ = …, is)
+    assert "iterates" not in inside and "tangent" not in inside
 
 
 def _assert_strokes_in_page_units(svg: str) -> None:
@@ -66,8 +86,8 @@ def _assert_strokes_in_page_units(svg: str) -> None:
 
 
 def test_the_surface_plot_as_svg_is_small(qtbot, window, tmp_path):
-    """(Its picture is not compared: SVG Tiny has no clipping, so the colour map and the
-    contours show past the plot's frame; see exports.plot_svg.)"""
+    """(Its picture is not compared with Qt's renderer: that ignores the clipping, so there
+    the colour map and the contours show past the plot's frame; see exports.plot_svg.)"""
     window.controls.problemTabs.setCurrentIndex(2)  # f(x, y): its contour map
     settle(qtbot, window)
     step(qtbot, window, 5)

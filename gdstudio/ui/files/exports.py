@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import queue
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,13 +35,13 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from gdstudio.core import History, RunConfig
 from gdstudio.core.io.atomic import write_atomic, write_bytes
 from gdstudio.ui.files.background import Cancelled
-from gdstudio.ui.files.svg_strokes import flatten_strokes
+from gdstudio.ui.files.svg_post import CLIP_BEGIN, CLIP_END, clip_marked, flatten_strokes
 from gdstudio.ui.model.race_data import RaceData
 from gdstudio.ui.model.run_data import RunData
 from gdstudio.ui.threads.tasks import Task, TaskContext
@@ -196,12 +196,14 @@ def plot_svg(plot: pg.PlotWidget, path: str | os.PathLike[str]) -> Path:
     Not pyqtgraph's SVGExporter: it misplaces axes, curve and markers (in librsvg and in Qt's
     own renderer) and fails on the closed paths recent Qt versions write (pyqtgraph #3495).
     Rendered back by Qt, the file matches the plot on screen (tests/ui/test_svg_export.py).
-    Lines are drawn in the page's units (:func:`.svg_strokes.flatten_strokes`: Qt keeps their
+    Lines are drawn in the page's units (:func:`.svg_post.flatten_strokes`: Qt keeps their
     screen width with ``vector-effect="non-scaling-stroke"``, which librsvg ignores: it drew
-    a curve as a band 40 times too wide). Known limit (SVG Tiny 1.2, what Qt writes): no
-    clipping, so a contour map's image and lines show past the plot's frame.
+    a curve as a band 40 times too wide), and what the plot draws in its data area is clipped
+    to it (:func:`.svg_post.clip_marked`; Qt writes no clipping: a curve and a contour map's
+    image ran past the frame). Qt's own SVG renderer ignores the clipping (it reads SVG Tiny);
+    browsers, Inkscape and librsvg apply it.
     """
-    return write_bytes(path, flatten_strokes(_qt_svg(plot)))
+    return write_bytes(path, _qt_svg(plot))
 
 
 def _qt_svg(plot: pg.PlotWidget) -> bytes:
@@ -224,16 +226,51 @@ def _qt_svg(plot: pg.PlotWidget) -> bytes:
     items = [item for item in plot.scene().items() if hasattr(item, "setExportMode")]
     options = {"antialias": True, "background": plot.backgroundBrush().color(),
                "painter": painter}
+    vb = plot.getPlotItem().getViewBox()
+    marked = list(_descendants(vb.childGroup))  # what draws in the data area, to be clipped
     try:
         for item in items:
             item.setExportMode(True, options)
+        for item in marked:
+            item.paint = _marked_paint(item.paint)
         plot.render(painter)
     finally:
+        for item in marked:
+            del item.paint  # the class's own again
         for item in items:
             item.setExportMode(False)
         painter.end()
     buffer.close()
-    return bytes(array.data())
+    area = plot.mapFromScene(vb.sceneBoundingRect()).boundingRect()
+    return clip_marked(flatten_strokes(bytes(array.data())),
+                       (area.x(), area.y(), area.width(), area.height()))
+
+
+def _descendants(item: Any) -> Iterator[Any]:
+    for child in item.childItems():
+        yield child
+        yield from _descendants(child)
+
+
+def _mark(painter: QPainter, colour: str) -> None:
+    painter.save()
+    painter.resetTransform()
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(colour))
+    painter.drawRect(QRectF(0, 0, 1, 1))
+    painter.restore()
+
+
+def _marked_paint(paint: Callable[..., Any]) -> Callable[..., Any]:
+    """``paint`` between the two marks :func:`.svg_post.clip_marked` turns into a clip."""
+    def marked(painter: QPainter, *args: Any) -> Any:
+        _mark(painter, CLIP_BEGIN)
+        try:
+            return paint(painter, *args)
+        finally:
+            _mark(painter, CLIP_END)
+
+    return marked
 
 
 #: The PNG sizes offered (File › Export › PNG size): times the screen's size in each direction.

@@ -1,11 +1,11 @@
-"""Strokes in page units (gdstudio.ui.files.svg_strokes): a renderer that ignores
+"""Strokes in page units (gdstudio.ui.files.svg_post): a renderer that ignores
 ``vector-effect="non-scaling-stroke"`` (librsvg) draws each line as wide as it was on screen."""
 
 from __future__ import annotations
 
 import re
 
-from gdstudio.ui.files.svg_strokes import flatten_strokes
+from gdstudio.ui.files.svg_post import flatten_strokes
 
 # What Qt's SVG generator writes for a curve in data coordinates, its markers, and a label.
 QT_SVG = """<svg width="400" height="300">
@@ -58,3 +58,25 @@ def test_a_path_with_commands_qt_does_not_write_is_left_alone():
     svg = ('<g fill="none" transform="matrix(2,0,0,2,0,0)" >\n'
            '<path vector-effect="non-scaling-stroke" d="M0,0 a1,1 0 0 1 2,2"/>\n</g>')
     assert flatten_strokes(svg.encode()).decode() == svg
+
+
+def _mark(colour: str) -> str:
+    return (f'<g fill="{colour}" fill-opacity="1" stroke="none" transform="matrix(1,0,0,1,0,0)"'
+            f' >\n<rect x="0" y="0" width="1" height="1"/>\n</g>\n')
+
+
+def test_what_lies_between_the_marks_is_clipped_to_the_data_area():
+    from gdstudio.ui.files.svg_post import CLIP_BEGIN, CLIP_END, clip_marked
+
+    axis = '<g stroke="#000" >\n<polyline points="0,0 0,300 " />\n</g>\n'
+    curve = '<g stroke="#1e88e5" >\n<path d="M-50,10 L500,290"/>\n</g>\n'
+    svg = ('<svg width="400" height="300" version="1.2" baseProfile="tiny">\n' + axis
+           + _mark(CLIP_BEGIN) + curve + _mark(CLIP_END) + "</svg>\n")
+    out = clip_marked(svg.encode(), (40, 30, 350, 250)).decode()
+    assert out.startswith('<svg width="400" height="300" version="1.1">\n<defs><clipPath')
+    assert '<rect x="40" y="30" width="350" height="250"/></clipPath>' in out
+    assert CLIP_BEGIN not in out and CLIP_END not in out
+    assert f'<g clip-path="url(#gdstudioDataArea)">\n{curve}</g>' in out
+    assert out.index(axis) < out.index("clip-path=")  # the axis is not clipped
+    unpaired = svg.replace(_mark(CLIP_END), "")
+    assert clip_marked(unpaired.encode(), (0, 0, 1, 1)).decode() == unpaired

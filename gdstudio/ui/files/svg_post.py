@@ -1,4 +1,4 @@
-"""Lines in an SVG that every renderer draws the width they were on screen.
+"""Qt's SVG, made right for every renderer: lines as wide as on screen, data inside the frame.
 
 Qt's SVG generator writes what a plot draws in data coordinates as a group with the view's
 ``transform="matrix(…)"`` (x stretched by 40, y by −8, say) and keeps the pen's screen width
@@ -7,6 +7,11 @@ hence GNOME's viewers and many converters; SVG Tiny 1.2's own renderers) scale t
 the matrix: a 2.5-pixel curve became a 100-pixel band, a marker's outline a white disc.
 :func:`flatten_strokes` applies such a group's matrix to its shapes' coordinates and drops the
 matrix, so the stroke is drawn in the page's own units, as it was on screen, everywhere.
+
+:func:`clip_marked` clips what a plot drew inside its data area to that area (SVG 1.1's
+``clipPath``; Qt's generator writes no clipping, so a curve or a contour map's image ran past
+the plot's frame): the exporter marks where each data item's drawing begins and ends with two
+tiny rectangles of reserved colours, which become the opening and the end of a clipped group.
 
 Only what Qt writes is touched: groups whose shapes are all paths of absolute M/L/C/Q/Z
 commands, polylines, polygons (and, under a matrix without rotation, rectangles, circles and
@@ -19,7 +24,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-__all__ = ["flatten_strokes"]
+__all__ = ["flatten_strokes", "clip_marked", "CLIP_BEGIN", "CLIP_END"]
+
+#: The fill colours of the exporter's two marks (never a colour of the app's plots).
+CLIP_BEGIN = "#fe0001"
+CLIP_END = "#fe0002"
+_CLIP_ID = "gdstudioDataArea"
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _PAIR = re.compile(rf"({_NUMBER})\s*,\s*({_NUMBER})")
@@ -136,3 +146,33 @@ def flatten_strokes(svg: bytes) -> bytes:
 
     replace: Callable[[re.Match[str]], str] = group
     return _GROUP.sub(replace, text).encode("utf-8")
+
+
+def _mark(colour: str) -> re.Pattern[str]:
+    return re.compile(rf'<g\b[^>]*\bfill="{colour}"[^>]*>\s*<rect\b[^>]*/>\s*</g>', re.S)
+
+
+def clip_marked(svg: bytes, area: tuple[float, float, float, float]) -> bytes:
+    """``svg`` with what lies between each pair of marks (see the module's docstring) clipped
+    to ``area`` (x, y, width, height in the page's units), the marks removed. Declared SVG 1.1
+    (clipping is not in SVG Tiny). Unpaired marks leave the file as it was."""
+    text = svg.decode("utf-8")
+    begin, end = _mark(CLIP_BEGIN), _mark(CLIP_END)
+    begins = [m.start() for m in begin.finditer(text)]
+    ends = [m.start() for m in end.finditer(text)]
+    if not begins or len(begins) != len(ends) or any(
+            b > e for b, e in zip(begins, ends, strict=True)) or any(
+            e > b for e, b in zip(ends, begins[1:], strict=False)):
+        return svg
+    text = begin.sub(f'<g clip-path="url(#{_CLIP_ID})">', text)
+    text = end.sub("</g>", text)
+    x, y, w, h = area
+    clip = (f'<defs><clipPath id="{_CLIP_ID}"><rect x="{_num(x)}" y="{_num(y)}" '
+            f'width="{_num(w)}" height="{_num(h)}"/></clipPath></defs>\n')
+    opening = re.search(r"<svg\b[^>]*>", text)
+    if opening is None:
+        return svg
+    head = opening.group(0).replace('version="1.2"', 'version="1.1"')
+    head = head.replace(' baseProfile="tiny"', "")
+    text = text[:opening.start()] + head + "\n" + clip + text[opening.end():]
+    return text.encode("utf-8")
