@@ -256,3 +256,37 @@ def test_the_regression_plots_stack_when_their_area_is_narrow(win, qtbot):
     qtbot.waitUntil(lambda: splitter.orientation() == Qt.Orientation.Horizontal)
     qtbot.waitUntil(lambda: min(win.fit_plot.width(), win.landscape_plot.width())
                     >= 0.4 * splitter.width())
+
+
+def test_a_window_too_narrow_for_three_columns_tabs_the_right_panels_beside_setup(win, qtbot):
+    # 1024 × 768 with Huge text left Analysis, History and Arithmetic ~145 px: the history
+    # showed its epoch column only. There they become tabs beside Setup; wide again, they go
+    # back on the right, and what is kept for the next launch is the three-column layout.
+    from PySide6.QtCore import Qt
+
+    right = (win.analysisDock, win.historyDock, win.arithmeticDock)
+    assert not win.narrow.active
+    win.resize(1024, 768)
+    win.action("textHuge").trigger()
+    qtbot.waitUntil(lambda: win.narrow.active)
+    tabbed = win.tabifiedDockWidgets(win.controlsDock)
+    assert all(dock in tabbed for dock in right)
+    win.historyDock.raise_()
+    qtbot.waitUntil(win.history_view.isVisible)
+    assert win.history_view.width() >= win.controls.minimumSizeHint().width() - 40
+    # kept for the next launch: the layout before it stepped in, not the tabbed one
+    assert win.narrow.saved_state() != win.saveState()
+    win.action("textNormal").trigger()
+    win.resize(1900, 1000)
+    qtbot.waitUntil(lambda: not win.narrow.active)
+    assert all(win.dockWidgetArea(dock) == Qt.DockWidgetArea.RightDockWidgetArea
+               and dock not in win.tabifiedDockWidgets(win.controlsDock) for dock in right)
+
+
+@pytest.mark.qt_log_ignore("does not support raise", "propagateSizeHints")  # (offscreen)
+def test_panels_a_person_moved_are_left_where_they_are(win, qtbot):
+    win.historyDock.setFloating(True)
+    win.resize(1024, 768)
+    win.action("textHuge").trigger()
+    qtbot.wait(400)  # (its timer: 120 ms)
+    assert not win.narrow.active and win.historyDock.isFloating()

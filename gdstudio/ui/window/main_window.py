@@ -82,6 +82,7 @@ from gdstudio.ui.window.explore import Explorer
 from gdstudio.ui.window.frames import FrameScheduler
 from gdstudio.ui.window.lessons import LessonController
 from gdstudio.ui.window.manners import DesktopManners
+from gdstudio.ui.window.narrow import NarrowLayout
 from gdstudio.ui.window.presenter import Presenter
 from gdstudio.ui.window.undo import SetupHistory
 
@@ -148,6 +149,11 @@ class MainWindow(QMainWindow):
         self.lessons = LessonController(self, self.lessonDock, self.lesson_panel,
                                         self.files.ui_state)
         self.presenter = Presenter(self)
+        # Too narrow for three columns (1024 pixels, large text): the right-hand panels as
+        # tabs beside Setup, back on their side when the window is wide again.
+        self.narrow = NarrowLayout(self, self.controlsDock,
+                                   (self.analysisDock, self.historyDock, self.arithmeticDock),
+                                   paused=lambda: self.presenter.active)
         self.command_actions = declared.build_actions(self)
         self._build_menus_and_toolbar()
         self._build_status_bar()
@@ -273,9 +279,11 @@ class MainWindow(QMainWindow):
             self._landscape_plot = plot
         return self._landscape_plot
 
-    #: The regression's line and landscape sit side by side while their area is at least this
-    #: many times as wide as it is tall, one above the other when it is narrower than the
-    #: smaller ratio (between the two, as they are: no flipping back and forth on a resize).
+    #: The regression's line and landscape sit side by side while each can be at least this
+    #: many digits wide and their area is at least this many times as wide as it is tall;
+    #: one above the other below the smaller figures (between the two, as they are: no
+    #: flipping back and forth on a resize).
+    SIDE_BY_SIDE_DIGITS = (45, 50)
     SIDE_BY_SIDE_RATIO = (1.25, 1.6)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
@@ -288,11 +296,12 @@ class MainWindow(QMainWindow):
         beside the landscape's colour bar and legend: there they are stacked instead."""
         splitter = self.top_splitter
         ratio = splitter.width() / max(splitter.height(), 1)
-        narrow, wide = self.SIDE_BY_SIDE_RATIO
+        each = splitter.width() / 2 / max(1, splitter.fontMetrics().horizontalAdvance("0"))
+        (narrow, wide), (few, many) = self.SIDE_BY_SIDE_RATIO, self.SIDE_BY_SIDE_DIGITS
         horizontal = splitter.orientation() == Qt.Orientation.Horizontal
-        if horizontal and ratio < narrow:
+        if horizontal and (ratio < narrow or each < few):
             wanted = Qt.Orientation.Vertical
-        elif not horizontal and ratio > wide:
+        elif not horizontal and ratio > wide and each > many:
             wanted = Qt.Orientation.Horizontal
         else:
             return
@@ -472,6 +481,7 @@ class MainWindow(QMainWindow):
         """View › Reset layout: every dock back in place and shown, the default size."""
         for dock in self.findChildren(QDockWidget):
             dock.setFloating(False)
+        self.narrow.forget()
         self.restoreState(self._default_state)
         for dock in self.findChildren(QDockWidget):
             dock.show()
@@ -481,7 +491,7 @@ class MainWindow(QMainWindow):
     def _save_settings(self) -> None:
         s = settings()
         s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState())
+        s.setValue("window/state", self.narrow.saved_state())
         s.setValue("playback/speed", self.controls.speed())
         s.setValue("plots/logLoss", self.action("logScale").isChecked())
         s.sync()

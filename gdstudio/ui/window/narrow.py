@@ -1,0 +1,102 @@
+"""A window too narrow for three columns: the right-hand panels become tabs beside Setup.
+
+At 1024 × 768 with Large or Huge text, Setup on the left, the plots in the middle and
+Analysis, History and Arithmetic on the right left the right column some 145 pixels: the
+history showed its epoch column only. :class:`NarrowLayout` watches the window's width and
+text size; when the three columns do not fit, it puts the right-hand panels as tabs beside
+Setup (one panel column, each panel as wide as Setup, the plots keep the middle), and puts
+them back on their side once the window is wide enough again. It only undoes what it did:
+panels a person has moved, floated or closed are left where they are, and the layout saved
+at the end is the person's own (the one before it stepped in).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar
+
+__all__ = ["NarrowLayout"]
+
+
+class NarrowLayout(QObject):
+    #: Room the right-hand column needs, in digit widths (the history's four columns).
+    RIGHT_DIGITS = 34
+    #: Room the plots in the middle need, in digit widths.
+    MIDDLE_DIGITS = 40
+    #: Wider than needed by this many digit widths before the panels go back (no flapping).
+    MARGIN_DIGITS = 6
+
+    def __init__(self, window: QMainWindow, left: QDockWidget, right: Sequence[QDockWidget],
+                 *, paused: Callable[[], bool] = lambda: False) -> None:
+        super().__init__(window)
+        self._window = window
+        self._left = left
+        self._right = tuple(right)
+        self._paused = paused
+        self._before: QByteArray | None = None  # the layout before it stepped in
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(120)
+        self._timer.timeout.connect(self.fit)
+        window.installEventFilter(self)
+
+    @property
+    def active(self) -> bool:
+        """The right-hand panels are tabs beside Setup because the window is narrow."""
+        return self._before is not None
+
+    def needed_width(self) -> int:
+        """The window width at which the three columns fit at the current text size."""
+        digit = max(1, self._window.fontMetrics().horizontalAdvance("0"))
+        setup = self._left.minimumSizeHint().width()
+        return setup + digit * (self.RIGHT_DIGITS + self.MIDDLE_DIGITS)
+
+    def saved_state(self) -> QByteArray:
+        """The layout to keep for the next launch: the person's, not the narrow one."""
+        return QByteArray(self._before) if self._before is not None \
+            else self._window.saveState()
+
+    def fit(self) -> None:
+        """Step in or out for the window's width now."""
+        window = self._window
+        if self._paused() or not window.isVisible():
+            return
+        digit = max(1, window.fontMetrics().horizontalAdvance("0"))
+        width, needed = window.width(), self.needed_width()
+        if self._before is None and width < needed and self._in_place():
+            self._before = window.saveState()
+            for dock in self._right:
+                window.tabifyDockWidget(self._left, dock)
+            self._left.raise_()
+            for bar in window.findChildren(QTabBar):  # the docks' tabs: whole names, scrolled
+                if bar.parent() is window:
+                    bar.setElideMode(Qt.TextElideMode.ElideNone)
+                    bar.setUsesScrollButtons(True)
+        elif self._before is not None and width > needed + self.MARGIN_DIGITS * digit:
+            before, self._before = self._before, None
+            if self._still_tabbed():
+                window.restoreState(before)
+
+    def forget(self) -> None:
+        """The layout was set from elsewhere (a reset, presenter mode ending): not ours."""
+        self._before = None
+
+    def _in_place(self) -> bool:
+        """The right-hand panels are where the default layout puts them (shown, docked on
+        the right): a person's own arrangement is theirs."""
+        window = self._window
+        return all(dock.isVisible() and not dock.isFloating()
+                   and window.dockWidgetArea(dock) == Qt.DockWidgetArea.RightDockWidgetArea
+                   for dock in self._right)
+
+    def _still_tabbed(self) -> bool:
+        tabbed = self._window.tabifiedDockWidgets(self._left)
+        return all(dock in tabbed for dock in self._right)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if watched is self._window and event.type() in (
+                QEvent.Type.Resize, QEvent.Type.FontChange, QEvent.Type.Show):
+            self._timer.start()
+        return False
