@@ -28,3 +28,24 @@ def test_the_curve_legend_fits_the_plot_in_every_text_size(qtbot, window):
         assert plot.legend.columnCount == plot.legend_columns  # room again: three columns
     finally:
         window.appearance.choose_text_size("normal")
+
+
+def test_a_plot_too_small_for_its_legend_shows_the_data_instead(qtbot, window):
+    # A landscape stacked under the line at 1024×768 with Huge text was 100 px tall and its
+    # legend, at its smallest text, covered all of it: there the legend is not shown, and it
+    # comes back when the plot has room. (The loss plot has no legend, whatever its size.)
+    plot = window.curve_plot
+    try:
+        window.appearance.choose_text_size("huge")
+        window.resize(1900, 1000)
+        qtbot.waitUntil(lambda: plot.vb.height() > 300, timeout=5_000)
+        qtbot.waitUntil(plot.legend.isVisible, timeout=5_000)
+        window.plots_splitter.setSizes([60, 900, 0])  # the curve plot squeezed
+        qtbot.waitUntil(lambda: not plot.legend.isVisible(), timeout=5_000)
+        hint = plot.legend.layout.effectiveSizeHint(Qt.SizeHint.PreferredSize)
+        assert hint.height() > plot.LEGEND_MOST * plot.vb.height()
+        window.plots_splitter.setSizes([700, 300, 0])
+        qtbot.waitUntil(plot.legend.isVisible, timeout=5_000)
+        assert not window.loss_plot.legend.isVisible()
+    finally:
+        window.appearance.choose_text_size("normal")

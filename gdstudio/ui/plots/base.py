@@ -188,6 +188,11 @@ class FollowingPlot(pg.PlotWidget):
     _legend_points: float | None = None
     _legend_smallest = 0.0
     _legend_shown: float | None = None
+    #: The plot shows a legend (the loss plot does not); :meth:`fit_legend` still hides it
+    #: while even its smallest text would cover most of the plot.
+    legend_wanted = True
+    #: A legend taller than this share of its plot, at its smallest text, is not shown.
+    LEGEND_MOST = 0.6
 
     def set_legend_points(self, points: float, smallest: float) -> None:
         """The legend's text size (Large and Huge text: larger), and the size it may shrink to
@@ -202,7 +207,8 @@ class FollowingPlot(pg.PlotWidget):
         narrow window or huge text stacking the entries instead of cutting them off; and where
         even one column would cover most of the plot (Huge text on a 1024×768 projector), the
         legend's text smaller, down to the normal size: the legend never takes more than the
-        plot's width or 45 % of its height while a smaller text would do."""
+        plot's width or 45 % of its height while a smaller text would do; and where even the
+        smallest takes more than :attr:`LEGEND_MOST` of the height, it is not shown."""
         legend = self.legend
         room = self.vb.width() if self.vb.width() > 0 else float(self.width())
         tall = self.vb.height() if self.vb.height() > 0 else float(self.height())
@@ -224,6 +230,12 @@ class FollowingPlot(pg.PlotWidget):
         # fewer columns left stretched (a 1,130 px legend of short entries, centred off the
         # plot's left edge): size it to what its entries need now.
         legend.resize(hint)
+        # A plot too small for even that (a landscape stacked under the line at 1024×768 with
+        # Huge text, 100 px tall): the data, not a legend over all of it. Back when it fits.
+        crowded = tall > 0 and hint.height() > self.LEGEND_MOST * tall
+        shown = self.legend_wanted and not crowded
+        if legend.isVisible() != shown:
+            legend.setVisible(shown)
 
     def _show_legend_points(self, points: float) -> None:
         if points == self._legend_shown:

@@ -66,6 +66,7 @@ class LossPlot(FollowingPlot):
         self._lr_lines: list[pg.InfiniteLine] = []
         #: (min, max) of other curves drawn here (a race's lanes), in the values shown.
         self.lane_range: tuple[float, float] | None = None
+        self.legend_wanted = False
         self.legend.hide()
         self._update_labels()
 
