@@ -290,3 +290,34 @@ def test_panels_a_person_moved_are_left_where_they_are(win, qtbot):
     win.action("textHuge").trigger()
     qtbot.wait(400)  # (its timer: 120 ms)
     assert not win.narrow.active and win.historyDock.isFloating()
+
+
+@pytest.mark.qt_log_ignore("does not support raise", "propagateSizeHints")  # (the tooltip)
+def test_the_status_line_ends_with_an_ellipsis_where_the_window_cuts_it(win, qtbot):
+    # At Huge text on a 1024-pixel screen the status line was cut mid-number at the progress
+    # bar ("· x = 2.00066 ·"), with no sign of the rest: now it ends with "…" and the whole
+    # line is its tooltip; text() is always the whole line.
+    from PySide6.QtCore import QEvent, QPoint
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QApplication, QToolTip
+
+    label = win.statusLabel
+    win.resize(1024, 768)
+    win.action("textHuge").trigger()
+    win.controls.epochsSpin.setValue(40)
+    qtbot.waitUntil(lambda: win.controller.state == "ready" and win.run_data.planned_epochs == 40)
+    win.run_to_end()
+    qtbot.waitUntil(lambda: "epoch limit" in label.text(), timeout=30_000)
+    whole = label.text()
+    qtbot.waitUntil(label.elided)
+    assert label.text() == whole and whole.endswith(label.text()[-10:])
+    QApplication.sendEvent(label, QHelpEvent(QEvent.Type.ToolTip, QPoint(5, 5),
+                                             label.mapToGlobal(QPoint(5, 5))))
+    assert label.toolTip().startswith(whole)
+    win.action("textNormal").trigger()
+    win.resize(1900, 1000)
+    qtbot.waitUntil(lambda: not label.elided())
+    QApplication.sendEvent(label, QHelpEvent(QEvent.Type.ToolTip, QPoint(5, 5),
+                                             label.mapToGlobal(QPoint(5, 5))))
+    assert whole not in label.toolTip()  # fits: the tooltip says what the line is
+    QToolTip.hideText()

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal, SignalInstance
-from PySide6.QtGui import QValidator
+from PySide6.QtGui import QPainter, QPaintEvent, QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
@@ -32,7 +32,50 @@ from gdstudio.ui.model.formatting import lr_text
 
 __all__ = ["ScientificSpinBox", "IntegerSpinBox", "LogSlider", "MessageBar", "log_grid",
            "NICE_MANTISSAS", "set_progress", "EpochProgressBar", "VerticalScrollArea",
-           "let_combos_shrink"]
+           "let_combos_shrink", "ElidingLabel"]
+
+
+class ElidingLabel(QLabel):
+    """A one-line plain-text label that, when its text does not fit, ends it with "…" where it
+    is cut (and shows the whole text as its tooltip) instead of clipping it mid-word: the
+    status line at Huge text on a 1024-pixel screen ended "· x = 2.00066 ·" at the edge, with
+    no sign that more was there. :meth:`text` is always the whole text."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setMinimumWidth(1)
+        self._tip = ""
+
+    def setToolTip(self, tip: str) -> None:  # noqa: N802 - Qt's name
+        self._tip = tip  # (shown when the text fits; else the text itself, then this)
+        super().setToolTip(tip)
+
+    def elided(self) -> bool:
+        """The text is wider than the label: it is drawn cut, with "…"."""
+        return self.fontMetrics().horizontalAdvance(self.text()) > self.contentsRect().width()
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(self.fontMetrics().horizontalAdvance("…") * 4, hint.height())
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            whole = f"{self.text()}\n\n{self._tip}" if self._tip else self.text()
+            super().setToolTip(whole if self.elided() else self._tip)
+        return super().event(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        if not self.elided():
+            super().paintEvent(event)
+            return
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight,
+                                             rect.width())
+        painter.drawText(rect, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), text)
+        painter.end()
 
 
 class VerticalScrollArea(QScrollArea):

@@ -29,7 +29,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -60,6 +59,7 @@ from gdstudio.ui.panels.lesson import LessonPanel
 from gdstudio.ui.panels.race_summary import RaceSummaryModel, RaceSummaryView
 from gdstudio.ui.panels.scrubber import HistoryScrubber
 from gdstudio.ui.panels.widgets import (
+    ElidingLabel,
     EpochProgressBar,
     MessageBar,
     VerticalScrollArea,
@@ -397,7 +397,7 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         status = self.statusBar()
-        self.statusLabel = QLabel()
+        self.statusLabel = ElidingLabel()  # ("…" where the window cuts it, never mid-word)
         self.statusLabel.setObjectName("statusLabel")
         self.statusLabel.setTextFormat(Qt.TextFormat.PlainText)
         self.statusLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
