@@ -227,12 +227,13 @@ def _qt_svg(plot: pg.PlotWidget) -> bytes:
     options = {"antialias": True, "background": plot.backgroundBrush().color(),
                "painter": painter}
     vb = plot.getPlotItem().getViewBox()
-    marked = list(_descendants(vb.childGroup))  # what draws in the data area, to be clipped
+    marked: list[Any] = []  # what draws in the data area, to be clipped
     try:
         for item in items:
             item.setExportMode(True, options)
-        for item in marked:
+        for item in _descendants(vb.childGroup):
             item.paint = _marked_paint(item.paint)
+            marked.append(item)
         plot.render(painter)
     finally:
         for item in marked:

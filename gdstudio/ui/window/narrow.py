@@ -47,11 +47,13 @@ class NarrowLayout(QObject):
         """The right-hand panels are tabs beside Setup because the window is narrow."""
         return self._before is not None
 
+    def _digit(self) -> int:
+        return max(1, self._window.fontMetrics().horizontalAdvance("0"))
+
     def needed_width(self) -> int:
         """The window width at which the three columns fit at the current text size."""
-        digit = max(1, self._window.fontMetrics().horizontalAdvance("0"))
         setup = self._left.minimumSizeHint().width()
-        return setup + digit * (self.RIGHT_DIGITS + self.MIDDLE_DIGITS)
+        return setup + self._digit() * (self.RIGHT_DIGITS + self.MIDDLE_DIGITS)
 
     def saved_state(self) -> QByteArray:
         """The layout to keep for the next launch: the person's, not the narrow one."""
@@ -63,7 +65,6 @@ class NarrowLayout(QObject):
         window = self._window
         if self._paused() or not window.isVisible():
             return
-        digit = max(1, window.fontMetrics().horizontalAdvance("0"))
         width, needed = window.width(), self.needed_width()
         if self._before is None and width < needed and self._in_place():
             self._before = window.saveState()
@@ -74,13 +75,13 @@ class NarrowLayout(QObject):
                 if bar.parent() is window:
                     bar.setElideMode(Qt.TextElideMode.ElideNone)
                     bar.setUsesScrollButtons(True)
-        elif self._before is not None and width > needed + self.MARGIN_DIGITS * digit:
+        elif self._before is not None and width > needed + self.MARGIN_DIGITS * self._digit():
             before, self._before = self._before, None
             if self._still_tabbed():
                 window.restoreState(before)
 
     def forget(self) -> None:
-        """The layout was set from elsewhere (a reset, presenter mode ending): not ours."""
+        """The layout was set from elsewhere (View › Reset layout): not ours to undo."""
         self._before = None
 
     def _in_place(self) -> bool:
