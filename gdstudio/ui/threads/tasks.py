@@ -175,6 +175,11 @@ class Task(QObject):
     def _on_thread_finished(self) -> None:
         thread, self._thread = self._thread, None
         if thread is not None and shiboken6.isValid(thread):
+            # QThread.finished is emitted from the thread just before it ends: until it has,
+            # isRunning() is still true (a task seen as over while its thread still ran, in a
+            # test's teardown) and deleting the QThread would destroy a running thread. Join
+            # it: microseconds, its work is done.
+            thread.wait()
             thread.deleteLater()
 
 
