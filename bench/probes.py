@@ -7,6 +7,8 @@
     python bench/probes.py csv-numpy PATH              the same file with np.loadtxt (reference)
     python bench/probes.py startup                     build and show the main window
     python bench/probes.py window EPOCHS               a run to the end in the window vs headless
+    python bench/probes.py window-race LANES EPOCHS    a race run to the end in the window
+    python bench/probes.py window-save EPOCHS          File › Save of a long run's session
 
 Several probes can run one after another in one process, separated by ``+`` (the quick smoke
 run does that to save start-ups; their memory numbers then influence each other). Each prints
@@ -25,6 +27,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's gdstudio
 
@@ -284,22 +287,89 @@ def probe_interactive() -> dict[str, object]:
     return result
 
 
+class _Window:
+    """The window built as ``gdstudio`` builds it, started up and settled: SymPy loaded (in
+    the background, after the first paint) and the analysis shown, so that what is measured
+    next is playing or saving, not start-up (that is row f)."""
+
+    def __init__(self) -> None:
+        _qt_platform()
+        from gdstudio.ui.window.app import make_app
+
+        self.app = make_app([sys.argv[0]])
+        from gdstudio.ui.window.main_window import MainWindow
+
+        self.window = MainWindow()
+        self.window.show()
+        from PySide6.QtTest import QTest
+
+        QTest.qWaitForWindowExposed(self.window, 10_000)
+
+    def wait_until(self, done: Any, timeout_ms: int) -> bool:
+        from PySide6.QtCore import QEventLoop, QTimer
+
+        if done():
+            return True
+        loop = QEventLoop()
+        poll = QTimer()
+        poll.timeout.connect(lambda: loop.quit() if done() else None)
+        poll.start(10)
+        QTimer.singleShot(timeout_ms, loop.quit)
+        loop.exec()
+        poll.stop()
+        return bool(done())
+
+    def wait_for(self, state: str, timeout_ms: int) -> bool:
+        return self.wait_until(lambda: self.window.controller.state == state, timeout_ms)
+
+    def settle(self) -> None:
+        from gdstudio.ui.threads import symbolic
+
+        self.wait_until(lambda: symbolic.is_ready()
+                        and "Working out" not in self.window.analysis.text(), 30_000)
+
+    def close(self) -> None:
+        _dismiss(self.window)
+
+
+class _StallClock:
+    """A 2 ms timer on the GUI thread; the longest gap between its ticks is a stall."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+
+        self.gaps: list[float] = []
+        self._clock = QElapsedTimer()
+        self._ticker = QTimer()
+        self._ticker.setTimerType(Qt.TimerType.PreciseTimer)
+        self._ticker.setInterval(2)
+        self._ticker.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        self.gaps.append(self._clock.nsecsElapsed() / 1e9)
+        self._clock.restart()
+
+    def __enter__(self) -> _StallClock:
+        self._clock.start()
+        self._ticker.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._ticker.stop()
+
+    @property
+    def longest(self) -> float:
+        return max(self.gaps[1:], default=0.0)
+
+
 def probe_window(epochs: int) -> dict[str, object]:
     """A run to the end in the window (offscreen) against the same run headless.
 
-    The window's own path: its run is configured as the controls would (``_start_run``), then
+    The window's own path: its run is configured as the controls would (``start_run``), then
     Run to end; the time is from the command to the worker's "finished" state with every batch
-    drawn. A 2 ms timer on the GUI thread records the longest gap between its ticks: a stall.
+    drawn, and the GUI thread's longest stall meanwhile (:class:`_StallClock`).
     """
-    _qt_platform()
-    from gdstudio.ui.window.app import make_app
-
-    app = make_app([sys.argv[0]])
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
-    from PySide6.QtTest import QTest
-
     from gdstudio.core import FunctionProblem, RunConfig, run
-    from gdstudio.ui.window.main_window import MainWindow
 
     config = RunConfig(problem=FunctionProblem("x**2 - 4*x + 5"), x0=7.0, lr=1e-6, epochs=epochs)
     run(config.with_(epochs=1000))  # warm caches
@@ -307,54 +377,19 @@ def probe_window(epochs: int) -> dict[str, object]:
     h = run(config)
     headless = time.perf_counter() - t
 
-    window = MainWindow()
-    window.show()
-    QTest.qWaitForWindowExposed(window, 10_000)
-
-    def wait_for(state: str, timeout_ms: int) -> bool:
-        if window.controller.state == state:
-            return True
-        loop = QEventLoop()
-        window.controller.stateChanged.connect(lambda s: loop.quit() if s == state else None)
-        QTimer.singleShot(timeout_ms, loop.quit)
-        loop.exec()
-        return window.controller.state == state
-
+    shell = _Window()
+    window = shell.window
     window.start_run(config)
-    ready = wait_for("ready", 30_000)
-    # The window has finished starting: SymPy loaded (in the background, after the first
-    # paint) and the analysis shown. Playing is measured, not start-up (that is row f).
-    from gdstudio.ui.threads import symbolic
-
-    settle = QEventLoop()
-    poll = QTimer()
-    poll.timeout.connect(lambda: settle.quit() if symbolic.is_ready()
-                         and "Working out" not in window.analysis.text() else None)
-    poll.start(20)
-    QTimer.singleShot(30_000, settle.quit)
-    settle.exec()
-    poll.stop()
-    gaps: list[float] = []
-    clock = QElapsedTimer()
-    ticker = QTimer()
-    ticker.setTimerType(Qt.TimerType.PreciseTimer)
-    ticker.setInterval(2)
-
-    def tick() -> None:
-        gaps.append(clock.nsecsElapsed() / 1e9)
-        clock.restart()
-
-    ticker.timeout.connect(tick)
-    clock.start()
-    ticker.start()
-    t = time.perf_counter()
-    window.run_to_end()
-    finished = wait_for("finished", 120_000)
-    app.processEvents()  # the last frame
-    gui = time.perf_counter() - t
-    ticker.stop()
+    ready = shell.wait_for("ready", 30_000)
+    shell.settle()
+    with _StallClock() as stalls:
+        t = time.perf_counter()
+        window.run_to_end()
+        finished = shell.wait_for("finished", 120_000)
+        shell.app.processEvents()  # the last frame
+        gui = time.perf_counter() - t
     rows = window.run_data.n
-    _dismiss(window)
+    shell.close()
     return {
         "epochs": epochs,
         "headless": headless,
@@ -363,8 +398,70 @@ def probe_window(epochs: int) -> dict[str, object]:
         "gui_rows": rows,
         "ready": ready,
         "finished": finished,
-        "longest_stall": max(gaps[1:], default=0.0),
+        "longest_stall": stalls.longest,
     }
+
+
+def probe_window_race(lanes: int, epochs: int) -> dict[str, object]:
+    """Run to end of a learning-rate race in the window (issue 13's 24 lanes × 200,000
+    epochs): the time, every lane's rows, and the GUI thread's longest stall meanwhile (the
+    summary table and the lanes' plots refreshed as the race goes)."""
+    from gdstudio.ui.panels.race_setup import log_spaced
+
+    shell = _Window()
+    window = shell.window
+    controls = window.controls
+    controls.epochsSpin.setValue(epochs)
+    controls.raceSetup.set_mode("lr")
+    # rates from crawling to past critical (2/h = 1 on the default quadratic): every lane
+    # runs all its epochs, or ends on divergence, as a class's wide race does
+    controls.raceSetup.set_rates(log_spaced(1e-7, 1e-3, lanes))
+    race = window.model.race_data
+    ready = shell.wait_until(lambda: window.explorer.racing and race.K == lanes
+                             and race.n == 1 and window.controller.state == "ready", 30_000)
+    shell.settle()
+    with _StallClock() as stalls:
+        t = time.perf_counter()
+        window.run_to_end()
+        finished = shell.wait_until(lambda: window.controller.state == "finished"
+                                    and race.finished, 300_000)
+        shell.app.processEvents()
+        gui = time.perf_counter() - t
+    rows = int(sum(race.lengths))
+    shell.close()
+    return {"lanes": lanes, "epochs": epochs, "ready": ready, "finished": finished,
+            "gui": gui, "rows": rows, "longest_stall": stalls.longest}
+
+
+def probe_window_save(epochs: int) -> dict[str, object]:
+    """Save, as File › Save does, the session of a run of ``epochs`` epochs (issue 13: 2·10⁶
+    epochs blocked the window 3.7 s): the time and the GUI thread's longest stall while the
+    file is written (in the background, with a progress dialog)."""
+    import tempfile
+
+    from gdstudio.core import FunctionProblem, RunConfig
+
+    shell = _Window()
+    window = shell.window
+    config = RunConfig(problem=FunctionProblem("x**2 - 4*x + 5"), x0=7.0, lr=1e-6, epochs=epochs)
+    window.start_run(config)
+    shell.wait_for("ready", 30_000)
+    window.run_to_end()
+    finished = shell.wait_for("finished", 300_000)
+    shell.settle()
+    shell.wait_until(lambda: not window.frames.pending, 30_000)
+    window.draw_now()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "long.gdstudio"
+        with _StallClock() as stalls:
+            t = time.perf_counter()
+            saved = window.files.sessions.write(path)
+            seconds = time.perf_counter() - t
+        size = path.stat().st_size if path.exists() else 0
+    rows = window.run_data.n
+    shell.close()
+    return {"epochs": epochs, "finished": finished, "saved": saved, "rows": rows,
+            "bytes": size, "seconds": seconds, "longest_stall": stalls.longest}
 
 
 def _one(args: list[str]) -> dict[str, object]:
@@ -383,6 +480,10 @@ def _one(args: list[str]) -> dict[str, object]:
         return probe_interactive()
     if mode == "window":
         return probe_window(int(args[1]))
+    if mode == "window-race":
+        return probe_window_race(int(args[1]), int(args[2]))
+    if mode == "window-save":
+        return probe_window_save(int(args[1]))
     raise SystemExit(f"unknown probe {mode!r}")
 
 

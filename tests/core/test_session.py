@@ -390,7 +390,8 @@ def test_arrays_beyond_bounds_are_refused(monkeypatch):
 # ----------------------------------------------------------------------------------------------
 
 
-def _fail_halfway(fh, text):
+def _fail_halfway(fh, pieces, check):
+    text = "".join(pieces)
     fh.write(text[: len(text) // 2])
     raise OSError(28, "No space left on device")
 

@@ -279,7 +279,8 @@ def test_a_failed_write_keeps_the_old_file_and_says_so(win, qtbot, monkeypatch, 
     step(qtbot, win, 5)
     assert win.isWindowModified()
 
-    def half_then_fail(fh, text):  # the disk fills up half way through the new file
+    def half_then_fail(fh, pieces, check):  # the disk fills up half way through the new file
+        text = "".join(pieces)
         fh.write(text[: len(text) // 2])
         raise OSError(28, "No space left on device")
 

@@ -44,11 +44,12 @@ parser as typed text, and every other value is type- and range-checked. Any prob
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import math
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,14 +146,18 @@ class Session:
 # ==============================================================================================
 
 
-def _finite_list(values: np.ndarray, what: str) -> list[float]:
+def _finite_array(values: np.ndarray, what: str) -> np.ndarray:
     arr = np.asarray(values, dtype=np.float64).reshape(-1)
     if not np.isfinite(arr).all():
         i = int(np.argmin(np.isfinite(arr)))
         raise SessionError(
             f"cannot save: {what}[{i}] is {arr[i]} (only finite numbers can be saved)"
         )
-    return arr.tolist()
+    return arr
+
+
+def _finite_list(values: np.ndarray, what: str) -> list[float]:
+    return _finite_array(values, what).tolist()
 
 
 def _start_value(value: Any) -> Any:
@@ -164,7 +169,8 @@ def _start_value(value: Any) -> Any:
     return [float(v) for v in value]
 
 
-def _problem_to_dict(problem: FunctionProblem | RegressionProblem) -> dict[str, Any]:
+def _problem_to_dict(problem: FunctionProblem | RegressionProblem, *,
+                     arrays: bool = False) -> dict[str, Any]:
     if isinstance(problem, FunctionProblem):
         return {
             "kind": "function",
@@ -195,8 +201,8 @@ def _problem_to_dict(problem: FunctionProblem | RegressionProblem) -> dict[str, 
             "x_high": float(spec.x_high),
         },
         "n": problem.n,
-        "x": _finite_list(problem.x, "problem.x"),
-        "y": _finite_list(problem.y, "problem.y"),
+        "x": (_finite_array if arrays else _finite_list)(problem.x, "problem.x"),
+        "y": (_finite_array if arrays else _finite_list)(problem.y, "problem.y"),
     }
 
 
@@ -262,19 +268,20 @@ def _config_to_dict(config: RunConfig) -> dict[str, Any]:
     return out
 
 
-def _history_to_dict(history: History) -> dict[str, Any]:
+def _history_to_dict(history: History, *, arrays: bool = False) -> dict[str, Any]:
+    """The history as JSON values; with ``arrays``, its number lists as float64 arrays (for
+    :func:`_pieces`, which writes them a piece at a time: no list of millions of floats)."""
     params = np.asarray(history.params, dtype=np.float64)
     grad = np.asarray(history.grad, dtype=np.float64)
+    numbers = _finite_array if arrays else _finite_list
     return {
         "status": history.status,
         "message": history.message,
         "param_names": list(history.param_names),
         "epochs_run": history.epochs_run,
-        "params": [
-            _finite_list(params[:, j], f"history.params[{j}]") for j in range(params.shape[1])
-        ],
-        "loss": _finite_list(history.loss, "history.loss"),
-        "grad": [_finite_list(grad[:, j], f"history.grad[{j}]") for j in range(grad.shape[1])],
+        "params": [numbers(params[:, j], f"history.params[{j}]") for j in range(params.shape[1])],
+        "loss": numbers(history.loss, "history.loss"),
+        "grad": [numbers(grad[:, j], f"history.grad[{j}]") for j in range(grad.shape[1])],
         "lr_changes": [[int(e), float(lr)] for e, lr in history.lr_changes],
     }
 
@@ -308,17 +315,22 @@ def _check_ui(value: Any, where: str, depth: int = 0) -> None:
 
 def session_to_dict(session: Session) -> dict[str, Any]:
     """The session as plain JSON values (the document :func:`save_session` writes)."""
+    return _document(session, arrays=False)
+
+
+def _document(session: Session, *, arrays: bool) -> dict[str, Any]:
     from gdstudio import __version__
 
     _check_ui(session.ui, "ui")
     config = session.config
+    history = session.history
     return {
         "format": FORMAT,
         "version": VERSION,
         "app": f"gdstudio {__version__}",
-        "problem": _problem_to_dict(config.problem),
+        "problem": _problem_to_dict(config.problem, arrays=arrays),
         "config": _config_to_dict(config),
-        "history": None if session.history is None else _history_to_dict(session.history),
+        "history": None if history is None else _history_to_dict(history, arrays=arrays),
         "ui": session.ui,
     }
 
@@ -326,46 +338,92 @@ def session_to_dict(session: Session) -> dict[str, Any]:
 _NUMBERS_PER_PIECE = 4096
 
 
-def _encode(value: Any, indent: int, ascii_only: bool) -> str:
-    """JSON with small dicts indented and lists of numbers on one line (compact, readable)."""
+def _pieces(value: Any, indent: int, ascii_only: bool) -> Iterator[str]:
+    """JSON with small dicts indented and lists of numbers on one line (compact, readable), in
+    pieces of at most a few hundred kilobytes: a long history is never one string (joining or
+    concatenating strings of 100 MB holds the interpreter lock for a second, and a window
+    saving in the background would stall meanwhile)."""
     pad = "  " * (indent + 1)
     if isinstance(value, dict) and value:
-        items = [
-            f"{pad}{json.dumps(k, ensure_ascii=ascii_only)}: {_encode(v, indent + 1, ascii_only)}"
-            for k, v in value.items()
-        ]
-        return "{\n" + ",\n".join(items) + "\n" + "  " * indent + "}"
-    if isinstance(value, list) and value and all(isinstance(v, list) for v in value):
-        items = [pad + _encode(v, indent + 1, ascii_only) for v in value]
-        return "[\n" + ",\n".join(items) + "\n" + "  " * indent + "]"
-    if isinstance(value, list) and all(type(v) is float for v in value):
-        # In pieces: one C-level join over a long history would hold the interpreter lock for
-        # the whole list, and a window saving in the background would stall meanwhile.
+        yield "{\n"
+        for i, (k, v) in enumerate(value.items()):
+            yield f",\n{pad}" if i else pad
+            yield f"{json.dumps(k, ensure_ascii=ascii_only)}: "
+            yield from _pieces(v, indent + 1, ascii_only)
+        yield "\n" + "  " * indent + "}"
+        return
+    if isinstance(value, list) and value and all(isinstance(v, (list, np.ndarray)) for v in value):
+        yield "[\n"
+        for i, v in enumerate(value):
+            yield f",\n{pad}" if i else pad
+            yield from _pieces(v, indent + 1, ascii_only)
+        yield "\n" + "  " * indent + "]"
+        return
+    if isinstance(value, np.ndarray):  # a history's numbers (float64, finite, 1-D)
+        yield "["
         step = _NUMBERS_PER_PIECE
-        return "[" + ",".join(",".join(map(float.__repr__, value[i : i + step]))
-                              for i in range(0, len(value), step)) + "]"
-    return json.dumps(value, ensure_ascii=ascii_only, allow_nan=False)
+        for i in range(0, value.size, step):
+            yield ("," if i else "") + ",".join(map(float.__repr__, value[i : i + step].tolist()))
+        yield "]"
+        return
+    if isinstance(value, list) and all(type(v) is float for v in value):
+        yield "["
+        step = _NUMBERS_PER_PIECE
+        for i in range(0, len(value), step):
+            yield ("," if i else "") + ",".join(map(float.__repr__, value[i : i + step]))
+        yield "]"
+        return
+    yield json.dumps(value, ensure_ascii=ascii_only, allow_nan=False)
+
+
+def _is_unicode(value: Any) -> bool:
+    """Every text in the document can be written as UTF-8 (a path with undecodable bytes,
+    held as lone surrogates, cannot)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_is_unicode(k) and _is_unicode(v) for k, v in value.items())
+    if isinstance(value, list) and value and type(value[0]) is not float:
+        return all(_is_unicode(v) for v in value)
+    return True  # (numbers, and the history's arrays)
+
+
+def session_text(session: Session) -> Iterator[str]:
+    """The text of a ``.gdstudio`` file for ``session``, in pieces of at most a few hundred
+    kilobytes (see :func:`dumps_session` for all of it at once). The document is checked
+    here, before the first piece: a session that cannot be saved raises :class:`SessionError`
+    before anything is written."""
+    data = _document(session, arrays=True)
+    # Text that is not valid Unicode (a path with undecodable bytes) is written escaped.
+    ascii_only = not _is_unicode(data)
+    return itertools.chain(_pieces(data, 0, ascii_only), ("\n",))
 
 
 def dumps_session(session: Session) -> str:
     """The session as the text of a ``.gdstudio`` file."""
-    data = session_to_dict(session)
-    text = _encode(data, 0, False) + "\n"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        # Text that is not valid Unicode (a path with undecodable bytes): escape it.
-        text = _encode(data, 0, True) + "\n"
-    return text
+    return "".join(session_text(session))
 
 
 _CHUNK_CHARS = 1 << 20
 
 
-def _write_text(fh: Any, text: str) -> None:
-    """Write in chunks (a huge history does not need a second full-size copy as bytes)."""
-    for start in range(0, len(text), _CHUNK_CHARS):
-        fh.write(text[start : start + _CHUNK_CHARS])
+def _write_text(fh: Any, pieces: Iterable[str], check: Callable[[], None]) -> None:
+    """Write the pieces in chunks of about a megabyte, calling ``check`` after each piece (a
+    cancelled save stops within a millisecond or so; a background save rests there)."""
+    chunk: list[str] = []
+    size = 0
+    for piece in pieces:
+        check()
+        chunk.append(piece)
+        size += len(piece)
+        if size >= _CHUNK_CHARS:
+            fh.write("".join(chunk))
+            chunk, size = [], 0
+    fh.write("".join(chunk))
 
 
 class SaveCancelled(Exception):
@@ -386,14 +444,13 @@ def save_session(path: str | os.PathLike[str], session: Session, *,
         if cancelled is not None and cancelled():
             raise SaveCancelled
 
-    text = dumps_session(session)
+    pieces = session_text(session)  # (the document is checked here, before the disk)
     check()
     if Path(os.path.realpath(os.fspath(path))).is_dir():
         raise SessionError(f"{os.path.realpath(os.fspath(path))}: is a folder, not a session file")
 
     def write(fh: Any) -> None:
-        check()
-        _write_text(fh, text)
+        _write_text(fh, pieces, check)
         check()
 
     return write_atomic(path, write, newline="\n")

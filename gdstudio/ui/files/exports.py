@@ -74,14 +74,25 @@ _FRAME_BUDGET_S = 0.04
 # --------------------------------------------------------------------------------------------
 
 
+def _frozen(rows: np.ndarray) -> np.ndarray:
+    view = rows.view()
+    view.flags.writeable = False
+    return view
+
+
 def history_of(data: RunData) -> History | None:
-    """The run shown (rows so far) as a core :class:`History`; None if there is none."""
+    """The run shown (rows so far) as a core :class:`History`; None if there is none.
+
+    Its arrays are read-only views of the run's rows, not copies (a 2,000,000-epoch run's
+    copy took 70 ms on the GUI thread before a save): rows once appended are never written
+    again, and a new run gets new arrays, so the views stay the run as it was, whatever
+    happens next (a save in the background reads them while the run goes on)."""
     if data.n == 0 or not isinstance(data.config, RunConfig):
         return None
     return History(
-        params=data.params.copy(),
-        loss=data.loss.copy(),
-        grad=data.grad.copy(),
+        params=_frozen(data.params),
+        loss=_frozen(data.loss),
+        grad=_frozen(data.grad),
         status=data.status or "max_epochs",
         config=data.config,
         message=data.message,

@@ -37,6 +37,11 @@ class PeakEnvelope:
         y = np.asarray(values, dtype=np.float64).reshape(-1)
         if y.size == 0:
             return
+        # Bins as wide as the whole series will need, before the new points are binned: a
+        # long batch is reduced in wide bins at once, not in narrow ones merged afterwards
+        # (a reduction over an axis of 1 or 2 values costs per bin, not per value).
+        while -(-(self.n + y.size) // self.size) > self.max_bins:
+            self._merge()
         size = self.size
         used = self.n % size
         start = 0

@@ -15,7 +15,7 @@ points to (the newest rows while following the run).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import pyqtgraph as pg
@@ -123,6 +123,16 @@ class LanePaths:
         return list(zip(self.paths, self.labels, strict=True))
 
 
+#: The loss plot's bins (min/max pairs), all lanes together: a paint of 24 lanes of 2048
+#: bins each took 60-80 ms; a few hundred bins a lane still give each pixel column its own.
+LANE_BINS = 8192
+
+
+def lane_bins(lanes: int) -> int:
+    """Bins of each lane's loss envelope: at most 2048, at least 256, LANE_BINS in all."""
+    return 2 * (min(2048, max(256, LANE_BINS // max(1, lanes))) // 2)
+
+
 class LossLanes:
     """One loss curve per lane on the :class:`~gdstudio.ui.plots.loss.LossPlot`."""
 
@@ -151,7 +161,7 @@ class LossLanes:
             self.plot.addItem(marker)
             self.curves.append(curve)
             self.markers.append(marker)
-            self._envelopes.append(PeakEnvelope(max_bins=2048))
+            self._envelopes.append(PeakEnvelope(max_bins=lane_bins(len(colours))))
         self._data = None
 
     def clear(self) -> None:
@@ -164,6 +174,14 @@ class LossLanes:
     def refresh(self, data: RaceData, epoch: int | None,
                 shown: Callable[[np.ndarray], np.ndarray], mode: object) -> None:
         """Draw every lane's loss (what ``shown`` makes of it: loss, or loss − loss*)."""
+        for _lane in self.refresh_parts(data, epoch, shown, mode):
+            pass
+
+    def refresh_parts(self, data: RaceData, epoch: int | None,
+                      shown: Callable[[np.ndarray], np.ndarray],
+                      mode: object) -> Iterator[None]:
+        """:meth:`refresh`, yielding after each lane (the caller may draw the rest in a later
+        turn of the event loop); the plot's range of the lanes is set after the last."""
         if not self.curves:
             return
         if data is not self._data or mode != self._mode \
@@ -190,8 +208,10 @@ class LossLanes:
                 value = float(shown(data.loss[row : row + 1, j])[0])
                 if math.isfinite(value) and (value > 0 or not log):
                     self.markers[j].setData([float(row)], [value])
+                    yield
                     continue
             self.markers[j].setData([], [])
+            yield
         self.plot.lane_range = (lo, hi) if lo <= hi else None
 
     def legend_entries(self) -> list[tuple[pg.PlotDataItem, str]]:

@@ -29,9 +29,17 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from gdstudio.ui.threads.registry import register_thread
 
-__all__ = ["Task", "TaskContext", "start_task"]
+__all__ = ["Task", "TaskContext", "start_task", "PACE_WORK_S"]
 
 log = logging.getLogger(__name__)
+
+#: A task with a rest (``rest_s``) rests that long after each stretch of this much work, at
+#: its next :meth:`TaskContext.report` or :meth:`TaskContext.cancelled`. Python runs one thread
+#: at a time (the GIL), and every call from Qt into Python on the GUI thread (a paint, a
+#: timer, a click) must take it back from the task, up to 5 ms each time: a window repainted
+#: while a task encodes a file stalled half a second. While the task rests, the GUI thread has
+#: the interpreter to itself.
+PACE_WORK_S = 0.006
 
 
 class TaskContext:
@@ -40,6 +48,7 @@ class TaskContext:
     def __init__(self, thread: _TaskThread | None, rest_s: float = 0.0) -> None:
         self._thread = thread  # None: work run at once on the calling thread
         self._rest_s = rest_s
+        self._worked_since = time.perf_counter()
 
     @classmethod
     def immediate(cls) -> TaskContext:
@@ -48,18 +57,26 @@ class TaskContext:
         return cls(None)
 
     def cancelled(self) -> bool:
-        return self._thread is not None and self._thread.stop.is_set()
+        """Whether the work should stop. Work asks often (between pieces of a millisecond or
+        so); a task with a rest paces itself here (see :data:`PACE_WORK_S`)."""
+        if self._thread is None:
+            return False
+        self._pace()
+        return self._thread.stop.is_set()
 
     def report(self, done: int, total: int) -> bool:
-        """Report progress; False when the work should stop. Work that holds the interpreter
-        lock for long stretches rests briefly here, which gives the GUI thread its turn for
-        every paint and click."""
+        """Report progress; False when the work should stop (and a rest, as in
+        :meth:`cancelled`)."""
         if self._thread is None:
             return True
         self._thread.progressed.emit(int(done), int(total))
-        if self._rest_s:
-            time.sleep(self._rest_s)
+        self._pace()
         return not self._thread.stop.is_set()
+
+    def _pace(self) -> None:
+        if self._rest_s and time.perf_counter() - self._worked_since >= PACE_WORK_S:
+            time.sleep(self._rest_s)
+            self._worked_since = time.perf_counter()
 
 
 class _TaskThread(QThread):

@@ -18,6 +18,8 @@
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Iterator
 
 import numpy as np
 from PySide6.QtCore import QItemSelectionModel, QObject
@@ -35,6 +37,25 @@ from gdstudio.ui.plots.readouts import PlotPointer
 from gdstudio.ui.theme import run_colors
 
 __all__ = ["Explorer"]
+
+
+#: A frame's part of the race's drawing takes about this long before the next turn of the
+#: event loop (clicks, keys and the worker's batches are served in between).
+PART_SECONDS = 0.008
+
+
+class _PartClock:
+    """Says when a part has taken :data:`PART_SECONDS`, then starts the next part's clock."""
+
+    def __init__(self) -> None:
+        self._began = time.perf_counter()
+
+    def part_done(self) -> bool:
+        now = time.perf_counter()
+        if now - self._began < PART_SECONDS:
+            return False
+        self._began = now
+        return True
 
 
 class Explorer(QObject):
@@ -184,7 +205,15 @@ class Explorer(QObject):
     # --- drawing -----------------------------------------------------------------------------
 
     def draw(self) -> None:
-        """Everything this class draws, at the model's epoch (once per frame)."""
+        """Everything this class draws, at the model's epoch, at once."""
+        for _part in self.draw_parts():
+            pass
+
+    def draw_parts(self) -> Iterator[None]:
+        """Everything this class draws, at the model's epoch (once per frame), in parts: it
+        yields after each part of about :data:`PART_SECONDS` (a race's lanes are thinned and
+        drawn a few at a time, each part in a turn of the event loop of its own: 24 lanes of
+        a long race took 200-290 ms in one piece)."""
         host, model = self.host, self.model
         at = model.epoch
         host.scrubber.set_rows(model.rows_in_view())
@@ -195,18 +224,39 @@ class Explorer(QObject):
         landscape = host.landscape_shown()
         if landscape is not None:
             landscape.refresh(shown)
-        if model.racing and model.race_data.n:
-            self._draw_lanes(at)
         self._show_epoch_in_table(at)
+        if model.racing and model.race_data.n:
+            yield from self._draw_lanes(at)
 
-    def _draw_lanes(self, at: int | None) -> None:
+    def _draw_lanes(self, at: int | None) -> Iterator[None]:
         host, race = self.host, self.model.race_data
+        spec = race.spec
+        clock = _PartClock()
+
+        def go_on() -> bool:  # (between parts the race may have been replaced)
+            return race.spec is spec and spec is not None
+
         lp = host.loss_plot
-        self.loss_lanes.refresh(race, at, lp.shown_loss, lp.mode_key())
+        for _lane in self.loss_lanes.refresh_parts(race, at, lp.shown_loss, lp.mode_key()):
+            if clock.part_done():
+                yield
+                if not go_on():
+                    return
         lp.update_view()
+        host.race_model.show_epoch(at)
+        if spec is not None:  # the race's progress, whichever lane History shows
+            set_progress(host.progress_bar, race.epoch if at is None else at, spec.epochs)
+        if clock.part_done():
+            yield
+        if not go_on():
+            return
         if self.curve_lanes.active:
             for j in range(race.K):
                 self.curve_lanes.set_lane(j, race.lane_params(j, at)[:, 0], race.lane_loss(j, at))
+                if clock.part_done():
+                    yield
+                    if not go_on():
+                        return
         for plot in host.built_landscape_plots():
             if plot.lanes.active and plot.isVisible():
                 plot.set_lane_box(race.param_min, race.param_max)
@@ -214,13 +264,13 @@ class Explorer(QObject):
                     # every row, mapped: the lane thins its path in the map's coordinates
                     pts = plot.view_points(race.lane_params(j, at))
                     plot.lanes.set_lane(j, pts[:, 0], pts[:, 1])
+                    if clock.part_done():
+                        yield
+                        if not go_on():
+                            return
                 plot.update_view()
         if self.fit_lanes.active:
             self.fit_lanes.refresh(race, at)
-        host.race_model.show_epoch(at)
-        spec = self.model.race
-        if spec is not None:  # the race's progress, whichever lane History shows
-            set_progress(host.progress_bar, race.epoch if at is None else at, spec.epochs)
 
     def _show_epoch_in_table(self, at: int | None) -> None:
         view, model = self.host.history_view, self.host.history_model

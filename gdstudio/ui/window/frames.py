@@ -5,7 +5,9 @@ scheduler draws it once, after a frame interval that grows with the frame's own 
 clicks, keys and the worker's batches are always served in between (the role superqt's
 ``qthrottled`` plays elsewhere). A frame is drawn in stages, one per turn of the event loop:
 a QGraphicsScene repaints the window's whole dirty part as soon as it has processed its changed
-items, so plots changed together would repaint together, one long stall.
+items, so plots changed together would repaint together, one long stall. A stage whose work
+grows with what is shown (a race's lanes) may be a generator: it yields between parts of its
+work, and each part is drawn in a turn of its own.
 
 :meth:`FrameScheduler.draw_now` draws a whole frame at once (exports, tests).
 
@@ -17,7 +19,7 @@ the interpreter lock back from a busy worker, which multiplies a frame's cost.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QWidget
@@ -26,6 +28,8 @@ __all__ = ["FrameScheduler", "FRAME_MS"]
 
 #: The shortest interval between two frames (60 Hz).
 FRAME_MS = 16
+
+_DONE = object()
 
 
 class FrameScheduler(QObject):
@@ -47,7 +51,7 @@ class FrameScheduler(QObject):
         Tell the worker to wait, and that it may go on.
     """
 
-    def __init__(self, parent: QObject, stages: Sequence[Callable[[], None]], *,
+    def __init__(self, parent: QObject, stages: Sequence[Callable[[], Iterator[None] | None]], *,
                  plots: Callable[[], Iterable[QWidget]],
                  costs: Callable[[], float],
                  fast: Callable[[], bool],
@@ -65,6 +69,8 @@ class FrameScheduler(QObject):
         self._last_ms = 0.0
         self._ms = 0.0
         self._stage = 0
+        self._parts: Iterator[None] | None = None  # the rest of a stage drawn in parts
+        self._again = False  # a frame was asked for while one was drawn in parts
         self._drawing = False
         self._unpainted: set[QWidget] = set()
         self._timer = self._single_shot(FRAME_MS, self._begin_staged)
@@ -98,10 +104,14 @@ class FrameScheduler(QObject):
     def draw_now(self) -> None:
         """Draw a whole frame at once (exports, tests); a staged frame under way is replaced."""
         self._stage_timer.stop()
+        self._parts = None
         began = time.perf_counter()
         self._begin()
         for stage in self._stages:
-            stage()
+            parts = stage()
+            if parts is not None:
+                for _part in parts:
+                    pass
         self._ms = 1000 * (time.perf_counter() - began)
         self._end()
 
@@ -109,6 +119,8 @@ class FrameScheduler(QObject):
         """No more frames (the window closes)."""
         for timer in (self._timer, self._stage_timer, self._paint_deadline):
             timer.stop()
+        self._parts = None
+        self._again = False
         self._drawing = False
 
     def plot_painted(self, plot: QWidget) -> None:
@@ -123,10 +135,16 @@ class FrameScheduler(QObject):
 
     @Slot()
     def _begin_staged(self) -> None:
+        if self._drawing and self._parts is not None:
+            # A stage drawn in parts is under way: the next frame follows it (else a frame
+            # of many parts, begun again before its end, would never draw its last ones).
+            self._again = True
+            return
         self._stage_timer.stop()
         began = time.perf_counter()
         self._begin()
         self._stage = 0
+        self._parts = None
         self._ms = 1000 * (time.perf_counter() - began)
         self._next_stage()
 
@@ -135,9 +153,13 @@ class FrameScheduler(QObject):
         if not self._drawing:  # pragma: no cover - a stage left from a frame drawn at once
             return
         began = time.perf_counter()
-        self._stages[self._stage]()
+        if self._parts is None:
+            self._parts = self._stages[self._stage]()
+        more = self._parts is not None and next(self._parts, _DONE) is not _DONE
         self._ms += 1000 * (time.perf_counter() - began)
-        self._stage += 1
+        if not more:
+            self._parts = None
+            self._stage += 1
         if self._stage < len(self._stages):
             self._stage_timer.start()
         else:
@@ -157,6 +179,9 @@ class FrameScheduler(QObject):
             self._paint_deadline.start()
         else:
             self._on_drawn()
+        if self._again:
+            self._again = False
+            self.schedule()
 
     @Slot()
     def _painted_or_not(self) -> None:

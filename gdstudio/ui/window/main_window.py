@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import platform
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import pyqtgraph as pg
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Slot
@@ -729,8 +729,6 @@ class MainWindow(QMainWindow):
     def _on_rows(self, _first: int, _stop: int) -> None:
         if self.model.state != "playing":  # (while playing, the table follows frame by frame)
             self.history_model.rows_appended()
-        if self.model.racing:
-            self.race_model.refresh()
 
     def _on_state(self, state: str) -> None:
         if state != "playing":
@@ -797,8 +795,8 @@ class MainWindow(QMainWindow):
     def _stage_table(self) -> None:
         self.history_model.rows_appended()
 
-    def _stage_explorer(self) -> None:
-        self.explorer.draw()
+    def _stage_explorer(self) -> Iterator[None]:
+        return self.explorer.draw_parts()  # (in parts: see FrameScheduler)
 
     def _set_status(self, text: str, colour: str) -> None:
         """The status line (unchanged text or colour is not set again: a style sheet costs)."""

@@ -1,0 +1,194 @@
+"""Long work stays off the GUI thread's way (issue 13, family 15): a frame's race drawing in
+parts, one turn of the event loop each; background file work that rests so the window can
+paint; a save that reads the run's rows without copying them on the GUI thread; a session
+written a piece at a time. The stalls themselves are measured by bench row e."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from files_support import new_window, run_to_end, settle
+from PySide6.QtCore import QObject, QTimer
+
+from gdstudio.core import FunctionProblem, RunConfig, run
+from gdstudio.core.io import session as core_session
+from gdstudio.core.io.session import (
+    SaveCancelled,
+    dumps_session,
+    load_session,
+    save_session,
+    session_from_history,
+    session_text,
+)
+from gdstudio.ui.files.exports import history_of
+from gdstudio.ui.threads import tasks
+from gdstudio.ui.window import explore
+from gdstudio.ui.window.frames import FrameScheduler
+
+# --- frames in parts -----------------------------------------------------------------------
+
+
+def _scheduler(stages):
+    owner = QObject()
+    drawn = []
+    frames = FrameScheduler(owner, stages, plots=lambda: [], costs=lambda: 0.0,
+                            fast=lambda: False, minimized=lambda: False,
+                            on_pending=lambda: None, on_drawn=lambda: drawn.append(True))
+    return owner, frames, drawn
+
+
+def test_a_stage_drawn_in_parts_takes_one_turn_per_part_and_is_never_restarted(qtbot):
+    log: list[str] = []
+    turns = []  # a timer on the same loop: it runs between the parts, not only after them
+
+    def parts():
+        for i in range(6):
+            log.append(f"part {i}")
+            yield
+        log.append("end")
+
+    owner, frames, drawn = _scheduler([lambda: log.append("first"), parts,
+                                       lambda: log.append("last")])
+    ticker = QTimer()
+    ticker.timeout.connect(lambda: turns.append(len(log)))
+    ticker.start(0)
+    frames.schedule()
+    # asked again while the parts are drawn: the frame under way ends first, then one more
+    qtbot.waitUntil(lambda: "part 2" in log, timeout=5000)
+    frames.schedule()
+    qtbot.waitUntil(lambda: log.count("last") == 2 and not frames.pending, timeout=5000)
+    ticker.stop()
+    one = ["first", *(f"part {i}" for i in range(6)), "end", "last"]
+    assert log == one + one
+    assert len(drawn) == 2
+    # other events were served between the parts: the timer saw the log at in-between sizes
+    assert len({n for n in turns if 1 <= n < len(one)}) >= 4
+
+
+def test_draw_now_draws_every_part_at_once(qtbot):
+    log: list[int] = []
+
+    def parts():
+        for i in range(4):
+            log.append(i)
+            yield
+
+    owner, frames, drawn = _scheduler([parts])
+    frames.draw_now()
+    assert log == [0, 1, 2, 3] and drawn == [True] and not frames.pending
+
+
+def test_a_long_race_is_drawn_lane_by_lane_and_every_lane_ends_on_its_last_row(
+        qtbot, monkeypatch):
+    monkeypatch.setattr(explore, "PART_SECONDS", 0.0)  # each lane in a turn of its own
+    win = new_window(qtbot, monkeypatch)
+    c = win.controls
+    c.epochsSpin.setValue(3000)
+    rates = list(np.geomspace(1e-4, 0.9, 24))
+    c.raceSetup.set_mode("lr")
+    c.raceSetup.set_rates(rates)
+    race = win.model.race_data
+    qtbot.waitUntil(lambda: win.explorer.racing and race.K == 24 and race.n == 1
+                    and win.controller.state == "ready", timeout=20_000)
+    win.run_to_end()
+    qtbot.waitUntil(lambda: win.controller.state == "finished" and race.finished,
+                    timeout=60_000)
+    # the frames as the window draws them (staged, in parts), not draw_now
+    qtbot.waitUntil(lambda: not win.frames.pending, timeout=20_000)
+    win.schedule_frame()
+    qtbot.waitUntil(lambda: not win.frames.pending, timeout=20_000)
+    lanes = win.explorer.curve_lanes
+    for j in range(24):
+        n = int(race.lengths[j])
+        xs, _ys = lanes.lane_data(j)
+        assert xs[-1] == race.params[n - 1, j, 0], j
+        alone = run(RunConfig(problem=race.spec.config.problem, x0=7.0, lr=rates[j],
+                              epochs=3000, tol=c.tolSpin.value()))
+        assert alone.epochs_run + 1 == n, j
+    table = win.race_model
+    assert [table.index(j, 5).data(256) for j in range(24)] == pytest.approx(
+        [float(race.loss[int(race.lengths[j]) - 1, j]) for j in range(24)], rel=0, abs=0)
+    # 24 loss curves share the loss plot's bins: a few hundred each, not 2048
+    points = sum(len(curve.getData()[0]) for curve in win.explorer.loss_lanes.curves)
+    assert points <= 2 * 8192 + 2 * 24
+
+
+# --- file work off the GUI thread ----------------------------------------------------------
+
+
+def test_a_task_with_a_rest_rests_between_stretches_of_work(monkeypatch):
+    rests = []
+    monkeypatch.setattr(tasks.time, "sleep", rests.append)
+    clock = [0.0]
+    monkeypatch.setattr(tasks.time, "perf_counter", lambda: clock[0])
+
+    class Thread:  # what a context needs of its thread
+        class stop:  # noqa: N801
+            @staticmethod
+            def is_set() -> bool:
+                return False
+
+    context = tasks.TaskContext(Thread(), rest_s=0.004)  # type: ignore[arg-type]
+    for _ in range(100):  # 100 pieces of 1 ms of work, asking between them
+        clock[0] += 0.001
+        assert not context.cancelled()
+    assert len(rests) == pytest.approx(100 * 0.001 / tasks.PACE_WORK_S, abs=2)
+    assert set(rests) == {0.004}
+    assert not tasks.TaskContext(Thread(), rest_s=0.0).cancelled() and len(rests) < 20
+
+
+def test_a_save_reads_the_runs_rows_without_copying_them(qtbot, monkeypatch):
+    win = new_window(qtbot, monkeypatch)
+    win.controls.epochsSpin.setValue(500)
+    qtbot.waitUntil(lambda: win.controller.state == "ready"
+                    and win.run_data.planned_epochs == 500, timeout=20_000)
+    run_to_end(qtbot, win)
+    settle(qtbot, win)
+    history = history_of(win.model.run)
+    data = win.model.run
+    for saved, live in ((history.params, data.params), (history.loss, data.loss),
+                        (history.grad, data.grad)):
+        assert np.shares_memory(saved, live) and not saved.flags.writeable
+    before = history.params.copy()
+    win.reset()  # a new run: new arrays, the history handed to a save is unchanged
+    qtbot.waitUntil(lambda: win.run_data.n == 1, timeout=20_000)
+    win.step()
+    qtbot.waitUntil(lambda: win.run_data.n == 2, timeout=20_000)
+    np.testing.assert_array_equal(history.params, before)
+
+
+# --- a session a piece at a time -----------------------------------------------------------
+
+
+def _long_session(epochs: int = 300_000):
+    h = run(RunConfig(problem=FunctionProblem("x**2 - 4*x + 5"), x0=7.0, lr=1e-6,
+                      epochs=epochs))
+    return session_from_history(h, {"note": "é"})
+
+
+def test_a_long_session_is_text_in_small_pieces_equal_to_the_whole():
+    session = _long_session()
+    pieces = list(session_text(session))
+    assert max(map(len, pieces)) < 200_000  # 300,000 epochs: ~17 MB of text in all
+    assert len(pieces) > 3 * 300_000 / core_session._NUMBERS_PER_PIECE  # noqa: SLF001
+    assert "".join(pieces) == dumps_session(session)
+
+
+def test_a_save_asks_whether_it_is_cancelled_between_pieces(tmp_path):
+    session = _long_session()
+    path = tmp_path / "s.gdstudio"
+    path.write_text("the old file")
+    asked = []
+
+    def cancelled() -> bool:
+        asked.append(True)
+        return len(asked) > 50  # Cancel pressed a moment into the save
+
+    with pytest.raises(SaveCancelled):
+        save_session(path, session, cancelled=cancelled)
+    assert len(asked) == 51  # it stopped at the first question after Cancel
+    assert path.read_text() == "the old file"
+    asked.clear()
+    save_session(path, session, cancelled=lambda: bool(asked.append(True)))
+    assert len(asked) > 3 * 300_000 / core_session._NUMBERS_PER_PIECE  # noqa: SLF001
+    assert load_session(path).history.epochs_run == 300_000
