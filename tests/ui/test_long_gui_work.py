@@ -192,3 +192,15 @@ def test_a_save_asks_whether_it_is_cancelled_between_pieces(tmp_path):
     save_session(path, session, cancelled=lambda: bool(asked.append(True)))
     assert len(asked) > 3 * 300_000 / core_session._NUMBERS_PER_PIECE  # noqa: SLF001
     assert load_session(path).history.epochs_run == 300_000
+
+
+def test_text_that_is_not_unicode_anywhere_in_the_ui_part_is_written_escaped(tmp_path):
+    # a list whose first value is a number and a later one an undecodable path: the whole
+    # document is still checked, and written escaped (else the save would fail half-way)
+    h = run(RunConfig(epochs=3))
+    session = session_from_history(h, {"recent": [1.0, "/tmp/caf\udce9.csv"]})
+    text = dumps_session(session)
+    assert "\\udce9" in text and text.isascii()
+    path = tmp_path / "s.gdstudio"
+    save_session(path, session)
+    assert load_session(path).ui == {"recent": [1.0, "/tmp/caf\udce9.csv"]}

@@ -171,6 +171,7 @@ def _start_value(value: Any) -> Any:
 
 def _problem_to_dict(problem: FunctionProblem | RegressionProblem, *,
                      arrays: bool = False) -> dict[str, Any]:
+    numbers = _finite_array if arrays else _finite_list
     if isinstance(problem, FunctionProblem):
         return {
             "kind": "function",
@@ -201,8 +202,8 @@ def _problem_to_dict(problem: FunctionProblem | RegressionProblem, *,
             "x_high": float(spec.x_high),
         },
         "n": problem.n,
-        "x": (_finite_array if arrays else _finite_list)(problem.x, "problem.x"),
-        "y": (_finite_array if arrays else _finite_list)(problem.y, "problem.y"),
+        "x": numbers(problem.x, "problem.x"),
+        "y": numbers(problem.y, "problem.y"),
     }
 
 
@@ -359,18 +360,13 @@ def _pieces(value: Any, indent: int, ascii_only: bool) -> Iterator[str]:
             yield from _pieces(v, indent + 1, ascii_only)
         yield "\n" + "  " * indent + "]"
         return
+    if isinstance(value, list) and all(type(v) is float for v in value):
+        value = np.array(value, dtype=np.float64)  # (the same numbers, written as below)
     if isinstance(value, np.ndarray):  # a history's numbers (float64, finite, 1-D)
         yield "["
         step = _NUMBERS_PER_PIECE
         for i in range(0, value.size, step):
             yield ("," if i else "") + ",".join(map(float.__repr__, value[i : i + step].tolist()))
-        yield "]"
-        return
-    if isinstance(value, list) and all(type(v) is float for v in value):
-        yield "["
-        step = _NUMBERS_PER_PIECE
-        for i in range(0, len(value), step):
-            yield ("," if i else "") + ",".join(map(float.__repr__, value[i : i + step]))
         yield "]"
         return
     yield json.dumps(value, ensure_ascii=ascii_only, allow_nan=False)
@@ -387,7 +383,7 @@ def _is_unicode(value: Any) -> bool:
         return True
     if isinstance(value, dict):
         return all(_is_unicode(k) and _is_unicode(v) for k, v in value.items())
-    if isinstance(value, list) and value and type(value[0]) is not float:
+    if isinstance(value, list):
         return all(_is_unicode(v) for v in value)
     return True  # (numbers, and the history's arrays)
 
