@@ -82,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         path = out_dir / name
         wait_until(lambda: "Working out" not in window.analysis.text())  # SymPy's, then its
         wait_until(lambda: "…" not in window.controls.derivativeLabel.text())  # f′(x) text
-        app.processEvents()
+        window.draw_now()  # (what arrived with the analysis, drawn now: no frame raced)
+        for _ in range(5):
+            pump(30)
         window.grab().save(str(path))
         print(path)
 

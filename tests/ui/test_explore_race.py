@@ -318,3 +318,40 @@ def test_one_default_tolerance_a_run_and_the_race_summary_agree_on_converged(win
     run_to_end(qtbot, window)
     rows = {r["lr"]: r for r in summary(window)}
     assert rows[0.1]["status"] == "converged" and rows[0.1]["to tol"] == first
+
+
+@pytest.mark.parametrize("tab", [0, 1], ids=["function", "regression"])
+def test_an_analysis_arriving_after_the_race_keeps_the_lanes_drawn(window, qtbot, tab):
+    """A short race often ends before its problem's analysis arrives (the window's first run,
+    say): the legends are then relabelled, and the lanes drawn so far must stay on the plots
+    (they were made anew, empty, and nothing drew them again: a finished race showed its
+    legend and table but no path, marker or loss curve)."""
+    import dataclasses
+
+    c = window.controls
+    c.problemTabs.setCurrentIndex(tab)
+    c.epochsSpin.setValue(40)
+    start_race(qtbot, window, "lr", 5)
+    run_to_end(qtbot, window)
+    qtbot.waitUntil(lambda: window.model.analysis is not None)
+    explorer = window.explorer
+    paths = [explorer.curve_lanes] if tab == 0 else [window.landscape_plot.lanes]
+    before = [[p.lane_data(j) for j in range(5)] for p in paths]
+    loss_before = [curve.getData() for curve in explorer.loss_lanes.curves]
+    assert all(len(xs) for lanes in before for xs, _ys in lanes)
+    assert all(x is not None and len(x) for x, _y in loss_before)
+    # the same theory, a new object: as if it had just been worked out
+    window.model.set_analysis(dataclasses.replace(window.model.analysis))
+    for layer, drawn in zip(paths, before, strict=True):
+        assert len(layer.paths) == 5
+        for j, (xs, ys) in enumerate(drawn):
+            now = layer.lane_data(j)
+            np.testing.assert_array_equal(now[0], xs)
+            np.testing.assert_array_equal(now[1], ys)
+            assert layer.marker(j) is not None
+            assert layer.paths[j].curve.isVisible()
+    for curve, (_x, y) in zip(explorer.loss_lanes.curves, loss_before, strict=True):
+        np.testing.assert_array_equal(curve.getData()[1], y)
+    names = [label.text for _sample, label in window.curve_plot.legend.items] if tab == 0 \
+        else [label.text for _sample, label in window.landscape_plot.legend.items]
+    assert sum(name.startswith("lr ") for name in names) == 5

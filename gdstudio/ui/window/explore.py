@@ -141,13 +141,16 @@ class Explorer(QObject):
                                if race is not None else None)
 
     def relabel_legends(self) -> None:
-        """The legends of a race's fit or curve plot again (after the plot was set up anew)."""
+        """The legends of a race's plots again (after a plot was set up anew: its legend then
+        names its own items only). The lanes and what they have drawn stay as they are: the
+        analysis often arrives after a short race has ended, and no frame may be left to
+        draw them again."""
         race, config = self.model.race, self.model.config
         if race is None or config is None:
             return
         problem = config.problem
-        self._set_lanes(race, isinstance(problem, FunctionProblem) and problem.dim == 2,
-                        isinstance(problem, RegressionProblem))
+        self._label_lanes(isinstance(problem, FunctionProblem) and problem.dim == 2,
+                          isinstance(problem, RegressionProblem))
 
     def _set_lanes(self, race: RaceSpec | None, surface: bool, regression: bool) -> None:
         host = self.host
@@ -176,11 +179,21 @@ class Explorer(QObject):
         # The loss plot has no legend of its own: the summary table below names the colours.
         if surface:
             host.surface_plot.lanes.set_lanes(colours, labels)
+        elif regression:
+            self.fit_lanes.set_lanes(colours, labels)
+            host.landscape_plot.lanes.set_lanes(colours, labels)
+        else:
+            self.curve_lanes.set_lanes(colours, labels)
+        self._label_lanes(surface, regression)
+
+    def _label_lanes(self, surface: bool, regression: bool) -> None:
+        """The plots' legends with the race's lanes (set with :meth:`_set_lanes`)."""
+        host = self.host
+        curve = host.curve_plot
+        if surface:
             host.surface_plot.relabel_legend()
         elif regression:
             fit = host.fit_plot
-            self.fit_lanes.set_lanes(colours, labels)
-            host.landscape_plot.lanes.set_lanes(colours, labels)
             host.landscape_plot.relabel_legend()
             fit.legend.clear()
             fit.legend.addItem(fit.data_item, fit.data_item.opts["name"])
@@ -188,7 +201,6 @@ class Explorer(QObject):
             for item, label in self.fit_lanes.legend_entries():
                 fit.legend.addItem(item, label)
         else:
-            self.curve_lanes.set_lanes(colours, labels)
             curve.legend.clear()
             curve.legend.addItem(curve.curve_item, curve.curve_item.opts["name"])
             for item, label in self.curve_lanes.legend_entries():
