@@ -33,6 +33,11 @@ __all__ = [
     "is_dark",
     "plot_colors",
     "style_plot",
+    "contrast",
+    "readable",
+    "set_text_colour",
+    "ERROR_RED",
+    "GOOD_GREEN",
 ]
 
 #: Okabe & Ito (2008), "Color Universal Design": eight colours distinguishable with
@@ -144,6 +149,72 @@ def dark_palette() -> QPalette:
     p.setColor(disabled, roles.Button, window)
     p.setColor(disabled, roles.Highlight, QColor(0x55, 0x55, 0x5A))
     return p
+
+
+#: Text colours (for a light window: :func:`readable` adapts them to the theme in force).
+ERROR_RED = "#c62828"
+GOOD_GREEN = "#2e7d32"
+
+#: The least contrast of coloured text with its background (WCAG 2's AA level for body text).
+MIN_CONTRAST = 4.5
+
+
+def _luminance(colour: QColor) -> float:
+    """WCAG 2's relative luminance of ``colour``."""
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    return (0.2126 * linear(colour.redF()) + 0.7152 * linear(colour.greenF())
+            + 0.0722 * linear(colour.blueF()))
+
+
+def contrast(a: QColor | str, b: QColor | str) -> float:
+    """WCAG 2's contrast ratio of two colours (1 to 21)."""
+    la, lb = sorted((_luminance(QColor(a)), _luminance(QColor(b))), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def readable(colour: str, palette: QPalette | None = None) -> str:
+    """``colour`` (``#RRGGBB``, chosen for text on a light window) as text on ``palette``
+    (default: the application's): unchanged where it reads (contrast ≥ 4.5:1 with the window
+    and the base colours), else lightened on a dark palette or darkened on a light one, its
+    hue and saturation kept, just as far as it needs. (Purple #6a1b9a and grey #424242 all
+    but vanished on the dark theme.)"""
+    palette = palette or QGuiApplication.palette()
+    grounds = (palette.color(QPalette.ColorRole.Window), palette.color(QPalette.ColorRole.Base))
+    base = QColor(colour)
+
+    def reads(c: QColor) -> bool:
+        return all(contrast(c, g) >= MIN_CONTRAST for g in grounds)
+
+    if reads(base):
+        return base.name()
+    hue, saturation = base.hslHueF(), base.hslSaturationF()
+    lightness = base.lightnessF()
+    step = 0.01 if is_dark(palette) else -0.01
+    candidate = QColor(base)
+    for _ in range(100):
+        lightness = min(1.0, max(0.0, lightness + step))
+        candidate = QColor.fromHslF(max(hue, 0.0), saturation, lightness)
+        if reads(candidate) or lightness in (0.0, 1.0):
+            break
+    return candidate.name()
+
+
+def _colour_sheet(colour: str, extra: str) -> str:
+    return f"color: {readable(colour)};{(' ' + extra) if extra else ''}"
+
+
+def set_text_colour(widget: QWidget, colour: str, extra: str = "") -> None:
+    """Show ``widget``'s text in ``colour`` (chosen for a light window; "" for the palette's
+    own), readable on the theme in force and again whenever the theme changes
+    (:class:`Appearance` restyles it). ``extra``: more of the style sheet ("font-style:
+    italic;")."""
+    widget.setProperty("gdstudioTextColour", colour)
+    widget.setProperty("gdstudioTextExtra", extra)
+    sheet = _colour_sheet(colour, extra) if colour else extra
+    if widget.styleSheet() != sheet:
+        widget.setStyleSheet(sheet)
 
 
 def plot_colors(palette: QPalette | None = None) -> tuple[QColor, QColor]:
@@ -363,6 +434,11 @@ class Appearance(QObject):
         for widget in [root, *root.findChildren(QWidget)]:
             if widget.testAttribute(Qt.WidgetAttribute.WA_SetFont) and widget is not root:
                 self._scale_own_font(widget)
+            elif widget.property("gdstudioTextColour") is not None:
+                # its colour, readable on the new palette (and its font, as below)
+                colour = str(widget.property("gdstudioTextColour"))
+                extra = str(widget.property("gdstudioTextExtra") or "")
+                widget.setStyleSheet(_colour_sheet(colour, extra) if colour else extra)
             elif widget.styleSheet():
                 # A style sheet fixes the font when it is applied: apply it again.
                 widget.setStyleSheet(widget.styleSheet())

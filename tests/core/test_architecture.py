@@ -53,3 +53,20 @@ def test_the_core_imports_no_qt():
             for imported in names:
                 assert not imported.startswith(("PySide6", "pyqtgraph", "shiboken6",
                                                  "gdstudio.ui")), f"{name}: {imported}"
+
+
+def test_text_colours_go_through_the_theme():
+    """A text colour set in a style sheet by hand stays what it was on a light window when the
+    theme turns dark (red errors, purple statuses at 2:1): they go through
+    ``theme.set_text_colour`` / ``theme.readable``, which adapt them."""
+    found = []
+    for name, tree in _modules():
+        if name == "gdstudio/ui/theme.py":
+            continue
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "setStyleSheet"):
+                text = ast.unparse(node.args[0]) if node.args else ""
+                if "color:" in text.replace(" ", "") and "background" not in text:
+                    found.append(f"{name}:{node.lineno}")
+    assert not found, found

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from files_support import new_window
 from PySide6.QtGui import QColor, QPalette
@@ -321,3 +323,78 @@ def test_the_status_line_ends_with_an_ellipsis_where_the_window_cuts_it(win, qtb
                                              label.mapToGlobal(QPoint(5, 5))))
     assert whole not in label.toolTip()  # fits: the tooltip says what the line is
     QToolTip.hideText()
+
+
+_COLOUR = re.compile(r"(?<![-\w])color\s*:\s*(#[0-9a-fA-F]{6})")
+
+
+def _run_to_end(win, qtbot) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QAbstractButton
+
+    qtbot.waitUntil(lambda: win.controller.state == "ready")
+    qtbot.mouseClick(win.findChild(QAbstractButton, "runToEndButton"),
+                     Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.controller.state == "finished", timeout=20_000)
+    qtbot.waitUntil(lambda: "Working out" not in win.analysis.text())
+    win.draw_now()
+
+
+def _assert_coloured_text_reads(win, theme: str) -> int:
+    """Every ``color:`` in the window's style sheets and in the analysis reads on its
+    background; how many style sheets were checked."""
+    from PySide6.QtWidgets import QWidget
+
+    from gdstudio.ui.theme import MIN_CONTRAST, contrast
+
+    checked = 0
+    for widget in [win, *win.findChildren(QWidget)]:
+        sheet = widget.styleSheet()
+        if "background" in sheet:  # a colour pair of its own (the message bar, readouts)
+            continue
+        ground = widget.palette().color(QPalette.ColorRole.Window)
+        for colour in _COLOUR.findall(sheet):
+            assert contrast(colour, ground) >= MIN_CONTRAST, (
+                theme, widget.objectName(), colour, ground.name())
+            checked += 1
+    ground = win.analysis.palette().color(QPalette.ColorRole.Window)
+    colours = _COLOUR.findall(win.analysis.label.text())
+    assert colours
+    for colour in colours:
+        assert contrast(colour, ground) >= MIN_CONTRAST, (theme, colour, ground.name())
+    return checked
+
+
+def test_coloured_text_reads_on_the_theme_in_force(win, qtbot):
+    """Every coloured text (the status line, a race's statuses, the error and note labels,
+    the analysis' greys and warnings) has a contrast of at least 4.5:1 with its background, on
+    the light theme, on the dark one, and after switching between them (purple "cycling" and
+    grey "epoch limit" all but vanished on dark: 1.9:1 and 1.6:1)."""
+    from PySide6.QtCore import Qt
+
+    from gdstudio.ui.theme import MIN_CONTRAST, contrast
+
+    c = win.controls
+    c.epochsSpin.setValue(40)
+    c.lrSpin.setValue(1.0)  # cycling: the status line in purple
+    _run_to_end(win, qtbot)
+    assert "ycl" in win.statusLabel.text() and "color" in win.statusLabel.styleSheet()
+    for theme in ("dark", "light", "dark"):
+        win.action(f"theme{theme.capitalize()}").trigger()
+        win.draw_now()
+        assert is_dark() == (theme == "dark")
+        assert _assert_coloured_text_reads(win, theme) >= 4  # status, error labels, note...
+    c.raceSetup.set_mode("lr")
+    qtbot.waitUntil(lambda: win.explorer.racing and win.model.race_data.n == 1)
+    _run_to_end(win, qtbot)
+    model = win.race_model
+    statuses = {model.index(j, 3).data(Qt.ItemDataRole.UserRole) for j in range(5)}
+    assert {"max_epochs", "converged", "cycling"} <= statuses
+    for theme in ("light", "dark"):
+        win.action(f"theme{theme.capitalize()}").trigger()
+        win.draw_now()
+        base = win.race_table.palette().color(QPalette.ColorRole.Base)
+        for j in range(5):
+            fg = model.index(j, 3).data(Qt.ItemDataRole.ForegroundRole)
+            assert contrast(fg, base) >= MIN_CONTRAST, (theme, j, fg.name(), base.name())
+        _assert_coloured_text_reads(win, theme)

@@ -43,6 +43,7 @@ from gdstudio.core import InputError, RegressionProblem
 from gdstudio.core.data import CsvPreview, LoadCancelled, preview_csv
 from gdstudio.core.errors import BadRowError
 from gdstudio.ui.files import dialogs
+from gdstudio.ui.theme import ERROR_RED, set_text_colour
 from gdstudio.ui.threads.tasks import Task, TaskContext
 
 __all__ = ["CsvPreviewDialog", "CsvImporter", "DATA_FILTERS", "is_data_file"]
@@ -164,7 +165,7 @@ class CsvPreviewDialog(QDialog):
         self.problemLabel.setObjectName("csvProblemLabel")
         self.problemLabel.setTextFormat(Qt.TextFormat.PlainText)  # it quotes the file's cells
         self.problemLabel.setWordWrap(True)
-        self.problemLabel.setStyleSheet("color: #c62828;")
+        set_text_colour(self.problemLabel, ERROR_RED)
         layout.addWidget(self.problemLabel)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok

@@ -11,7 +11,7 @@ import html
 import math
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from gdstudio.core import FunctionProblem, RegressionProblem, RunConfig
@@ -25,6 +25,7 @@ from gdstudio.core.analysis import (
 from gdstudio.core.numbers import digits_apart
 from gdstudio.core.theory import Theory, theory_key
 from gdstudio.ui.model.formatting import number, pretty_math
+from gdstudio.ui.theme import readable
 
 __all__ = ["AnalysisPanel", "REGIME_COLOURS"]
 
@@ -66,13 +67,21 @@ def _badge(regime: Regime) -> str:
     )
 
 
-#: A race lane whose optimizer plain gradient descent's theory does not describe.
-_NOT_PREDICTED = "<span style='color:#757575;'>not predicted: the theory is plain GD's</span>"
+#: The panel's text colours for a light window (shown through :func:`readable`: the panel is
+#: written again when the theme changes).
+_GREY, _OCHRE = "#757575", "#8d6e00"
+
+
+def _not_predicted() -> str:
+    """What a race lane says whose optimizer plain gradient descent's theory does not
+    describe."""
+    return (f"<span style='color:{readable(_GREY)};'>not predicted: the theory is plain "
+            "GD's</span>")
 
 
 def _row(label: str, value: str) -> str:
     return (
-        f'<tr><td style="padding:2px 10px 2px 0; color:#757575; white-space:nowrap;"'
+        f'<tr><td style="padding:2px 10px 2px 0; color:{readable(_GREY)}; white-space:nowrap;"'
         f' valign="top">{label}</td><td style="padding:2px 0;">{value}</td></tr>'
     )
 
@@ -157,6 +166,11 @@ class AnalysisPanel(QScrollArea):
         doc.setHtml(self.label.text())
         return doc.toPlainText()
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self._config is not None:
+            self._render()  # its colours, readable on the new theme
+
     def _render(self) -> None:
         config, theory = self._config, self._theory
         if config is None:
@@ -183,7 +197,8 @@ class AnalysisPanel(QScrollArea):
             else ([config.optimizer] if config.optimizer != "gd" else [])
         if others:
             body += (
-                '<p style="color:#8d6e00;">The critical learning rate and regime are theory for '
+                f'<p style="color:{readable(_OCHRE)};">The critical learning rate and regime '
+                "are theory for "
                 f"plain gradient descent; <b>{html.escape(', '.join(others))}</b> change"
                 f"{'s' if len(others) == 1 else ''} the update, so read them as a guide "
                 "only.</p>"
@@ -206,15 +221,15 @@ class AnalysisPanel(QScrollArea):
             if len(a.points) > len(shown):
                 pts += f"<br>… and {len(a.points) - len(shown)} more"
             where = "" if a.exact else (
-                f" <span style='color:#757575;'>(searched x in "
+                f" <span style='color:{readable(_GREY)};'>(searched x in "
                 f"{number(a.search_range[0], 4)} … {number(a.search_range[1], 4)})</span>"
             )
             rows.append(_row("f′(x) = 0", pts + where))
         else:
             rows.append(_row("f′(x) = 0", "no stationary point found"))
         if a.note:
-            rows.append(_row("Bounds", f"<span style='color:#8d6e00;'>{html.escape(a.note)}"
-                                       "</span>"))
+            rows.append(_row("Bounds", f"<span style='color:{readable(_OCHRE)};'>"
+                                       f"{html.escape(a.note)}</span>"))
         target, regime = a.regime(self._lr, x0)
         if target is not None:
             rows.append(_row("Heads for", f"{_point(target)} "
@@ -243,7 +258,7 @@ class AnalysisPanel(QScrollArea):
         rows = []
         for label, lr, optimizer in self._race:
             if optimizer not in ("gd", "sgd"):
-                rows.append(_row(html.escape(label), _NOT_PREDICTED))
+                rows.append(_row(html.escape(label), _not_predicted()))
                 continue
             regime = self._lane_regime(lr)
             if regime is not None:

@@ -21,6 +21,7 @@ from gdstudio.core.problems import FunctionPreset
 from gdstudio.ui.model.formatting import pretty_math
 from gdstudio.ui.panels.field_labels import error_label, note_label, show_error
 from gdstudio.ui.panels.widgets import ScientificSpinBox
+from gdstudio.ui.theme import set_text_colour
 from gdstudio.ui.threads import symbolic
 
 __all__ = ["ExpressionTab", "PageNames"]
@@ -97,7 +98,7 @@ class ExpressionTab(QWidget):
         form.addRow(self.derivative)
         self._build_start(form)
         self.lesson = note_label(names.lesson)
-        self.lesson.setStyleSheet("color: #5f6368; font-style: italic;")
+        set_text_colour(self.lesson, "#5f6368", "font-style: italic;")
         form.addRow(self.lesson)
 
     # --- what a page adds --------------------------------------------------------------------

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel
 
 from gdstudio.ui.panels.widgets import IntegerSpinBox, ScientificSpinBox
+from gdstudio.ui.theme import ERROR_RED, set_text_colour
 
 __all__ = ["error_label", "field_error", "note_label", "show_error"]
 
@@ -18,7 +19,7 @@ def error_label(name: str) -> QLabel:
     label.setObjectName(name)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(True)
-    label.setStyleSheet("color: #c62828;")
+    set_text_colour(label, ERROR_RED)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.hide()
     return label

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from gdstudio.core.lessons import BEHAVIOUR_TEXT, Attempt, Prediction, to_html
 from gdstudio.ui.model.lesson_state import LessonState
 from gdstudio.ui.panels.field_labels import error_label, note_label, show_error
+from gdstudio.ui.theme import ERROR_RED, GOOD_GREEN, set_text_colour
 
 __all__ = ["LessonPanel", "plain"]
 
@@ -177,11 +178,11 @@ class LessonPanel(QScrollArea):
         text that follows the run."""
         if right is None:
             self.verdictLabel.setText(text)
-            self.verdictLabel.setStyleSheet("")
+            set_text_colour(self.verdictLabel, "")
         else:
             mark = "✓ " if right else "✗ "
             self.verdictLabel.setText(mark + text)
-            self.verdictLabel.setStyleSheet("color: #2e7d32;" if right else "color: #c62828;")
+            set_text_colour(self.verdictLabel, GOOD_GREEN if right else ERROR_RED)
         self.verdictLabel.setVisible(bool(self.verdictLabel.text()))
         self.afterView.setText(to_html(after) if after else "")
         self.afterView.setVisible(bool(after))

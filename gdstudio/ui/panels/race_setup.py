@@ -37,6 +37,7 @@ from gdstudio.core.race.lanes import (
 )
 from gdstudio.ui.model.formatting import lr_text
 from gdstudio.ui.model.race_data import MAX_WINDOW_LANES
+from gdstudio.ui.theme import ERROR_RED, set_text_colour
 
 __all__ = ["RaceSetup", "RACE_MODES", "LANES_MODE", "RACE_OPTIMIZERS", "parse_learning_rates",
            "log_spaced", "MAX_RACE_ROWS"]
@@ -173,7 +174,7 @@ class RaceSetup(QGroupBox):
         self.lrsError = QLabel()
         self.lrsError.setObjectName("raceLrsError")
         self.lrsError.setWordWrap(True)
-        self.lrsError.setStyleSheet("color: #c62828;")
+        set_text_colour(self.lrsError, ERROR_RED)
         self.lrsError.hide()
         form.addRow(self.lrsError)
 
@@ -196,7 +197,7 @@ class RaceSetup(QGroupBox):
         form.addRow("Optimizers", self._optimizer_grid)
         self.optimizersError = QLabel("choose at least one optimizer")
         self.optimizersError.setObjectName("raceOptimizersError")
-        self.optimizersError.setStyleSheet("color: #c62828;")
+        set_text_colour(self.optimizersError, ERROR_RED)
         self.optimizersError.hide()
         form.addRow(self.optimizersError)
         self.lanesLabel = QLabel()

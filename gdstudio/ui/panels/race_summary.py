@@ -28,7 +28,7 @@ from gdstudio.core.race.lanes import OPTIMIZER_NAMES
 from gdstudio.ui.model.formatting import exact, lr_text, number
 from gdstudio.ui.model.race_data import RaceData
 from gdstudio.ui.panels.number_cells import use_number_cells
-from gdstudio.ui.theme import run_colors
+from gdstudio.ui.theme import readable, run_colors
 
 __all__ = ["RaceSummaryModel", "RaceSummaryView", "STATUS_COLOURS", "STATUS_NAMES"]
 
@@ -166,7 +166,7 @@ class RaceSummaryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole and column == "run":
             return self._colours[j]
         if role == Qt.ItemDataRole.ForegroundRole and column == "status":
-            return QColor(STATUS_COLOURS.get(self.status(j), "#424242"))
+            return QColor(readable(STATUS_COLOURS.get(self.status(j), "#424242")))
         if role == Qt.ItemDataRole.FontRole and column == "run":
             font = QFont()
             font.setWeight(QFont.Weight.DemiBold)

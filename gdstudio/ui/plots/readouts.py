@@ -43,12 +43,7 @@ class PlotPointer(QObject):
         self._readout = readout
         self.label = QLabel(plot)
         self.label.setObjectName(f"{plot.objectName()}Readout")
-        base = plot.palette().color(QPalette.ColorRole.Base)
-        text = plot.palette().color(QPalette.ColorRole.Text)
-        self.label.setStyleSheet(
-            f"QLabel {{ background: rgba({base.red()}, {base.green()}, {base.blue()}, 215);"
-            f" color: {text.name()}; border: 1px solid rgba(120, 120, 120, 120);"
-            f" border-radius: 3px; padding: 1px 5px; }}")
+        self._style()
         self.label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.label.hide()
         plot.scene().sigMouseMoved.connect(self._on_moved)
@@ -59,9 +54,20 @@ class PlotPointer(QObject):
     def text(self) -> str:
         return self.label.text() if self.label.isVisible() else ""
 
+    def _style(self) -> None:
+        """The label in the plot's colours (again when the theme changes)."""
+        base = self.plot.palette().color(QPalette.ColorRole.Base)
+        text = self.plot.palette().color(QPalette.ColorRole.Text)
+        self.label.setStyleSheet(
+            f"QLabel {{ background: rgba({base.red()}, {base.green()}, {base.blue()}, 215);"
+            f" color: {text.name()}; border: 1px solid rgba(120, 120, 120, 120);"
+            f" border-radius: 3px; padding: 1px 5px; }}")
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if watched is self.plot and event.type() == QEvent.Type.Leave:
             self.label.hide()
+        elif watched is self.plot and event.type() == QEvent.Type.PaletteChange:
+            self._style()
         return False
 
     def _inside(self, scene_pos: QPointF) -> bool:

@@ -72,6 +72,7 @@ from gdstudio.ui.plots.landscape import LandscapePlot
 from gdstudio.ui.plots.loss import LossPlot
 from gdstudio.ui.resources import icon
 from gdstudio.ui.settings import settings
+from gdstudio.ui.theme import set_text_colour
 from gdstudio.ui.threads import collector, symbolic
 from gdstudio.ui.threads.analysis import AnalysisService
 from gdstudio.ui.threads.devices import DeviceLister
@@ -802,9 +803,7 @@ class MainWindow(QMainWindow):
         """The status line (unchanged text or colour is not set again: a style sheet costs)."""
         if self.statusLabel.text() != text:
             self.statusLabel.setText(text)
-        style = f"color: {colour};" if colour else ""
-        if self.statusLabel.styleSheet() != style:
-            self.statusLabel.setStyleSheet(style)
+        set_text_colour(self.statusLabel, colour)  # (readable on the theme; set if changed)
 
     #: Over every plot while the set-up cannot make a run (a half-typed expression, an empty
     #: field): what is drawn is the last valid set-up's, dimmed.
