@@ -355,3 +355,26 @@ def test_an_analysis_arriving_after_the_race_keeps_the_lanes_drawn(window, qtbot
     names = [label.text for _sample, label in window.curve_plot.legend.items] if tab == 0 \
         else [label.text for _sample, label in window.landscape_plot.legend.items]
     assert sum(name.startswith("lr ") for name in names) == 5
+
+
+def test_a_race_legend_lies_clear_of_the_lanes(window, qtbot):
+    """The curve plot's legend, with a race's lanes in it, takes its columns and its room
+    above the data (it stayed one tall column over the lr 1 lane's line at f = 26)."""
+    window.resize(1024, 768)
+    window.controls.epochsSpin.setValue(40)
+    start_race(qtbot, window, "lr", 5)
+    run_to_end(qtbot, window)
+    qtbot.waitUntil(lambda: window.model.analysis is not None)
+    import dataclasses
+
+    # the analysis arriving after the race has begun (the legends relabelled over the lanes)
+    window.model.set_analysis(dataclasses.replace(window.model.analysis))
+    window.draw_now()
+    plot = window.curve_plot
+    assert plot.legend.isVisible() and plot.legend.columnCount > 1
+    box = plot.vb.mapSceneToView(plot.legend.sceneBoundingRect()).boundingRect()
+    lanes = window.explorer.curve_lanes
+    for j in range(5):
+        xs, ys = lanes.lane_data(j)
+        inside = (xs > box.left()) & (xs < box.right()) & (ys > box.top()) & (ys < box.bottom())
+        assert not inside.any(), (j, box, xs[inside], ys[inside])

@@ -200,6 +200,7 @@ class Explorer(QObject):
             fit.legend.addItem(fit.least_squares_item, fit.least_squares_item.opts["name"])
             for item, label in self.fit_lanes.legend_entries():
                 fit.legend.addItem(item, label)
+            fit.fit_legend()  # (its columns and size for the entries it has now)
         else:
             curve.legend.clear()
             curve.legend.addItem(curve.curve_item, curve.curve_item.opts["name"])
@@ -207,6 +208,7 @@ class Explorer(QObject):
                 curve.legend.addItem(item, label)
             if len(curve.minimum_item.data):
                 curve.legend.addItem(curve.minimum_item, curve.minimum_item.opts["name"])
+            curve.fit_legend()
 
     def _on_reset(self) -> None:
         """A race's first rows: the summary starts over on the lane shown."""
