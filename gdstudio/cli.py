@@ -14,9 +14,12 @@ import math
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn, overload
+from typing import TYPE_CHECKING, Any, NoReturn, overload
 
 from gdstudio import __version__
+
+if TYPE_CHECKING:
+    from gdstudio.core.descent.config import ConfigField
 
 __all__ = ["main", "build_run_parser", "build_lesson_parser", "config_from_args"]
 
@@ -111,8 +114,7 @@ def _fail(message: str, code: int = 2) -> int:
 
 
 def build_run_parser() -> argparse.ArgumentParser:
-    from gdstudio.core.descent.config import DTYPES, ENGINES
-    from gdstudio.core.descent.optimizers import OPTIMIZERS
+    from gdstudio.core.descent.config import CONFIG_FIELD, CONFIG_FIELDS, DTYPES, ENGINES
     from gdstudio.core.problems import FUNCTION_PRESETS, SURFACE_PRESETS
 
     p = _Parser(
@@ -142,10 +144,8 @@ def build_run_parser() -> argparse.ArgumentParser:
                                    "default x**2 - 4*x + 5")
     g.add_argument("--preset", choices=sorted(FUNCTION_PRESETS) + sorted(SURFACE_PRESETS),
                    help="a ready-made function with its own start and learning rate")
-    g.add_argument("--x0", help="start of a function problem: a number, or a,b for f(x, y) "
-                                "(default 7, or the preset's)")
-    g.add_argument("--m0", help="regression: start slope (default 0)")
-    g.add_argument("--c0", help="regression: start intercept (default 0)")
+    for name in ("x0", "m0", "c0"):
+        g.add_argument(CONFIG_FIELD[name].option, help=CONFIG_FIELD[name].describe())
     g.add_argument("--data", metavar="FILE.csv", help="regression data: two numeric columns x,y")
     g.add_argument("--x-column",
                    help="regression: x column (name or 0-based index; default the first)")
@@ -160,28 +160,14 @@ def build_run_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", default="0", help="seed of the synthetic data (default 0)")
     g.add_argument("--noise", default=None, help="noise of the synthetic data (default 8)")
     r = p.add_argument_group("run")
-    r.add_argument("--lr", help="learning rate (default 0.1 for f(x), 1e-4 for a regression); "
-                                "a comma list (0.01,0.1,0.3,0.7,1) races them")
-    r.add_argument("--epochs", default=None, help="number of updates (default 50, or the preset's)")
-    r.add_argument("--engine", choices=ENGINES, default="manual")
-    r.add_argument("--device", default="cpu", help="torch engine: cpu, cuda, cuda:N or mps")
-    r.add_argument("--dtype", choices=DTYPES, default="float64")
-    r.add_argument("--optimizer", default="gd",
-                   help=f"{'|'.join(OPTIMIZERS)}; gd is the plain update x -= lr*grad; "
-                        "a comma list (gd,adam) races them")
-    r.add_argument("--tol", default="0", help="stop when |gradient| <= tol (0: never early)")
-    r.add_argument("--momentum", default="0.9", help="momentum/nesterov: μ (0.9; torch's is 0)")
-    r.add_argument("--beta1", default="0.9", help="adam: beta1 (0.9)")
-    r.add_argument("--beta2", default="0.999", help="adam: beta2 (0.999)")
-    r.add_argument("--alpha", default="0.99", help="rmsprop: smoothing constant (0.99)")
-    r.add_argument("--eps", default=None, help="adam/rmsprop/adagrad: eps (torch's default)")
-    r.add_argument("--scale-x", action="store_true",
-                   help="regression: descend on standardised x (results in original units)")
-    r.add_argument("--batch-size", default="0",
-                   help="regression: mini-batch size (0: full batch); an epoch is one pass")
-    r.add_argument("--batch-seed", default="0", help="regression: seed of the mini-batch shuffle")
-    r.add_argument("--stop-on-cycle", action="store_true",
-                   help="end the run as soon as the iterates are seen cycling")
+    choices = {"engine": ENGINES, "dtype": DTYPES}
+    for spec in CONFIG_FIELDS:  # (defaults: RunConfig's own, applied where not given)
+        if spec.kind == "start":
+            continue
+        if spec.kind == "flag":
+            r.add_argument(spec.option, action="store_true", help=spec.describe())
+        else:
+            r.add_argument(spec.option, choices=choices.get(spec.name), help=spec.describe())
     o = p.add_argument_group("output")
     o.add_argument("--format", choices=("table", "csv", "json"), default="table")
     o.add_argument("--per-epoch", action="store_true",
@@ -243,6 +229,7 @@ def _int(value: str | None, what: str) -> int | None:
 def config_from_args(args: argparse.Namespace) -> Any:
     """Build the RunConfig a parsed ``gdstudio run`` command line asks for."""
     from gdstudio.core import FunctionProblem, RegressionProblem, RunConfig
+    from gdstudio.core.descent.config import CONFIG_FIELDS
 
     kind = args.problem
     regression_opts = [o for o, v in (("--data", args.data), ("--synthetic", args.synthetic),
@@ -294,26 +281,20 @@ def config_from_args(args: argparse.Namespace) -> Any:
         epochs = _int(args.epochs, "--epochs")
     else:
         epochs = getattr(problem, "default_epochs", 50)
-    return RunConfig(
-        problem=problem,
-        lr=lrs[0] if lrs else None,
-        epochs=epochs,
-        engine=args.engine,
-        device=args.device,
-        dtype=args.dtype,
-        optimizer=optimizers[0],
-        tol=_float(args.tol, "--tol"),
-        momentum=_float(args.momentum, "--momentum"),
-        beta1=_float(args.beta1, "--beta1"),
-        beta2=_float(args.beta2, "--beta2"),
-        alpha=_float(args.alpha, "--alpha"),
-        eps=_float(args.eps, "--eps"),
-        stop_on_cycle=args.stop_on_cycle,
-        scale_x=args.scale_x,
-        batch_size=_int(args.batch_size, "--batch-size"),
-        batch_seed=_int(args.batch_seed, "--batch-seed"),
-        **start,
-    )
+    settings = {spec.name: _value(spec, getattr(args, spec.name)) for spec in CONFIG_FIELDS
+                if spec.kind != "start" and spec.name not in ("lr", "epochs", "optimizer")
+                and getattr(args, spec.name) is not None}  # (not given: RunConfig's default)
+    return RunConfig(problem=problem, lr=lrs[0] if lrs else None, epochs=epochs,
+                     optimizer=optimizers[0], **settings, **start)
+
+
+def _value(spec: ConfigField, value: Any) -> Any:
+    """An option's value for the RunConfig field ``spec`` (a ConfigField)."""
+    if spec.kind == "real":
+        return _float(value, spec.option)
+    if spec.kind == "whole":
+        return _int(value, spec.option)
+    return value
 
 
 def _attach_values(argv: list[str]) -> list[str]:
@@ -334,6 +315,7 @@ def _attach_values(argv: list[str]) -> list[str]:
 
 def _lists(args: argparse.Namespace) -> tuple[list[float], list[str]]:
     """--lr and --optimizer as lists (a comma list asks for a race)."""
+    from gdstudio.core.descent.config import RunConfig
     from gdstudio.core.descent.optimizers import OPTIMIZERS
 
     lrs: list[float] = []
@@ -342,7 +324,8 @@ def _lists(args: argparse.Namespace) -> tuple[list[float], list[str]]:
             value = _float(part, "--lr")
             assert value is not None
             lrs.append(value)
-    optimizers = [o.strip().lower() for o in str(args.optimizer).split(",")]
+    typed = args.optimizer if args.optimizer is not None else RunConfig.optimizer  # ("gd")
+    optimizers = [o.strip().lower() for o in str(typed).split(",")]
     for o in optimizers:
         if o not in OPTIMIZERS:
             raise _UsageError(f"argument --optimizer: invalid choice: {o!r}"
@@ -374,9 +357,8 @@ def config_from_session(
     """The RunConfig of ``--session FILE``, with the run options typed alongside applied, and
     the learning-rate changes its saved run made (none when --lr is given: that rate runs
     throughout)."""
-    import dataclasses
-
-    from gdstudio.core import FunctionProblem, RunConfig
+    from gdstudio.core import FunctionProblem
+    from gdstudio.core.descent.config import CONFIG_FIELD
     from gdstudio.core.io.session import load_session
 
     clash = [d for d in _PROBLEM_DESTS if d in given]
@@ -399,33 +381,20 @@ def config_from_session(
         if dest in given:
             changes[dest] = _float(getattr(args, dest), _option(dest))
     lrs, optimizers = _lists(args)  # comma lists race from the session's settings
-    fields = {f.name: f for f in dataclasses.fields(RunConfig)}
     for dest in sorted(given):
         if dest in ("session", "format", "x0", "m0", "c0"):
             continue
-        if dest not in fields:
+        if dest not in CONFIG_FIELD:
             raise _UsageError(f"{_option(dest)} cannot be combined with --session")
         value = getattr(args, dest)
         if dest == "lr":
             value = lrs[0]
         elif dest == "optimizer":
             value = optimizers[0]
-        elif isinstance(value, str) and not isinstance(fields[dest].default, str):
-            default = fields[dest].default
-            whole = isinstance(default, int) and not isinstance(default, bool)
-            value = _int(value, _option(dest)) if whole else _float(value, _option(dest))
+        else:
+            value = _value(CONFIG_FIELD[dest], value)
         changes[dest] = value
     return (config.with_(**changes) if changes else config), lr_changes
-
-
-#: Hyper-parameter options and the optimizers that use them (the rest ignore them).
-_OPTIMIZER_OPTIONS = {
-    "momentum": ("momentum", "nesterov"),
-    "beta1": ("adam",),
-    "beta2": ("adam",),
-    "alpha": ("rmsprop",),
-    "eps": ("adam", "rmsprop", "adagrad"),
-}
 
 
 def _or(words: Sequence[str]) -> str:
@@ -443,7 +412,9 @@ def check_options_apply(config: Any, given: set[str], optimizers: Sequence[str],
     if "device" in given and config.engine != "torch":
         raise _UsageError("--device applies to --engine torch (the manual engine runs on the "
                           "CPU): it would be ignored")
-    for dest, users in _OPTIMIZER_OPTIONS.items():
+    from gdstudio.core.descent.config import HYPER_PARAMETERS
+
+    for dest, users in HYPER_PARAMETERS.items():
         if dest in given and not any(o in users for o in optimizers):
             which = "/".join(dict.fromkeys(optimizers))
             raise _UsageError(f"{_option(dest)} applies to --optimizer {_or(users)}, "

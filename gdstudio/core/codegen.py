@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from gdstudio.core.descent.config import RunConfig
+from gdstudio.core.descent.config import CONFIG_FIELDS, RunConfig
 from gdstudio.core.errors import DataError, ExpressionError, InputError
 from gdstudio.core.expr.expression import expression_source
 from gdstudio.core.problems import FunctionProblem, RegressionProblem
@@ -66,31 +66,6 @@ MAX_INLINE = 200_000
 #: How a regression script gets its data: "auto", "inline", "file" (read the CSV again).
 DATA_MODES = ("auto", "inline", "file")
 
-#: RunConfig fields the scripts reproduce; any other field must keep its default.
-_SUPPORTED_FIELDS = frozenset(
-    (
-        "problem",
-        "x0",
-        "m0",
-        "c0",
-        "lr",
-        "epochs",
-        "engine",
-        "device",
-        "dtype",
-        "optimizer",
-        "tol",
-        "momentum",
-        "beta1",
-        "beta2",
-        "alpha",
-        "eps",
-        "stop_on_cycle",
-        "scale_x",
-        "batch_size",
-        "batch_seed",
-    )
-)
 _DEVICE_RE = re.compile(r"^(cpu|mps|cuda(:[0-9]{1,3})?)$")
 _EXPLOSION = "1e12"  # descent.EXPLOSION_FACTOR, as the scripts write it
 
@@ -257,8 +232,10 @@ def _num(value: float) -> str:
 def _check_config(config: RunConfig) -> None:
     if not isinstance(config, RunConfig):
         raise CodegenError(f"expected a RunConfig, got {type(config).__name__}")
+    # the fields the scripts reproduce (the table's word); any other must keep its default
+    reproduced = {"problem"} | {f.name for f in CONFIG_FIELDS if f.scripts}
     for f in dataclasses.fields(config):
-        if f.name in _SUPPORTED_FIELDS:
+        if f.name in reproduced:
             continue
         value = getattr(config, f.name)
         default = f.default if f.default is not dataclasses.MISSING else None

@@ -558,8 +558,12 @@ def test_data_modes_and_limits(monkeypatch):
 def test_settings_a_script_cannot_reproduce_are_refused(monkeypatch):
     # every RunConfig field is reproduced now (scaling and mini-batches too:
     # tests/core/test_codegen_exact.py); a field the scripts did not know would be refused by name
-    assert {f.name for f in dataclasses.fields(RunConfig)} <= codegen._SUPPORTED_FIELDS
-    monkeypatch.setattr(codegen, "_SUPPORTED_FIELDS", codegen._SUPPORTED_FIELDS - {"batch_seed"})
+    assert all(f.scripts for f in codegen.CONFIG_FIELDS)
+    assert {f.name for f in dataclasses.fields(RunConfig)} == \
+        {"problem"} | {f.name for f in codegen.CONFIG_FIELDS}
+    monkeypatch.setattr(codegen, "CONFIG_FIELDS", tuple(
+        dataclasses.replace(f, scripts=False) if f.name == "batch_seed" else f
+        for f in codegen.CONFIG_FIELDS))
     cfg = RunConfig(problem=SYN, batch_size=4, batch_seed=5)
     for make in (numpy_script, torch_script):
         with pytest.raises(CodegenError, match="batch_seed = 5"):

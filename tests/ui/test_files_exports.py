@@ -252,6 +252,8 @@ def test_copy_code_puts_the_script_on_the_clipboard(win, qtbot):
 
 def test_code_export_of_an_unsupported_run_says_why(win, qtbot, tmp_path, shown_dialogs,
                                                     monkeypatch):
+    import dataclasses
+
     from files_support import open_session
 
     from gdstudio.core import RegressionProblem, RunConfig, codegen, run
@@ -259,7 +261,9 @@ def test_code_export_of_an_unsupported_run_says_why(win, qtbot, tmp_path, shown_
 
     # Every setting is exportable now (scaling too); a setting the scripts did not know would be
     # refused with its name: pretend feature scaling is one.
-    monkeypatch.setattr(codegen, "_SUPPORTED_FIELDS", codegen._SUPPORTED_FIELDS - {"scale_x"})
+    monkeypatch.setattr(codegen, "CONFIG_FIELDS", tuple(
+        dataclasses.replace(f, scripts=False) if f.name == "scale_x" else f
+        for f in codegen.CONFIG_FIELDS))
 
     path = tmp_path / "scaled.gdstudio"
     save_session(path, session_from_history(run(RunConfig(

@@ -25,6 +25,78 @@ ENGINES = ("manual", "torch")
 DTYPES = ("float64", "float32")
 
 
+@dataclass(frozen=True)
+class ConfigField:
+    """One :class:`RunConfig` field as every outer layer knows it: the CLI's option and help,
+    the session format that requires it, whether exported scripts reproduce it, and which
+    optimizers use it. :data:`CONFIG_FIELDS` lists them all (the problem aside), in the
+    dataclass's order: the CLI's run options, the session's required fields and code export's
+    check are read from it, so a field added to RunConfig is added here once."""
+
+    name: str
+    #: how the CLI reads it: "start", "real", "whole", "flag", "choice" or "text"
+    kind: str
+    help: str
+    #: the session format version from which it is required (0: optional, absent = default)
+    session: int = 1
+    #: exported scripts reproduce it (else code export refuses a value other than the default)
+    scripts: bool = True
+    #: the optimizers that use it (empty: every run)
+    optimizers: tuple[str, ...] = ()
+
+    @property
+    def option(self) -> str:
+        """The CLI's option (``--batch-size``)."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def default(self) -> Any:
+        """RunConfig's default (None where the problem decides: lr, x0)."""
+        return RunConfig.__dataclass_fields__[self.name].default
+
+    def describe(self) -> str:
+        """The help text, its ``{default}`` filled in with RunConfig's default."""
+        return self.help.format(default=self.default)
+
+
+#: Every RunConfig field but ``problem``, in the dataclass's order (a test checks that).
+CONFIG_FIELDS: tuple[ConfigField, ...] = (
+    ConfigField("x0", "start", "start of a function problem: a number, or a,b for f(x, y) "
+                               "(default 7, or the preset's)"),
+    ConfigField("m0", "start", "regression: start slope (default {default:g})"),
+    ConfigField("c0", "start", "regression: start intercept (default {default:g})"),
+    ConfigField("lr", "real", "learning rate (default 0.1 for f(x), 1e-4 for a regression); "
+                              "a comma list (0.01,0.1,0.3,0.7,1) races them"),
+    ConfigField("epochs", "whole", "number of updates (default {default}, or the preset's)"),
+    ConfigField("engine", "choice", "who computes the gradient (default {default})"),
+    ConfigField("device", "text", "torch engine: cpu, cuda, cuda:N or mps"),
+    ConfigField("dtype", "choice", "floating-point type (default {default})"),
+    ConfigField("optimizer", "choice", "|".join(OPTIMIZERS) + "; gd is the plain update "
+                                       "x -= lr*grad; a comma list (gd,adam) races them"),
+    ConfigField("tol", "real", "stop when |gradient| <= tol (0: never early)"),
+    ConfigField("momentum", "real", "momentum/nesterov: μ ({default}; torch's is 0)",
+                optimizers=("momentum", "nesterov")),
+    ConfigField("beta1", "real", "adam: beta1 ({default})", optimizers=("adam",)),
+    ConfigField("beta2", "real", "adam: beta2 ({default})", optimizers=("adam",)),
+    ConfigField("alpha", "real", "rmsprop: smoothing constant ({default})",
+                optimizers=("rmsprop",)),
+    ConfigField("eps", "real", "adam/rmsprop/adagrad: eps (torch's default)",
+                optimizers=("adam", "rmsprop", "adagrad")),
+    ConfigField("stop_on_cycle", "flag",
+                "end the run as soon as the iterates are seen cycling"),
+    ConfigField("scale_x", "flag",
+                "regression: descend on standardised x (results in original units)", session=0),
+    ConfigField("batch_size", "whole",
+                "regression: mini-batch size (0: full batch); an epoch is one pass", session=0),
+    ConfigField("batch_seed", "whole",
+                "regression: seed of the mini-batch shuffle (default {default})", session=0),
+)
+#: :data:`CONFIG_FIELDS` by name.
+CONFIG_FIELD = {f.name: f for f in CONFIG_FIELDS}
+#: The hyper-parameters and the optimizers that use them (the others ignore them).
+HYPER_PARAMETERS = {f.name: f.optimizers for f in CONFIG_FIELDS if f.optimizers}
+
+
 def check_learning_rate(value: Any) -> float:
     return real(value, "learning rate", low=0.0, low_open=True)
 
@@ -145,13 +217,14 @@ class RunConfig:
                 "tol": self.tol,
             }
         )
-        if self.optimizer in ("momentum", "nesterov"):
+        uses = {name for name, users in HYPER_PARAMETERS.items() if self.optimizer in users}
+        if "momentum" in uses:
             out["momentum"] = self.momentum
-        elif self.optimizer == "adam":
+        if "beta1" in uses:
             out["betas"] = [self.beta1, self.beta2]
-        elif self.optimizer == "rmsprop":
+        if "alpha" in uses:
             out["alpha"] = self.alpha
-        if self.optimizer in ("adam", "rmsprop", "adagrad"):
+        if "eps" in uses:
             out["eps"] = self.optimizer_settings.eps_value
         if self.scale_x:
             out["scale_x"] = True

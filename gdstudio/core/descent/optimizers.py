@@ -15,7 +15,8 @@ from gdstudio.core.numbers import real
 OPTIMIZERS = ("gd", "sgd", "momentum", "nesterov", "adam", "rmsprop", "adagrad")
 
 
-_DEFAULT_EPS = {"adam": 1e-8, "rmsprop": 1e-8, "adagrad": 1e-10}
+#: eps where none is given: torch.optim's defaults.
+DEFAULT_EPS = {"adam": 1e-8, "rmsprop": 1e-8, "adagrad": 1e-10}
 
 #: The momentum μ of "momentum" and "nesterov" when none is given. Not torch.optim.SGD's default
 #: (0, which would make them plain descent): see :class:`OptimizerSettings`.
@@ -55,7 +56,7 @@ class OptimizerSettings:
 
     @property
     def eps_value(self) -> float:
-        return self.eps if self.eps is not None else _DEFAULT_EPS.get(self.name, 0.0)
+        return self.eps if self.eps is not None else DEFAULT_EPS.get(self.name, 0.0)
 
 
 def numpy_update(opt: OptimizerSettings, state: dict[str, Any], dt: Any) -> Any:

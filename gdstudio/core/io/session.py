@@ -57,7 +57,13 @@ from typing import Any
 import numpy as np
 
 from gdstudio.core.data import SyntheticSpec, available_memory
-from gdstudio.core.descent.config import DTYPES, ENGINES, MAX_EPOCHS, RunConfig
+from gdstudio.core.descent.config import (
+    CONFIG_FIELDS,
+    DTYPES,
+    ENGINES,
+    MAX_EPOCHS,
+    RunConfig,
+)
 from gdstudio.core.descent.loop import STATUSES, History
 from gdstudio.core.descent.optimizers import OPTIMIZERS
 from gdstudio.core.errors import InputError
@@ -209,24 +215,8 @@ def _problem_to_dict(problem: FunctionProblem | RegressionProblem, *,
 
 #: The RunConfig fields of version 1 (all required). Fields added to RunConfig later are
 #: saved too (as plain JSON scalars) and optional on reading: absent means the field's default.
-CONFIG_FIELDS_V1 = (
-    "x0",
-    "m0",
-    "c0",
-    "lr",
-    "epochs",
-    "engine",
-    "device",
-    "dtype",
-    "optimizer",
-    "tol",
-    "momentum",
-    "beta1",
-    "beta2",
-    "alpha",
-    "eps",
-    "stop_on_cycle",
-)
+#: (From the one table of RunConfig's fields, :data:`~gdstudio.core.descent.config.CONFIG_FIELDS`.)
+CONFIG_FIELDS_V1 = tuple(f.name for f in CONFIG_FIELDS if f.session == 1)
 
 
 def _config_fields() -> list[dataclasses.Field[Any]]:

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from gdstudio.core.descent.config import HYPER_PARAMETERS
 from gdstudio.core.lessons.errors import LessonError
 from gdstudio.core.lessons.model import (
     BEHAVIOURS,
@@ -65,7 +66,7 @@ PREDICT_FIELDS = ("kind", "ask", "options", "quantity", "epoch", "distance", "la
 #: A ``[[check]]`` table.
 CHECK_FIELDS = ("quantity", "epoch", "distance", "lane", "with", "value", "shown", "tolerance")
 #: A lane of ``race``.
-LANE_FIELDS = ("lr", "optimizer", "momentum", "beta1", "beta2", "alpha", "eps")
+LANE_FIELDS = ("lr", "optimizer", *HYPER_PARAMETERS)
 #: Setup fields a quantity's ``with`` may change.
 OVERRIDE_FIELDS = ("lr", "epochs", "tol", "engine", "dtype", "optimizer", "momentum", "beta1",
                    "beta2", "alpha", "eps", "scale_x", "x0", "m0", "c0")

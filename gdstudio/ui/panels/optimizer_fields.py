@@ -18,21 +18,18 @@ from collections.abc import Iterable
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QWidget
 
+from gdstudio.core.descent.config import HYPER_PARAMETERS
+from gdstudio.core.descent.optimizers import DEFAULT_EPS
 from gdstudio.core.race.lanes import DEFAULT_REPORT_TOL
 from gdstudio.ui.panels.field_labels import error_label
 from gdstudio.ui.panels.widgets import IntegerSpinBox, ScientificSpinBox
 
 __all__ = ["OptimizerFields", "RegressionOptions", "make_tol_spin", "USES", "FIELD_NAMES"]
 
-#: Which optimizers use each hyper-parameter.
-USES = {
-    "momentum": ("momentum", "nesterov"),
-    "beta1": ("adam",),
-    "beta2": ("adam",),
-    "alpha": ("rmsprop",),
-    "eps": ("adam", "rmsprop", "adagrad"),
-}
-_DEFAULT_EPS = {"adam": "1e-8", "rmsprop": "1e-8", "adagrad": "1e-10"}
+#: Which optimizers use each hyper-parameter (the core's table of RunConfig's fields).
+USES = HYPER_PARAMETERS
+#: The eps placeholder's words: torch's defaults (1e-8, not 1e-08).
+_DEFAULT_EPS = {name: f"{eps:g}".replace("e-0", "e-") for name, eps in DEFAULT_EPS.items()}
 #: The RunConfig fields these widgets hold.
 FIELD_NAMES = frozenset(("tol", "momentum", "beta1", "beta2", "alpha", "eps", "scale_x",
                          "batch_size", "batch_seed"))
