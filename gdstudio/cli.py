@@ -451,8 +451,12 @@ def _data_notes(config: Any, given: set[str]) -> list[str]:
         return []
     notes = []
     if reading.n_columns > 2 and not {"x_column", "y_column"} <= given:
+        # (the file's columns are counted from 1 as a person reads them; the options' from 0:
+        # the options' values for the columns taken, so that neither is mistaken for the other)
+        xi, yi = reading.columns
         notes.append(f"{reading.path}: {reading.columns_text()}; choose others with "
-                     "--x-column/--y-column (a name, or an index from 0)")
+                     f"--x-column/--y-column (a name, or an index from 0: these are "
+                     f"--x-column {xi} --y-column {yi})")
     if reading.skipped:
         notes.append(f"{reading.path}: {reading.skipped_text()}")
     return notes

@@ -216,12 +216,14 @@ def test_cli_says_which_columns_it_took_of_more_than_two(capsys, tmp_path):
     assert code == 0
     assert err.splitlines()[0] == (
         f"gdstudio: note: {p}: x is 'id' (column 1), y is 'hours' (column 2) of 3 columns; "
-        "choose others with --x-column/--y-column (a name, or an index from 0)")
+        "choose others with --x-column/--y-column (a name, or an index from 0: these are "
+        "--x-column 0 --y-column 1)")
     code, _out, err = cli(capsys, "--data", str(p), "--x-column", "score", "--epochs", "1",
                           "--format", "csv")
     assert code == 0 and err.splitlines()[0] == (  # y left to its default: said
         f"gdstudio: note: {p}: x is 'score' (column 3), y is 'hours' (column 2) of 3 columns; "
-        "choose others with --x-column/--y-column (a name, or an index from 0)")
+        "choose others with --x-column/--y-column (a name, or an index from 0: these are "
+        "--x-column 2 --y-column 1)")
     code, _out, err = cli(capsys, "--data", str(p), "--x-column", "hours", "--y-column",
                           "score", "--epochs", "1", "--format", "csv")
     assert code == 0 and "note" not in err  # both chosen: nothing to say
@@ -229,7 +231,8 @@ def test_cli_says_which_columns_it_took_of_more_than_two(capsys, tmp_path):
     code, _out, err = cli(capsys, "--data", str(bare), "--epochs", "1", "--format", "csv")
     assert code == 0 and err.splitlines()[0] == (
         f"gdstudio: note: {bare}: x is column 1, y is column 2 of 3 columns; choose others "
-        "with --x-column/--y-column (a name, or an index from 0)")
+        "with --x-column/--y-column (a name, or an index from 0: these are --x-column 0 "
+        "--y-column 1)")
     two = write(tmp_path, "a,b\n1,2\n2,4\n", "two.csv")
     code, _out, err = cli(capsys, "--data", str(two), "--epochs", "1", "--format", "csv")
     assert code == 0 and "note" not in err
