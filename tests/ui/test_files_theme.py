@@ -398,3 +398,27 @@ def test_coloured_text_reads_on_the_theme_in_force(win, qtbot):
             fg = model.index(j, 3).data(Qt.ItemDataRole.ForegroundRole)
             assert contrast(fg, base) >= MIN_CONTRAST, (theme, j, fg.name(), base.name())
         _assert_coloured_text_reads(win, theme)
+
+
+@pytest.mark.parametrize("size", ["normal", "large", "huge"])
+def test_every_problem_tab_fits_a_1024_pixel_screen(win, qtbot, size):
+    """At 1024 × 768, whichever problem tab is chosen and whatever the text size, the window
+    is no wider than the screen (the surface tab's start fields side by side made Setup
+    515 px at Huge, the window 1,094 px: the plots' right edge, the landscape's legend and
+    its title were cut off the screen)."""
+    from PySide6.QtWidgets import QApplication
+
+    win.resize(1024, 768)
+    win.appearance.choose_text_size(size)
+    tabs = win.controls.problemTabs
+    for index in range(tabs.count()):
+        tabs.setCurrentIndex(index)
+        qtbot.waitUntil(lambda: win.controller.state in ("ready", "finished"), timeout=10_000)
+        win.resize(1024, 768)
+        QApplication.processEvents()
+        # Setup takes at most 40 % of the screen, the plots the rest (the surface tab's
+        # Setup asked 531 px at Huge: the window grew past the screen before the narrow
+        # layout stepped in, and did not shrink back)
+        assert win.controls.minimumSizeHint().width() <= 0.4 * 1024, (size, tabs.tabText(index))
+        assert win.minimumSizeHint().width() <= 1024, (size, tabs.tabText(index))
+        assert win.width() <= 1024, (size, tabs.tabText(index), win.width())

@@ -7,7 +7,7 @@ type, ∇f shown). What it shares with the f(x) page is in :mod:`.expression_tab
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QFormLayout, QWidget
 
 from gdstudio.core.problems import SURFACE_PRESETS
 from gdstudio.ui.panels.expression_tab import ExpressionTab, PageNames
@@ -42,12 +42,10 @@ class SurfaceTab(ExpressionTab):
     def _build_start(self, form: QFormLayout) -> None:
         self.x0Spin = self._start_spin("surfaceX0Spin", "start x₀")
         self.y0Spin = self._start_spin("surfaceY0Spin", "start y₀")
-        row = QHBoxLayout()
-        row.addWidget(QLabel("x₀"))
-        row.addWidget(self.x0Spin, 1)
-        row.addWidget(QLabel("y₀"))
-        row.addWidget(self.y0Spin, 1)
-        form.addRow("Start", row)
+        # one row each, as the function's "Start x₀": side by side they made the Setup panel
+        # 515 px wide at Huge text, and the window wider than a 1024-pixel projector
+        form.addRow("Start x₀", self.x0Spin)
+        form.addRow("Start y₀", self.y0Spin)
         self.startError = error_label("surfaceStartError")
         form.addRow(self.startError)
 
