@@ -56,3 +56,28 @@ def test_a_half_typed_expression_dims_the_plots_and_says_they_show_the_last_vali
     qtbot.waitUntil(lambda: not any(p.stale for p in plots))
     assert all(p.vb.opacity() == 1 for p in plots)
     qtbot.waitUntil(lambda: window.action("step").isEnabled())
+
+
+def test_the_analysis_writes_its_numbers_as_the_window_does(window, qtbot):
+    """Every problem's analysis: a minus sign, never a hyphen, before a number, and ×10ⁿ,
+    never e+03 ("steepest direction × -0.0016 ... condition number 2.51e+03" on
+    Rosenbrock; "r = 1e-4" on a regression)."""
+    import re
+
+    from gdstudio.ui.model.formatting import prose
+
+    hyphen, e_notation = re.compile(r"(?<![\w.])-\d"), re.compile(r"\de[+-]?\d")
+    tabs = window.controls.problemTabs
+    seen = []
+    for index in range(tabs.count()):
+        tabs.setCurrentIndex(index)
+        qtbot.waitUntil(lambda: window.analysis.config is not None
+                        and window.analysis.theory is not None
+                        and window.analysis.theory.key is not None, timeout=30_000)
+        text = analysis_text(qtbot, window)
+        assert not hyphen.search(text), (tabs.tabText(index), text)
+        assert not e_notation.search(text), (tabs.tabText(index), text)
+        seen.append(text)
+    assert any("−" in text for text in seen)
+    assert prose("× -0.0016, number 2.51e+03; full-batch (-3, 4) lr 0.1-0.3") == \
+        "× −0.0016, number 2.51×10³; full-batch (−3, 4) lr 0.1-0.3"

@@ -10,7 +10,7 @@ from gdstudio.core.numbers import exact_text, json_number
 
 __all__ = [
     "number", "exact", "lr_text", "steps_per_second_text", "pretty_math", "SUPERSCRIPT",
-    "column_label", "COLUMN_LABEL_CHARS",
+    "column_label", "COLUMN_LABEL_CHARS", "prose",
 ]
 
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -93,6 +93,26 @@ def pretty_math(text: str) -> str:
     out = _POWER.sub(lambda m: (m.group(1) or m.group(2)).translate(SUPERSCRIPT), out)
     out = _PRIMES.sub(lambda m: _PRIME_MARKS.get(len(m.group(1)), m.group(1)), out)
     return out.replace("*", "·").replace("sqrt(", "√(").replace("-", "−")
+
+
+#: A number in a sentence: its sign (a hyphen after a space, a bracket, ×, = or the start),
+#: digits, and an exponent ("-0.0016", "2.51e+03", "1e-4").
+_PROSE_NUMBER = re.compile(r"(?<![\w.])(-?)(\d+(?:\.\d+)?)(?:e([+-]?\d+))?(?![\w.])")
+
+
+def prose(text: str) -> str:
+    """The core's sentences (an analysis' regime, its notes) with their numbers written as
+    the window writes them (:func:`number`): ``−`` for a minus sign, ``×10ⁿ`` for an
+    exponent ("steepest direction × −0.0016, condition number 2.51×10³"). Hyphens inside
+    words ("full-batch", "million-fold") are left alone."""
+    def one(m: re.Match[str]) -> str:
+        sign, digits, exponent = m.group(1), m.group(2), m.group(3)
+        out = ("−" if sign else "") + digits
+        if exponent is not None:
+            out += "×10" + str(int(exponent)).translate(SUPERSCRIPT)
+        return out
+
+    return _PROSE_NUMBER.sub(one, text)
 
 
 #: The most characters of a column's name shown in a label (a header cell may hold 10⁶).

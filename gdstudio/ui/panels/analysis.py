@@ -24,7 +24,7 @@ from gdstudio.core.analysis import (
 )
 from gdstudio.core.numbers import digits_apart
 from gdstudio.core.theory import Theory, theory_key
-from gdstudio.ui.model.formatting import number, pretty_math
+from gdstudio.ui.model.formatting import number, pretty_math, prose
 from gdstudio.ui.theme import readable
 
 __all__ = ["AnalysisPanel", "REGIME_COLOURS"]
@@ -229,7 +229,7 @@ class AnalysisPanel(QScrollArea):
             rows.append(_row("f′(x) = 0", "no stationary point found"))
         if a.note:
             rows.append(_row("Bounds", f"<span style='color:{readable(_OCHRE)};'>"
-                                       f"{html.escape(a.note)}</span>"))
+                                       f"{html.escape(prose(a.note))}</span>"))
         target, regime = a.regime(self._lr, x0)
         if target is not None:
             rows.append(_row("Heads for", f"{_point(target)} "
@@ -347,7 +347,7 @@ class AnalysisPanel(QScrollArea):
         if self._race:
             return []
         rows = [_row(f"lr = {number(self._lr, self._apart(regime.critical_lr))}", _badge(regime)),
-                _row("", html.escape(regime.description))]
+                _row("", html.escape(prose(regime.description)))]
         if (regime.converges and math.isfinite(regime.epochs_to_1e6)
                 and "epochs" not in regime.description):
             rows.append(_row("", f"≈ {regime.epochs_to_1e6:,.0f} epochs to shrink the error "
