@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         window.run_to_end()
         wait_until(lambda: window.controller.state == "finished", timeout=300)
         wait_until(lambda: not window.frames.pending)
+        wait_until(lambda: "Working out" not in window.analysis.text())  # (the analysis too)
         window.draw_now()
         app.processEvents()
         window.draw_now()

@@ -38,3 +38,25 @@ def test_a_log_plot_of_a_negative_loss_says_why_it_is_empty(qtbot, window):
     window.action("logScale").setChecked(False)
     settle(qtbot, window)
     assert not note.isVisible()
+
+
+def test_log_tick_labels_are_the_loss_itself(qtbot, window):
+    """Log scale turned on over the source's example (loss 1 to 26), then a race: the ticks
+    read 10⁰ … 10¹, the loss itself (pyqtgraph kept a ×10⁻²⁷ multiplier worked out while
+    switching it off, and labelled them 10⁻²⁷ … 2·10⁻²⁶)."""
+    window.controls.epochsSpin.setValue(40)
+    _ready(qtbot, window)
+    window.action("logScale").setChecked(True)
+    window.controls.raceSetup.set_mode("lr")
+    qtbot.waitUntil(lambda: window.explorer.racing and window.model.race_data.n == 1
+                    and window.controller.state == "ready", timeout=20_000)
+    run_to_end(qtbot, window)
+    window.draw_now()
+    axis = window.loss_plot.getAxis("left")
+    assert axis.autoSIPrefixScale * axis.scale == 1.0
+    lo, hi = axis.range
+    ticks = [v for _spacing, values in axis.tickValues(lo, hi, axis.height())
+             for v in values]
+    labels = axis.tickStrings(ticks, axis.autoSIPrefixScale * axis.scale, 1.0)
+    shown = dict(zip(ticks, labels, strict=True))
+    assert shown.get(0.0) in ("1", "10⁰") and shown.get(1.0) in ("10", "10¹"), shown

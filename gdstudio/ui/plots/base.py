@@ -103,6 +103,27 @@ def view_spans(vb: pg.ViewBox) -> tuple[float, float]:
     return float(x1) - float(x0), float(y1) - float(y0)
 
 
+class Axis(pg.AxisItem):
+    """pyqtgraph's axis, whose SI multiplier stays 1 while it is switched off.
+
+    pyqtgraph 0.14 works the multiplier out in ``updateAutoSIPrefix`` even when it is off,
+    and only updates it while it is on: switched off at the wrong moment (the loss plot turned
+    to log scale while its range, read as powers of ten, reached 10²⁷) it kept ×10⁻²⁷ for
+    ever, and a loss of 1 to 26 was labelled 10⁻²⁷ to 2·10⁻²⁶."""
+
+    def updateAutoSIPrefix(self) -> None:  # noqa: N802 - pyqtgraph's name
+        if self.autoSIPrefix:
+            super().updateAutoSIPrefix()
+            return
+        scale: float = getattr(self, "autoSIPrefixScale", 1.0)  # (pyqtgraph's, untyped)
+        prefix: str = getattr(self, "labelUnitPrefix", "")
+        if scale != 1.0 or prefix:
+            self.autoSIPrefixScale = 1.0
+            self.labelUnitPrefix = ""
+            self.picture = None  # the tick labels drawn again
+            self.update()
+
+
 class FollowingPlot(pg.PlotWidget):
     """A plot that follows the run until the person pans or zooms, then leaves the view alone."""
 
@@ -112,7 +133,8 @@ class FollowingPlot(pg.PlotWidget):
 
     def __init__(self, name: str, parent: QWidget | None = None) -> None:
         palette = parent.palette() if parent is not None else QPalette()
-        super().__init__(parent, background=palette.color(QPalette.ColorRole.Base))
+        super().__init__(parent, background=palette.color(QPalette.ColorRole.Base),
+                         axisItems={side: Axis(side) for side in ("left", "bottom")})
         self.setObjectName(name)
         self._foreground = palette.color(QPalette.ColorRole.Text)
         item = self.getPlotItem()
