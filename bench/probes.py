@@ -228,7 +228,7 @@ def probe_interactive() -> dict[str, object]:
     _qt_platform()
     from gdstudio.ui.window.app import make_app
 
-    app = make_app([sys.argv[0]])
+    _app = make_app([sys.argv[0]])  # (kept: the application lives while the probe runs)
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 
     from gdstudio.ui.window.main_window import MainWindow

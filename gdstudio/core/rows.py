@@ -13,18 +13,33 @@ from collections.abc import Mapping
 import numpy as np
 
 from gdstudio.core.errors import ConfigError
+from gdstudio.core.pages import prefaulter
 
 __all__ = ["GrowingRows", "history_bytes", "check_history_memory"]
 
 
-class GrowingRows:
-    """Arrays ``name → (capacity, *shape)`` of which the first :attr:`n` rows are in use."""
+#: With ``prefault``, the rows mapped ahead of those written: this many bytes at least (for all
+#: the arrays together), and at least four appends' worth.
+PREFAULT_BYTES = 2 << 20
 
-    def __init__(self, shapes: Mapping[str, tuple[int, ...]], capacity: int = 256) -> None:
+
+class GrowingRows:
+    """Arrays ``name → (capacity, *shape)`` of which the first :attr:`n` rows are in use.
+
+    With ``prefault``, the rows just past those written are mapped into memory ahead of time
+    on a thread of its own (:mod:`gdstudio.core.pages`): the thread that appends (the window's
+    GUI thread) then writes to memory that is already there instead of paying its page faults.
+    """
+
+    def __init__(self, shapes: Mapping[str, tuple[int, ...]], capacity: int = 256, *,
+                 prefault: bool = False) -> None:
         self._shapes = {name: tuple(shape) for name, shape in shapes.items()}
         self.n = 0
         self._arrays = {name: np.empty((max(1, int(capacity)), *shape))
                         for name, shape in self._shapes.items()}
+        self._prefault = bool(prefault)
+        self._mapped = 0  # rows asked to be mapped ahead (with prefault)
+        self._map_ahead(0)
 
     @property
     def capacity(self) -> int:
@@ -50,6 +65,7 @@ class GrowingRows:
             grown = np.empty((new, *old.shape[1:]))
             grown[: self.n] = old[: self.n]
             self._arrays[name] = grown
+        self._mapped = self.n
 
     def append(self, **parts: np.ndarray) -> tuple[int, int]:
         """Add the same number of rows to every array; the range (first, stop) of the new rows.
@@ -65,7 +81,20 @@ class GrowingRows:
             for name, rows in parts.items():
                 self._arrays[name][first:stop] = np.reshape(rows, (m, *self._shapes[name]))
         self.n = stop
+        self._map_ahead(m)
         return first, stop
+
+    def _map_ahead(self, m: int) -> None:
+        """Ask for the rows past :attr:`n` to be mapped: four appends of ``m`` rows, or
+        :data:`PREFAULT_BYTES`, whichever is more (the capacity at most)."""
+        if not self._prefault:
+            return
+        row_bytes = 8 * sum(int(np.prod(shape)) for shape in self._shapes.values()) or 8
+        want = min(self.capacity, self.n + max(4 * m, PREFAULT_BYTES // row_bytes))
+        first = max(self.n, self._mapped)
+        if want - first >= max(1, (want - self.n) // 4):  # (not for every few rows)
+            prefaulter.ahead(tuple(self._arrays.values()), first, want)
+            self._mapped = want
 
     def trim(self) -> None:
         """Drop the spare capacity (copies of the rows in use)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from files_support import new_window, run_to_end, settle
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 
 from gdstudio.core import FunctionProblem, RunConfig, run
 from gdstudio.core.io import session as core_session
@@ -111,6 +111,96 @@ def test_a_long_race_is_drawn_lane_by_lane_and_every_lane_ends_on_its_last_row(
     # 24 loss curves share the loss plot's bins: a few hundred each, not 2048
     points = sum(len(curve.getData()[0]) for curve in win.explorer.loss_lanes.curves)
     assert points <= 2 * 8192 + 2 * 24
+
+
+class _Paints(QObject):
+    """Counts the paint events of some widgets."""
+
+    def __init__(self, *widgets) -> None:
+        super().__init__()
+        self.count = {w: 0 for w in widgets}
+        for w in widgets:
+            w.installEventFilter(self)
+
+    def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Paint and obj in self.count:
+            self.count[obj] += 1
+        return False
+
+
+def _race_of_24_lanes(qtbot, monkeypatch, epochs=400):
+    monkeypatch.setattr(explore, "PART_SECONDS", 0.0)  # each lane in a turn of its own
+    win = new_window(qtbot, monkeypatch)
+    win.controls.epochsSpin.setValue(epochs)
+    win.controls.raceSetup.set_mode("lr")
+    win.controls.raceSetup.set_rates(list(np.geomspace(1e-4, 0.9, 24)))
+    race = win.model.race_data
+    qtbot.waitUntil(lambda: win.explorer.racing and race.K == 24 and race.n == 1
+                    and win.controller.state == "ready", timeout=20_000)
+    win.run_to_end()
+    qtbot.waitUntil(lambda: win.controller.state == "finished" and race.finished,
+                    timeout=60_000)
+    qtbot.waitUntil(lambda: not win.frames.pending, timeout=20_000)
+    return win
+
+
+def test_a_race_drawn_in_parts_repaints_each_plot_once_a_frame(qtbot, monkeypatch):
+    """24 lanes drawn a lane a turn: each part's change repainted the whole plot, every lane
+    of it (up to 24 repaints of 10-20 ms in a frame); the plot now repaints after its last."""
+    win = _race_of_24_lanes(qtbot, monkeypatch)
+    plots = (win.loss_plot.viewport(), win.curve_plot.viewport())
+    paints = _Paints(*plots)
+    turns = []
+    stage = explore.Explorer.draw_parts
+
+    def counted(self):
+        for part in stage(self):
+            turns.append(part)
+            yield part
+
+    monkeypatch.setattr(explore.Explorer, "draw_parts", counted)
+    win.model.select_epoch(200)  # every lane's view changes
+    win.schedule_frame()
+    qtbot.waitUntil(lambda: not win.frames.pending and not win.frames.waiting_for_paint,
+                    timeout=20_000)
+    qtbot.wait(50)
+    assert len(turns) >= 2 * 24  # drawn in parts, a turn each ...
+    # ... and each plot repainted once (its early stage may add one, before its lanes)
+    assert all(1 <= n <= 2 for n in paints.count.values()), paints.count
+
+
+def test_the_race_table_measures_its_cells_only_when_a_column_must_widen(qtbot, monkeypatch):
+    """The header sized every column to its contents at every change of a cell: ~1,300 calls
+    of the model's data() (10-15 ms) at each frame of a race of 24 lanes."""
+    from gdstudio.ui.panels.race_summary import RaceSummaryModel
+
+    calls = []
+    data = RaceSummaryModel.data
+
+    def counted(self, index, role=Qt.ItemDataRole.DisplayRole):
+        calls.append((index.row(), index.column(), role))
+        return data(self, index, role)
+
+    monkeypatch.setattr(RaceSummaryModel, "data", counted)  # (before the view asks for any)
+    win = _race_of_24_lanes(qtbot, monkeypatch)
+    model, view = win.race_model, win.race_table
+    widths = [view.columnWidth(c) for c in range(model.columnCount())]
+    qtbot.wait(50)
+    calls.clear()
+    model.refresh()  # nothing wider to show
+    qtbot.wait(50)
+    assert [view.columnWidth(c) for c in range(model.columnCount())] == widths
+    measured = {(r, c) for r, c, role in calls if role == Qt.ItemDataRole.SizeHintRole}
+    # the visible cells that changed may be painted again; no column is measured over its
+    # 24 rows (the rows shown are 8 at most)
+    assert len(measured) <= 8 * 3, len(measured)
+    # a status wider than any shown widens its column to fit it whole
+    status = 3
+    model.race_data.statuses = ("max_epochs",) * 24  # every lane ended so
+    model.race_data.done = np.ones(24, dtype=bool)
+    model.refresh()
+    text = model.index(0, status).data()
+    assert view.columnWidth(status) >= view.fontMetrics().horizontalAdvance(text)
 
 
 # --- file work off the GUI thread ----------------------------------------------------------

@@ -36,7 +36,7 @@ class RaceData:
         self.K = lanes
         self.k = k
         self._rows = GrowingRows({"params": (lanes, k), "loss": (lanes,), "grad": (lanes, k)},
-                                 capacity)
+                                 capacity, prefault=True)
         self.lengths = np.zeros(lanes, dtype=np.int64)
         self.statuses: tuple[str, ...] = ("",) * lanes
         self.messages: tuple[str, ...] = ("",) * lanes

@@ -45,7 +45,8 @@ class RunData:
 
     def _allocate(self, k: int, capacity: int) -> None:
         self.k = k
-        self._rows = GrowingRows({"params": (k,), "loss": (), "grad": (k,)}, capacity)
+        self._rows = GrowingRows({"params": (k,), "loss": (), "grad": (k,)}, capacity,
+                                 prefault=True)
         #: Running ranges of the finite values (updated per batch: O(batch), never O(n)).
         self.param_min = np.full(k, np.inf)
         self.param_max = np.full(k, -np.inf)

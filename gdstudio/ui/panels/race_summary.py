@@ -59,6 +59,7 @@ class RaceSummaryModel(QAbstractTableModel):
         self._rows = 0
         self._epoch: int | None = None
         self._colours: list[QColor] = []
+        self._widths_key: tuple[int, ...] = ()
 
     @property
     def race_data(self) -> RaceData:
@@ -71,7 +72,13 @@ class RaceSummaryModel(QAbstractTableModel):
         self._rows = len(spec.lanes) if spec is not None else 0
         self._colours = [QColor(c) for c in run_colors(self._rows)]
         self._epoch = None
+        self._widths_key = ()
         self.endResetModel()
+
+    #: A column's texts may need it wider (a lane ended: its status; its first epoch at tol):
+    #: the view sizes that column again (not every column at every frame: measuring every
+    #: cell of 24 lanes took ~1,300 calls of :meth:`data`, 10-15 ms, at each refresh).
+    widthsChanged = Signal(int)
 
     def show_epoch(self, epoch: int | None) -> None:
         """Show the race at ``epoch`` (None: the newest rows); the cells change, not the rows."""
@@ -79,8 +86,20 @@ class RaceSummaryModel(QAbstractTableModel):
         self.refresh()
 
     def refresh(self) -> None:
-        if self._rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(self._rows - 1, len(_COLUMNS) - 1))
+        """The cells that change as a race goes (status, epochs to tol, loss) are shown again."""
+        if not self._rows:
+            return
+        self.dataChanged.emit(self.index(0, _COLUMNS.index("status")),
+                              self.index(self._rows - 1, len(_COLUMNS) - 1))
+        # the longest text of each column that can widen (a column is not narrowed meanwhile)
+        widening = (_COLUMNS.index("status"), _COLUMNS.index("to tol"))
+        key = tuple(max(len(str(self.data(self.index(j, c)))) for j in range(self._rows))
+                    for c in widening)
+        old = self._widths_key or (0,) * len(key)
+        self._widths_key = tuple(map(max, key, old))
+        for column, k, w in zip(widening, key, old, strict=True):
+            if k > w:
+                self.widthsChanged.emit(column)
 
     # --- values ------------------------------------------------------------------------------
 
@@ -210,13 +229,17 @@ class RaceSummaryView(QTableView):
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Sized to their contents when those may have changed (a new race, a lane that ended,
+        # another text size), not by the header at every change of a cell (see widthsChanged).
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         header.setFont(QFont(self.font().family(), -1, QFont.Weight.DemiBold))
         model.modelReset.connect(self._select_first)
+        model.widthsChanged.connect(self.resizeColumnToContents)
         self.selectionModel().currentRowChanged.connect(self._on_row_changed)
 
     def _select_first(self) -> None:
+        self.resizeColumnsToContents()
         self._fit_height()
         if self.model().rowCount():
             self.selectRow(0)
@@ -238,6 +261,7 @@ class RaceSummaryView(QTableView):
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:  # Large or Huge text: taller rows
             self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+            self.resizeColumnsToContents()
             self._fit_height()
 
     def selected_lane(self) -> int:

@@ -153,6 +153,7 @@ class LossLanes:
         for j, (colour, label) in enumerate(zip(colours, labels, strict=True)):
             curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=2.2), name=label,
                                     connect="finite")
+            curve.curve.setSegmentedLineMode("on")
             curve.setZValue(5 + j)
             marker = pg.PlotDataItem(symbol="o", symbolSize=10, symbolBrush=pg.mkBrush(colour),
                                      symbolPen=pg.mkPen("w", width=1.5), pen=None)

@@ -20,9 +20,11 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from PySide6.QtCore import QItemSelectionModel, QObject
+from PySide6.QtWidgets import QWidget
 
 from gdstudio.core import FunctionProblem, RegressionProblem, RunConfig
 from gdstudio.core.analysis import RegressionAnalysis
@@ -44,6 +46,24 @@ __all__ = ["Explorer"]
 PART_SECONDS = 0.008
 
 
+@contextmanager
+def _repainted_once(plot: QWidget) -> Iterator[None]:
+    """A plot drawn in several parts (turns of the event loop) repaints once, after the last:
+    else each part's change repaints the whole plot, every lane of it (a race of 24 lanes:
+    up to 24 repaints of 10-20 ms each in one frame)."""
+    held = plot.updatesEnabled()
+    if held:
+        plot.setUpdatesEnabled(False)
+    try:
+        yield
+    finally:
+        if held:
+            try:
+                plot.setUpdatesEnabled(True)  # (and asks for the one repaint)
+            except RuntimeError:  # pragma: no cover - the window closed between two parts
+                pass
+
+
 class _PartClock:
     """Says when a part has taken :data:`PART_SECONDS`, then starts the next part's clock."""
 
@@ -56,6 +76,10 @@ class _PartClock:
             return False
         self._began = now
         return True
+
+    def restart(self) -> None:
+        """A new part begins now (after a yield made for another reason)."""
+        self._began = time.perf_counter()
 
 
 class Explorer(QObject):
@@ -250,39 +274,54 @@ class Explorer(QObject):
         def go_on() -> bool:  # (between parts the race may have been replaced)
             return race.spec is spec and spec is not None
 
+        # Each plot's lanes are changed over several parts and repainted once, after the part
+        # that ends them: that part is short (a turn of its own), as its repaint follows it
+        # before anything else can be served.
         lp = host.loss_plot
-        for _lane in self.loss_lanes.refresh_parts(race, at, lp.shown_loss, lp.mode_key()):
-            if clock.part_done():
-                yield
-                if not go_on():
-                    return
-        lp.update_view()
-        host.race_model.show_epoch(at)
-        if spec is not None:  # the race's progress, whichever lane History shows
-            set_progress(host.progress_bar, race.epoch if at is None else at, spec.epochs)
-        if clock.part_done():
-            yield
-        if not go_on():
-            return
-        if self.curve_lanes.active:
-            for j in range(race.K):
-                self.curve_lanes.set_lane(j, race.lane_params(j, at)[:, 0], race.lane_loss(j, at))
+        with _repainted_once(lp):
+            for _lane in self.loss_lanes.refresh_parts(race, at, lp.shown_loss, lp.mode_key()):
                 if clock.part_done():
                     yield
                     if not go_on():
                         return
-        for plot in host.built_landscape_plots():
-            if plot.lanes.active and plot.isVisible():
-                plot.set_lane_box(race.param_min, race.param_max)
+            yield
+            if not go_on():
+                return
+            lp.update_view()
+        yield  # (the loss plot repaints)
+        clock.restart()
+        host.race_model.show_epoch(at)
+        if spec is not None:  # the race's progress, whichever lane History shows
+            set_progress(host.progress_bar, race.epoch if at is None else at, spec.epochs)
+        if not go_on():
+            return
+        if self.curve_lanes.active:
+            with _repainted_once(host.curve_plot):
                 for j in range(race.K):
-                    # every row, mapped: the lane thins its path in the map's coordinates
-                    pts = plot.view_points(race.lane_params(j, at))
-                    plot.lanes.set_lane(j, pts[:, 0], pts[:, 1])
+                    self.curve_lanes.set_lane(j, race.lane_params(j, at)[:, 0],
+                                              race.lane_loss(j, at))
                     if clock.part_done():
                         yield
                         if not go_on():
                             return
-                plot.update_view()
+                yield
+                if not go_on():
+                    return
+            yield  # (the path plot repaints)
+            clock.restart()
+        for plot in host.built_landscape_plots():
+            if plot.lanes.active and plot.isVisible():
+                with _repainted_once(plot):
+                    plot.set_lane_box(race.param_min, race.param_max)
+                    for j in range(race.K):
+                        # every row, mapped: the lane thins its path in the map's coordinates
+                        pts = plot.view_points(race.lane_params(j, at))
+                        plot.lanes.set_lane(j, pts[:, 0], pts[:, 1])
+                        if clock.part_done():
+                            yield
+                            if not go_on():
+                                return
+                    plot.update_view()
         if self.fit_lanes.active:
             self.fit_lanes.refresh(race, at)
 
