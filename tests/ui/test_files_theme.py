@@ -6,6 +6,7 @@ import re
 
 import pytest
 from files_support import new_window
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QCheckBox
 
@@ -422,3 +423,41 @@ def test_every_problem_tab_fits_a_1024_pixel_screen(win, qtbot, size):
         assert win.controls.minimumSizeHint().width() <= 0.4 * 1024, (size, tabs.tabText(index))
         assert win.minimumSizeHint().width() <= 1024, (size, tabs.tabText(index))
         assert win.width() <= 1024, (size, tabs.tabText(index), win.width())
+
+
+@pytest.mark.parametrize("size", ["normal", "huge"])
+def test_a_race_table_shows_all_its_columns_at_1024_pixels(win, qtbot, size):
+    """The source's race of five learning rates at 1024 × 768: the table's last columns (epochs
+    to tol, loss) sat behind its scroll bar; the optimizer, the same in every run, is left out
+    of the table (said in its tooltip), so the columns that differ are seen whole."""
+    from PySide6.QtWidgets import QApplication
+
+    win.resize(1024, 768)
+    win.appearance.choose_text_size(size)
+    win.controls.raceSetup.set_mode("lr")
+    qtbot.waitUntil(lambda: win.explorer.racing and win.model.race_data.K == 5
+                    and win.controller.state == "ready", timeout=10_000)
+    win.resize(1024, 768)
+    QApplication.processEvents()
+    table, model = win.race_table, win.race_model
+    optimizer = 2
+    assert table.isColumnHidden(optimizer)
+    assert "Every run: optimizer: Gradient descent" in table.toolTip()
+    assert table.isColumnHidden(1)  # each run's label says its rate: "lr 0.01"
+    assert [model.index(j, 0).data() for j in range(5)][:2] == ["lr 0.01", "lr 0.1"]
+    shown = [c for c in range(model.columnCount()) if not table.isColumnHidden(c)]
+    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in shown] == [
+        "run", "status", model.headerData(4, Qt.Orientation.Horizontal), "loss"]
+    header = table.horizontalHeader()
+    for c in shown[:-1]:  # each column as wide as its contents; the last fills the rest
+        assert table.columnWidth(c) >= header.sectionSizeHint(c) - 1, c
+    needed = sum(header.sectionSizeHint(c) for c in shown)
+    assert needed <= table.viewport().width(), (size, needed, table.viewport().width(),
+                                                [header.sectionSizeHint(c) for c in shown])
+    # an optimizer race of one rate: the learning rate is the shared one, the optimizer shown
+    win.controls.raceSetup.set_mode("optimizer")
+    qtbot.waitUntil(lambda: win.explorer.racing and win.model.race_data.K > 1
+                    and win.model.race_data.spec is win.controls.race(), timeout=10_000)
+    QApplication.processEvents()
+    lrs = {lane.lr for lane in win.model.race_data.spec.lanes}
+    assert table.isColumnHidden(1) == (len(lrs) == 1) and not table.isColumnHidden(optimizer)

@@ -6,6 +6,7 @@ window build and read the same dataclass. Every numeric field goes through the s
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -98,6 +99,8 @@ HYPER_PARAMETERS = {f.name: f.optimizers for f in CONFIG_FIELDS if f.optimizers}
 
 
 def check_learning_rate(value: Any) -> float:
+    if type(value) is float and 0.0 < value < math.inf:  # (the common case, for every lane)
+        return value
     return real(value, "learning rate", low=0.0, low_open=True)
 
 

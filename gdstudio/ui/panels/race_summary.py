@@ -212,13 +212,20 @@ class RaceSummaryView(QTableView):
 
     laneSelected = Signal(int)
 
+    TIP = ("The race: one row per run, in its colour on the plots. Select a row to follow that "
+           "run in the History table, the status bar and the tangent.")
+    #: Columns left out where every run has the same value (said in the tooltip instead), or
+    #: where each run's label says it ("lr 0.01"): a race of learning rates has one optimizer,
+    #: a race of optimizers often one rate; at 1024×768 the table's last columns were
+    #: otherwise behind its scroll bar.
+    SHARED_COLUMNS = ("lr", "optimizer")
+
     def __init__(self, model: RaceSummaryModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("raceTable")
         self.setModel(model)
         use_number_cells(self, (_COLUMNS.index("loss"),))  # a loss keeps its exponent
-        self.setToolTip("The race: one row per run, in its colour on the plots. Select a row to "
-                        "follow that run in the History table, the status bar and the tangent.")
+        self.setToolTip(self.TIP)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -239,10 +246,30 @@ class RaceSummaryView(QTableView):
         self.selectionModel().currentRowChanged.connect(self._on_row_changed)
 
     def _select_first(self) -> None:
+        self._show_columns()
         self.resizeColumnsToContents()
         self._fit_height()
         if self.model().rowCount():
             self.selectRow(0)
+
+    def _show_columns(self) -> None:
+        """Leave out a column whose value every run shares (:data:`SHARED_COLUMNS`)."""
+        model = self.model()
+        rows = model.rowCount()
+        shared = []
+        labels = [model.index(j, 0).data() or "" for j in range(rows)]
+        for name in self.SHARED_COLUMNS:
+            column = _COLUMNS.index(name)
+            texts = [model.index(j, column).data() for j in range(rows)]
+            same = rows > 1 and len(set(texts)) == 1
+            # (or each run's label says it: "lr 0.01" in a race of learning rates)
+            named = rows > 0 and all(f"{name} {t}" == label
+                                     for t, label in zip(texts, labels, strict=True))
+            self.setColumnHidden(column, same or named)
+            if same:
+                header = model.headerData(column, Qt.Orientation.Horizontal)
+                shared.append(f"{header}: {texts[0]}")
+        self.setToolTip(self.TIP + ("\nEvery run: " + "; ".join(shared) if shared else ""))
 
     def _fit_height(self) -> None:
         """As tall as its rows (up to 8 of them), so the plots above keep the rest; a race of
