@@ -286,6 +286,31 @@ def test_a_window_too_narrow_for_three_columns_tabs_the_right_panels_beside_setu
                and dock not in win.tabifiedDockWidgets(win.controlsDock) for dock in right)
 
 
+@pytest.mark.parametrize("size", ["large", "huge"])
+def test_larger_text_leaves_the_window_as_wide_as_it_was_once_the_panels_are_tabbed(
+        win, qtbot, size):
+    """At 1024 px, larger text must not make the window's minimum wider than the window: Qt
+    would grow it past a 1024-pixel screen, and it stayed so once the right-hand panels became
+    tabs (seen before the Setup fields were stacked at Huge). The window keeps its width."""
+    from PySide6.QtWidgets import QApplication
+
+    win.resize(1024, 768)
+    QApplication.processEvents()
+    assert win.width() == 1024
+    win.action("text" + size.title()).trigger()
+    qtbot.waitUntil(lambda: win.narrow.active, timeout=5000)
+    qtbot.wait(300)
+    assert win.minimumSizeHint().width() <= 1024
+    assert win.width() == 1024, (size, win.width())
+    # wider than needed, a window keeps the width it has
+    win.action("textNormal").trigger()
+    win.resize(1900, 1000)
+    qtbot.waitUntil(lambda: not win.narrow.active, timeout=5000)
+    win.action("text" + size.title()).trigger()
+    qtbot.wait(400)
+    assert win.width() == 1900
+
+
 @pytest.mark.qt_log_ignore("does not support raise", "propagateSizeHints")  # (offscreen)
 def test_panels_a_person_moved_are_left_where_they_are(win, qtbot):
     win.historyDock.setFloating(True)

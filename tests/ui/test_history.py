@@ -87,3 +87,35 @@ def test_the_analysis_panel_tells_lr_from_the_critical_lr(qtbot):
     text = panel.text()
     assert "lr = 1.0000001" in text and "2/h = 1" in text
     assert "× -1 per" not in text and "× −1 per" not in text
+
+
+def test_the_epoch_column_is_as_wide_as_the_runs_last_epoch_needs(qtbot):
+    """It was ten million's width whatever the run: at 1024 × 768 a 2-D run's gradient
+    columns sat behind the scroll bar while "200" took 80 pixels."""
+    widths = {}
+    for epochs in (200, 5_000_000):
+        config = RunConfig(problem=FunctionProblem.preset("rosenbrock"), x0=(-1.2, 1.0),
+                           lr=0.001, epochs=epochs)
+        data = RunData()
+        data.reset(config, ("x", "y"))
+        data.append(Descent(config).initial_batch())
+        view = HistoryView(HistoryModel(data))
+        qtbot.addWidget(view)
+        widths[epochs] = view.columnWidth(0)
+        fm = view.fontMetrics()
+        assert widths[epochs] >= fm.horizontalAdvance(f"{epochs:,}")
+        assert widths[epochs] >= view.horizontalHeader().fontMetrics().horizontalAdvance("epoch")
+    assert widths[200] < view.fontMetrics().horizontalAdvance("10,000,000")
+    assert widths[200] < widths[5_000_000]
+    # rows past the plan (a resumed run's) widen it as their epochs need
+    small = config.with_(epochs=200)
+    data.reset(small, ("x", "y"))
+    d = Descent(config)
+    data.append(d.initial_batch())
+    model = view.model()
+    model.reset(data)
+    before = view.columnWidth(0)
+    data.append(d.advance(20_000))
+    model.rows_appended()
+    assert view.columnWidth(0) > before
+    assert view.columnWidth(0) >= view.fontMetrics().horizontalAdvance("20,000")

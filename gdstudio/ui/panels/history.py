@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
@@ -162,19 +162,40 @@ class HistoryView(QTableView):
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(40)
-        model.modelReset.connect(self._size_epoch_column)
-        self._size_epoch_column()
         header.setFont(QFont(self.font().family(), -1, QFont.Weight.DemiBold))
+        self._epoch_chars = 0
+        model.modelReset.connect(self._size_epoch_column)
+        model.rowsInserted.connect(self._on_rows_inserted)
+        self._size_epoch_column()
         self._follow = True
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.verticalScrollBar().rangeChanged.connect(self._on_range_changed)
 
     def _size_epoch_column(self) -> None:
-        """The epoch column as wide as ten million needs; the numbers share the rest."""
+        """The epoch column as wide as the run's last epoch needs (and its title); the numbers
+        share the rest (it was ten million's width whatever the run: at 1024 × 768 a 2-D
+        run's gradient columns were behind the scroll bar while "200" sat in 80 pixels)."""
         header = self.horizontalHeader()
-        if header.count():
-            header.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
-            header.resizeSection(0, self.fontMetrics().horizontalAdvance("10,000,000") + 14)
+        if not header.count():
+            return
+        model = self.model()
+        last = model.run_data.planned_epochs if isinstance(model, HistoryModel) else 0
+        last = max(last, model.rowCount() - 1, 9999)
+        self._epoch_chars = len(f"{last:,}")
+        title = str(model.headerData(0, Qt.Orientation.Horizontal) or "")
+        width = max(self.fontMetrics().horizontalAdvance(f"{last:,}"),
+                    header.fontMetrics().horizontalAdvance(title))
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(0, width + 14)
+
+    def _on_rows_inserted(self, _parent: QModelIndex, _first: int, last: int) -> None:
+        if len(f"{last:,}") > self._epoch_chars:  # a run longer than planned (a resumed one)
+            self._size_epoch_column()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # Large or Huge text: wider digits
+            self._size_epoch_column()
 
     def _on_scrolled(self, value: int) -> None:
         bar = self.verticalScrollBar()
