@@ -215,10 +215,12 @@ class RaceSummaryView(QTableView):
     TIP = ("The race: one row per run, in its colour on the plots. Select a row to follow that "
            "run in the History table, the status bar and the tangent.")
     #: Columns left out where every run has the same value (said in the tooltip instead), or
-    #: where each run's label says it ("lr 0.01"): a race of learning rates has one optimizer,
+    #: where each run's label says it ("lr 0.01", "Adam"): a race of learning rates has one optimizer,
     #: a race of optimizers often one rate; at 1024×768 the table's last columns were
     #: otherwise behind its scroll bar.
     SHARED_COLUMNS = ("lr", "optimizer")
+    #: How a run's label says a column's value (RaceSpec.label: "lr 0.01"; "Adam").
+    LABEL_FORMS = {"lr": "lr {}", "optimizer": "{}"}
 
     def __init__(self, model: RaceSummaryModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -262,8 +264,9 @@ class RaceSummaryView(QTableView):
             column = _COLUMNS.index(name)
             texts = [model.index(j, column).data() for j in range(rows)]
             same = rows > 1 and len(set(texts)) == 1
-            # (or each run's label says it: "lr 0.01" in a race of learning rates)
-            named = rows > 0 and all(f"{name} {t}" == label
+            # (or each run's label says it: "lr 0.01" in a race of learning rates, "Adam")
+            form = self.LABEL_FORMS[name]
+            named = rows > 0 and all(form.format(t) == label
                                      for t, label in zip(texts, labels, strict=True))
             self.setColumnHidden(column, same or named)
             if same:
