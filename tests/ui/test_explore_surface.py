@@ -214,3 +214,40 @@ def test_surface_config_round_trips_through_run(window, qtbot):
     text = analysis_text(qtbot, window)
     assert "saddle at (0, 0)" in text and "no minimum downhill" in text
     assert "Critical lr" not in text
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1600, 1000)])
+def test_the_epoch_label_lies_clear_of_the_path(window, qtbot, size):
+    """The regression's path runs along c ≈ 0, the bottom of its map: the epoch label, always
+    in the bottom-right corner, hid it. It takes a corner clear of what is drawn (never the
+    legend's), and follows the view when it is zoomed."""
+    c = window.controls
+    window.resize(*size)
+    c.problemTabs.setCurrentIndex(REGRESSION_TAB)
+    qtbot.waitUntil(lambda: ready(window) and window.run_data.k == 2)
+    window.run_to_end()
+    qtbot.waitUntil(lambda: window.controller.state == "finished", timeout=20_000)
+    window.draw_now()
+    land = window.landscape_plot
+    label = land.label_item
+    assert label.toPlainText().startswith(f"epoch {window.run_data.n - 1}:")
+
+    def covered() -> int:
+        box = label.mapRectToScene(label.boundingRect())
+        xs, ys = land.trajectory()
+        vb = land.getPlotItem().getViewBox()
+        points = [vb.mapViewToScene(QPointF(x, y)) for x, y in zip(xs, ys, strict=True)]
+        return sum(box.contains(p) for p in points)
+
+    assert covered() == 0
+    box = label.mapRectToScene(label.boundingRect())
+    if size[0] >= 1600:  # (at 1024 px the map is too small for a corner clear of both)
+        assert not box.intersects(land.legend.sceneBoundingRect())
+    assert land.getPlotItem().getViewBox().sceneBoundingRect().contains(box)
+    # zoomed out: the label is in a corner of the new view, still clear of the path
+    vb = land.getPlotItem().getViewBox()
+    (x0, x1), (y0, y1) = vb.viewRange()
+    vb.setRange(xRange=(x0 - 1, x1 + 1), yRange=(y0 - 1, y1 + 1), padding=0)
+    window.draw_now()
+    box = label.mapRectToScene(label.boundingRect())
+    assert vb.sceneBoundingRect().contains(box) and covered() == 0

@@ -346,8 +346,55 @@ class LandscapePlot(FollowingPlot):
         names = data.param_names
         self.label_item.setText(f"epoch {n - 1}:  {names[0]} = {number(a, 5)},  "
                                 f"{names[1]} = {number(b, 5)}")
+        self.place_label()
+
+    #: The epoch label's corners, best first: (anchor, at the view's x end, at its y end).
+    _LABEL_CORNERS = (((1.02, 1.1), 1, 0), ((-0.02, 1.1), 0, 0),
+                      ((1.02, -0.1), 1, 1), ((-0.02, -0.1), 0, 1))
+
+    def place_label(self) -> None:
+        """The epoch label in the corner of the view where it covers the fewest points drawn
+        (the path, its markers, the start, the minimum; a race's lanes), clear of the legend
+        where it can be: in the bottom-right corner it hid a regression's path along c ≈ 0."""
         (x_lo, x_hi), (y_lo, y_hi) = self.vb.viewRange()
-        self.label_item.setPos(x_hi, y_lo)
+        pts = self._drawn_points()
+        px, py = self.vb.viewPixelSize()
+        rect = self.label_item.boundingRect()  # (pixels: the label ignores the view's scale)
+        w, h = rect.width() * px * 1.04, rect.height() * py * 1.2
+        mx, my = 10 * px, 10 * py  # (a marker's half size: the minimum's star is 20 px)
+        legend = None
+        if self.legend.isVisible() and self.legend.scene() is not None:
+            legend = self.vb.mapSceneToView(self.legend.sceneBoundingRect()).boundingRect()
+        best, best_score = None, (2, 0)
+        for anchor, right, top in self._LABEL_CORNERS:
+            x0 = x_hi - w if right else x_lo
+            y0 = y_hi - h if top else y_lo
+            over_legend = legend is not None and legend.intersects(QRectF(x0, y0, w, h))
+            inside = int(np.count_nonzero((pts[:, 0] >= x0 - mx) & (pts[:, 0] <= x0 + w + mx)
+                                          & (pts[:, 1] >= y0 - my) & (pts[:, 1] <= y0 + h + my)))
+            score = (int(over_legend), inside)
+            if best is None or score < best_score:
+                best, best_score = (anchor, x_hi if right else x_lo, y_hi if top else y_lo), score
+                if score == (0, 0):
+                    break
+        assert best is not None
+        anchor, x, y = best
+        self.label_item.setAnchor(anchor)
+        self.label_item.setPos(x, y)
+
+    def _drawn_points(self) -> np.ndarray:
+        """Every point drawn on the map now (n, 2), in its coordinates."""
+        parts = []
+        items = [self.path_item, self.start_item, self.minimum_item, self.current_item]
+        if self.lanes.active:
+            items += [*self.lanes.paths, *self.lanes.markers]
+        for item in items:
+            if not item.isVisible():
+                continue
+            x, y = item.getData()
+            if x is not None and len(x):
+                parts.append(np.column_stack([np.asarray(x, float), np.asarray(y, float)]))
+        return np.concatenate(parts) if parts else np.empty((0, 2))
 
     def _draw_path(self, data: RunData) -> None:
         """The trajectory in map coordinates: the rows its shape needs at the view's scale
@@ -428,6 +475,8 @@ class LandscapePlot(FollowingPlot):
         super()._set_range(x, y, pad=pad)
 
     def _on_range_changed(self, *_args: object) -> None:
+        if self.label_item.toPlainText():
+            self.place_label()  # (in a corner of the view now shown, clear of the points)
         if self._landscape is None or self._sampled is None:
             return
         (x_lo, x_hi), (y_lo, y_hi) = self.vb.viewRange()
