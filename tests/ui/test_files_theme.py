@@ -490,3 +490,30 @@ def test_a_race_table_shows_all_its_columns_at_1024_pixels(win, qtbot, size):
     labels = [model.index(j, 0).data() for j in range(model.rowCount())]
     assert labels == [model.index(j, optimizer).data() for j in range(model.rowCount())]
     assert table.isColumnHidden(optimizer)
+
+
+def test_at_1920_pixels_huge_text_shows_the_setup_choices_whole(win, qtbot):
+    """At 1920 × 1080 with Huge text, Setup kept Normal text's width: its list fields were
+    elided ("Manual (analytic gradie…") and its tabs scrolled, with room to spare beside."""
+    from PySide6.QtCore import QSize
+    from PySide6.QtWidgets import QComboBox, QStyle, QStyleOptionComboBox, QTabBar
+
+    win.resize(1920, 1050)
+    QApplication.processEvents()
+    plots_before = win.centralWidget().width()
+    win.action("textHuge").trigger()
+    qtbot.wait(400)  # (the layout's timer: 120 ms)
+    assert not win.narrow.active
+    for combo in win.controlsDock.findChildren(QComboBox):
+        if not combo.isVisible() or combo.isEditable():
+            continue
+        fm = combo.fontMetrics()
+        option = QStyleOptionComboBox()
+        option.initFrom(combo)
+        needed = combo.style().sizeFromContents(
+            QStyle.ContentsType.CT_ComboBox, option,
+            QSize(fm.horizontalAdvance(combo.currentText()), fm.height()), combo)
+        assert combo.width() >= needed.width(), (combo.objectName(), combo.currentText())
+    bar = win.controls.problemTabs.findChild(QTabBar)
+    assert bar.width() >= bar.sizeHint().width()
+    assert win.centralWidget().width() >= 0.45 * plots_before  # the plots keep most of it

@@ -215,9 +215,9 @@ class RaceSummaryView(QTableView):
     TIP = ("The race: one row per run, in its colour on the plots. Select a row to follow that "
            "run in the History table, the status bar and the tangent.")
     #: Columns left out where every run has the same value (said in the tooltip instead), or
-    #: where each run's label says it ("lr 0.01", "Adam"): a race of learning rates has one optimizer,
-    #: a race of optimizers often one rate; at 1024×768 the table's last columns were
-    #: otherwise behind its scroll bar.
+    #: where each run's label says it ("lr 0.01", "Adam"): a race of learning rates has one
+    #: optimizer, a race of optimizers often one rate; at 1024×768 the table's last columns
+    #: were otherwise behind its scroll bar.
     SHARED_COLUMNS = ("lr", "optimizer")
     #: How a run's label says a column's value (RaceSpec.label: "lr 0.01"; "Adam").
     LABEL_FORMS = {"lr": "lr {}", "optimizer": "{}"}

@@ -14,8 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSize, Qt, QTimer
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QMainWindow,
+    QStyle,
+    QStyleOptionComboBox,
+    QTabBar,
+)
 
 __all__ = ["NarrowLayout"]
 
@@ -36,6 +43,7 @@ class NarrowLayout(QObject):
         self._right = tuple(right)
         self._paused = paused
         self._before: QByteArray | None = None  # the layout before it stepped in
+        self._text_resized = False  # the text size changed since the last fit
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(120)
@@ -79,6 +87,41 @@ class NarrowLayout(QObject):
             before, self._before = self._before, None
             if self._still_tabbed():
                 window.restoreState(before)
+        if self._text_resized:
+            self._text_resized = False
+            if self._before is None:
+                self._widen_left()
+
+    def _widen_left(self) -> None:
+        """After a text-size change, Setup as wide as its list fields need to show their
+        chosen items whole (and its tabs their names), where the plots keep their room (at
+        1920 × 1080 with Huge text it kept Normal text's width: "Manual (analytic gradie…").
+        It only grows: a narrower Setup is the person's own choice, or all a small screen
+        has."""
+        window, left = self._window, self._left
+        if left.isFloating() or not left.isVisible() \
+                or window.dockWidgetArea(left) != Qt.DockWidgetArea.LeftDockWidgetArea:
+            return
+        short = 0
+        for combo in left.findChildren(QComboBox):
+            if not combo.isVisible() or combo.isEditable():
+                continue  # (its choice as shown: the list itself opens as wide as it needs)
+            fm = combo.fontMetrics()
+            option = QStyleOptionComboBox()
+            option.initFrom(combo)
+            option.currentText = combo.currentText()
+            needed = combo.style().sizeFromContents(
+                QStyle.ContentsType.CT_ComboBox, option,
+                QSize(fm.horizontalAdvance(combo.currentText()) + 4, fm.height()), combo)
+            short = max(short, needed.width() - combo.width())
+        for bar in left.findChildren(QTabBar):  # the problem tabs: every tab's name whole
+            if bar.isVisible():
+                short = max(short, bar.sizeHint().width() - bar.width())
+        central = window.centralWidget()
+        room = (central.width() - self.MIDDLE_DIGITS * self._digit()) if central else 0
+        grow = min(short, room)
+        if grow > 0:
+            window.resizeDocks([left], [left.width() + grow], Qt.Orientation.Horizontal)
 
     def forget(self) -> None:
         """The layout was set from elsewhere (View › Reset layout): not ours to undo."""
@@ -99,5 +142,7 @@ class NarrowLayout(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         if watched is self._window and event.type() in (
                 QEvent.Type.Resize, QEvent.Type.FontChange, QEvent.Type.Show):
+            if event.type() == QEvent.Type.FontChange:
+                self._text_resized = True
             self._timer.start()
         return False
