@@ -239,3 +239,61 @@ def test_large_data_remembered_by_path_is_read_again_skipping(qtbot, monkeypatch
     assert problem.reading.skipped_lines == BAD_LINES
     assert not second.isWindowModified() and shown_dialogs == []
     assert_no_modal_and_enabled(second)
+
+
+def _markup_shown(evil: str) -> list[str]:
+    """Every place in the app's widgets where ``evil`` would be rendered as markup."""
+    from PySide6.QtWidgets import QGraphicsTextItem, QGraphicsView, QLabel, QTextEdit
+
+    found = []
+    for w in QApplication.allWidgets():
+        name = f"{type(w).__name__}({w.objectName()})"
+        if isinstance(w, QLabel) and evil in w.text() \
+                and w.textFormat() != Qt.TextFormat.PlainText:
+            found.append(f"label {name}: {w.text()[:60]!r}")
+        if evil in w.toolTip():  # (Qt renders a tooltip that looks like markup as markup)
+            found.append(f"tooltip of {name}")
+        if isinstance(w, QTextEdit) and "<img" in w.toHtml():
+            found.append(f"text of {name}")
+        if isinstance(w, QGraphicsView) and w.scene() is not None:
+            for item in w.scene().items():
+                if isinstance(item, QGraphicsTextItem) and "<img" in item.toHtml():
+                    found.append(f"plot text in {name}: {item.toPlainText()[:60]!r}")
+    return found
+
+
+def test_text_from_files_and_typing_is_never_markup_anywhere_in_the_window(
+        win, qtbot, tmp_path, shown_dialogs):
+    """Family 10 at its root: wherever a CSV's header or cells, a file's name, a session's
+    values or typed text reach the window (labels, the status line, tooltips, plots' titles and
+    axes, the analysis, message boxes), they are shown as their characters."""
+    # (markup that is harmless if rendered: a missing picture, not /dev/zero, which a
+    # regression here would read until memory ran out)
+    evil = '<img src="gdstudio-no-such-picture.png">'
+    folder = tmp_path / evil.replace("/", "_")
+    folder.mkdir()
+    named = folder / f"{evil.replace('/', '_')}.csv"
+    named.write_text(f"{evil},<b>{evil}</b>\n" + "".join(f"{i},{2 * i + 1}\n" for i in range(8)))
+    assert import_csv(qtbot, win, named) == ("loaded", "")
+    settle(qtbot, win)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"x,y\n1,2\n3,{evil}\n")
+    import_csv(qtbot, win, bad)
+    QApplication.processEvents()
+    assert any(evil in text for _title, text in shown_dialogs)  # the cell quoted to the person
+    c = win.controls
+    c.problemTabs.setCurrentIndex(0)
+    c.functionTab.expressionEdit.setText(evil)  # typed: refused, and the text quoted
+    QApplication.processEvents()
+    c.raceSetup.set_mode("lr")
+    c.raceSetup.lrsEdit.setText(evil)
+    qtbot.wait(300)
+    win.draw_now()
+    assert _markup_shown(evil) == []
+    # (and it did reach them: the data's description, the fit plot's axes)
+    from PySide6.QtWidgets import QLabel
+
+    showing = {w.objectName() for w in QApplication.allWidgets()
+               if isinstance(w, QLabel) and evil in w.text()}
+    assert "dataLabel" in showing, showing
+    assert evil in win.fit_plot.getPlotItem().getAxis("bottom").label.toPlainText()
