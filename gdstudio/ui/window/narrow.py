@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QMainWindow,
+    QScrollArea,
     QStyle,
     QStyleOptionComboBox,
     QTabBar,
@@ -102,7 +103,7 @@ class NarrowLayout(QObject):
         if left.isFloating() or not left.isVisible() \
                 or window.dockWidgetArea(left) != Qt.DockWidgetArea.LeftDockWidgetArea:
             return
-        short = 0
+        short = -(1 << 30)  # (the largest shortfall: negative where everything fits)
         for combo in left.findChildren(QComboBox):
             if not combo.isVisible() or combo.isEditable():
                 continue  # (its choice as shown: the list itself opens as wide as it needs)
@@ -117,6 +118,12 @@ class NarrowLayout(QObject):
         for bar in left.findChildren(QTabBar):  # the problem tabs: every tab's name whole
             if bar.isVisible():
                 short = max(short, bar.sizeHint().width() - bar.width())
+        # room for a scroll bar that another problem tab's taller page will show (it takes
+        # the tabs' and the fields' width: at Huge the other tabs' names were scrolled)
+        for area in left.findChildren(QScrollArea):
+            if area.isVisible() and not area.verticalScrollBar().isVisible():
+                short += left.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+                break
         central = window.centralWidget()
         room = (central.width() - self.MIDDLE_DIGITS * self._digit()) if central else 0
         grow = min(short, room)
