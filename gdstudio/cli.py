@@ -353,10 +353,11 @@ def _option(dest: str) -> str:
 
 def config_from_session(
     args: argparse.Namespace, given: set[str]
-) -> tuple[Any, tuple[tuple[int, float], ...]]:
-    """The RunConfig of ``--session FILE``, with the run options typed alongside applied, and
-    the learning-rate changes its saved run made (none when --lr is given: that rate runs
-    throughout)."""
+) -> tuple[Any, tuple[tuple[int, float], ...], Any]:
+    """The RunConfig of ``--session FILE``, with the run options typed alongside applied, the
+    learning-rate changes its saved run made (none when --lr is given: that rate runs
+    throughout), and its saved run where no option changed it (to check the rows made again
+    against; else None)."""
     from gdstudio.core import FunctionProblem
     from gdstudio.core.descent.config import CONFIG_FIELD
     from gdstudio.core.io.session import load_session
@@ -394,7 +395,9 @@ def config_from_session(
         else:
             value = _value(CONFIG_FIELD[dest], value)
         changes[dest] = value
-    return (config.with_(**changes) if changes else config), lr_changes
+    if changes:
+        return config.with_(**changes), lr_changes, None
+    return config, lr_changes, session.history
 
 
 def _or(words: Sequence[str]) -> str:
@@ -542,8 +545,9 @@ def run_command(argv: Sequence[str]) -> int:
         args = parser.parse_args(argv)
         given = _given_options(argv)
         lr_changes: tuple[tuple[int, float], ...] = ()
+        saved = None
         if args.session is not None:
-            config, lr_changes = config_from_session(args, given)
+            config, lr_changes, saved = config_from_session(args, given)
         else:
             config = config_from_args(args)
         lrs, optimizers = _lists(args)
@@ -577,6 +581,13 @@ def run_command(argv: Sequence[str]) -> int:
                 _print_race(result, args.format)
             return 0
         history = run(config, lr_changes)  # (a session's: made again where the run made them)
+        if saved is not None:  # the session's own run, made again: is it the saved one?
+            from gdstudio.core.io.session import rerun_differs
+
+            differs = rerun_differs(history.params, history.loss, history.grad,
+                                    history.message or history.status, saved)
+            if differs:
+                print(f"{PROG}: note: {differs}", file=sys.stderr)
     except _UsageError as err:
         return _fail(str(err))
     except BadRowError as err:

@@ -617,6 +617,47 @@ def test_run_session_reproduces_the_saved_run(tmp_path, capsys):
     assert code == 0 and "regression y = m*x + c" in out and "optimizer momentum" in out
 
 
+def test_a_run_made_again_is_checked_against_the_saved_rows_by_the_core(tmp_path, capsys):
+    """Checking a reopened run against its saved rows is the core's (issue 12 item 4): the
+    window and ``gdstudio run --session`` say the same when they differ."""
+    config = RunConfig(problem=FunctionProblem("x**2 - 4*x + 5"), x0=7.0, lr=0.1, epochs=30)
+    saved = run(config)
+    again = run(config)  # the same settings: the same rows, bit for bit
+    assert session_mod.rerun_differs(again.params, again.loss, again.grad, "", saved) == ""
+    # a paused run (saved at epoch 12) made again to its planned end begins with the saved rows
+    short = dataclasses.replace(saved, params=saved.params[:13], loss=saved.loss[:13],
+                                grad=saved.grad[:13])
+    assert short.epochs_run == 12
+    assert session_mod.rerun_differs(again.params, again.loss, again.grad, "", short) == ""
+    # a saved row off by 1e-9 (another machine's rounding): said, with the gap
+    params = saved.params.copy()
+    params[7, 0] += 1e-9
+    other = dataclasses.replace(saved, params=params)
+    message = session_mod.rerun_differs(again.params, again.loss, again.grad, "", other)
+    assert message.startswith("The run, computed again on this machine, differs") \
+        and "by up to 1e-09" in message
+    # made again, it stops earlier than the saved run did
+    message = session_mod.rerun_differs(again.params[:5], again.loss[:5], again.grad[:5],
+                                        "diverged", saved)
+    assert message == ("The saved run had 30 epochs; computed again here it stops at 4 "
+                       "(diverged).")
+    # NaN rows equal NaN rows
+    nan = np.full_like(saved.params, np.nan)
+    nan_run = dataclasses.replace(saved, params=nan)
+    assert session_mod.rerun_differs(nan, again.loss, again.grad, "", nan_run) == ""
+    # the command line: the same note on stderr, only for the session's own run
+    path = tmp_path / "other.gdstudio"
+    save_session(path, session_from_history(other))
+    code, out, err = cli(capsys, "--session", str(path), "--format", "csv")
+    assert code == 0 and out == to_csv(again)
+    assert "gdstudio: note: The run, computed again on this machine, differs" in err
+    code, out, err = cli(capsys, "--session", str(path), "--epochs", "10", "--format", "csv")
+    assert code == 0 and "differs" not in err  # (another run: nothing to compare)
+    save_session(path, session_from_history(saved))
+    _code, _out, err = cli(capsys, "--session", str(path), "--format", "csv")
+    assert "note" not in err
+
+
 def _plain_descent(x0: float, lr: float, changes, epochs: int) -> list[float]:
     """x ← x − r·(2x − 4) by hand (f = x² − 4x + 5), r changed after the rows in ``changes``
     (several at one row: the last holds)."""

@@ -86,6 +86,7 @@ __all__ = [
     "CONFIG_FIELDS_V1",
     "SessionError",
     "Session",
+    "rerun_differs",
     "session_to_dict",
     "session_from_dict",
     "dumps_session",
@@ -909,6 +910,33 @@ def load_session(path: str | os.PathLike[str]) -> Session:
         except OSError as err:
             raise SessionError(f"{origin}: cannot be read ({err.strerror or err})") from None
     return loads_session(raw, origin=origin)
+
+
+def rerun_differs(params: np.ndarray, loss: np.ndarray, grad: np.ndarray, stopped: str,
+                  saved: History) -> str:
+    """How a run computed again from a session's settings differs from the rows the session
+    saved: "" when it begins with them bit for bit (NaN equal to NaN), else a sentence.
+
+    ``params``, ``loss`` and ``grad`` are the rows computed again (they may go further than the
+    saved ones: a paused run goes on to its planned end); ``stopped`` says how that run ended.
+    The window checks a reopened session with it, and ``gdstudio run --session`` too.
+    """
+    n = saved.epochs_run + 1
+    if len(params) < n:
+        return (f"The saved run had {saved.epochs_run:,} epochs; computed again here it stops "
+                f"at {len(params) - 1:,} ({stopped}).")
+
+    def same(a: np.ndarray, b: np.ndarray) -> bool:
+        a = np.asarray(a)[:n]
+        return a.shape == np.shape(b) and bool(np.array_equal(a, b, equal_nan=True))
+
+    if same(params, saved.params) and same(loss, saved.loss) and same(grad, saved.grad):
+        return ""
+    with np.errstate(all="ignore"):
+        gaps = np.abs(np.asarray(params)[:n] - saved.params)
+        gap = float(np.nanmax(gaps)) if np.isfinite(gaps).any() else math.inf
+    return (f"The run, computed again on this machine, differs from the saved one (parameters "
+            f"by up to {gap:.3g}): it was probably made on other hardware or another version.")
 
 
 def session_from_history(history: History, ui: dict[str, Any] | None = None) -> Session:

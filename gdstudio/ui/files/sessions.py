@@ -29,7 +29,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from gdstudio.core import History, InputError, RegressionProblem, RunConfig
@@ -41,6 +40,7 @@ from gdstudio.core.io.session import (
     dumps_session,
     load_session,
     loads_session,
+    rerun_differs,
     save_session,
 )
 from gdstudio.ui.files import dialogs
@@ -84,10 +84,6 @@ def _save(target: Path, session: Session, context: TaskContext) -> Path:
         return save_session(target, session, cancelled=context.cancelled)
     except SaveCancelled:
         raise Cancelled from None
-
-
-def _same(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
 
 
 class SessionManager(QObject):
@@ -350,19 +346,11 @@ class SessionManager(QObject):
             return
         self._pending = None
         saved = pending[1]
-        same = (data.n == saved.epochs_run + 1 and _same(data.params, saved.params)
-                and _same(data.loss, saved.loss) and _same(data.grad, saved.grad))
-        if same:
-            message = ""
-        elif data.n != saved.epochs_run + 1:
-            message = (f"The saved run had {saved.epochs_run:,} epochs; computed again here it "
-                       f"stops at {data.n - 1:,} ({data.message or data.status}).")
-        else:
-            with np.errstate(all="ignore"):
-                gap = float(np.nanmax(np.abs(data.params - saved.params)))
-            message = (f"The run, computed again on this machine, differs from the saved one "
-                       f"(parameters by up to {gap:.3g}): it was probably made on other "
-                       "hardware or another version. The window shows the new computation.")
+        message = rerun_differs(data.params, data.loss, data.grad,
+                                data.message or data.status, saved)
+        same = not message
+        if message.startswith("The run, computed again"):
+            message += " The window shows the new computation."
         if message:
             self.host.show_message(message, "warning")
         self.resumed.emit(same, message)
