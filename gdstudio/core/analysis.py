@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from gdstudio.core.descent.rules import grad_norm
 from gdstudio.core.errors import DataError
 from gdstudio.core.expr.expression import load_symbolic
 from gdstudio.core.problems import FunctionProblem, RegressionProblem
@@ -700,7 +701,7 @@ def _snapped(p: np.ndarray, fp: float, g: np.ndarray, h: np.ndarray,
     digits, the point is kept if f there is no larger and the gradient no longer: f is then
     evaluated at the point shown (f(1, 1) = 0 exactly), never a rounding residue presented as
     the minimum's value."""
-    gn = float(np.linalg.norm(g))
+    gn = grad_norm(g)
     for digits in (10, 12, 14, 15):  # the shortest first
         q = np.array([float(f"{v:.{digits}g}") for v in p])
         if np.array_equal(q, p):
@@ -711,7 +712,7 @@ def _snapped(p: np.ndarray, fp: float, g: np.ndarray, h: np.ndarray,
         except (ValueError, OverflowError, ZeroDivisionError):
             continue
         if (math.isfinite(fq) and fq <= fp and np.isfinite(gq).all()
-                and float(np.linalg.norm(gq)) <= gn):
+                and grad_norm(gq) <= gn):
             return q, fq, gq, H(q)
     return p, fp, g, h
 
@@ -763,7 +764,7 @@ def analyze_surface(
         fp = f(*p)
         for _ in range(500):
             g = G(p)
-            gn = float(np.linalg.norm(g))
+            gn = grad_norm(g)
             if gn <= 1e-13 * max(1.0, abs(fp)):
                 break
             h = H(p)
@@ -791,7 +792,7 @@ def analyze_surface(
             p, fp = cand, fc
         g = G(p)
         h = H(p)
-        if not float(np.linalg.norm(g)) <= 1e-6 * max(1.0, abs(fp)):
+        if not grad_norm(g) <= 1e-6 * max(1.0, abs(fp)):
             # No minimum downhill: look for the stationary point nearest the start instead
             # (plain Newton on ∇f = 0 finds saddles and maxima too), to say what it is.
             q = np.array(problem.start(start), dtype=float)
@@ -799,7 +800,7 @@ def analyze_surface(
                 gq = G(q)
                 if not np.isfinite(gq).all():
                     break
-                if float(np.linalg.norm(gq)) <= 1e-13 * max(1.0, float(np.max(np.abs(q)))):
+                if grad_norm(gq) <= 1e-13 * max(1.0, float(np.max(np.abs(q)))):
                     p, fp, g, h = q, f(*q), gq, H(q)
                     break
                 try:
@@ -816,7 +817,7 @@ def analyze_surface(
     # x² + 10⁻¹⁰·y² is a minimum, not "degenerate"
     scale = float(np.max(np.abs(eig))) if np.isfinite(eig).all() else 1.0
     zero = 16 * float(np.finfo(np.float64).eps) * scale
-    if not (np.isfinite(eig).all() and float(np.linalg.norm(g)) <= 1e-6 * max(1.0, abs(fp))):
+    if not (np.isfinite(eig).all() and grad_norm(g) <= 1e-6 * max(1.0, abs(fp))):
         kind = "none found"
     elif eig[0] > zero:
         kind = "minimum"

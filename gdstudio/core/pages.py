@@ -18,6 +18,7 @@ as before.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import mmap
 import queue
@@ -97,10 +98,19 @@ class Prefaulter:
                 self._thread = threading.Thread(target=self._serve, name="gdstudioPrefault",
                                                 daemon=True)
                 self._thread.start()
+                atexit.register(self.stop)  # (joined at exit, as every thread of the app)
             for a in arrays:
                 self._pending += 1
                 self._idle.clear()
                 self._jobs.put((a, int(first), int(stop)))
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """End the thread once the jobs asked for before are done (at exit)."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None and thread.is_alive():
+            self._jobs.put(None)
+            thread.join(timeout)
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until every job asked for is done; True if they are."""
@@ -109,7 +119,7 @@ class Prefaulter:
     def _serve(self) -> None:
         while True:
             job = self._jobs.get()
-            if job is None:  # pragma: no cover - only a test stops the shared thread
+            if job is None:  # (stop)
                 return
             array, first, stop = job
             try:

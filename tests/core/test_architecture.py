@@ -70,3 +70,24 @@ def test_text_colours_go_through_the_theme():
                 if "color:" in text.replace(" ", "") and "background" not in text:
                     found.append(f"{name}:{node.lineno}")
     assert not found, found
+
+
+def test_one_gradient_norm_safe_from_overflow():
+    """|gradient| is worked out in one place (``descent.rules.grad_norms``: scaled, so that
+    components of 1e200 give 5e200, not inf); ``np.linalg.norm`` and sqrt(sum(g²)) by hand
+    overflow there (the analysis and the lessons had their own)."""
+    sites = []
+    for name, tree in _modules():
+        if name == "gdstudio/core/descent/rules.py":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "norm" \
+                    and isinstance(node.value, ast.Attribute) and node.value.attr == "linalg":
+                sites.append(f"{name}:{node.lineno} linalg.norm")
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr == "sqrt" and node.args \
+                    and isinstance(node.args[0], ast.Call) \
+                    and isinstance(node.args[0].func, ast.Attribute) \
+                    and node.args[0].func.attr == "sum":
+                sites.append(f"{name}:{node.lineno} sqrt(sum(…))")
+    assert not sites, sites

@@ -20,6 +20,7 @@ import numpy as np
 from gdstudio.core.analysis import FunctionAnalysis, Regime, RegressionAnalysis, SurfaceAnalysis
 from gdstudio.core.descent.config import RunConfig
 from gdstudio.core.descent.loop import History
+from gdstudio.core.descent.rules import grad_norm
 from gdstudio.core.errors import ConfigError, InputError
 from gdstudio.core.lessons.model import MAX_LESSON_EPOCHS, QUANTITIES
 from gdstudio.core.problems import FunctionProblem, RegressionProblem
@@ -190,7 +191,7 @@ class Outcome:
                                    f"({self.status}), before epoch {t}")
             g = self.history.grad[t]
             if name == "grad":
-                return float(g[0]) if g.size == 1 else float(np.sqrt(np.sum(g * g)))
+                return float(g[0]) if g.size == 1 else grad_norm(g)  # (f′(x) itself in 1-D)
             return float(g[0 if name == "grad_m" else 1])
         if name == "distance":
             t = self.epochs_run if epoch is None else int(epoch)
