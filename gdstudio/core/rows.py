@@ -38,6 +38,7 @@ class GrowingRows:
         self._arrays = {name: np.empty((max(1, int(capacity)), *shape))
                         for name, shape in self._shapes.items()}
         self._prefault = bool(prefault)
+        self._row_bytes = 8 * sum(int(np.prod(shape)) for shape in self._shapes.values()) or 8
         self._mapped = 0  # rows asked to be mapped ahead (with prefault)
         self._map_ahead(0)
 
@@ -89,8 +90,7 @@ class GrowingRows:
         :data:`PREFAULT_BYTES`, whichever is more (the capacity at most)."""
         if not self._prefault:
             return
-        row_bytes = 8 * sum(int(np.prod(shape)) for shape in self._shapes.values()) or 8
-        want = min(self.capacity, self.n + max(4 * m, PREFAULT_BYTES // row_bytes))
+        want = min(self.capacity, self.n + max(4 * m, PREFAULT_BYTES // self._row_bytes))
         first = max(self.n, self._mapped)
         if want - first >= max(1, (want - self.n) // 4):  # (not for every few rows)
             prefaulter.ahead(tuple(self._arrays.values()), first, want)

@@ -27,6 +27,9 @@ from gdstudio.ui.window.frames import FrameScheduler
 
 # --- frames in parts -----------------------------------------------------------------------
 
+#: A race of 24 learning rates, from crawling to near divergence.
+RATES = tuple(np.geomspace(1e-4, 0.9, 24))
+
 
 def _scheduler(stages):
     owner = QObject()
@@ -78,23 +81,28 @@ def test_draw_now_draws_every_part_at_once(qtbot):
     assert log == [0, 1, 2, 3] and drawn == [True] and not frames.pending
 
 
-def test_a_long_race_is_drawn_lane_by_lane_and_every_lane_ends_on_its_last_row(
-        qtbot, monkeypatch):
+def _race_of_24_lanes(qtbot, monkeypatch, epochs=400):
     monkeypatch.setattr(explore, "PART_SECONDS", 0.0)  # each lane in a turn of its own
     win = new_window(qtbot, monkeypatch)
-    c = win.controls
-    c.epochsSpin.setValue(3000)
-    rates = list(np.geomspace(1e-4, 0.9, 24))
-    c.raceSetup.set_mode("lr")
-    c.raceSetup.set_rates(rates)
+    win.controls.epochsSpin.setValue(epochs)
+    win.controls.raceSetup.set_mode("lr")
+    win.controls.raceSetup.set_rates(list(RATES))
     race = win.model.race_data
     qtbot.waitUntil(lambda: win.explorer.racing and race.K == 24 and race.n == 1
                     and win.controller.state == "ready", timeout=20_000)
     win.run_to_end()
     qtbot.waitUntil(lambda: win.controller.state == "finished" and race.finished,
                     timeout=60_000)
-    # the frames as the window draws them (staged, in parts), not draw_now
     qtbot.waitUntil(lambda: not win.frames.pending, timeout=20_000)
+    return win
+
+
+def test_a_long_race_is_drawn_lane_by_lane_and_every_lane_ends_on_its_last_row(
+        qtbot, monkeypatch):
+    win = _race_of_24_lanes(qtbot, monkeypatch, epochs=3000)
+    c = win.controls
+    race = win.model.race_data
+    # the frames as the window draws them (staged, in parts), not draw_now
     win.schedule_frame()
     qtbot.waitUntil(lambda: not win.frames.pending, timeout=20_000)
     lanes = win.explorer.curve_lanes
@@ -102,7 +110,7 @@ def test_a_long_race_is_drawn_lane_by_lane_and_every_lane_ends_on_its_last_row(
         n = int(race.lengths[j])
         xs, _ys = lanes.lane_data(j)
         assert xs[-1] == race.params[n - 1, j, 0], j
-        alone = run(RunConfig(problem=race.spec.config.problem, x0=7.0, lr=rates[j],
+        alone = run(RunConfig(problem=race.spec.config.problem, x0=7.0, lr=RATES[j],
                               epochs=3000, tol=c.tolSpin.value()))
         assert alone.epochs_run + 1 == n, j
     table = win.race_model
@@ -126,22 +134,6 @@ class _Paints(QObject):
         if event.type() == QEvent.Type.Paint and obj in self.count:
             self.count[obj] += 1
         return False
-
-
-def _race_of_24_lanes(qtbot, monkeypatch, epochs=400):
-    monkeypatch.setattr(explore, "PART_SECONDS", 0.0)  # each lane in a turn of its own
-    win = new_window(qtbot, monkeypatch)
-    win.controls.epochsSpin.setValue(epochs)
-    win.controls.raceSetup.set_mode("lr")
-    win.controls.raceSetup.set_rates(list(np.geomspace(1e-4, 0.9, 24)))
-    race = win.model.race_data
-    qtbot.waitUntil(lambda: win.explorer.racing and race.K == 24 and race.n == 1
-                    and win.controller.state == "ready", timeout=20_000)
-    win.run_to_end()
-    qtbot.waitUntil(lambda: win.controller.state == "finished" and race.finished,
-                    timeout=60_000)
-    qtbot.waitUntil(lambda: not win.frames.pending, timeout=20_000)
-    return win
 
 
 def test_a_race_drawn_in_parts_repaints_each_plot_once_a_frame(qtbot, monkeypatch):

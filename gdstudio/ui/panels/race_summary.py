@@ -59,7 +59,7 @@ class RaceSummaryModel(QAbstractTableModel):
         self._rows = 0
         self._epoch: int | None = None
         self._colours: list[QColor] = []
-        self._widths_key: tuple[int, ...] = ()
+        self._widths_key = (0, 0)  # the longest texts shown of the columns that can widen
 
     @property
     def race_data(self) -> RaceData:
@@ -72,7 +72,7 @@ class RaceSummaryModel(QAbstractTableModel):
         self._rows = len(spec.lanes) if spec is not None else 0
         self._colours = [QColor(c) for c in run_colors(self._rows)]
         self._epoch = None
-        self._widths_key = ()
+        self._widths_key = (0, 0)
         self.endResetModel()
 
     #: A column's texts may need it wider (a lane ended: its status; its first epoch at tol):
@@ -95,8 +95,8 @@ class RaceSummaryModel(QAbstractTableModel):
         widening = (_COLUMNS.index("status"), _COLUMNS.index("to tol"))
         key = tuple(max(len(str(self.data(self.index(j, c)))) for j in range(self._rows))
                     for c in widening)
-        old = self._widths_key or (0,) * len(key)
-        self._widths_key = tuple(map(max, key, old))
+        old = self._widths_key
+        self._widths_key = (max(key[0], old[0]), max(key[1], old[1]))
         for column, k, w in zip(widening, key, old, strict=True):
             if k > w:
                 self.widthsChanged.emit(column)

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QItemSelectionModel, QObject
@@ -62,6 +63,23 @@ def _repainted_once(plot: QWidget) -> Iterator[None]:
                 plot.setUpdatesEnabled(True)  # (and asks for the one repaint)
             except RuntimeError:  # pragma: no cover - the window closed between two parts
                 pass
+
+
+def _in_parts(steps: Iterable[Any], clock: _PartClock, go_on: Callable[[], bool],
+              each: Callable[[Any], None] | None = None) -> Generator[None, None, bool]:
+    """Go through ``steps`` (an iterator that does a piece of work at each step, or the items
+    ``each`` is called with), yielding whenever a part has taken its time, and once after the
+    last piece (the part that ends it is a turn of its own); False as soon as ``go_on`` says
+    the race was replaced between two parts."""
+    for step in steps:
+        if each is not None:
+            each(step)
+        if clock.part_done():
+            yield
+            if not go_on():
+                return False
+    yield
+    return go_on()
 
 
 class _PartClock:
@@ -279,13 +297,8 @@ class Explorer(QObject):
         # before anything else can be served.
         lp = host.loss_plot
         with _repainted_once(lp):
-            for _lane in self.loss_lanes.refresh_parts(race, at, lp.shown_loss, lp.mode_key()):
-                if clock.part_done():
-                    yield
-                    if not go_on():
-                        return
-            yield
-            if not go_on():
+            work = self.loss_lanes.refresh_parts(race, at, lp.shown_loss, lp.mode_key())
+            if not (yield from _in_parts(work, clock, go_on)):
                 return
             lp.update_view()
         yield  # (the loss plot repaints)
@@ -297,15 +310,11 @@ class Explorer(QObject):
             return
         if self.curve_lanes.active:
             with _repainted_once(host.curve_plot):
-                for j in range(race.K):
+                def path(j: int) -> None:
                     self.curve_lanes.set_lane(j, race.lane_params(j, at)[:, 0],
                                               race.lane_loss(j, at))
-                    if clock.part_done():
-                        yield
-                        if not go_on():
-                            return
-                yield
-                if not go_on():
+
+                if not (yield from _in_parts(range(race.K), clock, go_on, path)):
                     return
             yield  # (the path plot repaints)
             clock.restart()
@@ -313,14 +322,13 @@ class Explorer(QObject):
             if plot.lanes.active and plot.isVisible():
                 with _repainted_once(plot):
                     plot.set_lane_box(race.param_min, race.param_max)
-                    for j in range(race.K):
+                    def mapped(j: int, plot: LandscapePlot = plot) -> None:
                         # every row, mapped: the lane thins its path in the map's coordinates
                         pts = plot.view_points(race.lane_params(j, at))
                         plot.lanes.set_lane(j, pts[:, 0], pts[:, 1])
-                        if clock.part_done():
-                            yield
-                            if not go_on():
-                                return
+
+                    if not (yield from _in_parts(range(race.K), clock, go_on, mapped)):
+                        return
                     plot.update_view()
         if self.fit_lanes.active:
             self.fit_lanes.refresh(race, at)
